@@ -1,0 +1,20 @@
+"""GUI entry points. Qt is imported here, never from hwr_desktop.core."""
+from __future__ import annotations
+
+import sys
+
+
+def create_main_window(model_path=None):
+    """The (not yet shown) main window with the given or bundled model loaded."""
+    from hwr_desktop.ui.main_window import MainWindow
+    return MainWindow(model_path=model_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    app.setApplicationName("HWR Desktop")
+    app.setOrganizationName("HWR Desktop")
+    window = create_main_window()
+    window.show()
+    return app.exec()

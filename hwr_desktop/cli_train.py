@@ -1,0 +1,73 @@
+"""`hwr-desktop train`: core training plus a stderr progress bar, test evaluation and saving."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from hwr_desktop.core.errors import HwrError
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def run_train(args) -> int:
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.modelfile import make_metadata, save_model
+    from hwr_desktop.core.paths import new_model_path
+    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+
+    for name in ("epochs", "batch_size", "train_limit"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise HwrError(f"--{name.replace('_', '-')} must be at least 1")
+    out = Path(args.out) if args.out else new_model_path(args.preset)
+    if out.suffix != ".keras":
+        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if args.out and not out.parent.is_dir():
+        raise HwrError(f"--out: folder {out.parent} does not exist")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config = TrainingConfig(preset=args.preset, epochs=args.epochs, batch_size=args.batch_size,
+                            learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
+                            train_limit=args.train_limit).resolved()
+    show_progress = not args.json
+
+    class Progress(TrainingCallbacks):
+        def on_batch(self, info):
+            if not show_progress or (info.batch % 10 and info.batch != info.batches):
+                return
+            width = 30
+            done = int(width * info.step / info.total_steps)
+            sys.stderr.write(f"\repoch {info.epoch}/{info.epochs} [{'#' * done}{'.' * (width - done)}] "
+                             f"{info.step / info.total_steps:4.0%} loss {info.loss:.3f} acc {info.accuracy:.3f} "
+                             f"{info.images_per_second:5.0f} img/s, {_format_seconds(info.remaining)} left ")
+            sys.stderr.flush()
+
+        def on_epoch(self, info):
+            if show_progress:
+                sys.stderr.write(f"\repoch {info.epoch}/{info.epochs}: loss {info.loss:.4f} acc {info.accuracy:.4f} "
+                                 f"val_acc {info.val_accuracy:.4f} ({info.seconds:.0f}s)" + " " * 30 + "\n")
+
+    result = train(config, Progress())
+    data = load_mnist()
+    report = evaluate(result.model, data.x_test, data.y_test)
+    metrics = {"val_accuracy": result.val_accuracy, "test_accuracy": report.accuracy, "test_loss": report.loss,
+               "best_epoch": result.best_epoch, "train_seconds": round(result.seconds, 1)}
+    history = [h.to_dict() for h in result.history]
+    save_model(result.model, out, make_metadata(config.preset, config.to_dict(), metrics, history))
+    summary = {"model": str(out), "preset": config.preset, "epochs": len(result.history),
+               "best_epoch": result.best_epoch, "val_accuracy": result.val_accuracy,
+               "test_accuracy": report.accuracy, "test_loss": report.loss,
+               "train_seconds": round(result.seconds, 1), "history": history}
+    if args.json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        print(f"best epoch {result.best_epoch}: val_acc {result.val_accuracy:.4%}, test_acc {report.accuracy:.4%}, "
+              f"{_format_seconds(result.seconds)} training")
+        print(f"saved {out}")
+    return 0

@@ -1,0 +1,110 @@
+"""Evaluation: accuracy, loss, per-class precision/recall/F1, confusion matrix and mistakes."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.preprocess import as_batch
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_probs[np.arange(len(labels)), labels].mean())
+
+
+def _as_float_batch(images: np.ndarray) -> np.ndarray:
+    if images.dtype == np.uint8:
+        return (images.astype(np.float32) / 255.0)[..., None] if images.ndim == 3 else images.astype(np.float32) / 255.0
+    return as_batch(images)
+
+
+def predict_logits(model, images: np.ndarray, batch_size: int = 1000,
+                   progress: Callable[[int, int], None] | None = None,
+                   stop: threading.Event | None = None) -> np.ndarray:
+    """Model outputs for uint8 (N, 28, 28) or float images, in batches, with direct model calls."""
+    outputs = []
+    n = len(images)
+    for start in range(0, n, batch_size):
+        if stop is not None and stop.is_set():
+            raise HwrError("stopped")
+        batch = _as_float_batch(images[start:start + batch_size])
+        outputs.append(model(batch, training=False).numpy())
+        if progress:
+            progress(min(n, start + batch_size), n)
+    return np.concatenate(outputs) if outputs else np.zeros((0, 10), np.float32)
+
+
+@dataclass
+class EvaluationReport:
+    n: int
+    accuracy: float
+    loss: float
+    confusion: np.ndarray       # confusion[true, predicted]
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    labels: np.ndarray
+    predictions: np.ndarray
+    probabilities: np.ndarray   # (N, 10)
+
+    @property
+    def confidences(self) -> np.ndarray:
+        return self.probabilities.max(axis=1)
+
+    def mistakes(self, true: int | None = None, predicted: int | None = None) -> np.ndarray:
+        """Indices of wrong predictions (optionally one confusion cell), most confident first."""
+        wrong = self.predictions != self.labels
+        if true is not None:
+            wrong &= self.labels == true
+        if predicted is not None:
+            wrong &= self.predictions == predicted
+        idx = np.flatnonzero(wrong)
+        return idx[np.argsort(-self.confidences[idx], kind="stable")]
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n, "test_accuracy": self.accuracy, "test_loss": self.loss,
+            "errors": int((self.predictions != self.labels).sum()),
+            "confusion_matrix": self.confusion.tolist(),
+            "precision": self.precision.round(6).tolist(), "recall": self.recall.round(6).tolist(),
+            "f1": self.f1.round(6).tolist(),
+        }
+
+
+def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False) -> EvaluationReport:
+    labels = np.asarray(labels, dtype=np.int64)
+    if outputs_are_probabilities:
+        probs = np.clip(logits, 1e-7, 1.0)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+        loss = float(-np.log(probs[np.arange(len(labels)), labels]).mean())
+    else:
+        probs = softmax(logits)
+        loss = softmax_cross_entropy(logits, labels)
+    preds = probs.argmax(axis=1)
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels, preds), 1)
+    tp = np.diag(confusion).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.nan_to_num(tp / confusion.sum(axis=0))
+        recall = np.nan_to_num(tp / confusion.sum(axis=1))
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    return EvaluationReport(len(labels), float((preds == labels).mean()), loss, confusion,
+                            precision, recall, f1, labels, preds, probs)
+
+
+def evaluate(model, images: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False,
+             progress: Callable[[int, int], None] | None = None,
+             stop: threading.Event | None = None) -> EvaluationReport:
+    logits = predict_logits(model, images, progress=progress, stop=stop)
+    return report_from_logits(logits, labels, outputs_are_probabilities)

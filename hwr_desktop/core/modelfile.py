@@ -1,0 +1,131 @@
+"""Self-describing model files: a Keras `.keras` archive with our metadata stored inside it.
+
+Keras writes the archive (config.json, model.weights.h5, metadata.json); we add
+`hwr_desktop.json` (preset, training config, metrics, history, date, versions) to the same zip,
+so the file carries everything needed to use and describe it and can be moved around alone.
+Saving is atomic (temporary file, fsync, rename); loading uses Keras safe mode and refuses models
+that do not take 28x28x1 images or do not output 10 classes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hwr_desktop.core.errors import ModelFileError
+
+METADATA_NAME = "hwr_desktop.json"
+FORMAT_VERSION = 1
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+
+
+def versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow
+
+    from hwr_desktop import __version__
+    return {"hwr_desktop": __version__, "tensorflow": tensorflow.__version__, "keras": keras.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+def make_metadata(preset: str, config: dict | None = None, metrics: dict | None = None,
+                  history: list | None = None, **extra) -> dict:
+    return {"format_version": FORMAT_VERSION, "preset": preset, "config": config or {},
+            "metrics": metrics or {}, "history": history or [],
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions(), **extra}
+
+
+def save_model(model, path: str | Path, metadata: dict) -> Path:
+    """Write model + metadata to `path` atomically; on any failure the old file is left untouched."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path.name}: model files must end in .keras")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ModelFileError(f"cannot save {path}: folder {directory} does not exist")
+    metadata = {**metadata, "parameters": int(model.count_params())}
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=directory)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=str))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder, not a model file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ModelFileError(f"{path.name}: the file is empty")
+    if size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path.name}: too large for a digit model ({size // 2**20} MiB)")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path.name}: not a Keras .keras model file (not a zip archive; corrupt or truncated?)")
+
+
+def read_metadata(path: str | Path) -> dict:
+    """Our metadata from a model file ({} for a foreign .keras without it)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if METADATA_NAME not in archive.namelist():
+                return {}
+            data = json.loads(archive.read(METADATA_NAME))
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{Path(path).name}: unreadable metadata ({exc})") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _check_shapes(model, name: str) -> None:
+    try:
+        inputs = [tuple(t.shape) for t in model.inputs]
+        outputs = [tuple(t.shape) for t in model.outputs]
+    except (AttributeError, ValueError, TypeError):
+        raise ModelFileError(f"{name}: the model has no defined input and output shapes") from None
+    if len(inputs) != 1 or tuple(inputs[0][1:]) != (28, 28, 1):
+        raise ModelFileError(f"{name}: the model takes input {inputs}, not 28x28x1 images")
+    if len(outputs) != 1 or tuple(outputs[0][1:]) != (10,):
+        raise ModelFileError(f"{name}: the model outputs {outputs}, not 10 classes")
+
+
+def outputs_probabilities(model) -> bool:
+    """True if the last layer already applies a softmax (models from elsewhere); ours emit logits."""
+    activation = getattr(model.layers[-1], "activation", None) if getattr(model, "layers", None) else None
+    return getattr(activation, "__name__", "") == "softmax"
+
+
+def load_model(path: str | Path) -> tuple[object, dict]:
+    """(model, metadata). Any problem becomes a ModelFileError with a clear message."""
+    path = Path(path)
+    _check_file(path)
+    metadata = read_metadata(path)
+    import keras
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for bad archives; all mean "cannot use this file"
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "safe_mode" in text or "Lambda" in text or "unsafe" in text.lower():
+            raise ModelFileError(f"{path.name}: refused: the model contains Python code (e.g. a Lambda layer), "
+                                 "which is never loaded from files") from None
+        raise ModelFileError(f"{path.name}: cannot load the model: {text[:300]}") from None
+    _check_shapes(model, path.name)
+    metadata.setdefault("preset", "unknown")
+    metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
+    return model, metadata

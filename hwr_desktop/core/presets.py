@@ -1,0 +1,113 @@
+"""Model presets: an architecture plus the training recipe it was tuned with, built by name.
+
+Keras is imported inside the builders so that listing presets (the GUI's combo box, --help) does
+not pay for importing TensorFlow. Every model takes (28, 28, 1) floats in [0, 1] and outputs
+10 logits; the softmax is applied by whoever needs probabilities.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Recipe:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    augment: bool
+    label_smoothing: float = 0.0
+    schedule: str = "constant"   # "constant" or "onecycle" (linear warm-up, then cosine decay to ~0)
+    warmup_fraction: float = 0.0
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    build: Callable[[], object]
+    recipe: Recipe
+
+
+def _keras_example():
+    # keras-io "Simple MNIST convnet" (mnist_convnet.py), softmax dropped: we output logits.
+    import keras
+    from keras import layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10),
+    ], name="keras_example")
+
+
+def _conv_bn(filters: int, kernel: int = 3, strides: int = 1) -> list:
+    from keras import layers
+    return [layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False),
+            layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+
+
+def _quick():
+    # Small and batch-normalized so that a high one-cycle learning rate converges in about an epoch.
+    import keras
+    from keras import layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        *_conv_bn(24), layers.MaxPooling2D(2),
+        *_conv_bn(48), layers.MaxPooling2D(2),
+        *_conv_bn(96), layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10),
+    ], name="quick")
+
+
+def _default():
+    # BN momentum 0.9 (not Keras' 0.99): statistics settle within tens of steps, so short runs work too.
+    # Two conv blocks of two convolutions each, then a 128-filter layer; augmentation does the rest.
+    import keras
+    from keras import layers
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        *_conv_bn(32), *_conv_bn(32), layers.MaxPooling2D(2),
+        *_conv_bn(64), *_conv_bn(64), layers.MaxPooling2D(2),
+        *_conv_bn(128), layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dropout(0.3),
+        layers.Dense(10),
+    ], name="default")
+
+
+PRESETS: dict[str, Preset] = {
+    "keras-example": Preset(
+        "keras-example", "keras-io mnist_convnet: the reference recipe (Adam 1e-3, batch 128, 15 epochs)",
+        _keras_example, Recipe(epochs=15, batch_size=128, learning_rate=1e-3, augment=False)),
+    "quick": Preset(
+        "quick", "small batch-normalized CNN, one-cycle schedule: 99 % in about a minute",
+        _quick, Recipe(epochs=2, batch_size=128, learning_rate=4e-3, augment=False, label_smoothing=0.05,
+                       schedule="onecycle", warmup_fraction=0.2)),
+    "default": Preset(
+        "default", "our best single model: 5-conv BN network, handwriting augmentation, one-cycle",
+        _default, Recipe(epochs=20, batch_size=128, learning_rate=3e-3, augment=True, label_smoothing=0.1,
+                         schedule="onecycle", warmup_fraction=0.1)),
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def get_preset(name: str) -> Preset:
+    from hwr_desktop.core.errors import HwrError
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise HwrError(f"unknown preset {name!r} (choose from {', '.join(PRESETS)})") from None
+
+
+def build_model(name: str):
+    return get_preset(name).build()

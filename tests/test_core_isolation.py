@@ -1,0 +1,25 @@
+import subprocess
+import sys
+
+CORE_MODULES = ["augment", "errors", "evaluation", "idx", "images", "inference", "mnist", "modelfile",
+                "paths", "preprocess", "presets", "tfload", "training"]
+
+
+def test_core_imports_without_qt():
+    # A fresh interpreter: pytest-qt has already loaded PySide6 into this one.
+    code = ("import sys\n"
+            + "".join(f"import hwr_desktop.core.{m}\n" for m in CORE_MODULES)
+            + "import hwr_desktop.cli\n"
+            + "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'))\n"
+            + "assert not loaded, loaded\n"
+            + "assert 'tensorflow' in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_listing_presets_does_not_import_tensorflow():
+    code = ("import sys\nfrom hwr_desktop.core.presets import preset_names\nfrom hwr_desktop.core import preprocess\n"
+            "assert preset_names() == ['keras-example', 'quick', 'default']\n"
+            "assert 'tensorflow' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
