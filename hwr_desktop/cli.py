@@ -35,11 +35,6 @@ def _load_predictor(model_path: str | None):
     return Predictor.from_file(model_path or default_model_path())
 
 
-def cmd_train(args) -> int:
-    from hwr_desktop.cli_train import run_train
-    return run_train(args)
-
-
 def cmd_evaluate(args) -> int:
     from hwr_desktop.core.evaluation import evaluate
     from hwr_desktop.core.mnist import load_mnist
@@ -86,24 +81,28 @@ def cmd_predict(args) -> int:
     return 2 if failed else 0
 
 
+# Command groups that live in their own modules; each has register(subparsers).
+COMMAND_MODULES = ["hwr_desktop.cli_train", "hwr_desktop.cli_read", "hwr_desktop.cli_samples", "hwr_desktop.cli_bench"]
+
+
+def _command_modules():
+    import importlib
+    for name in COMMAND_MODULES:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real import error inside an existing module
+                raise
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from hwr_desktop.core.presets import PRESETS
     parser = _Parser(prog=PROG, description="Handwritten digit recognition. With no command, opens the app.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check the installation (model, data, recognition, training, GUI) and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
-
-    train = sub.add_parser("train", help="train a model on the bundled MNIST")
-    train.add_argument("--preset", default="default", choices=list(PRESETS))
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--learning-rate", type=float)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                       help="handwriting augmentation (default: as the preset)")
-    train.add_argument("--train-limit", type=int, help="train on only the first N training images")
-    train.add_argument("--out", help="model file to write (default: a new file in the user data folder)")
-    train.add_argument("--json", action="store_true")
-    train.set_defaults(func=cmd_train)
+    for module in _command_modules():
+        module.register(sub)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a model on the MNIST test set")
     evaluate.add_argument("--model", help="model file (default: the bundled model)")
@@ -120,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from hwr_desktop.selftest import run_self_test
+        return run_self_test()
     if args.command is None:
         from hwr_desktop.app import main as gui_main
         return gui_main()

@@ -1,11 +1,28 @@
 """`hwr-desktop train`: core training plus a stderr progress bar, test evaluation and saving."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
+
+
+def register(sub) -> None:
+    from hwr_desktop.core.presets import PRESETS
+    train = sub.add_parser("train", help="train a model on the bundled MNIST")
+    train.add_argument("--preset", default="default", choices=list(PRESETS))
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                       help="handwriting augmentation (default: as the preset)")
+    train.add_argument("--train-limit", type=int, help="train on only the first N training images")
+    train.add_argument("--out", help="model file to write (default: a new file in the user data folder)")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(func=run_train)
 
 
 def _format_seconds(seconds: float) -> str:

@@ -42,6 +42,10 @@ class Predictor:
         from hwr_desktop.core.modelfile import load_model
         return cls(*load_model(path))
 
+    def warm_up(self) -> None:
+        """Trace the tf.function once, so the first real prediction is as fast as the rest."""
+        self.probabilities(np.zeros((28, 28), np.float32))
+
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
         out = self._call(as_batch(images28)).numpy()

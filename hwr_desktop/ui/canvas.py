@@ -1,0 +1,175 @@
+"""Drawing canvas: mouse or pen strokes rendered into an off-screen QImage.
+
+Strokes are kept as point lists in normalized coordinates (0..1 of the canvas side), so the
+image can be re-rendered exactly after an undo or when the widget is resized; the off-screen
+image is what the model reads (`to_array`), the widget just shows it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+Stroke = list[tuple[float, float]]
+
+
+class DrawingCanvas(QWidget):
+    strokeFinished = Signal()   # mouse released: the drawing is complete for now
+    drawingChanged = Signal()   # any change (points added while drawing, undo, clear)
+
+    MIN_SIDE = 280
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(self.MIN_SIDE, self.MIN_SIDE)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("Draw a digit with the mouse or a pen. Right-click or Ctrl+Z undoes the last stroke.")
+        self._strokes: list[Stroke] = []
+        self._current: Stroke | None = None
+        self._brush = 0.07           # pen width as a fraction of the canvas side (MNIST-like strokes)
+        self._image = QImage()
+        self._render()
+
+    # ----- public API -----
+    def brushSize(self) -> float:
+        return self._brush
+
+    def setBrushSize(self, fraction: float) -> None:
+        """Pen width as a fraction of the canvas side; applies to new strokes and re-renders old ones."""
+        self._brush = float(min(0.2, max(0.01, fraction)))
+        self._render()
+
+    def strokes(self) -> list[Stroke]:
+        return [list(s) for s in self._strokes]
+
+    def setStrokes(self, strokes: list[Stroke]) -> None:
+        self._strokes = [list(s) for s in strokes if s]
+        self._render()
+        self.drawingChanged.emit()
+
+    def isEmpty(self) -> bool:
+        return not self._strokes and not self._current
+
+    def undo(self) -> None:
+        if self._strokes:
+            self._strokes.pop()
+            self._render()
+            self.drawingChanged.emit()
+            self.strokeFinished.emit()
+
+    def clear(self) -> None:
+        if self._strokes or self._current:
+            self._strokes, self._current = [], None
+            self._render()
+            self.drawingChanged.emit()
+            self.strokeFinished.emit()
+
+    def image(self) -> QImage:
+        return self._image
+
+    def to_array(self) -> np.ndarray:
+        """The off-screen image as a uint8 grayscale array (H, W); ink polarity follows the palette."""
+        gray = self._image.convertToFormat(QImage.Format.Format_Grayscale8)
+        w, h, stride = gray.width(), gray.height(), gray.bytesPerLine()
+        buffer = np.frombuffer(gray.constBits(), np.uint8, count=stride * h).reshape(h, stride)
+        return buffer[:, :w].copy()
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 420)
+
+    # ----- rendering -----
+    def _side(self) -> int:
+        return max(1, min(self.width(), self.height()))
+
+    def _colors(self) -> tuple[QColor, QColor]:
+        palette = self.palette()
+        return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+    def _pen(self, side: int, ink: QColor) -> QPen:
+        pen = QPen(ink, self._brush * side, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    def _paint_stroke(self, painter: QPainter, stroke: Stroke, side: int) -> None:
+        points = [QPointF(x * side, y * side) for x, y in stroke]
+        if len(points) == 1:
+            painter.drawPoint(points[0])
+            return
+        path = QPainterPath(points[0])
+        for p in points[1:]:
+            path.lineTo(p)
+        painter.drawPath(path)
+
+    def _render(self) -> None:
+        side = self._side()
+        background, ink = self._colors()
+        self._image = QImage(side, side, QImage.Format.Format_RGB32)
+        self._image.fill(background)
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._pen(side, ink))
+        for stroke in self._strokes + ([self._current] if self._current else []):
+            self._paint_stroke(painter, stroke, side)
+        painter.end()
+        self.update()
+
+    def _extend_current(self, pos: QPointF) -> None:
+        side = self._side()
+        point = (min(1.0, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))
+        last = self._current[-1]
+        self._current.append(point)
+        # Draw only the new segment into the off-screen image: cheap enough for every mouse move.
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._pen(side, self._colors()[1]))
+        painter.drawLine(QPointF(last[0] * side, last[1] * side), QPointF(point[0] * side, point[1] * side))
+        painter.end()
+        pad = self._brush * side
+        self.update(QRectF(QPointF(min(last[0], point[0]) * side - pad, min(last[1], point[1]) * side - pad),
+                           QPointF(max(last[0], point[0]) * side + pad, max(last[1], point[1]) * side + pad)).toAlignedRect())
+        self.drawingChanged.emit()
+
+    # ----- events -----
+    def resizeEvent(self, event) -> None:
+        self._render()
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange:
+            self._render()  # light/dark switch: re-render with the new colours
+        super().changeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
+        painter.drawImage(0, 0, self._image)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        painter.drawRect(0, 0, self._image.width() - 1, self._image.height() - 1)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.RightButton:
+            self.undo()
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        side = self._side()
+        pos = event.position()
+        self._current = [(min(1.0, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))]
+        self._render()
+        self.drawingChanged.emit()
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._current is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._extend_current(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._current is not None:
+            self._strokes.append(self._current)
+            self._current = None
+            # Re-render from the stroke list: the segments drawn while dragging antialias slightly
+            # differently, and undo must give back exactly the image the model saw before.
+            self._render()
+            self.strokeFinished.emit()

@@ -1,0 +1,57 @@
+"""Small dialogs: model information, About, and non-blocking error/info boxes."""
+from __future__ import annotations
+
+import platform
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+DATASET_CREDIT = ("MNIST database of handwritten digits by Yann LeCun and Corinna Cortes "
+                  "(with Christopher J.C. Burges), licensed CC BY-SA 3.0.")
+
+
+def message_box(parent: QWidget, icon, title: str, text: str) -> QMessageBox:
+    """Window-modal and non-blocking (open(), not exec()): the app keeps running behind it."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog" if icon == QMessageBox.Icon.Critical else "infoDialog")
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def model_info_html(session) -> str:
+    if not session.ready:
+        return "No model is loaded."
+    meta = session.metadata
+    metrics = meta.get("metrics", {})
+    config = meta.get("config", {})
+    rows = [
+        ("File", str(session.path) if session.path else "not saved yet"),
+        ("Preset", meta.get("preset", "unknown")),
+        ("Parameters", f"{session.model.count_params():,}"),
+        ("Test accuracy", f"{metrics['test_accuracy']:.2%}" if metrics.get("test_accuracy") else "unknown"),
+        ("Validation accuracy", f"{metrics['val_accuracy']:.2%}" if metrics.get("val_accuracy") else "unknown"),
+        ("Epochs", f"{len(meta.get('history', []))} (best {metrics.get('best_epoch', '?')})"),
+        ("Training time", f"{metrics['train_seconds']:.0f} s" if metrics.get("train_seconds") else "unknown"),
+        ("Recipe", ", ".join(f"{k} {config[k]}" for k in ("batch_size", "learning_rate", "augment", "schedule")
+                             if k in config) or "unknown"),
+        ("Trained", meta.get("trained_at", "unknown")),
+        ("Versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()) or "unknown"),
+    ]
+    return "<table>" + "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def about_html() -> str:
+    from PySide6 import __version__ as pyside_version
+
+    from hwr_desktop import __version__
+    import sys
+    tf = sys.modules.get("tensorflow")
+    keras = sys.modules.get("keras")
+    return (f"<h3>HWR Desktop {__version__}</h3>"
+            "<p>Draw digits and watch a convolutional neural network read them; train your own "
+            "network on MNIST and see it learn.</p>"
+            f"<p>Python {platform.python_version()} · PySide6 {pyside_version} · "
+            f"TensorFlow {getattr(tf, '__version__', 'not loaded yet')} · Keras {getattr(keras, '__version__', 'not loaded yet')}</p>"
+            f"<p>{DATASET_CREDIT}</p>")

@@ -1,0 +1,66 @@
+"""The model the app predicts with: loaded from a file, bundled, or freshly trained.
+
+It is never the model a training worker is updating: a trained model only becomes current when
+the user chooses "Use this model", after its worker has finished.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+
+class ModelSession(QObject):
+    modelChanged = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.predictor = None
+        self.path: Path | None = None     # None: not saved to a file yet
+        self.unsaved = False
+
+    @property
+    def ready(self) -> bool:
+        return self.predictor is not None
+
+    @property
+    def metadata(self) -> dict:
+        return self.predictor.metadata if self.predictor else {}
+
+    @property
+    def model(self):
+        return self.predictor.model if self.predictor else None
+
+    def load(self, path: str | Path) -> None:
+        """Load synchronously; raises ModelFileError and keeps the current model on any problem."""
+        from hwr_desktop.core.inference import Predictor
+        predictor = Predictor.from_file(path)
+        predictor.warm_up()
+        self.set_predictor(predictor, Path(path))
+
+    def set_predictor(self, predictor, path: Path | None, unsaved: bool = False) -> None:
+        self.predictor, self.path, self.unsaved = predictor, path, unsaved
+        self.modelChanged.emit()
+
+    def use_trained(self, model, metadata: dict) -> None:
+        from hwr_desktop.core.inference import Predictor
+        predictor = Predictor(model, {**metadata, "outputs": "logits"})
+        predictor.warm_up()
+        self.set_predictor(predictor, None, unsaved=True)
+
+    def save(self, path: str | Path) -> Path:
+        from hwr_desktop.core.modelfile import save_model
+        meta = {k: v for k, v in self.metadata.items() if k not in ("outputs", "parameters")}
+        written = save_model(self.model, path, meta)
+        self.path, self.unsaved = written, False
+        self.modelChanged.emit()
+        return written
+
+    def describe(self) -> str:
+        """One line for the status bar."""
+        if not self.ready:
+            return "No model loaded"
+        meta = self.metadata
+        acc = meta.get("metrics", {}).get("test_accuracy")
+        name = self.path.name if self.path else "unsaved model"
+        return f"{name} · preset {meta.get('preset', 'unknown')}" + (f" · test {acc:.2%}" if acc else "")

@@ -1,0 +1,109 @@
+"""The answer: the predicted digit in large type, ten probability bars, and the 28x28 model input."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+
+class ProbabilityBars(QWidget):
+    """Ten horizontal bars, one per digit, the winner highlighted."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("probabilityBars")
+        self._probs = np.zeros(10, np.float32)
+        self.setMinimumSize(200, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def probabilities(self) -> np.ndarray:
+        return self._probs.copy()
+
+    def setProbabilities(self, probs) -> None:
+        self._probs = np.zeros(10, np.float32) if probs is None else np.asarray(probs, np.float32)
+        self.setToolTip("\n".join(f"{d}: {p:.1%}" for d, p in enumerate(self._probs)))
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 240)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        row = self.height() / 10
+        label_w, text_w = 22, 52
+        bar_w = max(10, self.width() - label_w - text_w - 8)
+        winner = int(self._probs.argmax()) if self._probs.any() else -1
+        for d, p in enumerate(self._probs):
+            y = d * row
+            painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(0, y, label_w, row), Qt.AlignmentFlag.AlignCenter, str(d))
+            track = QRectF(label_w, y + row * 0.2, bar_w, row * 0.6)
+            painter.fillRect(track, palette.color(QPalette.ColorRole.AlternateBase))
+            color = palette.color(QPalette.ColorRole.Highlight) if d == winner else QColor(128, 128, 128)
+            painter.fillRect(QRectF(track.x(), track.y(), bar_w * float(p), track.height()), color)
+            painter.drawText(QRectF(label_w + bar_w + 4, y, text_w, row),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, f"{p:.0%}" if p >= 0.005 else "")
+
+
+def gray_pixmap(image28: np.ndarray | None, side: int) -> QPixmap:
+    """A 28x28 float image shown as the model sees it (light ink on black), scaled without smoothing."""
+    data = np.zeros((28, 28), np.uint8) if image28 is None else np.clip(image28 * 255, 0, 255).astype(np.uint8)
+    data = np.ascontiguousarray(data)
+    qimage = QImage(data.data, data.shape[1], data.shape[0], data.strides[0], QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(qimage).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.FastTransformation)
+
+
+class PredictionPanel(QGroupBox):
+    def __init__(self, parent=None):
+        super().__init__("Prediction", parent)
+        self.predictionLabel = QLabel("")
+        self.predictionLabel.setObjectName("predictionLabel")
+        font = QFont()
+        font.setPointSize(64)
+        font.setBold(True)
+        self.predictionLabel.setFont(font)
+        self.predictionLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.predictionLabel.setMinimumSize(120, 110)
+        self.confidenceLabel = QLabel("Draw a digit")
+        self.confidenceLabel.setObjectName("confidenceLabel")
+        self.confidenceLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.bars = ProbabilityBars()
+        self.preview = QLabel()
+        self.preview.setObjectName("previewImage")
+        self.preview.setToolTip("The 28x28 image the network sees: your drawing cropped, scaled to 20 px "
+                                "and centred by mass, like MNIST")
+        self.preview.setFixedSize(112, 112)
+        self.preview_image: np.ndarray | None = None
+        caption = QLabel("Model input (28x28)")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        grid = QGridLayout()
+        grid.addWidget(self.predictionLabel, 0, 0)
+        grid.addWidget(self.preview, 0, 1, alignment=Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(self.confidenceLabel, 1, 0)
+        grid.addWidget(caption, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self.bars, 1)
+        self.show_prediction(None)
+
+    def show_prediction(self, prediction, note: str = "") -> None:
+        """prediction: core.inference.Prediction or None (empty canvas / no model)."""
+        if prediction is None or prediction.digit is None:
+            self.predictionLabel.setText("")
+            self.confidenceLabel.setText(note or "Draw a digit")
+            self.bars.setProbabilities(None)
+            self._set_preview(None if prediction is None or prediction.prepared is None else prediction.prepared.image)
+            return
+        self.predictionLabel.setText(str(prediction.digit))
+        self.confidenceLabel.setText(f"{prediction.confidence:.1%} sure")
+        self.bars.setProbabilities(prediction.probabilities)
+        self._set_preview(prediction.prepared.image)
+
+    def _set_preview(self, image28) -> None:
+        self.preview_image = None if image28 is None else np.array(image28)
+        self.preview.setPixmap(gray_pixmap(image28, self.preview.width()))

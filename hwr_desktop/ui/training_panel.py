@@ -1,0 +1,200 @@
+"""Training panel: recipe controls, Start/Stop, progress over the whole run, live curves, result."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from hwr_desktop.core.mnist import VALIDATION_SIZE
+from hwr_desktop.core.presets import PRESETS
+from hwr_desktop.core.training import TrainingConfig
+from hwr_desktop.ui.training_plot import TrainingPlot
+from hwr_desktop.ui.workers import TrainingOutcome, TrainingWorker
+
+TRAIN_IMAGES = 60000 - VALIDATION_SIZE
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class TrainingPanel(QWidget):
+    useModelRequested = Signal(object, dict)     # keras model, metadata
+    saveModelRequested = Signal(object, dict)
+    trainingStarted = Signal()
+    trainingEnded = Signal()
+    errorOccurred = Signal(str, str)             # title, message
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.worker: TrainingWorker | None = None
+        self.outcome: TrainingOutcome | None = None
+
+        self.presetCombo = QComboBox(objectName="presetCombo")
+        for preset in PRESETS.values():
+            self.presetCombo.addItem(preset.name, preset.name)
+            self.presetCombo.setItemData(self.presetCombo.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.epochsSpin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=200)
+        self.batchSpin = QSpinBox(objectName="batchSpin", minimum=8, maximum=4096, singleStep=32)
+        self.lrSpin = QDoubleSpinBox(objectName="learningRateSpin", decimals=5, minimum=0.00001, maximum=1.0,
+                                     singleStep=0.0005)
+        self.augmentCheck = QCheckBox("Handwriting augmentation", objectName="augmentCheck")
+        self.augmentCheck.setToolTip("Random rotation, scale, shear, shift and stroke thickness on every batch")
+        self.limitSpin = QSpinBox(objectName="trainLimitSpin", minimum=500, maximum=TRAIN_IMAGES, singleStep=5000)
+        self.limitSpin.setValue(TRAIN_IMAGES)
+        self.limitSpin.setToolTip("Train on fewer images for a fast experiment")
+        self.presetCombo.setCurrentIndex(self.presetCombo.findData("quick"))  # fast first experience
+        self.presetCombo.currentIndexChanged.connect(self._load_recipe)
+
+        form = QFormLayout()
+        form.addRow("Preset", self.presetCombo)
+        form.addRow("Epochs", self.epochsSpin)
+        form.addRow("Batch size", self.batchSpin)
+        form.addRow("Learning rate", self.lrSpin)
+        form.addRow("Training images", self.limitSpin)
+        form.addRow("", self.augmentCheck)
+
+        self.trainButton = QPushButton("Start training", objectName="trainButton")
+        self.stopButton = QPushButton("Stop", objectName="stopButton", enabled=False)
+        self.trainButton.clicked.connect(self.start)
+        self.stopButton.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.trainButton)
+        buttons.addWidget(self.stopButton)
+
+        self.trainingProgress = QProgressBar(objectName="trainingProgress", minimum=0, maximum=1000, value=0)
+        self.trainingProgress.setFormat("Ready")
+        self.trainingProgress.setTextVisible(True)
+        self.statusLabel = QLabel("", objectName="trainingStatus", wordWrap=True)
+        self.trainingPlot = TrainingPlot()
+
+        self.resultLabel = QLabel("", objectName="trainingResult", wordWrap=True)
+        self.useButton = QPushButton("Use this model", objectName="useModelButton", enabled=False)
+        self.saveButton = QPushButton("Save…", objectName="saveTrainedButton", enabled=False)
+        self.useButton.clicked.connect(lambda: self.outcome and self.useModelRequested.emit(
+            self.outcome.result.model, self.outcome.metadata))
+        self.saveButton.clicked.connect(lambda: self.outcome and self.saveModelRequested.emit(
+            self.outcome.result.model, self.outcome.metadata))
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.resultLabel, 1)
+        result_row.addWidget(self.useButton)
+        result_row.addWidget(self.saveButton)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.trainingProgress)
+        layout.addWidget(self.statusLabel)
+        layout.addWidget(self.trainingPlot, 1)
+        layout.addLayout(result_row)
+        self._load_recipe()
+
+    # ----- configuration -----
+    def _load_recipe(self) -> None:
+        recipe = PRESETS[self.presetCombo.currentData()].recipe
+        self.epochsSpin.setValue(recipe.epochs)
+        self.batchSpin.setValue(recipe.batch_size)
+        self.lrSpin.setValue(recipe.learning_rate)
+        self.augmentCheck.setChecked(recipe.augment)
+
+    def config(self) -> TrainingConfig:
+        limit = self.limitSpin.value()
+        return TrainingConfig(preset=self.presetCombo.currentData(), epochs=self.epochsSpin.value(),
+                              batch_size=self.batchSpin.value(), learning_rate=self.lrSpin.value(),
+                              augment=self.augmentCheck.isChecked(),
+                              train_limit=None if limit >= TRAIN_IMAGES else limit)
+
+    def _set_running(self, running: bool) -> None:
+        self.trainButton.setEnabled(not running)
+        self.stopButton.setEnabled(running)
+        for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin):
+            w.setEnabled(not running)
+
+    def is_running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    # ----- run -----
+    def start(self, config: TrainingConfig | None = None) -> None:
+        if self.is_running():
+            return
+        config = config or self.config()
+        self.outcome = None
+        self.useButton.setEnabled(False)
+        self.saveButton.setEnabled(False)
+        self.resultLabel.setText("")
+        self.trainingPlot.reset()
+        self.trainingPlot.start()
+        self.trainingProgress.setValue(0)
+        self.trainingProgress.setFormat("Starting…")
+        self.statusLabel.setText("Loading TensorFlow and MNIST…")
+        self._set_running(True)
+        worker = TrainingWorker(config, self)
+        worker.batchDone.connect(self._on_batch)
+        worker.epochDone.connect(self._on_epoch)
+        worker.evaluating.connect(self._on_evaluating)
+        worker.finishedTraining.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_thread_done)
+        self.worker = worker
+        worker.start()
+        self.trainingStarted.emit()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.request_stop()
+            self.stopButton.setEnabled(False)
+            self.statusLabel.setText("Stopping after the current batch…")
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
+        if self.worker is None:
+            return True
+        self.worker.request_abort()
+        return self.worker.wait(timeout_ms)
+
+    def _on_batch(self, info) -> None:
+        self.trainingProgress.setValue(int(1000 * info.step / info.total_steps))
+        self.trainingProgress.setFormat(f"Epoch {info.epoch}/{info.epochs} · batch {info.batch}/{info.batches}")
+        self.statusLabel.setText(f"loss {info.loss:.3f} · accuracy {info.accuracy:.1%} · "
+                                 f"{info.images_per_second:,.0f} images/s · {format_seconds(info.remaining)} left")
+        self.trainingPlot.add_batch(info)
+
+    def _on_epoch(self, info) -> None:
+        self.trainingPlot.add_epoch(info)
+
+    def _on_evaluating(self, done: int, total: int) -> None:
+        self.trainingProgress.setFormat(f"Evaluating on the test set: {done:,}/{total:,}")
+
+    def _on_finished(self, outcome: TrainingOutcome) -> None:
+        self.outcome = outcome
+        result, report = outcome.result, outcome.report
+        if report is None:
+            self.outcome = None
+            self.resultLabel.setText("Stopped before the first epoch ended: there is no model to keep. "
+                                     "The current model stays in use.")
+            return
+        stopped = " (stopped early)" if result.stopped else ""
+        self.resultLabel.setText(
+            f"<b>Test accuracy {report.accuracy:.2%}</b>{stopped} · best epoch {result.best_epoch} "
+            f"(validation {result.val_accuracy:.2%}) · {format_seconds(result.seconds)}")
+        self.useButton.setEnabled(True)
+        self.saveButton.setEnabled(True)
+
+    def _on_failed(self, message: str) -> None:
+        self.errorOccurred.emit("Training failed", message)
+
+    def _on_thread_done(self) -> None:
+        self.trainingPlot.stop()
+        self._set_running(False)
+        done = self.outcome is not None
+        self.trainingProgress.setValue(1000 if done else self.trainingProgress.value())
+        self.trainingProgress.setFormat("Done" if done else "Stopped")
+        if self.worker is not None and self.worker.stop_flag.is_set() and not done:
+            self.statusLabel.setText("Stopped.")
+        elif done:
+            self.statusLabel.setText("Finished. Use the new model or save it; the current model stays in use until you do.")
+        self.worker.deleteLater()
+        self.worker = None
+        self.trainingEnded.emit()

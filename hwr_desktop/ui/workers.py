@@ -1,0 +1,125 @@
+"""Background jobs. One QThread subclass per long job, each with typed signals.
+
+Signals are emitted on the worker thread and delivered, queued, to slots on the GUI thread, so
+widgets are only ever touched there. Every worker has `request_stop()`: it sets a
+threading.Event that the core checks between batches, so stopping takes at most one batch.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
+
+
+class Worker(QThread):
+    failed = Signal(str)        # a message fit for a dialog
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.stop_flag = threading.Event()
+
+    def request_stop(self) -> None:
+        self.stop_flag.set()
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except HwrError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # never let an exception escape a thread: it would abort the app
+            self.failed.emit(f"Internal error: {type(exc).__name__}: {exc}")
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+
+class ModelLoadWorker(Worker):
+    """Imports TensorFlow, loads a model file and warms the predictor up, off the GUI thread."""
+    loaded = Signal(object, str)     # core.inference.Predictor, path
+
+    def __init__(self, path: str | Path, parent=None):
+        super().__init__(parent)
+        self.path = str(path)
+
+    def work(self) -> None:
+        from hwr_desktop.core.tfload import import_tensorflow
+        import_tensorflow()
+        from hwr_desktop.core.inference import Predictor
+        predictor = Predictor.from_file(self.path)
+        predictor.warm_up()
+        self.loaded.emit(predictor, self.path)
+
+
+@dataclass
+class TrainingOutcome:
+    result: object               # core.training.TrainingResult
+    report: object | None        # core.evaluation.EvaluationReport on MNIST test, None if nothing to keep
+    metadata: dict
+
+
+class TrainingWorker(Worker, TrainingCallbacks):
+    batchDone = Signal(BatchInfo)
+    epochDone = Signal(EpochInfo)
+    evaluating = Signal(int, int)        # test images done, total
+    finishedTraining = Signal(TrainingOutcome)
+
+    def __init__(self, config: TrainingConfig, parent=None):
+        super().__init__(parent)
+        self.config = config
+        self.abort_flag = threading.Event()   # closing the app: skip the final evaluation too
+
+    def request_abort(self) -> None:
+        self.abort_flag.set()
+        self.stop_flag.set()
+
+    def on_batch(self, info: BatchInfo) -> None:
+        self.batchDone.emit(info)
+
+    def on_epoch(self, info: EpochInfo) -> None:
+        self.epochDone.emit(info)
+
+    def work(self) -> None:
+        from hwr_desktop.core.tfload import import_tensorflow
+        import_tensorflow()
+        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.mnist import load_mnist
+        from hwr_desktop.core.modelfile import make_metadata
+        from hwr_desktop.core.training import train
+
+        result = train(self.config, self, self.stop_flag)
+        report = None
+        if result.history and not self.abort_flag.is_set():
+            data = load_mnist()
+            report = evaluate(result.model, data.x_test, data.y_test,
+                              progress=lambda done, total: self.evaluating.emit(done, total), stop=self.abort_flag)
+        metrics = {"val_accuracy": result.val_accuracy, "best_epoch": result.best_epoch,
+                   "train_seconds": round(result.seconds, 1), "stopped_early": result.stopped}
+        if report is not None:
+            metrics.update(test_accuracy=report.accuracy, test_loss=report.loss)
+        metadata = make_metadata(result.config.preset, result.config.to_dict(), metrics,
+                                 [h.to_dict() for h in result.history])
+        self.finishedTraining.emit(TrainingOutcome(result, report, metadata))
+
+
+class EvaluationWorker(Worker):
+    """Evaluates a model on the MNIST test set (10k images) with progress."""
+    progress = Signal(int, int)
+    evaluated = Signal(object)           # core.evaluation.EvaluationReport
+
+    def __init__(self, model, outputs_are_probabilities: bool = False, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.outputs_are_probabilities = outputs_are_probabilities
+
+    def work(self) -> None:
+        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.mnist import load_mnist
+        data = load_mnist()
+        report = evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
+                          progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag)
+        self.evaluated.emit(report)
