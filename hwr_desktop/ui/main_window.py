@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self.tabs = QTabWidget(objectName="tabs")
         self.tabs.addTab(self.training_panel, "Training")
+        self._create_extra_tabs()
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
@@ -61,6 +62,9 @@ class MainWindow(QMainWindow):
             self._load_in_background(path)
         else:
             self._load_now(path)
+
+    def _create_extra_tabs(self) -> None:
+        """Panels beyond training (evaluation and insight views), each built from the shared session."""
 
     # ----- actions and menus -----
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
