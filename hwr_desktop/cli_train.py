@@ -25,6 +25,16 @@ def register(sub) -> None:
     train.set_defaults(func=run_train)
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux/macOS; 0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
 def _format_seconds(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
@@ -80,7 +90,7 @@ def run_train(args) -> int:
     summary = {"model": str(out), "preset": config.preset, "epochs": len(result.history),
                "best_epoch": result.best_epoch, "val_accuracy": result.val_accuracy,
                "test_accuracy": report.accuracy, "test_loss": report.loss,
-               "train_seconds": round(result.seconds, 1), "history": history}
+               "train_seconds": round(result.seconds, 1), "peak_rss_mb": peak_rss_mb(), "history": history}
     if args.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:

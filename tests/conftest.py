@@ -8,11 +8,36 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 
+from hwr_desktop.resources import default_model_path
+
 
 @pytest.fixture(autouse=True)
 def _isolated_user_data(tmp_path_factory, monkeypatch):
     """Never touch the real user data folder or settings from a test."""
     monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(tmp_path_factory.getbasetemp() / "userdata"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Each test gets its own settings file (QSettings INI), never the real one."""
+    monkeypatch.setenv("HWR_DESKTOP_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture(scope="session")
+def good_model_file(tiny_model_file):
+    """The bundled model when present (it is in a checkout), else the tiny session model."""
+    return default_model_path() if default_model_path().exists() else tiny_model_file
+
+
+@pytest.fixture
+def window(qtbot, good_model_file):
+    from hwr_desktop.app import create_main_window
+    win = create_main_window(good_model_file)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.training_panel.shutdown()
 
 
 @pytest.fixture(scope="session")

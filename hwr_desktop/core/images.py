@@ -20,6 +20,9 @@ FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 def _decode(source, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
+            # Pillow warns about e.g. corrupt EXIF blocks; the pixels are still fine, and the CLI
+            # must not print stray warnings. Decompression-bomb warnings become errors.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source, formats=FORMATS) as img:
                 w, h = img.size

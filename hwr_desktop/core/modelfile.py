@@ -50,8 +50,11 @@ def save_model(model, path: str | Path, metadata: dict) -> Path:
     if not directory.is_dir():
         raise ModelFileError(f"cannot save {path}: folder {directory} does not exist")
     metadata = {**metadata, "parameters": int(model.count_params())}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=directory)
-    os.close(fd)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=directory)
+        os.close(fd)
+    except OSError as exc:  # read-only folder, disk full, no permission
+        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
         model.save(tmp)

@@ -26,8 +26,9 @@ def open_settings() -> tuple[QSettings, str | None]:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = QSettings(str(path), QSettings.Format.IniFormat)
-    if settings.status() == QSettings.Status.NoError:
+    if settings.status() == QSettings.Status.NoError and _looks_like_text(path):
         return settings, None
+    del settings  # let go of the file before moving it
     backup = path.with_name(f"settings.corrupt-{time.strftime('%Y%m%d-%H%M%S')}.ini")
     try:
         os.replace(path, backup)
@@ -35,6 +36,23 @@ def open_settings() -> tuple[QSettings, str | None]:
     except OSError:
         note = "The settings file was unreadable; defaults are used."
     return QSettings(str(path), QSettings.Format.IniFormat), note
+
+
+def _looks_like_text(path: Path) -> bool:
+    """Qt reads binary junk as 'no error' with garbage keys; an INI file we wrote is UTF-8 text."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def recent_models(settings: QSettings) -> list[str]:

@@ -1,31 +1,6 @@
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-
-from hwr_desktop.resources import default_model_path
-
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWR_DESKTOP_CONFIG_DIR", str(tmp_path / "config"))
-
-
-@pytest.fixture(scope="session")
-def good_model_file(tiny_model_file):
-    """The bundled model when present (it is in a checkout), else the tiny session model."""
-    return default_model_path() if default_model_path().exists() else tiny_model_file
-
-
-@pytest.fixture
-def window(qtbot, good_model_file):
-    from hwr_desktop.app import create_main_window
-    win = create_main_window(good_model_file)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.training_panel.shutdown()
 
 
 def draw_stroke(canvas, points) -> None:

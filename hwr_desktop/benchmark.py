@@ -1,0 +1,125 @@
+"""Measurements behind `hwr-desktop bench` (no Qt here; GUI figures come from ui/probe.py).
+
+Time to 99 %: each preset trains with its own recipe and is evaluated on the MNIST test set
+after every epoch; the clock counts training (including its validation pass) and excludes
+that extra test evaluation. The run stops once the threshold is reached. Test accuracy is
+used here only to *report* when a recipe gets there, never to choose anything.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+
+def time_to_accuracy(preset: str, threshold: float = 0.99, max_epochs: int | None = None,
+                     train_limit: int | None = None, seed: int = 0) -> dict:
+    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+
+    data = load_mnist()
+    stop = threading.Event()
+
+    class Clock(TrainingCallbacks):
+        def __init__(self):
+            self.excluded, self.curve, self.reached_at = 0.0, [], None
+
+        def on_start(self, model, config):
+            self.model, self.start = model, time.perf_counter()
+
+        def on_epoch(self, info):
+            seconds = time.perf_counter() - self.start - self.excluded   # training time so far
+            t0 = time.perf_counter()
+            accuracy = evaluate(self.model, data.x_test, data.y_test).accuracy
+            self.excluded += time.perf_counter() - t0
+            self.curve.append({"epoch": info.epoch, "test_accuracy": accuracy, "seconds": round(seconds, 2)})
+            if accuracy >= threshold and self.reached_at is None:
+                self.reached_at = seconds
+                stop.set()
+
+    clock = Clock()
+    config = TrainingConfig(preset=preset, seed=seed, train_limit=train_limit,
+                            epochs=max_epochs)
+    train(config, clock, stop)
+    return {"preset": preset, "threshold": threshold, "reached": clock.reached_at is not None,
+            "seconds": None if clock.reached_at is None else round(clock.reached_at, 2),
+            "epochs": len(clock.curve), "curve": clock.curve}
+
+
+def canvas_like_images(n: int, side: int = 420, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """MNIST test digits drawn dark-on-light at canvas size, as the app's canvas hands them over."""
+    from PIL import Image
+
+    from hwr_desktop.core.mnist import load_mnist
+    data = load_mnist()
+    idx = np.random.default_rng(seed).choice(len(data.x_test), n, replace=False)
+    images = []
+    for i in idx:
+        digit = Image.fromarray(data.x_test[i]).resize((side * 2 // 3, side * 2 // 3), Image.Resampling.BILINEAR)
+        canvas = Image.new("L", (side, side), 0)
+        canvas.paste(digit, (side // 6, side // 6))
+        images.append(255 - np.asarray(canvas))
+    return images, data.y_test[idx]
+
+
+def prediction_latency(model_path, n: int = 300) -> dict:
+    """Preprocessing + direct model call for one canvas image at a time (what each stroke costs)."""
+    from hwr_desktop.core.inference import Predictor
+    predictor = Predictor.from_file(model_path)
+    images, labels = canvas_like_images(n)
+    for image in images[:10]:
+        predictor.predict_image(image)  # warm-up: tracing, caches
+    times, correct = [], 0
+    for image, label in zip(images, labels):
+        t0 = time.perf_counter()
+        prediction = predictor.predict_image(image)
+        times.append((time.perf_counter() - t0) * 1000)
+        correct += prediction.digit == label
+    return {"n": n, "p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95)),
+            "accuracy": correct / n}
+
+
+def _run_json(argv: list[str], env: dict | None = None, timeout: float = 1800) -> tuple[dict, float]:
+    t0 = time.perf_counter()
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    wall = time.perf_counter() - t0
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1]), wall
+
+
+def gui_figures(strokes: int = 100, train_seconds: float = 20.0, launches: int = 3) -> dict:
+    """Start-up (median of fresh launches) and interaction figures, each from a fresh process."""
+    with tempfile.TemporaryDirectory() as config_dir:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": config_dir}
+        timings = []
+        for _ in range(launches):
+            t0 = time.perf_counter()
+            probe = subprocess.Popen([sys.executable, "-m", "hwr_desktop.ui.probe", "startup"], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            out, err = probe.communicate(timeout=120)
+            if probe.returncode != 0:
+                raise RuntimeError(f"start-up probe failed: {err.strip()[-500:]}")
+            inner = json.loads(out.strip().splitlines()[-1])
+            # The probe's own clock starts when its module runs; add interpreter start-up measured here.
+            overhead = (time.perf_counter() - t0) - inner["ready"]
+            timings.append({"shown": inner["shown"] + overhead, "ready": inner["ready"] + overhead})
+        interact, _ = _run_json([sys.executable, "-m", "hwr_desktop.ui.probe", "interact", str(strokes),
+                                 str(train_seconds)], env=env, timeout=600)
+    return {"startup_shown_s": float(np.median([x["shown"] for x in timings])),
+            "startup_ready_s": float(np.median([x["ready"] for x in timings])), **interact}
+
+
+def training_peak_memory(preset: str = "default", epochs: int = 1) -> dict:
+    """Peak RSS of a real `hwr-desktop train` process (a full epoch on all 55k images)."""
+    with tempfile.TemporaryDirectory() as folder:
+        doc, wall = _run_json([sys.executable, "-m", "hwr_desktop", "train", "--preset", preset, "--epochs",
+                               str(epochs), "--out", os.path.join(folder, "m.keras"), "--json"], timeout=3600)
+    return {"preset": preset, "epochs": epochs, "peak_rss_mb": doc["peak_rss_mb"], "seconds": round(wall, 1)}

@@ -1,0 +1,101 @@
+"""`hwr-desktop bench`: the performance targets, measured side by side in one run.
+
+Without --quick it takes about 5 minutes (two time-to-99 trainings, one epoch of default
+training for peak memory, GUI probes). --quick runs tiny versions to check the plumbing.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from datetime import date
+
+TARGETS = {  # name: (limit, comparison) — comparisons read "figure <= limit" unless noted
+    "quick_vs_reference_time": 0.2,
+    "prediction_p50_ms": 5.0,
+    "prediction_p95_ms": 15.0,
+    "release_to_prediction_ms_p95": 30.0,
+    "max_event_loop_stall_ms": 100.0,
+    "startup_shown_s": 2.5,
+    "default_training_peak_rss_mb": 2048.0,
+    "idle_rss_mb": 700.0,
+}
+
+
+def register(sub) -> None:
+    bench = sub.add_parser("bench", help="measure training speed, prediction latency, start-up and memory")
+    bench.add_argument("--quick", action="store_true", help="tiny version of every measurement (plumbing check)")
+    bench.add_argument("--skip-gui", action="store_true", help="leave out the GUI probes")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=run_bench)
+
+
+def _say(args, text: str) -> None:
+    if not args.json:
+        print(text, file=sys.stderr, flush=True)
+
+
+def run_bench(args) -> int:
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    from hwr_desktop import benchmark
+    from hwr_desktop.core.modelfile import read_metadata
+    from hwr_desktop.resources import default_model_path
+
+    quick = args.quick
+    figures: dict = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {_cores()} cores",
+                     "quick_mode": quick}
+    limit = 1000 if quick else None
+    runs = {}
+    for preset in ("keras-example", "quick"):
+        _say(args, f"time to 99 %: training {preset}…")
+        runs[preset] = benchmark.time_to_accuracy(preset, threshold=0.0 if quick else 0.99,
+                                                  max_epochs=1 if quick else None, train_limit=limit)
+    figures["time_to_99"] = runs
+    ref, fast = runs["keras-example"]["seconds"], runs["quick"]["seconds"]
+    figures["quick_vs_reference_time"] = round(fast / ref, 3) if ref and fast else None
+
+    _say(args, "prediction latency…")
+    latency = benchmark.prediction_latency(default_model_path(), n=30 if quick else 300)
+    figures.update(prediction_p50_ms=round(latency["p50_ms"], 2), prediction_p95_ms=round(latency["p95_ms"], 2))
+
+    meta = read_metadata(default_model_path())
+    figures["bundled_model"] = {"preset": meta.get("preset"), "test_accuracy": meta.get("metrics", {}).get("test_accuracy"),
+                                "train_seconds": meta.get("metrics", {}).get("train_seconds")}
+    if not quick:
+        _say(args, "peak memory of one epoch of default training…")
+        figures["default_training_peak_rss_mb"] = benchmark.training_peak_memory("default")["peak_rss_mb"]
+    if not args.skip_gui:
+        _say(args, "GUI probes (start-up, release-to-prediction, event loop during training)…")
+        gui = benchmark.gui_figures(strokes=8 if quick else 100, train_seconds=2 if quick else 20,
+                                    launches=1 if quick else 3)
+        figures.update({k: round(v, 3) if isinstance(v, float) else v for k, v in gui.items()})
+    figures["targets"] = {name: {"limit": limit_, "value": figures.get(name),
+                                 "met": figures.get(name) is not None and figures[name] <= limit_}
+                          for name, limit_ in TARGETS.items() if name in figures}
+    if args.json:
+        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+    else:
+        _print_table(figures)
+    return 0
+
+
+def _cores() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+def _print_table(figures: dict) -> None:
+    print(f"HWR Desktop bench, {figures['date']}, {figures['machine']}{' (quick mode)' if figures['quick_mode'] else ''}")
+    for preset, run in figures["time_to_99"].items():
+        reached = f"{run['seconds']:.1f} s (epoch {run['epochs']})" if run["reached"] else "not reached"
+        curve = ", ".join(f"{c['test_accuracy']:.2%}" for c in run["curve"])
+        print(f"  time to {run['threshold']:.0%} [{preset}]: {reached}   test accuracy by epoch: {curve}")
+    bundled = figures["bundled_model"]
+    if bundled.get("test_accuracy"):
+        print(f"  bundled model [{bundled['preset']}]: test {bundled['test_accuracy']:.2%}, "
+              f"trained in {bundled['train_seconds']:.0f} s")
+    print(f"  {'measure':32} {'value':>10} {'target':>10}  met")
+    for name, t in figures["targets"].items():
+        value = "n/a" if t["value"] is None else f"{t['value']:.3g}"
+        print(f"  {name:32} {value:>10} {'<= ' + format(t['limit'], 'g'):>10}  {'yes' if t['met'] else 'NO'}")

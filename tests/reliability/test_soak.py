@@ -1,0 +1,56 @@
+"""Soak: 1,000 draw/predict/clear cycles and several train/stop runs in one app session.
+
+Bounds (quoted in the README): resident memory may grow by at most 150 MB over the soak
+(TensorFlow allocates caches on first use; a leak of one canvas image per cycle would be 700 MB+),
+and no thread may be left behind.
+"""
+import threading
+
+import numpy as np
+
+from tests.ui.conftest import SHAPES, draw_stroke
+
+MEMORY_GROWTH_BOUND_MB = 150
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_soak_draw_predict_clear_and_train_stop(qtbot, good_model_file, capsys):
+    from hwr_desktop.app import create_main_window
+    win = create_main_window(good_model_file)
+    qtbot.addWidget(win)
+    win.show()
+    canvas, label = win.draw_panel.canvas, win.draw_panel.prediction.predictionLabel
+    shapes = [(d, strokes) for d, strokes in SHAPES.items()]
+    for i in range(50):                      # warm-up: first calls allocate TensorFlow's caches
+        draw_stroke(canvas, shapes[i % len(shapes)][1][0])
+        canvas.clear()
+    threads_before = threading.active_count()
+    before = rss_mb()
+    correct = 0
+    for i in range(1000):
+        digit, strokes = shapes[i % len(shapes)]
+        for stroke in strokes:
+            draw_stroke(canvas, stroke)
+        correct += label.text() == str(digit)
+        canvas.clear()
+        assert label.text() == ""
+    after_drawing = rss_mb()
+    panel = win.training_panel
+    panel.limitSpin.setValue(1000)
+    for delay_ms in (300, 800, 1500):
+        panel.start()
+        qtbot.wait(delay_ms)
+        panel.stop()
+        qtbot.waitUntil(lambda: panel.worker is None, timeout=60000)
+    after = rss_mb()
+    with capsys.disabled():
+        print(f"\nsoak: 1000 cycles, {correct} correct; RSS {before:.0f} -> {after_drawing:.0f} MB after drawing, "
+              f"{after:.0f} MB after 3 train/stop runs; threads {threads_before} -> {threading.active_count()}")
+    assert correct == 1000
+    assert after_drawing - before < MEMORY_GROWTH_BOUND_MB
+    assert after - before < MEMORY_GROWTH_BOUND_MB + 250   # three trained models' weights and graphs may stay cached
+    assert threading.active_count() <= threads_before

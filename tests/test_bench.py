@@ -1,0 +1,35 @@
+"""The bench's plumbing (--quick): every figure present and plausible. Absolute times are not tested."""
+import json
+
+import pytest
+
+from hwr_desktop.cli import main
+from hwr_desktop.resources import default_model_path
+
+pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="needs the bundled model")
+
+
+def test_bench_quick_reports_every_measure(capsys):
+    assert main(["bench", "--quick", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["time_to_99"]) == {"keras-example", "quick"}
+    for run in doc["time_to_99"].values():
+        assert run["reached"] and run["epochs"] == 1 and run["seconds"] > 0
+        assert 0.0 < run["curve"][0]["test_accuracy"] <= 1.0
+    assert doc["quick_vs_reference_time"] == pytest.approx(
+        doc["time_to_99"]["quick"]["seconds"] / doc["time_to_99"]["keras-example"]["seconds"], rel=0.01)
+    assert 0 < doc["prediction_p50_ms"] <= doc["prediction_p95_ms"]
+    assert 0 < doc["startup_shown_s"] <= doc["startup_ready_s"]
+    assert 0 < doc["release_to_prediction_ms_p50"] <= doc["release_to_prediction_ms_p95"]
+    assert doc["max_event_loop_stall_ms"] >= 5 and doc["stall_samples"] > 10
+    assert 100 < doc["idle_rss_mb"] < 5000
+    assert doc["bundled_model"]["test_accuracy"] >= 0.996
+    names = set(doc["targets"])
+    assert {"quick_vs_reference_time", "prediction_p50_ms", "startup_shown_s", "idle_rss_mb"} <= names
+    assert all(isinstance(t["met"], bool) for t in doc["targets"].values())
+
+
+def test_bench_table_is_readable(capsys):
+    assert main(["bench", "--quick", "--skip-gui"]) == 0
+    out = capsys.readouterr().out
+    assert "time to 0% [quick]" in out and "prediction_p95_ms" in out and "met" in out
