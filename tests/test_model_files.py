@@ -100,3 +100,19 @@ def test_predictor_reads_an_upscaled_drawing(tiny_model_file, mnist):
     assert empty.digit is None and empty.probabilities.sum() == 0
     p = predictor.predict_image(draw_digit_like(mnist.x_test[0]))
     assert p.probabilities.sum() == pytest.approx(1.0, abs=1e-5) and p.prepared.image.shape == (28, 28)
+
+
+def test_saved_files_get_ordinary_permissions(tiny_model_file, tmp_path):
+    import os
+    import stat
+    model, meta = load_model(tiny_model_file)
+    target = save_model(model, tmp_path / "perm.keras", meta)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_bundled_model_meets_the_accuracy_bar():
+    from hwr_desktop.resources import default_model_path
+    meta = read_metadata(default_model_path())
+    assert meta["preset"] == "default" and meta["metrics"]["test_accuracy"] >= 0.996

@@ -62,6 +62,9 @@ def save_model(model, path: str | Path, metadata: dict) -> Path:
             archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=str))
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private 0600 files; a model is an ordinary file
         os.replace(tmp, path)
     except OSError as exc:
         raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
