@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "errors", "evaluation", "idx", "images", "inference", "mnist", "modelfile",
+CORE_MODULES = ["augment", "errors", "evaluation", "history", "idx", "images", "inference", "insight", "mnist", "modelfile",
                 "paths", "preprocess", "presets", "tfload", "training"]
 
 

@@ -65,6 +65,26 @@ class MainWindow(QMainWindow):
 
     def _create_extra_tabs(self) -> None:
         """Panels beyond training (evaluation and insight views), each built from the shared session."""
+        from hwr_desktop.ui.dataset_browser import DatasetBrowser
+        from hwr_desktop.ui.evaluation_panel import EvaluationPanel
+        from hwr_desktop.ui.history_panel import HistoryPanel
+        from hwr_desktop.ui.insight_panel import InsightPanel
+        from hwr_desktop.ui.samples_panel import SamplesPanel
+
+        self.evaluation_panel = EvaluationPanel(self.session)
+        self.samples_panel = SamplesPanel(self.session)
+        self.history_panel = HistoryPanel(self.session, self.training_panel)
+        self.insight_panel = InsightPanel(self.session, self.draw_panel)
+        self.dataset_browser = DatasetBrowser()
+        extra = ((self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
+                 (self.samples_panel, "Samples", "Random test images and the model's answers"),
+                 (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
+                 (self.insight_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
+                 (self.dataset_browser, "Dataset", "Browse the MNIST images by digit"))
+        for panel, title, tip in extra:
+            self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
+        # Panels with background jobs; closeEvent stops them and waits.
+        self.job_panels = [self.evaluation_panel, self.samples_panel, self.insight_panel, self.dataset_browser]
 
     # ----- actions and menus -----
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
@@ -225,10 +245,8 @@ class MainWindow(QMainWindow):
     # ----- settings and closing -----
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 760)
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(1200, 760)  # first launch, or a stored value Qt cannot use
         brush = self.settings.value("brushSize")
         try:
             if brush is not None:
@@ -239,6 +257,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         # Stop workers first and wait for them: destroying a running QThread aborts the process.
         self.training_panel.shutdown()
+        for panel in self.job_panels:
+            panel.shutdown()
         if self.loader is not None:
             self.loader.wait(30000)
         self.settings.setValue("geometry", self.saveGeometry())

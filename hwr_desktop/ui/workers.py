@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
@@ -123,3 +123,107 @@ class EvaluationWorker(Worker):
         report = evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
                           progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag)
         self.evaluated.emit(report)
+
+
+class DatasetWorker(Worker):
+    """Reads and verifies the bundled MNIST files (cached in the core after the first time)."""
+    loaded = Signal(object)              # core.mnist.MnistSplits
+
+    def work(self) -> None:
+        from hwr_desktop.core.mnist import load_mnist
+        self.loaded.emit(load_mnist())
+
+
+class SamplesWorker(Worker):
+    """Predicts a handful of MNIST test images: given indices, or `count` drawn at random."""
+    sampled = Signal(object, object)     # test-set indices (np.ndarray), EvaluationReport for them
+
+    def __init__(self, model, outputs_are_probabilities: bool, indices=None, count: int = 30,
+                 seed: int | None = None, parent=None):
+        super().__init__(parent)
+        self.model, self.outputs_are_probabilities = model, outputs_are_probabilities
+        self.indices, self.count, self.seed = indices, count, seed
+
+    def work(self) -> None:
+        import numpy as np
+
+        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.mnist import load_mnist
+        data = load_mnist()
+        idx = self.indices
+        if idx is None:
+            idx = np.sort(np.random.default_rng(self.seed).choice(len(data.y_test), self.count, replace=False))
+        report = evaluate(self.model, data.x_test[idx], data.y_test[idx], self.outputs_are_probabilities,
+                          stop=self.stop_flag)
+        self.sampled.emit(idx, report)
+
+
+class InspectorWorker(Worker):
+    """Builds a core.insight.Inspector and traces its graphs once (about a second), off the GUI thread."""
+    ready = Signal(object)               # core.insight.Inspector
+
+    def __init__(self, model, outputs_are_probabilities: bool, parent=None):
+        super().__init__(parent)
+        self.model, self.outputs_are_probabilities = model, outputs_are_probabilities
+
+    def work(self) -> None:
+        import numpy as np
+
+        from hwr_desktop.core.insight import Inspector
+        inspector = Inspector(self.model, self.outputs_are_probabilities)
+        blank = np.zeros((28, 28), np.float32)
+        inspector.feature_maps(blank)
+        inspector.saliency(blank, target=0)
+        inspector.grad_cam(blank, target=0)
+        self.ready.emit(inspector)
+
+
+class JobSlot(QObject):
+    """At most one background job of a kind for a panel.
+
+    Asking for a new job while one runs stops the old one first and starts the new one when its
+    thread has ended. Results of a stopped job are stale (e.g. for a model that is no longer
+    current): slots ask `is_live()` and drop them. A worker's signals are all delivered before its
+    `finished`, so once the next job starts nothing of the old one can arrive any more.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.worker: Worker | None = None
+        self._next = None
+
+    def run(self, factory) -> None:
+        """factory() -> a connected, not yet started Worker."""
+        if self.worker is not None:
+            self._next = factory
+            self.worker.request_stop()
+            return
+        self._start(factory)
+
+    def _start(self, factory) -> None:
+        self.worker = factory()
+        self.worker.finished.connect(self._on_finished)
+        self.worker.start()
+
+    def _on_finished(self) -> None:
+        done, self.worker = self.worker, None
+        if done is not None:
+            done.deleteLater()
+        factory, self._next = self._next, None
+        if factory is not None:
+            self._start(factory)
+
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def is_live(self) -> bool:
+        return self.worker is not None and not self.worker.stop_flag.is_set()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Stop and wait (closing the window: a running QThread must never be destroyed)."""
+        self._next = None
+        if self.worker is None:
+            return True
+        self.worker.request_stop()
+        return self.worker.wait(timeout_ms)
+

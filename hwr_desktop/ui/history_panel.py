@@ -1,0 +1,138 @@
+"""Training history: per-epoch loss and accuracy of the current model (from its file's metadata) or
+of the last training run, with export to PNG (the plot as shown) and CSV (core.history)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.history import history_column, write_history_csv
+from hwr_desktop.ui import dialogs
+
+TRAIN_COLOUR, VAL_COLOUR = (70, 130, 220), (230, 120, 40)   # as in the live training plot
+CURRENT, LAST_RUN = "current", "last_run"
+
+
+class HistoryPanel(QWidget):
+    def __init__(self, session, training_panel, parent=None):
+        super().__init__(parent)
+        self.setObjectName("historyPanel")
+        self.session = session
+        self.training_panel = training_panel
+        self.history: list[dict] = []
+        self.last_error_box: QMessageBox | None = None
+
+        self.sourceCombo = QComboBox(objectName="historySource")
+        self.sourceCombo.addItem("Current model", CURRENT)
+        self.sourceCombo.addItem("Last training run", LAST_RUN)
+        self.sourceCombo.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.infoLabel = QLabel("", objectName="historyInfo", wordWrap=True)
+        self.exportPngButton = QPushButton("Export PNG…", objectName="exportPngButton")
+        self.exportCsvButton = QPushButton("Export CSV…", objectName="exportCsvButton")
+        self.exportPngButton.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
+        self.exportCsvButton.clicked.connect(lambda: self._export_dialog("CSV file (*.csv)", ".csv", self.export_csv))
+
+        self.plot = pg.GraphicsLayoutWidget()
+        self.plot.setObjectName("historyPlot")
+        self.loss_plot = self.plot.addPlot(row=0, col=0, title="Loss")
+        self.acc_plot = self.plot.addPlot(row=1, col=0, title="Accuracy")
+        self.acc_plot.setXLink(self.loss_plot)
+        self.curves = {}
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        # Loss falls and accuracy rises: legends go where the curves are not (top / bottom right).
+        for plot, field, corner in ((self.loss_plot, "loss", (-10, 10)), (self.acc_plot, "accuracy", (-10, -10))):
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.addLegend(offset=corner, labelTextSize="9pt", labelTextColor=text)
+            plot.setLabel("bottom", "epoch")
+            self.curves[field] = plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=2), symbol="o", symbolSize=6,
+                                           symbolBrush=TRAIN_COLOUR, name="training")
+            self.curves["val_" + field] = plot.plot(pen=pg.mkPen(VAL_COLOUR, width=2), symbol="s", symbolSize=6,
+                                                    symbolBrush=VAL_COLOUR, name="validation")
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        for plot in (self.loss_plot, self.acc_plot):
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(text)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.sourceCombo)
+        top.addStretch(1)
+        top.addWidget(self.exportPngButton)
+        top.addWidget(self.exportCsvButton)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.infoLabel)
+        layout.addWidget(self.plot, 1)
+
+        session.modelChanged.connect(self.refresh)
+        training_panel.trainingEnded.connect(self._on_training_ended)
+        self.refresh()
+
+    def source(self) -> str:
+        return self.sourceCombo.currentData()
+
+    def _on_training_ended(self) -> None:
+        if self.training_panel.outcome is not None:
+            self.sourceCombo.setCurrentIndex(self.sourceCombo.findData(LAST_RUN))   # refreshes if it changed
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.source() == LAST_RUN:
+            outcome = self.training_panel.outcome
+            history = outcome.metadata.get("history", []) if outcome is not None else []
+            info = (f"Last training run: preset {outcome.metadata.get('preset', '?')}, "
+                    f"{len(history)} epochs" if outcome is not None else
+                    "No training run has finished in this session yet (see the Training tab).")
+        else:
+            meta = self.session.metadata
+            history = meta.get("history", []) if self.session.ready else []
+            name = self.session.path.name if self.session.path else "unsaved model"
+            if not self.session.ready:
+                info = "No model loaded."
+            elif history:
+                info = f"{name}: preset {meta.get('preset', 'unknown')}, {len(history)} epochs, from its metadata."
+            else:
+                info = f"{name} carries no training history."
+        self.show_history(history, info)
+
+    def show_history(self, history: list[dict], info: str = "") -> None:
+        self.history = list(history)
+        self.infoLabel.setText(info)
+        for field, curve in self.curves.items():
+            xs, ys = history_column(self.history, field)
+            curve.setData(np.asarray(xs, float), np.asarray(ys, float))
+        accs = [v for f in ("accuracy", "val_accuracy") for v in history_column(self.history, f)[1]]
+        self.acc_plot.setYRange(max(0.0, min(0.95, min(accs) - 0.01)) if accs else 0.8, 1.0, padding=0)
+        self.loss_plot.enableAutoRange()
+        epochs = len(self.history)
+        for plot in (self.loss_plot, self.acc_plot):   # whole epochs only: there is no epoch 1.4
+            plot.getAxis("bottom").setTickSpacing(1 if epochs <= 12 else 5, 1)
+        self.exportPngButton.setEnabled(bool(self.history))
+        self.exportCsvButton.setEnabled(bool(self.history))
+
+    # ----- export -----
+    def export_png(self, path: str | Path) -> Path:
+        path = Path(path)
+        if not self.plot.grab().save(str(path), "PNG"):
+            raise HwrError(f"cannot write {path}")
+        return path
+
+    def export_csv(self, path: str | Path) -> Path:
+        return write_history_csv(self.history, path)
+
+    def _export_dialog(self, file_filter: str, suffix: str, export) -> None:
+        base = self.session.path.stem if self.session.path and self.source() == CURRENT else "training"
+        path, _ = QFileDialog.getSaveFileName(self, "Export training history", str(Path.home() / f"{base}-history{suffix}"),
+                                              file_filter)
+        if not path:
+            return
+        try:
+            export(Path(path) if Path(path).suffix else Path(path).with_suffix(suffix))
+        except HwrError as exc:
+            self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Critical, "Cannot export", str(exc))

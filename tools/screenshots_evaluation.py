@@ -1,0 +1,112 @@
+"""Regenerate the screenshots of the evaluation and insight views (resources/screenshots/*.png).
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshots_evaluation.py [--model PATH] [--out DIR]
+
+Uses the bundled model unless --model is given. Evaluates it on the MNIST test set (a few
+seconds), opens the most frequent confusion, draws a 4 on the canvas, then grabs each panel.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A throw-away settings folder: the screenshots must not change the user's recent models or geometry.
+os.environ.setdefault("HWR_DESKTOP_CONFIG_DIR", tempfile.mkdtemp(prefix="hwr-screenshots-"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+WINDOW_SIZE = (1500, 900)
+
+
+def wait_until(app, condition, timeout_s: float = 120.0) -> None:
+    loop_steps = int(timeout_s * 20)
+    for _ in range(loop_steps):
+        if condition():
+            return
+        loop = QEventLoop()
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+    raise TimeoutError("the view did not fill in time")
+
+
+def draw(canvas, points) -> None:
+    side = min(canvas.width(), canvas.height())
+    pts = [QPoint(int(x * side), int(y * side)) for x, y in points]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+    for p in pts[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+
+
+def line(x0, y0, x1, y1, n=12):
+    return [(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t) for t in np.linspace(0, 1, n)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model file (default: the bundled model)")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "resources" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    app = QApplication.instance() or QApplication([])
+    from hwr_desktop.app import create_main_window
+    from hwr_desktop.resources import default_model_path
+    window = create_main_window(args.model or default_model_path())
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    splitter = window.centralWidget()
+    splitter.setSizes([WINDOW_SIZE[0] * 9 // 20, WINDOW_SIZE[0] * 11 // 20])   # room for the tabs
+
+    # A drawn 4 (two strokes), used by the insight view.
+    canvas = window.draw_panel.canvas
+    draw(canvas, line(0.42, 0.2, 0.3, 0.56) + line(0.3, 0.56, 0.72, 0.56)[1:])
+    draw(canvas, line(0.62, 0.3, 0.62, 0.84))
+
+    evaluation = window.evaluation_panel
+    window.tabs.setCurrentWidget(evaluation)
+    wait_until(app, lambda: evaluation.report is not None)
+    off = evaluation.report.confusion * (1 - np.eye(10, dtype=np.int64))
+    true, predicted = np.unravel_index(off.argmax(), off.shape)
+    evaluation.show_cell(int(true), int(predicted))
+    # Samples: random test images plus three of the model's mistakes, so the red marks show.
+    rng = np.random.default_rng(7)
+    mistakes = evaluation.report.mistakes()
+    picks = np.concatenate([rng.choice(10000, 27, replace=False), rng.choice(mistakes, min(3, len(mistakes)), replace=False)])
+    window.samples_panel.predict(np.unique(picks))
+
+    for name, panel, ready in (
+            ("samples", window.samples_panel, lambda p: p.report is not None),
+            ("history", window.history_panel, lambda p: True),
+            ("insight", window.insight_panel, lambda p: p.feature_maps is not None),
+            ("dataset", window.dataset_browser, lambda p: p.data is not None)):
+        window.tabs.setCurrentWidget(panel)
+        wait_until(app, lambda: ready(panel))
+        if name == "dataset":
+            panel.digitFilter.setCurrentIndex(panel.digitFilter.findData(4))
+        QTest.qWait(200)
+        window.tabs.grab().save(str(out / f"{name}.png"))
+        print(out / f"{name}.png")
+    window.tabs.setCurrentWidget(evaluation)
+    QTest.qWait(200)
+    window.tabs.grab().save(str(out / "evaluation.png"))
+    print(out / "evaluation.png")
+    window.tabs.setCurrentWidget(window.insight_panel)
+    QTest.qWait(200)
+    window.grab().save(str(out / "main_window_insight.png"))
+    print(out / "main_window_insight.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Regenerate resources/screenshots/main-*.png: the main window drawing, and training in progress.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots_main.py
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from tests.ui.conftest import SHAPES, draw_stroke  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "resources" / "screenshots"
+
+
+def main() -> None:
+    app = QApplication([])
+    from hwr_desktop.app import create_main_window
+    window = create_main_window()
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    for stroke in SHAPES[4]:
+        draw_stroke(window.draw_panel.canvas, stroke)
+    app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(OUT / "main-drawing.png"))
+
+    panel = window.training_panel
+    panel.presetCombo.setCurrentIndex(panel.presetCombo.findData("quick"))
+    panel.epochsSpin.setValue(3)
+    panel.start()
+    while panel.worker is not None and len(panel.trainingPlot.data["val_acc"][0]) < 2:
+        app.processEvents()
+    panel.trainingPlot.flush()
+    app.processEvents()
+    window.grab().save(str(OUT / "main-training.png"))
+    panel.shutdown()
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
