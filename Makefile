@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench clean package
 
 setup: $(STAMP)
 
@@ -19,6 +19,19 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/hwr-desktop bench
+
+# Standalone one-folder app (dist/hwr-desktop/) plus a .tar.gz of it and the archive's SHA-256.
+PACKAGE_NAME = hwr-desktop-$(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' hwr_desktop/__init__.py)-$(shell uname -s | tr A-Z a-z)-$(shell uname -m)
+
+package: setup
+	rm -rf build/build dist/hwr-desktop dist/$(PACKAGE_NAME).tar.gz dist/$(PACKAGE_NAME).tar.gz.sha256
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	tar -C dist -czf dist/$(PACKAGE_NAME).tar.gz hwr-desktop
+	cd dist && sha256sum $(PACKAGE_NAME).tar.gz > $(PACKAGE_NAME).tar.gz.sha256
+	@du -sh dist/hwr-desktop dist/$(PACKAGE_NAME).tar.gz
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -1,7 +1,11 @@
 """GUI entry points. Qt is imported here, never from hwr_desktop.core."""
 from __future__ import annotations
 
+import os
 import sys
+import time
+
+_IMPORTED = time.perf_counter()
 
 
 def create_main_window(model_path=None, load_in_background: bool = False):
@@ -21,4 +25,41 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("HWR Desktop")
     window = create_main_window(load_in_background=True)
     window.show()
+    if os.environ.get("HWR_DESKTOP_EXIT_AFTER_SHOWN"):
+        _report_start_up_and_quit(app, window)
     return app.exec()
+
+
+def _seconds_since_launch() -> float:
+    """Since the process started (Linux: from /proc, so it includes the bootloader and interpreter
+    start-up); elsewhere since this module was imported."""
+    try:
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
+            started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+            return float(uptime.read().split()[0]) - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
+
+
+def _report_start_up_and_quit(app, window) -> None:
+    """HWR_DESKTOP_EXIT_AFTER_SHOWN=1: print launch -> window shown and -> model ready, then quit.
+
+    For measuring cold start of the built app: "shown" is when the event loop has started and the
+    whole window has been painted once.
+    """
+    from PySide6.QtCore import QTimer
+
+    def shown():
+        window.repaint()  # synchronous: the first frame is complete when we take the time
+        print(f"window shown {_seconds_since_launch():.2f} s after launch", flush=True)
+
+    def model_done(error: str | None = None):
+        outcome = "ready" if error is None else "failed to load"
+        print(f"model {outcome} {_seconds_since_launch():.2f} s after launch", flush=True)
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    window.session.modelChanged.connect(model_done)
+    if window.loader is not None:
+        window.loader.failed.connect(model_done)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -95,22 +96,21 @@ def _run_json(argv: list[str], env: dict | None = None, timeout: float = 1800) -
     return json.loads(result.stdout.strip().splitlines()[-1]), wall
 
 
+def launch_times(env: dict) -> dict:
+    """Launch the app; it reports launch -> window shown and -> model ready itself, then quits."""
+    result = subprocess.run([sys.executable, "-m", "hwr_desktop"], env={**env, "HWR_DESKTOP_EXIT_AFTER_SHOWN": "1"},
+                            capture_output=True, text=True, timeout=120)
+    found = dict(re.findall(r"^(window shown|model ready) ([0-9.]+) s after launch", result.stdout, re.MULTILINE))
+    if result.returncode != 0 or len(found) != 2:
+        raise RuntimeError(f"start-up measurement failed: {(result.stdout + result.stderr).strip()[-500:]}")
+    return {"shown": float(found["window shown"]), "ready": float(found["model ready"])}
+
+
 def gui_figures(strokes: int = 100, train_seconds: float = 20.0, launches: int = 3) -> dict:
     """Start-up (median of fresh launches) and interaction figures, each from a fresh process."""
     with tempfile.TemporaryDirectory() as config_dir:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": config_dir}
-        timings = []
-        for _ in range(launches):
-            t0 = time.perf_counter()
-            probe = subprocess.Popen([sys.executable, "-m", "hwr_desktop.ui.probe", "startup"], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            out, err = probe.communicate(timeout=120)
-            if probe.returncode != 0:
-                raise RuntimeError(f"start-up probe failed: {err.strip()[-500:]}")
-            inner = json.loads(out.strip().splitlines()[-1])
-            # The probe's own clock starts when its module runs; add interpreter start-up measured here.
-            overhead = (time.perf_counter() - t0) - inner["ready"]
-            timings.append({"shown": inner["shown"] + overhead, "ready": inner["ready"] + overhead})
+        timings = [launch_times(env) for _ in range(launches)]
         interact, _ = _run_json([sys.executable, "-m", "hwr_desktop.ui.probe", "interact", str(strokes),
                                  str(train_seconds)], env=env, timeout=600)
     return {"startup_shown_s": float(np.median([x["shown"] for x in timings])),

@@ -1,10 +1,10 @@
 """GUI measurements for `hwr-desktop bench`, each run in a fresh process (offscreen Qt).
 
-    python -m hwr_desktop.ui.probe startup          launch -> window shown -> model ready
     python -m hwr_desktop.ui.probe interact N SEC   release -> prediction shown (N strokes),
                                                     longest event-loop stall while training SEC s,
                                                     idle memory
-Each prints one JSON line on stdout.
+It prints one JSON line on stdout. Start-up is measured by the app itself
+(HWR_DESKTOP_EXIT_AFTER_SHOWN=1, see hwr_desktop/app.py).
 """
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import json
 import os
 import sys
 import time
-
-START = time.perf_counter()  # as early as this module runs: interpreter start-up is measured by the parent
-
 
 def _rss_mb() -> float:
     try:
@@ -25,29 +22,6 @@ def _rss_mb() -> float:
     except OSError:
         pass
     return 0.0
-
-
-def startup() -> dict:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    app = QApplication(sys.argv[:1])
-    from hwr_desktop.app import create_main_window
-    window = create_main_window(load_in_background=True)
-    window.show()
-    app.processEvents()
-    result = {"shown": time.perf_counter() - START}
-
-    def check():
-        if window.session.ready:
-            result["ready"] = time.perf_counter() - START
-            app.quit()
-    timer = QTimer(interval=10)
-    timer.timeout.connect(check)
-    timer.start()
-    QTimer.singleShot(60000, app.quit)
-    app.exec()
-    window.close()
-    return result
 
 
 def interact(strokes: int, train_seconds: float) -> dict:
@@ -117,11 +91,7 @@ def interact(strokes: int, train_seconds: float) -> dict:
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    what = sys.argv[1]
-    if what == "startup":
-        out = startup()
-    else:
-        out = interact(int(sys.argv[2]), float(sys.argv[3]))
+    out = interact(int(sys.argv[2]), float(sys.argv[3]))
     print(json.dumps(out), flush=True)
 
 
