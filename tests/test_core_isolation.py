@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "errors", "evaluation", "history", "idx", "images", "inference", "insight", "mnist", "modelfile",
-                "paths", "preprocess", "presets", "tfload", "training"]
+CORE_MODULES = ["augment", "errors", "evaluation", "finetune", "history", "idx", "images", "inference", "insight", "mnist", "modelfile",
+                "paths", "preprocess", "presets", "samples", "samples_zip", "tfload", "training"]
 
 
 def test_core_imports_without_qt():

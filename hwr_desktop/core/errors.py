@@ -15,3 +15,11 @@ class ImageError(HwrError):
 
 class ModelFileError(HwrError):
     """A model file cannot be loaded, is unsafe, or does not fit the app."""
+
+
+class StoreError(HwrError):
+    """The personal sample store cannot do what was asked (unknown sample, bad label, bad import file)."""
+
+
+class StoreCorruptError(StoreError):
+    """The sample database file is damaged or not a sample store; back it up and start a fresh one."""

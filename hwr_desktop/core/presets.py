@@ -19,7 +19,6 @@ class Recipe:
     label_smoothing: float = 0.0
     schedule: str = "constant"   # "constant" or "onecycle" (linear warm-up, then cosine decay to ~0)
     warmup_fraction: float = 0.0
-    weight_decay: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -114,12 +114,41 @@ def _subset(x: np.ndarray, y: np.ndarray, limit: int | None) -> tuple[np.ndarray
     return (x, y) if limit is None else (x[:limit], y[:limit])
 
 
+def make_train_step(model, optimizer, loss_fn, augment_rng=None):
+    """One compiled optimisation step, shared by training and fine-tuning.
+
+    The step takes uint8 (N, 28, 28) images, int64 labels and a bool flag per image, and returns
+    (loss, accuracy) of the batch. With `augment_rng`, the flagged images go through augment_batch
+    (fine-tuning augments the few personal samples but replays MNIST as the base model saw it).
+    `loss_fn(labels, logits, images)` gets the (augmented) float images too, for losses that need
+    them (fine-tuning asks the base model about the same images).
+    """
+    import tensorflow as tf
+
+    from hwr_desktop.core.augment import augment_batch
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.uint8), tf.TensorSpec([None], tf.int64),
+                                  tf.TensorSpec([None], tf.bool)])
+    def train_step(images, labels, augment):
+        x = tf.cast(images, tf.float32)[..., None] / 255.0
+        if augment_rng is not None:
+            x = tf.where(augment[:, None, None, None], augment_batch(x, augment_rng), x)
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = loss_fn(labels, logits, x)
+        grads = tape.gradient(loss, model.trainable_weights)
+        optimizer.apply(grads, model.trainable_weights)
+        accuracy = tf.reduce_mean(tf.cast(tf.argmax(logits, axis=1) == labels, tf.float32))
+        return loss, accuracy
+
+    return train_step
+
+
 def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
           stop: threading.Event | None = None, data: MnistSplits | None = None) -> TrainingResult:
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import augment_batch
     from hwr_desktop.core.evaluation import predict_logits, softmax_cross_entropy
 
     cfg = config.resolved()
@@ -136,19 +165,8 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     augment_rng = tf.random.Generator.from_seed(cfg.seed)
     order_rng = np.random.default_rng(cfg.seed)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.uint8), tf.TensorSpec([None], tf.int64)])
-    def train_step(images, labels):
-        x = tf.cast(images, tf.float32)[..., None] / 255.0
-        if cfg.augment:
-            x = augment_batch(x, augment_rng)
-        with tf.GradientTape() as tape:
-            logits = model(x, training=True)
-            loss = loss_fn(tf.one_hot(labels, 10), logits)
-        grads = tape.gradient(loss, model.trainable_weights)
-        optimizer.apply(grads, model.trainable_weights)
-        accuracy = tf.reduce_mean(tf.cast(tf.argmax(logits, axis=1) == labels, tf.float32))
-        return loss, accuracy
-
+    train_step = make_train_step(model, optimizer, lambda labels, logits, _: loss_fn(tf.one_hot(labels, 10), logits),
+                                 augment_rng if cfg.augment else None)
     callbacks.on_start(model, cfg)
     n, bs = len(x_train), cfg.batch_size
     batches = math.ceil(n / bs)
@@ -168,7 +186,7 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
             lr = learning_rate_at(step, total, cfg)
             optimizer.learning_rate = lr
             idx = order[(batch - 1) * bs: batch * bs]
-            loss, acc = train_step(x_train[idx], y_train[idx])
+            loss, acc = train_step(x_train[idx], y_train[idx], np.ones(len(idx), bool))
             loss, acc = float(loss), float(acc)
             loss_sum, acc_sum = loss_sum + loss, acc_sum + acc
             step += 1

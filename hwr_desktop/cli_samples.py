@@ -1,0 +1,218 @@
+"""`hwr-desktop samples add|list|remove|relabel|export|import` and `hwr-desktop finetune`.
+
+The personal sample store lives in the user data folder (HWR_DESKTOP_DATA_DIR overrides it).
+`finetune` writes its model only when it keeps MNIST test accuracy at the minimum (99.5 %);
+otherwise it says why, writes nothing and exits with status 2.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from hwr_desktop.core.errors import HwrError
+
+PROG = "hwr-desktop"
+
+
+def _emit_json(document) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _digit(text: str) -> int:
+    if len(text) != 1 or text not in "0123456789":
+        raise HwrError(f"--label must be a digit from 0 to 9, not {text!r}")
+    return int(text)
+
+
+def _sample_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise HwrError(f"sample ids are whole numbers, not {text!r}") from None
+
+
+def _store():
+    from hwr_desktop.core.samples import SampleStore
+    return SampleStore()
+
+
+def register(sub) -> None:
+    samples = sub.add_parser("samples", help="your own handwriting samples, for fine-tuning")
+    # sub._parser_class is cli.py's one-line-error parser; the actions get it too.
+    ssub = samples.add_subparsers(dest="samples_command", metavar="ACTION", required=True,
+                                  parser_class=sub._parser_class)
+
+    add = ssub.add_parser("add", help="add images of one digit (each image holds a single digit)")
+    add.add_argument("--label", required=True, help="the digit the images show (0-9)")
+    add.add_argument("images", nargs="+", metavar="IMAGE")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(func=cmd_add)
+
+    lst = ssub.add_parser("list", help="list the stored samples")
+    lst.add_argument("--label", help="only this digit")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+
+    remove = ssub.add_parser("remove", help="delete samples by id (all or, if any id is unknown, none)")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.set_defaults(func=cmd_remove)
+
+    relabel = ssub.add_parser("relabel", help="change the label of a sample")
+    relabel.add_argument("id", metavar="ID")
+    relabel.add_argument("--label", required=True)
+    relabel.set_defaults(func=cmd_relabel)
+
+    export = ssub.add_parser("export", help="write all samples to a zip (PNGs + labels.csv)")
+    export.add_argument("zip", metavar="ZIP")
+    export.set_defaults(func=cmd_export)
+
+    import_ = ssub.add_parser("import", help="add the samples of an exported zip")
+    import_.add_argument("zip", metavar="ZIP")
+    import_.set_defaults(func=cmd_import)
+
+    finetune = sub.add_parser("finetune", help="fine-tune a model on your samples (mixed with MNIST)")
+    finetune.add_argument("--model", help="model to start from (default: the bundled model)")
+    finetune.add_argument("--epochs", type=int)
+    finetune.add_argument("--replay", type=int, help="MNIST images replayed per epoch")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--out", required=True, help="model file to write (.keras)")
+    finetune.add_argument("--json", action="store_true")
+    finetune.set_defaults(func=cmd_finetune)
+
+
+def cmd_add(args) -> int:
+    from hwr_desktop.core.images import load_image
+    from hwr_desktop.core.preprocess import preprocess
+    label = _digit(args.label)
+    items = []
+    for name in args.images:  # read and check every image first: one bad file adds nothing
+        pixels = load_image(name)
+        prepared = preprocess(pixels)
+        if prepared is None:
+            raise HwrError(f"{name}: no digit found in the image")
+        items.append((prepared.image, label, Path(name).read_bytes()))
+    with _store() as store:
+        ids = store.add_many(items)
+    if args.json:
+        _emit_json([{"id": i, "label": label, "file": name} for i, name in zip(ids, args.images)])
+    else:
+        for i, name in zip(ids, args.images):
+            print(f"added sample {i} (digit {label}) from {name}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    label = None if args.label is None else _digit(args.label)
+    with _store() as store:
+        samples = store.list(label)
+        counts = store.count_by_label()
+        path = store.path
+    if args.json:
+        _emit_json([s.to_dict() for s in samples])
+        return 0
+    print(f"{len(samples)} samples in {path}")
+    if label is None:
+        print("per digit: " + "  ".join(f"{d}:{n}" for d, n in counts.items()))
+    for s in samples:
+        print(f"{s.id:6d}  digit {s.label}  added {s.created}" + ("" if s.has_original else "  (no original)"))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    ids = [_sample_id(text) for text in args.ids]
+    with _store() as store:
+        store.remove(ids)
+    print(f"removed {len(ids)} sample{'s' if len(ids) != 1 else ''}")
+    return 0
+
+
+def cmd_relabel(args) -> int:
+    sample_id, label = _sample_id(args.id), _digit(args.label)
+    with _store() as store:
+        store.relabel(sample_id, label)
+    print(f"sample {sample_id} is now digit {label}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    with _store() as store:
+        count = store.export_zip(args.zip)
+    print(f"exported {count} samples to {args.zip}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    with _store() as store:
+        count = store.import_zip(args.zip)
+    print(f"imported {count} new samples from {args.zip}")
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    from hwr_desktop.cli_train import _format_seconds
+    from hwr_desktop.core.tfload import import_tensorflow
+
+    for name in ("epochs", "replay"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise HwrError(f"--{name} must be at least 1")
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise HwrError(f"--out: folder {out.parent} does not exist")
+    import_tensorflow()
+    from hwr_desktop.core.finetune import FinetuneConfig, finetune
+    from hwr_desktop.core.modelfile import make_metadata, save_model
+    from hwr_desktop.core.training import TrainingCallbacks
+    from hwr_desktop.resources import default_model_path
+
+    base = Path(args.model) if args.model else default_model_path()
+    config = FinetuneConfig(seed=args.seed)
+    if args.epochs:
+        config.epochs = args.epochs
+    if args.replay:
+        config.replay_size = args.replay
+    show_progress = not args.json
+
+    class Progress(TrainingCallbacks):
+        def on_batch(self, info):
+            if show_progress and (info.batch % 5 == 0 or info.batch == info.batches):
+                sys.stderr.write(f"\rfine-tuning epoch {info.epoch}/{info.epochs} {info.step / info.total_steps:4.0%} "
+                                 f"loss {info.loss:.3f}, {_format_seconds(info.remaining)} left ")
+                sys.stderr.flush()
+
+    with _store() as store:
+        x, y = store.arrays()
+    result = finetune(base, (x, y), config, Progress())
+    if show_progress:
+        sys.stderr.write("\r" + " " * 70 + "\r")
+    summary = {"model": str(out) if result.kept else None, "base_model": str(base), **result.metrics(),
+               "min_test_accuracy": config.min_mnist_accuracy, "epochs": len(result.history)}
+    if result.kept:
+        # "config" stays the base model's training recipe (what the architecture was trained with, and
+        # what a later fine-tune reads); the fine-tuning itself is described under "finetune".
+        base_meta = result.base_metadata
+        metadata = make_metadata(base_meta.get("preset", "unknown"), base_meta.get("config", {}), result.metrics(),
+                                 [h.to_dict() for h in result.history], personal_samples=result.personal_samples,
+                                 finetune={"config": result.config.to_dict(), "base_model": str(base),
+                                           "base_trained_at": base_meta.get("trained_at"),
+                                           "base_metrics": base_meta.get("metrics", {})})
+        save_model(result.model, out, metadata)
+    if args.json:
+        _emit_json(summary)
+    else:
+        held = result.personal_held_out
+        if result.personal_accuracy_after is not None:
+            print(f"your held-out samples ({held}): {result.personal_accuracy_before:.1%} -> "
+                  f"{result.personal_accuracy_after:.1%}")
+        print(f"MNIST test: {result.mnist_accuracy_before:.2%} -> {result.mnist_accuracy_after:.2%}; "
+              f"{result.personal_samples} personal samples, {_format_seconds(result.train_seconds)} fine-tuning")
+        if result.kept:
+            print(f"saved {out}")
+    if not result.kept:
+        print(f"{PROG}: error: not saved: {result.reason}", file=sys.stderr)
+        return 2
+    return 0
