@@ -51,12 +51,12 @@ class Recorder(TrainingCallbacks):
 
 
 def test_short_real_training_run_learns(mnist):
-    """quick preset, 2 epochs on 6,000 images: must beat 93 % validation accuracy (measured ~96.7 %)."""
+    """quick preset, 2 epochs on 6,000 images: must beat 93 % validation accuracy (measured ~96.6 %)."""
     rec = Recorder()
     result = train(TrainingConfig(preset="quick", epochs=2, train_limit=6000, val_limit=2000), rec)
     assert result.val_accuracy >= 0.93
     assert [e.epoch for e in rec.epochs] == [1, 2] and result.best_epoch in (1, 2)
-    assert len(rec.batches) == 2 * 47 and rec.batches[-1].step == rec.batches[-1].total_steps == 94
+    assert len(rec.batches) == 2 * 24 and rec.batches[-1].step == rec.batches[-1].total_steps == 48  # batch 256
     assert rec.batches[-1].loss < rec.batches[0].loss
     assert not result.stopped
 

@@ -94,6 +94,7 @@ def test_training_from_the_panel_shows_progress_and_can_be_stopped(window, qtbot
     panel = window.findChild(object, "trainingPanel")
     panel.presetCombo.setCurrentIndex(panel.presetCombo.findData("quick"))
     panel.findChild(QSpinBox, "epochsSpin").setValue(3)
+    panel.findChild(QSpinBox, "batchSpin").setValue(128)   # 16 batches per epoch
     panel.limitSpin.setValue(2000)
     start, stop = panel.findChild(QPushButton, "trainButton"), panel.findChild(QPushButton, "stopButton")
     progress = panel.findChild(QProgressBar, "trainingProgress")
