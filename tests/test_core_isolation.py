@@ -1,8 +1,9 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "errors", "evaluation", "finetune", "history", "idx", "images", "inference", "insight", "mnist", "modelfile",
-                "paths", "preprocess", "presets", "samples", "samples_zip", "tfload", "training"]
+CORE_MODULES = ["augment", "components", "cuts", "errors", "evaluation", "finetune", "history", "idx",
+                "images", "inference", "insight", "mnist", "modelfile", "paths", "preprocess", "presets",
+                "reading", "samples", "samples_zip", "segment", "synthetic", "tfload", "training"]
 
 
 def test_core_imports_without_qt():

@@ -1,0 +1,67 @@
+"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/reading.py)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
+
+EPILOG = (f"Each mark is reported as a digit only when the model's probability for it is at least "
+          f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}); otherwise its digit is null and it "
+          f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
+          f"are still read; the exit status is then 2.")
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def register(sub) -> None:
+    read = sub.add_parser("read", help="read the digits (a number, left to right) in photos and scans",
+                          description="Read every handwritten digit in each image, left to right: photos and "
+                                      "scans, dark or light ink, any size.", epilog=EPILOG)
+    read.add_argument("--model", help="model file (default: the bundled model)")
+    read.add_argument("--min-confidence", type=_confidence, default=DEFAULT_MIN_CONFIDENCE, metavar="P",
+                      help=f"reject marks the model is less sure of than this probability, 0-1 "
+                           f"(default {DEFAULT_MIN_CONFIDENCE})")
+    read.add_argument("images", nargs="+", metavar="IMAGE")
+    read.add_argument("--json", action="store_true",
+                      help="one JSON list: per image {file, text, digits: [{digit, confidence, box}]} or {file, error}")
+    read.set_defaults(func=run_read)
+
+
+def _describe(result: dict) -> str:
+    if not result["digits"]:
+        return "no digits"
+    marks = [f"{REJECTED if d['digit'] is None else d['digit']} {d['confidence']:.0%}" for d in result["digits"]]
+    return f"{result['text']}  ({', '.join(marks)})"
+
+
+def run_read(args) -> int:
+    from hwr_desktop.cli import PROG, _emit_json, _load_predictor
+    from hwr_desktop.core.images import load_image
+    from hwr_desktop.core.reading import read_image
+    predictor = _load_predictor(args.model)
+    results, failed = [], False
+    for name in args.images:
+        try:
+            results.append({"file": name, **read_image(predictor, load_image(name), args.min_confidence).to_dict()})
+        except HwrError as exc:
+            failed = True
+            results.append({"file": name, "error": str(exc)})
+            if not args.json:
+                print(f"{PROG}: error: {exc}", file=sys.stderr)
+    if args.json:
+        _emit_json(results)
+    else:
+        for r in results:
+            if "error" not in r:
+                print(f"{r['file']}: {_describe(r)}")
+    return 2 if failed else 0

@@ -1,0 +1,59 @@
+"""Small image tools in plain numpy (scipy is not a dependency): box filter and component labels."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def box_mean(a: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1)^2 window, shrunk at the borders (integral image: O(pixels) for any r)."""
+    if radius <= 0:
+        return a.astype(np.float32)
+    h, w = a.shape
+    s = np.zeros((h + 1, w + 1), np.float64)
+    s[1:, 1:] = np.cumsum(np.cumsum(a, axis=0, dtype=np.float64), axis=1)
+    ys, xs = np.arange(h), np.arange(w)
+    top, bottom = np.maximum(ys - radius, 0), np.minimum(ys + radius + 1, h)
+    left, right = np.maximum(xs - radius, 0), np.minimum(xs + radius + 1, w)
+    total = s[bottom][:, right] - s[top][:, right] - s[bottom][:, left] + s[top][:, left]
+    count = (bottom - top)[:, None] * (right - left)[None, :]
+    return (total / count).astype(np.float32)
+
+
+def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a bool image -> (int32 labels, 0 = background, and their count)."""
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = mask
+    change = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(change == 1)
+    _, ends = np.nonzero(change == -1)          # exclusive; runs come in row-major order, paired
+    n = len(rows)
+    if n == 0:
+        return np.zeros((h, w), np.int32), 0
+    stride = w + 2
+    # Run a (row r) touches run b (row r + 1) when b.start <= a.end and b.end >= a.start (8-neighbours).
+    lo = np.searchsorted(rows * stride + ends, (rows + 1) * stride + starts, side="left")
+    hi = np.searchsorted(rows * stride + starts, (rows + 1) * stride + ends, side="right")
+    counts = np.maximum(hi - lo, 0)
+    a = np.repeat(np.arange(n), counts)
+    b = lo[a] + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    parent = np.arange(n)
+    while True:
+        # Hook the larger root of each edge onto the smaller, then flatten the trees. Every tree
+        # with a neighbour takes part in a merge, so the number of trees at least halves per round.
+        ra, rb = parent[a], parent[b]
+        differ = ra != rb
+        if not differ.any():
+            break
+        np.minimum.at(parent, np.maximum(ra, rb)[differ], np.minimum(ra, rb)[differ])
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    _, run_label = np.unique(parent, return_inverse=True)
+    labels = np.zeros((h, w), np.int32)
+    lengths = ends - starts
+    flat = np.repeat(rows * w + starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    labels.ravel()[flat] = np.repeat(run_label + 1, lengths)
+    return labels, int(run_label.max()) + 1

@@ -1,0 +1,227 @@
+"""Read Image tab: an opened, dropped or pasted image with a box, digit and confidence per mark.
+
+Decoding goes through core.images (size limits checked before pixels are decoded); reading
+through core.reading in a worker, so a large photo never freezes the window.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from hwr_desktop.core.errors import HwrError, ImageError
+from hwr_desktop.core.images import MAX_PIXELS, load_image
+from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+from hwr_desktop.ui.workers import JobSlot, ReadImageWorker
+
+ACCEPTED = "#2a9d4b"
+REJECTED = "#d1495b"
+
+
+def array_to_qimage(image: np.ndarray) -> QImage:
+    a = np.ascontiguousarray(image)
+    if a.ndim == 2:
+        fmt = QImage.Format.Format_Grayscale8
+    elif a.shape[2] == 2:                       # gray + alpha
+        a = np.ascontiguousarray(np.dstack([a[:, :, 0]] * 3 + [a[:, :, 1]]))
+        fmt = QImage.Format.Format_RGBA8888
+    else:
+        fmt = QImage.Format.Format_RGB888 if a.shape[2] == 3 else QImage.Format.Format_RGBA8888
+    return QImage(a.data, a.shape[1], a.shape[0], a.strides[0], fmt).copy()
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """A pasted QImage -> (H, W, 4) uint8 RGBA, refusing absurd sizes like a file would be."""
+    if image.isNull() or image.width() * image.height() == 0:
+        raise ImageError("the clipboard holds no image")
+    if image.width() * image.height() > MAX_PIXELS:
+        raise ImageError(f"pasted image too large ({image.width()}x{image.height()} pixels)")
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    h, stride = rgba.height(), rgba.bytesPerLine()
+    data = np.frombuffer(rgba.constBits(), np.uint8, count=stride * h).reshape(h, stride)
+    return data[:, : rgba.width() * 4].reshape(h, rgba.width(), 4).copy()
+
+
+class ReadingView(QWidget):
+    """The image scaled to fit, with each mark's box, digit and confidence painted on top."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("readingView")
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.result = None
+
+    def show_image(self, image: QImage | None, result=None) -> None:
+        self.image, self.result = image, result
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        if self.image is None:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "Open, drop or paste an image of handwritten digits")
+            return
+        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
+        w, h = self.image.width() * scale, self.image.height() * scale
+        x0, y0 = (self.width() - w) / 2, (self.height() - h) / 2
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(QRectF(x0, y0, w, h), self.image)
+        if self.result is None:
+            return
+        font = QFont()
+        font.setBold(True)
+        font.setPointSize(11)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        last_above = -1e9  # right edge of the previous label above a box: labels must not overlap
+        for d in self.result.digits:
+            bx0, by0, bx1, by1 = d.box
+            rect = QRectF(x0 + bx0 * scale, y0 + by0 * scale, (bx1 - bx0) * scale, (by1 - by0) * scale)
+            color = QColor(ACCEPTED if d.digit is not None else REJECTED)
+            painter.setPen(QPen(color, 2))
+            painter.drawRect(rect)
+            label = f"{d.digit} {d.confidence:.0%}" if d.digit is not None else f"? {d.confidence:.0%}"
+            width = metrics.horizontalAdvance(label) + 8
+            if rect.x() >= last_above:
+                tag = QRectF(rect.x(), rect.y() - 20, width, 19)
+                last_above = tag.right() + 2
+            else:  # too close to the previous label: put this one under its box
+                tag = QRectF(rect.x(), rect.bottom() + 1, width, 19)
+            painter.fillRect(tag, color)
+            painter.setPen(Qt.GlobalColor.white)
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+
+
+class ImageReaderPanel(QWidget):
+    errorOccurred = Signal(str, str)
+    imageOpened = Signal()
+    openRequested = Signal()
+    pasteRequested = Signal()
+
+    def __init__(self, session, settings, parent=None):
+        super().__init__(parent)
+        self.setObjectName("imageReaderPanel")
+        self.session, self.settings = session, settings
+        self.source: np.ndarray | None = None
+        self.source_name = ""
+        self.result = None
+        self.jobs = JobSlot(self)
+
+        self.openButton = QPushButton("Open Image…", objectName="openImageButton")
+        self.pasteButton = QPushButton("Paste", objectName="pasteImageButton")
+        self.openButton.clicked.connect(self.openRequested)
+        self.pasteButton.clicked.connect(self.pasteRequested)
+        self.confidenceSpin = QDoubleSpinBox(objectName="minConfidenceSpin", minimum=0.0, maximum=1.0,
+                                             singleStep=0.05, decimals=2)
+        self.confidenceSpin.setValue(_float_setting(settings, "minConfidence", DEFAULT_MIN_CONFIDENCE))
+        self.confidenceSpin.setToolTip("A mark counts as a digit only when the model is at least this sure; "
+                                       "otherwise it is shown as '?'")
+        self.confidenceSpin.valueChanged.connect(self._confidence_changed)
+        self.textLabel = QLabel("", objectName="readTextLabel")
+        big = QFont()
+        big.setPointSize(28)
+        big.setBold(True)
+        self.textLabel.setFont(big)
+        self.textLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusLabel = QLabel("", objectName="readStatusLabel", wordWrap=True)
+        self.view = ReadingView()
+
+        row = QHBoxLayout()
+        row.addWidget(self.openButton)
+        row.addWidget(self.pasteButton)
+        row.addStretch(1)
+        row.addWidget(QLabel("Minimum confidence"))
+        row.addWidget(self.confidenceSpin)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.textLabel)
+        layout.addWidget(self.statusLabel)
+        layout.addWidget(self.view, 1)
+        session.modelChanged.connect(self.reread)
+
+    def open_array(self, image: np.ndarray, name: str) -> None:
+        self.source, self.source_name, self.result = image, name, None
+        self.view.show_image(array_to_qimage(image))
+        self.textLabel.setText("")
+        self.imageOpened.emit()
+        self.reread()
+
+    def open_path(self, path) -> bool:
+        """Decode safely (size limits are checked before any pixel is decoded), then read it."""
+        try:
+            image = load_image(path)
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot open image", str(exc))
+            return False
+        self.open_array(image, Path(path).name)
+        return True
+
+    @staticmethod
+    def can_open(mime) -> bool:
+        return mime is not None and (mime.hasImage() or (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())))
+
+    def open_mime(self, mime, name: str) -> bool:
+        """Clipboard or drop: a local file wins over raw image data (it keeps its name and format)."""
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime is not None and mime.hasUrls() else []
+        if files:
+            return self.open_path(files[0])
+        try:
+            if mime is None or not mime.hasImage():
+                raise ImageError("there is no image on the clipboard")
+            image = qimage_to_array(mime.imageData())
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot open image", str(exc))
+            return False
+        self.open_array(image, name)
+        return True
+
+    def reread(self) -> None:
+        if self.source is None or not self.session.ready:
+            return
+        self.statusLabel.setText(f"Reading {self.source_name}…")
+        image, predictor, threshold = self.source, self.session.predictor, self.confidenceSpin.value()
+
+        def factory():
+            worker = ReadImageWorker(predictor, image, threshold)
+            worker.read.connect(self._on_read)
+            worker.failed.connect(lambda message: self.errorOccurred.emit("Cannot read image", message))
+            return worker
+        self.jobs.run(factory)
+
+    def _on_read(self, result) -> None:
+        if not self.jobs.is_live():
+            return  # a newer request (other image, model or threshold) replaces this one
+        self.result = result
+        self.view.show_image(self.view.image, result)
+        found = len(result.digits)
+        rejected = sum(d.digit is None for d in result.digits)
+        self.textLabel.setText(result.text if found else "")
+        self.statusLabel.setText(f"{self.source_name}: {found} mark{'s' * (found != 1)} found"
+                                 + (f", {rejected} not confidently a digit (shown as ?)" if rejected else "")
+                                 if found else f"{self.source_name}: no digits found")
+
+    def _confidence_changed(self, value: float) -> None:
+        self.settings.setValue("minConfidence", value)
+        self.reread()
+
+    def is_busy(self) -> bool:
+        return self.jobs.is_running()
+
+    def shutdown(self) -> bool:
+        return self.jobs.shutdown()
+
+
+def _float_setting(settings, key: str, default: float) -> float:
+    """A stored number, or the default when it is missing or not a number (hand-edited file)."""
+    try:
+        return float(settings.value(key, default))
+    except (TypeError, ValueError):
+        return default
