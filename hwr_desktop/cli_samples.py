@@ -165,7 +165,7 @@ def cmd_finetune(args) -> int:
         raise HwrError(f"--out: folder {out.parent} does not exist")
     import_tensorflow()
     from hwr_desktop.core.finetune import FinetuneConfig, finetune
-    from hwr_desktop.core.modelfile import make_metadata, save_model
+    from hwr_desktop.core.modelfile import save_model
     from hwr_desktop.core.training import TrainingCallbacks
     from hwr_desktop.resources import default_model_path
 
@@ -192,15 +192,7 @@ def cmd_finetune(args) -> int:
     summary = {"model": str(out) if result.kept else None, "base_model": str(base), **result.metrics(),
                "min_test_accuracy": config.min_mnist_accuracy, "epochs": len(result.history)}
     if result.kept:
-        # "config" stays the base model's training recipe (what the architecture was trained with, and
-        # what a later fine-tune reads); the fine-tuning itself is described under "finetune".
-        base_meta = result.base_metadata
-        metadata = make_metadata(base_meta.get("preset", "unknown"), base_meta.get("config", {}), result.metrics(),
-                                 [h.to_dict() for h in result.history], personal_samples=result.personal_samples,
-                                 finetune={"config": result.config.to_dict(), "base_model": str(base),
-                                           "base_trained_at": base_meta.get("trained_at"),
-                                           "base_metrics": base_meta.get("metrics", {})})
-        save_model(result.model, out, metadata)
+        save_model(result.model, out, result.model_metadata(str(base)))
     if args.json:
         _emit_json(summary)
     else:

@@ -95,6 +95,18 @@ class FinetuneResult:
                     f"{self.config.min_mnist_accuracy:.2%} minimum; the model is unchanged")
         return f"MNIST test accuracy {self.mnist_accuracy_after:.2%} (minimum {self.config.min_mnist_accuracy:.2%})"
 
+    def model_metadata(self, base_name: str) -> dict:
+        """Metadata for saving the fine-tuned model. "config" stays the base model's training recipe
+        (what the architecture was trained with, and what a later fine-tune reads); the fine-tuning
+        itself is described under "finetune"."""
+        from hwr_desktop.core.modelfile import make_metadata
+        base = self.base_metadata
+        return make_metadata(base.get("preset", "unknown"), base.get("config", {}), self.metrics(),
+                             [h.to_dict() for h in self.history], personal_samples=self.personal_samples,
+                             finetune={"config": self.config.to_dict(), "base_model": base_name,
+                                       "base_trained_at": base.get("trained_at"),
+                                       "base_metrics": base.get("metrics", {})})
+
     def metrics(self) -> dict:
         return {"test_accuracy": self.mnist_accuracy_after, "test_accuracy_before": self.mnist_accuracy_before,
                 "personal_accuracy": self.personal_accuracy_after,

@@ -1,32 +1,54 @@
-"""The drawing side of the window: canvas, brush size, Undo and Clear, and live prediction.
+"""The drawing side of the window: canvas, brush size, Undo and Clear, live prediction, and
+"Add to my samples".
 
 Prediction runs on the GUI thread with a direct model call (a few milliseconds): after every
 stroke, and while drawing at most every LIVE_INTERVAL_MS.
+
+Adding a sample stores the 28x28 image the prediction was made from (the same preprocessing,
+not a second run of it) and the drawing as PNG, under the label in sampleLabelSpin. That label
+follows the prediction until the user picks another digit: a digit key while the canvas (or the
+spin box) has focus, so correcting a misread digit is one key press, then Enter or Ctrl+Enter.
 """
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.ui.canvas import DrawingCanvas
 from hwr_desktop.ui.prediction_panel import PredictionPanel
 
 LIVE_INTERVAL_MS = 60
+DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def digit_of(event) -> int | None:
+    """The digit of a plain (or keypad) digit key press, else None."""
+    plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier
+    return DIGIT_KEYS.get(event.key()) if plain else None
 
 
 class DrawPanel(QWidget):
     predicted = Signal(object)     # core.inference.Prediction or None
+    sampleAdded = Signal(int, int)  # sample id, label
+    errorOccurred = Signal(str, str)
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
+        self.samples = None            # ui.personal_samples.PersonalSamples, see attach_samples()
         self.canvas = DrawingCanvas()
+        # Focus on click, so that digit keys typed right after drawing reach the canvas.
+        self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.prediction = PredictionPanel()
         self.last_prediction = None
         self.last_latency_ms: float | None = None
+        self.label_chosen = False      # the user picked the label: stop following the prediction
 
         self.brushSlider = QSlider(Qt.Orientation.Horizontal, objectName="brushSlider", minimum=2, maximum=16)
         self.brushSlider.setValue(round(self.canvas.brushSize() * 100))
@@ -39,14 +61,36 @@ class DrawPanel(QWidget):
         self.undoButton.clicked.connect(self.canvas.undo)
         self.clearButton.clicked.connect(self.canvas.clear)
 
+        self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
+        self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
+                                        "type a digit (0-9) to correct it.")
+        self.sampleLabelSpin.valueChanged.connect(self._on_label_edited)
+        self.addSampleAction = QAction("Add to My Samples", self, objectName="addSampleAction")
+        self.addSampleAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.addSampleAction.setStatusTip("Keep this drawing, with its label, to fine-tune the model on your hand")
+        self.addSampleAction.triggered.connect(self.add_sample)
+        self.addAction(self.addSampleAction)   # the shortcut works wherever the focus is in the window
+        self.addSampleButton = QPushButton("Add to my samples", objectName="addSampleButton")
+        self.addSampleButton.setToolTip("Keep this drawing under the chosen label (Enter on the canvas, Ctrl+Enter)")
+        self.addSampleButton.clicked.connect(self.add_sample)
+        self.sampleStatus = QLabel("", objectName="sampleStatus", wordWrap=True)
+        for widget in (self.canvas, self.sampleLabelSpin):
+            widget.installEventFilter(self)
+
         tools = QHBoxLayout()
         tools.addWidget(QLabel("Brush"))
         tools.addWidget(self.brushSlider, 1)
         tools.addWidget(self.undoButton)
         tools.addWidget(self.clearButton)
+        add_row = QHBoxLayout()
+        add_row.addWidget(QLabel("Label"))
+        add_row.addWidget(self.sampleLabelSpin)
+        add_row.addWidget(self.addSampleButton, 1)
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
+        left.addLayout(add_row)
+        left.addWidget(self.sampleStatus)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addWidget(self.prediction, 2)
@@ -56,6 +100,12 @@ class DrawPanel(QWidget):
         self.canvas.drawingChanged.connect(self._schedule_live)
         self.canvas.strokeFinished.connect(self.predict_now)
         self.session.modelChanged.connect(self.predict_now)
+        self._update_add_enabled()
+
+    def attach_samples(self, samples) -> None:
+        """Give the panel the personal sample store (the main window opens it after building the panel)."""
+        self.samples = samples
+        self._update_add_enabled()
 
     def _schedule_live(self) -> None:
         if not self._live_timer.isActive():
@@ -70,6 +120,7 @@ class DrawPanel(QWidget):
         start = time.perf_counter()
         if self.canvas.isEmpty():
             self.last_prediction = None
+            self.label_chosen = False          # a new drawing starts: follow its prediction again
             self.prediction.show_prediction(None, "Draw a digit")
         elif not self.session.ready:
             prepared = preprocess(self.canvas.to_array())
@@ -81,4 +132,71 @@ class DrawPanel(QWidget):
             note = "No digit found" if self.last_prediction.digit is None else ""
             self.prediction.show_prediction(self.last_prediction, note)
         self.last_latency_ms = (time.perf_counter() - start) * 1000
+        self._follow_prediction()
         self.predicted.emit(self.last_prediction)
+
+    # ----- "Add to my samples" -----
+    def _follow_prediction(self) -> None:
+        digit = self.last_prediction.digit if self.last_prediction is not None else None
+        if digit is not None and not self.label_chosen:
+            self.sampleLabelSpin.blockSignals(True)    # not the user's choice: keep following
+            self.sampleLabelSpin.setValue(digit)
+            self.sampleLabelSpin.blockSignals(False)
+        self._update_add_enabled()
+
+    def _on_label_edited(self, _value: int) -> None:
+        self.label_chosen = True
+
+    def set_label(self, digit: int) -> None:
+        """The user's label for the current drawing (a digit key press)."""
+        self.sampleLabelSpin.setValue(digit)
+        self.label_chosen = True
+        self.sampleLabelSpin.selectAll()
+
+    def can_add(self) -> bool:
+        return (self.samples is not None and self.samples.available and self.last_prediction is not None
+                and self.last_prediction.prepared is not None)
+
+    def _update_add_enabled(self) -> None:
+        enabled = self.can_add()
+        self.addSampleButton.setEnabled(enabled)
+        self.addSampleAction.setEnabled(enabled)
+
+    def drawing_png(self) -> bytes:
+        """The canvas as a grayscale PNG (the original kept with the sample, for later re-processing)."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.canvas.image().convertToFormat(QImage.Format.Format_Grayscale8).save(buffer, "PNG")
+        return bytes(buffer.data())
+
+    def add_sample(self) -> int | None:
+        """Store the current drawing under the chosen label, clear the canvas; the new id, or None."""
+        if self._live_timer.isActive():
+            self.predict_now()                 # the stored image must be the current drawing's
+        if not self.can_add():
+            return None
+        label = self.sampleLabelSpin.value()
+        try:
+            sample_id = self.samples.add(self.last_prediction.prepared.image, label, self.drawing_png())
+            count = self.samples.counts()[label]
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot add the sample", str(exc))
+            return None
+        self.canvas.clear()
+        self.sampleStatus.setText(f"Saved as {label} — {count} sample{'s' if count != 1 else ''} of {label}")
+        self.sampleAdded.emit(sample_id, label)
+        return sample_id
+
+    def eventFilter(self, watched, event) -> bool:
+        # Digit keys set the label and Enter adds, on the canvas and in the spin box (where typing
+        # a digit would otherwise be appended to the one shown and rejected).
+        if event.type() == QEvent.Type.KeyPress:
+            digit = digit_of(event)
+            if digit is not None:
+                self.set_label(digit)
+                return True
+            if event.key() in ENTER_KEYS and event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == \
+                    Qt.KeyboardModifier.NoModifier:
+                self.add_sample()
+                return True
+        return super().eventFilter(watched, event)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QApplication)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.resources import default_model_path, resource_path
@@ -17,6 +18,7 @@ from hwr_desktop.ui.training_panel import TrainingPanel
 from hwr_desktop.ui.workers import ModelLoadWorker
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -24,6 +26,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("HWR Desktop")
+        self.setAcceptDrops(True)  # drop an image file to read its digits
         icon = resource_path("icons", "app.png")
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
@@ -35,13 +38,19 @@ class MainWindow(QMainWindow):
         self.draw_panel = DrawPanel(self.session)
         self.training_panel = TrainingPanel()
         self.tabs = QTabWidget(objectName="tabs")
-        self.tabs.addTab(self.training_panel, "Training")
+        # The Training tab: training a new model, and below it fine-tuning (added in _create_personal_tabs).
+        self.training_tab = QWidget(objectName="trainingTab")
+        tab_layout = QVBoxLayout(self.training_tab)
+        tab_layout.setContentsMargins(0, 0, 0, 0)            # the panels have their own margins
+        tab_layout.addWidget(self.training_panel, 1)         # the plot takes what is left
+        self.tabs.addTab(self.training_tab, "Training")
         self._create_extra_tabs()
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([640, 640])  # the right side has eight tabs: give it room for all titles
         self.setCentralWidget(splitter)
 
         self._create_actions()
@@ -68,6 +77,7 @@ class MainWindow(QMainWindow):
         from hwr_desktop.ui.dataset_browser import DatasetBrowser
         from hwr_desktop.ui.evaluation_panel import EvaluationPanel
         from hwr_desktop.ui.history_panel import HistoryPanel
+        from hwr_desktop.ui.image_reader import ImageReaderPanel
         from hwr_desktop.ui.insight_panel import InsightPanel
         from hwr_desktop.ui.samples_panel import SamplesPanel
 
@@ -83,8 +93,38 @@ class MainWindow(QMainWindow):
                  (self.dataset_browser, "Dataset", "Browse the MNIST images by digit"))
         for panel, title, tip in extra:
             self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
-        # Panels with background jobs; closeEvent stops them and waits.
-        self.job_panels = [self.evaluation_panel, self.samples_panel, self.insight_panel, self.dataset_browser]
+        self.image_reader = ImageReaderPanel(self.session, self.settings)
+        self.image_reader.openRequested.connect(self.open_image_dialog)
+        self.image_reader.pasteRequested.connect(self.paste_image)
+        self.image_reader.errorOccurred.connect(self.show_error)
+        self.image_reader.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.image_reader))
+        self.tabs.setTabToolTip(self.tabs.addTab(self.image_reader, "Read Image"),
+                                "Find and read every digit in a photo or scan (open, drop or paste)")
+        self._create_personal_tabs()
+        # Panels with background jobs; closeEvent stops them and waits (fine-tuning before its sample store).
+        self.job_panels = [self.evaluation_panel, self.samples_panel, self.insight_panel, self.dataset_browser,
+                           self.image_reader, self.finetune_panel, self.personal]
+
+    def _create_personal_tabs(self) -> None:
+        """The user's own samples: added from the canvas, browsed in My Samples, fine-tuned on in Training."""
+        from hwr_desktop.ui.finetune_panel import FinetunePanel
+        from hwr_desktop.ui.personal_samples import PersonalSamples
+        from hwr_desktop.ui.samples_browser import SamplesBrowser
+
+        self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
+        self.draw_panel.attach_samples(self.personal)
+        self.samples_browser = SamplesBrowser(self.personal)
+        self.finetune_panel = FinetunePanel(self.session, self.personal)
+        self.training_tab.layout().addWidget(self.finetune_panel)
+        self.tabs.setTabToolTip(self.tabs.addTab(self.samples_browser, "My Samples"),
+                                "Your own handwriting samples: check, relabel, export and import them")
+        for panel in (self.draw_panel, self.samples_browser, self.finetune_panel):
+            panel.errorOccurred.connect(self.show_error)
+        self.finetune_panel.useModelRequested.connect(self.use_trained_model)
+        self.finetune_panel.saveModelRequested.connect(self._save_trained_model)
+        if self.personal.notice or self.personal.error:
+            self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Warning, "Your handwriting samples",
+                                                      self.personal.notice or self.personal.error)
 
     # ----- actions and menus -----
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
@@ -103,6 +143,10 @@ class MainWindow(QMainWindow):
                                             "Load a trained .keras model", "openModelAction")
         self.saveModelAction = self._action("&Save Model As…", self.save_model_dialog, QKeySequence("Ctrl+Shift+S"),
                                             "Save the current model to a file", "saveModelAction")
+        self.openImageAction = self._action("Open &Image…", self.open_image_dialog, QKeySequence("Ctrl+Shift+O"),
+                                            "Read the digits in a photo or scan", "openImageAction")
+        self.pasteImageAction = self._action("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
+                                             "Read the digits in the image on the clipboard", "pasteImageAction")
         self.quitAction = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit HWR Desktop", "quitAction")
         self.undoAction = self._action("&Undo Stroke", dp.canvas.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
         self.clearAction = self._action("&Clear Canvas", dp.canvas.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
@@ -124,9 +168,12 @@ class MainWindow(QMainWindow):
         self.recentMenu.setObjectName("recentMenu")
         file_menu.addAction(self.saveModelAction)
         file_menu.addSeparator()
+        file_menu.addAction(self.openImageAction)
+        file_menu.addSeparator()
         file_menu.addAction(self.quitAction)
         edit_menu = bar.addMenu("&Edit")
-        for action in (self.undoAction, self.clearAction, self.biggerBrushAction, self.smallerBrushAction):
+        for action in (self.undoAction, self.clearAction, self.pasteImageAction, self.biggerBrushAction,
+                       self.smallerBrushAction, self.draw_panel.addSampleAction):
             edit_menu.addAction(action)
         train_menu = bar.addMenu("&Training")
         train_menu.addAction(self.startTrainingAction)
@@ -213,6 +260,26 @@ class MainWindow(QMainWindow):
         self._rebuild_recent_menu()
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return True
+
+    # ----- images -----
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str | Path) -> bool:
+        return self.image_reader.open_path(path)
+
+    def paste_image(self) -> bool:
+        return self.image_reader.open_mime(QApplication.clipboard().mimeData(), "pasted image")
+
+    def dragEnterEvent(self, event) -> None:
+        if self.image_reader.can_open(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.image_reader.open_mime(event.mimeData(), "dropped image")
+        event.acceptProposedAction()
 
     def use_trained_model(self, model, metadata: dict) -> None:
         self.session.use_trained(model, metadata)

@@ -44,7 +44,10 @@ class ModelSession(QObject):
 
     def use_trained(self, model, metadata: dict) -> None:
         from hwr_desktop.core.inference import Predictor
-        predictor = Predictor(model, {**metadata, "outputs": "logits"})
+        from hwr_desktop.core.modelfile import outputs_probabilities
+        # Our trained models emit logits; a fine-tuned foreign model may still end in a softmax.
+        outputs = "probabilities" if outputs_probabilities(model) else "logits"
+        predictor = Predictor(model, {**metadata, "outputs": outputs})
         predictor.warm_up()
         self.set_predictor(predictor, None, unsaved=True)
 

@@ -227,3 +227,55 @@ class JobSlot(QObject):
         self.worker.request_stop()
         return self.worker.wait(timeout_ms)
 
+
+
+class ReadImageWorker(Worker):
+    """Finds and reads every digit in an image (segmentation + one batched model call)."""
+    read = Signal(object)                # core.reading.ReadResult
+
+    def __init__(self, predictor, image, min_confidence: float, parent=None):
+        super().__init__(parent)
+        self.predictor, self.image, self.min_confidence = predictor, image, min_confidence
+
+    def work(self) -> None:
+        from hwr_desktop.core.reading import read_image
+        self.read.emit(read_image(self.predictor, self.image, self.min_confidence))
+
+
+@dataclass
+class FinetuneOutcome:
+    result: object               # core.finetune.FinetuneResult (its model is usable only if result.kept)
+    metadata: dict               # for the fine-tuned model when kept, else {}
+
+
+class FinetuneWorker(Worker, TrainingCallbacks):
+    """Fine-tunes a private copy of the current model on the personal samples (core.finetune).
+
+    The samples are read by the caller (on the GUI thread) and handed over as arrays, so this
+    thread never touches the store. Stop ends the run within a batch, including the before/after
+    measurements; the core then reports `stopped` and nothing is offered.
+    """
+    batchDone = Signal(BatchInfo)
+    epochDone = Signal(EpochInfo)        # core.finetune.FinetuneEpochInfo (held-out personal accuracy too)
+    finishedFinetune = Signal(FinetuneOutcome)
+
+    def __init__(self, model, metadata: dict, samples, config=None, data=None, base_name: str = "", parent=None):
+        super().__init__(parent)
+        self.model, self.metadata, self.samples = model, dict(metadata), samples
+        self.config, self.data, self.base_name = config, data, base_name
+
+    def request_abort(self) -> None:
+        self.request_stop()
+
+    def on_batch(self, info: BatchInfo) -> None:
+        self.batchDone.emit(info)
+
+    def on_epoch(self, info: EpochInfo) -> None:
+        self.epochDone.emit(info)
+
+    def work(self) -> None:
+        from hwr_desktop.core.finetune import finetune
+
+        result = finetune((self.model, self.metadata), self.samples, self.config, self, self.stop_flag, self.data)
+        metadata = result.model_metadata(self.base_name) if result.kept else {}
+        self.finishedFinetune.emit(FinetuneOutcome(result, metadata))

@@ -1,0 +1,222 @@
+"""Fine-tune on my samples: adapt the current model to the user's hand (core.finetune) in a minute.
+
+Start runs a FinetuneWorker on a snapshot of the personal samples; progress, Stop, and at the end
+accuracy before -> after on the held-out part of the user's samples and on MNIST test. The core
+keeps the result only if MNIST test accuracy stays at its minimum (99.5 %): only then are "Use
+this model" and "Save…" offered, otherwise the panel says why not. As with training, the current
+model stays in use until the user chooses the new one.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
+from hwr_desktop.ui.training_panel import format_seconds
+from hwr_desktop.ui.workers import FinetuneOutcome, FinetuneWorker
+
+OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+def result_html(result) -> str:
+    """Before -> after on both measures, and the verdict, for a finished (not stopped) FinetuneResult.
+
+    Two lines, so that the Training tab keeps room for its plot above.
+    """
+    held = result.personal_held_out
+    personal = (f"Your held-out samples ({held}): {percent(result.personal_accuracy_before)} → "
+                f"<b>{percent(result.personal_accuracy_after)}</b>" if held else
+                "No held-out samples (add two or more of a digit to measure the gain)")
+    mnist = (f"MNIST test: {percent(result.mnist_accuracy_before, 2)} → "
+             f"<b>{percent(result.mnist_accuracy_after, 2)}</b>")
+    if result.kept:
+        verdict = f"<span style='color:{OK_COLOUR}'><b>✔ Kept</b></span> — {result.reason}."
+    else:
+        verdict = f"<span style='color:{BAD_COLOUR}'><b>✘ Not kept</b></span> — {result.reason}."
+    return f"{personal} &nbsp;·&nbsp; {mnist}<br>{verdict}"
+
+
+class FinetunePanel(QWidget):
+    useModelRequested = Signal(object, dict)     # keras model, metadata
+    saveModelRequested = Signal(object, dict)
+    errorOccurred = Signal(str, str)             # title, message
+    finetuneEnded = Signal()
+
+    def __init__(self, session, samples, parent=None):
+        super().__init__(parent)
+        self.setObjectName("finetunePanel")
+        self.session = session
+        self.samples = samples                   # ui.personal_samples.PersonalSamples
+        self.config = FinetuneConfig()
+        self.data = None                         # MNIST splits to use; None: the full set (tests pass a subset)
+        self.worker: FinetuneWorker | None = None
+        self.outcome: FinetuneOutcome | None = None
+
+        self.infoLabel = QLabel("", objectName="finetuneInfo", wordWrap=True)
+        self.infoLabel.setToolTip("A few short epochs from the current model on your samples mixed with MNIST "
+                                  "training images, so it learns your hand without forgetting MNIST. Part of "
+                                  "your samples is held out to measure the gain.")
+        self.startButton = QPushButton("Fine-tune on my samples", objectName="finetuneButton")
+        self.stopButton = QPushButton("Stop", objectName="finetuneStopButton", enabled=False)
+        self.startButton.clicked.connect(lambda: self.start())
+        self.stopButton.clicked.connect(self.stop)
+        self.progress = QProgressBar(objectName="finetuneProgress", minimum=0, maximum=1000, value=0)
+        self.progress.setFormat("Ready")
+        self.progress.setTextVisible(True)
+        self.statusLabel = QLabel("", objectName="finetuneStatus", wordWrap=True, visible=False)
+        self.resultLabel = QLabel("", objectName="finetuneResult", wordWrap=True)
+        self.resultLabel.setTextFormat(Qt.TextFormat.RichText)
+        self.useButton = QPushButton("Use this model", objectName="finetuneUseButton", enabled=False)
+        self.saveButton = QPushButton("Save…", objectName="finetuneSaveButton", enabled=False)
+        for button in (self.useButton, self.saveButton):
+            button.setToolTip("Offered only when the result is kept; the current model stays in use until you "
+                              "choose the new one")
+        self.useButton.clicked.connect(lambda: self._offer(self.useModelRequested))
+        self.saveButton.clicked.connect(lambda: self._offer(self.saveModelRequested))
+
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.startButton)
+        run_row.addWidget(self.stopButton)
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.useButton)
+        run_row.addWidget(self.saveButton)
+        box = QGroupBox("Fine-tune on my samples")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(9, 0, 9, 9)   # line up with the training panel above
+        outer.addWidget(box)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.infoLabel)
+        layout.addLayout(run_row)
+        layout.addWidget(self.statusLabel)
+        layout.addWidget(self.resultLabel)
+        samples.changed.connect(self._update_ready)
+        session.modelChanged.connect(self._update_ready)
+        self._update_ready()
+
+    # ----- state -----
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def _base_name(self) -> str:
+        return self.session.path.name if self.session.path else "the unsaved model"
+
+    def _update_ready(self) -> None:
+        """The info line and whether Start is possible (enough samples, a model, nothing running)."""
+        total = self.samples.total()
+        if not self.samples.available:
+            text, ready = self.samples.error or "Your samples are not available.", False
+        elif total < MIN_SAMPLES:
+            text, ready = (f"You have {total} sample{'s' if total != 1 else ''} of your handwriting; add at least "
+                           f"{MIN_SAMPLES} (draw a digit, then “Add to my samples”) to fine-tune on them."), False
+        elif not self.session.ready:
+            text, ready = "Load a model first: fine-tuning starts from the current model.", False
+        else:
+            text, ready = (f"{total} of your samples, from {self._base_name()}; kept only if MNIST test "
+                           f"accuracy stays ≥ {self.config.min_mnist_accuracy:.2%}."), True
+        self.infoLabel.setText(text)
+        self.startButton.setEnabled(ready and not self.is_running())
+
+    def _status(self, text: str) -> None:
+        self.statusLabel.setText(text)
+        self.statusLabel.setVisible(bool(text))   # no empty line taking room from the training plot
+
+    def _set_running(self, running: bool) -> None:
+        self.stopButton.setEnabled(running)
+        self._update_ready()
+
+    # ----- run -----
+    def start(self, config: FinetuneConfig | None = None, data=None) -> bool:
+        """Fine-tune the current model (tests pass a small config and MNIST subset). False if not started."""
+        if self.is_running() or not self.session.ready:
+            return False
+        try:
+            samples = self.samples.arrays()    # a snapshot: later adds do not reach this run
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot fine-tune", str(exc))
+            return False
+        self.outcome = None
+        self.useButton.setEnabled(False)
+        self.saveButton.setEnabled(False)
+        self.resultLabel.setText("")
+        self.progress.setRange(0, 0)           # busy: the current model is measured first
+        self.progress.setFormat("Starting…")
+        self._status("Measuring the current model on your held-out samples and MNIST test…")
+        worker = FinetuneWorker(self.session.model, self.session.metadata, samples, config or self.config,
+                                data if data is not None else self.data,
+                                str(self.session.path or ""), self)
+        worker.batchDone.connect(self._on_batch)
+        worker.epochDone.connect(self._on_epoch)
+        worker.finishedFinetune.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_thread_done)
+        self.worker = worker
+        self._set_running(True)
+        worker.start()
+        return True
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.request_stop()
+            self.stopButton.setEnabled(False)
+            self._status("Stopping…")
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
+        if self.worker is None:
+            return True
+        self.worker.request_abort()
+        return self.worker.wait(timeout_ms)
+
+    def _on_batch(self, info) -> None:
+        if self.worker is None or self.worker.stop_flag.is_set():
+            return                              # Stop was pressed: keep saying so
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(1000 * info.step / info.total_steps))
+        self.progress.setFormat(f"Epoch {info.epoch}/{info.epochs} · batch {info.batch}/{info.batches}")
+        if info.step == info.total_steps:
+            self.progress.setRange(0, 0)
+            self._status("Measuring the fine-tuned model on your held-out samples and MNIST test…")
+        else:
+            self._status(f"loss {info.loss:.3f} · {format_seconds(info.remaining)} left")
+
+    def _on_epoch(self, info) -> None:
+        personal = getattr(info, "personal_accuracy", None)
+        self.resultLabel.setText(f"After epoch {info.epoch}/{info.epochs}: MNIST validation "
+                                 f"{info.val_accuracy:.2%}" + (f" · your held-out samples {personal:.1%}"
+                                                                if personal is not None else ""))
+
+    def _on_finished(self, outcome: FinetuneOutcome) -> None:
+        result = outcome.result
+        if result.stopped:
+            self.resultLabel.setText("Stopped: nothing was kept and the current model is unchanged.")
+            return
+        self.outcome = outcome
+        self.resultLabel.setText(result_html(result))
+        self.useButton.setEnabled(result.kept)
+        self.saveButton.setEnabled(result.kept)
+
+    def _offer(self, signal) -> None:
+        if self.outcome is not None and self.outcome.result.kept:
+            signal.emit(self.outcome.result.model, self.outcome.metadata)
+
+    def _on_failed(self, message: str) -> None:
+        self.resultLabel.setText("Fine-tuning failed; the current model is unchanged.")
+        self.errorOccurred.emit("Fine-tuning failed", message)
+
+    def _on_thread_done(self) -> None:
+        done = self.outcome is not None
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000 if done else self.progress.value())
+        self.progress.setFormat("Done" if done else "Stopped" if self.worker.stop_flag.is_set() else "Failed")
+        if done:
+            self.progress.setFormat(f"Done in {format_seconds(self.outcome.result.train_seconds)}")
+        self._status("")
+        self.worker.deleteLater()
+        self.worker = None
+        self._set_running(False)
+        self.finetuneEnded.emit()
