@@ -93,7 +93,7 @@ def _run_json(argv: list[str], env: dict | None = None, timeout: float = 1800) -
     wall = time.perf_counter() - t0
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} failed: {result.stderr.strip()[-500:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1]), wall
+    return json.loads(result.stdout), wall  # the commands print exactly one JSON document
 
 
 def launch_times(env: dict) -> dict:

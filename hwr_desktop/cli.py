@@ -57,19 +57,26 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_predict(args) -> int:
-    from hwr_desktop.core.images import load_image
-    predictor = _load_predictor(args.model)
+def process_files(names: list[str], process, quiet: bool) -> tuple[list[dict], bool]:
+    """process(name) -> dict, for every file in order. A file that cannot be read gets
+    {"file", "error"} (and one stderr line unless quiet); the others are still processed."""
     results, failed = [], False
-    for name in args.images:
+    for name in names:
         try:
-            prediction = predictor.predict_image(load_image(name))
-            results.append({"file": name, **prediction.to_dict()})
+            results.append({"file": name, **process(name)})
         except HwrError as exc:
             failed = True
             results.append({"file": name, "error": str(exc)})
-            if not args.json:
+            if not quiet:
                 print(f"{PROG}: error: {exc}", file=sys.stderr)
+    return results, failed
+
+
+def cmd_predict(args) -> int:
+    from hwr_desktop.core.images import load_image
+    predictor = _load_predictor(args.model)
+    results, failed = process_files(args.images, lambda name: predictor.predict_image(load_image(name)).to_dict(),
+                                    quiet=args.json)
     if args.json:
         _emit_json(results)
     else:

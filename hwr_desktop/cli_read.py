@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 
 EPILOG = (f"Each mark is reported as a digit only when the model's probability for it is at least "
@@ -45,19 +43,13 @@ def _describe(result: dict) -> str:
 
 
 def run_read(args) -> int:
-    from hwr_desktop.cli import PROG, _emit_json, _load_predictor
+    from hwr_desktop.cli import _emit_json, _load_predictor, process_files
     from hwr_desktop.core.images import load_image
     from hwr_desktop.core.reading import read_image
     predictor = _load_predictor(args.model)
-    results, failed = [], False
-    for name in args.images:
-        try:
-            results.append({"file": name, **read_image(predictor, load_image(name), args.min_confidence).to_dict()})
-        except HwrError as exc:
-            failed = True
-            results.append({"file": name, "error": str(exc)})
-            if not args.json:
-                print(f"{PROG}: error: {exc}", file=sys.stderr)
+    results, failed = process_files(
+        args.images, lambda name: read_image(predictor, load_image(name), args.min_confidence).to_dict(),
+        quiet=args.json)
     if args.json:
         _emit_json(results)
     else:

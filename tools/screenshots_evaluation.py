@@ -19,9 +19,11 @@ os.environ.setdefault("HWR_DESKTOP_CONFIG_DIR", tempfile.mkdtemp(prefix="hwr-scr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from tests.ui.conftest import SHAPES, draw_stroke  # noqa: E402
 
 WINDOW_SIZE = (1500, 900)
 
@@ -35,19 +37,6 @@ def wait_until(app, condition, timeout_s: float = 120.0) -> None:
         QTimer.singleShot(50, loop.quit)
         loop.exec()
     raise TimeoutError("the view did not fill in time")
-
-
-def draw(canvas, points) -> None:
-    side = min(canvas.width(), canvas.height())
-    pts = [QPoint(int(x * side), int(y * side)) for x, y in points]
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
-    for p in pts[1:]:
-        QTest.mouseMove(canvas, p)
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
-
-
-def line(x0, y0, x1, y1, n=12):
-    return [(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t) for t in np.linspace(0, 1, n)]
 
 
 def main() -> int:
@@ -69,8 +58,8 @@ def main() -> int:
 
     # A drawn 4 (two strokes), used by the insight view.
     canvas = window.draw_panel.canvas
-    draw(canvas, line(0.42, 0.2, 0.3, 0.56) + line(0.3, 0.56, 0.72, 0.56)[1:])
-    draw(canvas, line(0.62, 0.3, 0.62, 0.84))
+    for stroke in SHAPES[4]:
+        draw_stroke(canvas, stroke)
 
     evaluation = window.evaluation_panel
     window.tabs.setCurrentWidget(evaluation)

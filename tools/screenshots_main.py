@@ -41,6 +41,20 @@ def main() -> None:
     app.processEvents()
     window.grab().save(str(OUT / "main-training.png"))
     panel.shutdown()
+
+    # Read Image: a synthetic handwritten number (MNIST test digits on noisy, uneven paper).
+    import numpy as np
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.synthetic import digit_string
+    data = load_mnist()
+    picks = [3, 2, 1, 18, 4, 8]  # 0 1 2 3 4 5
+    sample = digit_string(data.x_test[picks], data.y_test[picks], np.random.default_rng(7),
+                          min_height=60, max_height=90, touching=0.0)
+    window.image_reader.open_array(sample.array(), "number.png")
+    while window.image_reader.result is None or window.image_reader.is_busy():
+        app.processEvents()
+    app.processEvents()
+    window.grab().save(str(OUT / "read-image.png"))
     window.close()
 
 
