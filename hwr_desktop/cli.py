@@ -88,18 +88,10 @@ def cmd_predict(args) -> int:
     return 2 if failed else 0
 
 
-# Command groups that live in their own modules; each has register(subparsers).
-COMMAND_MODULES = ["hwr_desktop.cli_train", "hwr_desktop.cli_read", "hwr_desktop.cli_samples", "hwr_desktop.cli_bench"]
-
-
 def _command_modules():
-    import importlib
-    for name in COMMAND_MODULES:
-        try:
-            yield importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real import error inside an existing module
-                raise
+    """Command groups that live in their own modules; each has register(subparsers)."""
+    from hwr_desktop import cli_bench, cli_read, cli_samples, cli_train
+    return (cli_train, cli_read, cli_samples, cli_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
