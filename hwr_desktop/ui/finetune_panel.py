@@ -45,6 +45,7 @@ class FinetunePanel(QWidget):
     useModelRequested = Signal(object, dict)     # keras model, metadata
     saveModelRequested = Signal(object, dict)
     errorOccurred = Signal(str, str)             # title, message
+    finetuneStarted = Signal()
     finetuneEnded = Signal()
 
     def __init__(self, session, samples, parent=None):
@@ -52,6 +53,7 @@ class FinetunePanel(QWidget):
         self.setObjectName("finetunePanel")
         self.session = session
         self.samples = samples                   # ui.personal_samples.PersonalSamples
+        self.busy_elsewhere: str | None = None   # why Start is unavailable (e.g. training runs)
         self.config = FinetuneConfig()
         self.data = None                         # MNIST splits to use; None: the full set (tests pass a subset)
         self.worker: FinetuneWorker | None = None
@@ -115,6 +117,8 @@ class FinetunePanel(QWidget):
                            f"{MIN_SAMPLES} (draw a digit, then “Add to my samples”) to fine-tune on them."), False
         elif not self.session.ready:
             text, ready = "Load a model first: fine-tuning starts from the current model.", False
+        elif self.busy_elsewhere and not self.is_running():
+            text, ready = self.busy_elsewhere, False
         else:
             text, ready = (f"{total} of your samples, from {self._base_name()}; kept only if MNIST test "
                            f"accuracy stays ≥ {self.config.min_mnist_accuracy:.2%}."), True
@@ -130,9 +134,14 @@ class FinetunePanel(QWidget):
         self._update_ready()
 
     # ----- run -----
+    def set_busy_elsewhere(self, reason: str | None) -> None:
+        """Training a new model shares the two cores: one run at a time, with the reason shown."""
+        self.busy_elsewhere = reason
+        self._update_ready()
+
     def start(self, config: FinetuneConfig | None = None, data=None) -> bool:
         """Fine-tune the current model (tests pass a small config and MNIST subset). False if not started."""
-        if self.is_running() or not self.session.ready:
+        if self.is_running() or not self.session.ready or self.busy_elsewhere:
             return False
         try:
             samples = self.samples.arrays()    # a snapshot: later adds do not reach this run
@@ -157,6 +166,7 @@ class FinetunePanel(QWidget):
         self.worker = worker
         self._set_running(True)
         worker.start()
+        self.finetuneStarted.emit()
         return True
 
     def stop(self) -> None:

@@ -120,6 +120,13 @@ class MainWindow(QMainWindow):
                                 "Your own handwriting samples: check, relabel, export and import them")
         for panel in (self.draw_panel, self.samples_browser, self.finetune_panel):
             panel.errorOccurred.connect(self.show_error)
+        # One run at a time on two cores: training and fine-tuning block each other while they run.
+        tp, fp = self.training_panel, self.finetune_panel
+        tp.trainingStarted.connect(lambda: fp.set_busy_elsewhere("Training a new model is running; "
+                                                                 "fine-tune when it has finished."))
+        tp.trainingEnded.connect(lambda: fp.set_busy_elsewhere(None))
+        fp.finetuneStarted.connect(lambda: tp.set_busy_elsewhere("Fine-tuning is running; train when it has finished."))
+        fp.finetuneEnded.connect(lambda: tp.set_busy_elsewhere(None))
         self.finetune_panel.useModelRequested.connect(self.use_trained_model)
         self.finetune_panel.saveModelRequested.connect(self._save_trained_model)
         if self.personal.notice or self.personal.error:

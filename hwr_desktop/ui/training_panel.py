@@ -31,6 +31,7 @@ class TrainingPanel(QWidget):
         self.setObjectName("trainingPanel")
         self.worker: TrainingWorker | None = None
         self.outcome: TrainingOutcome | None = None
+        self.busy_elsewhere: str | None = None   # why Start is unavailable (e.g. fine-tuning runs)
 
         self.presetCombo = QComboBox(objectName="presetCombo")
         for preset in PRESETS.values():
@@ -106,8 +107,14 @@ class TrainingPanel(QWidget):
                               augment=self.augmentCheck.isChecked(),
                               train_limit=None if limit >= TRAIN_IMAGES else limit)
 
+    def set_busy_elsewhere(self, reason: str | None) -> None:
+        """Fine-tuning shares the two cores: one run at a time, with the reason as a tooltip."""
+        self.busy_elsewhere = reason
+        self.trainButton.setEnabled(reason is None and not self.is_running())
+        self.trainButton.setToolTip(reason or "")
+
     def _set_running(self, running: bool) -> None:
-        self.trainButton.setEnabled(not running)
+        self.trainButton.setEnabled(not running and not self.busy_elsewhere)
         self.stopButton.setEnabled(running)
         for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin):
             w.setEnabled(not running)
@@ -117,7 +124,7 @@ class TrainingPanel(QWidget):
 
     # ----- run -----
     def start(self, config: TrainingConfig | None = None) -> None:
-        if self.is_running():
+        if self.is_running() or self.busy_elsewhere:
             return
         config = config or self.config()
         self.outcome = None

@@ -151,3 +151,22 @@ def test_closing_during_training_exits_cleanly(good_model_file, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "closed" in result.stdout
     assert "QThread" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_training_and_finetuning_never_run_at_once(window, qtbot):
+    tp, fp = window.training_panel, window.finetune_panel
+    tp.limitSpin.setValue(1000)
+    tp.epochsSpin.setValue(20)
+    tp.start()
+    assert fp.busy_elsewhere.startswith("Training a new model is running")
+    assert not fp.startButton.isEnabled() and fp.start() is False
+    tp.stop()
+    qtbot.waitUntil(lambda: tp.worker is None, timeout=60000)
+    assert fp.busy_elsewhere is None
+
+    fp.finetuneStarted.emit()                        # as a fine-tuning run starts
+    assert not tp.trainButton.isEnabled() and "Fine-tuning" in tp.trainButton.toolTip()
+    tp.start()
+    assert tp.worker is None                         # refused while fine-tuning runs
+    fp.finetuneEnded.emit()
+    assert tp.trainButton.isEnabled()
