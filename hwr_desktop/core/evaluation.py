@@ -45,6 +45,12 @@ def predict_logits(model, images: np.ndarray, batch_size: int = 1000,
     return np.concatenate(outputs) if outputs else np.zeros((0, 10), np.float32)
 
 
+def loss_and_accuracy(model, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Cross-entropy and accuracy of a logits model: the per-epoch validation figures."""
+    logits = predict_logits(model, images)
+    return softmax_cross_entropy(logits, labels), float(np.mean(logits.argmax(axis=1) == labels))
+
+
 @dataclass
 class EvaluationReport:
     n: int

@@ -193,7 +193,7 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.evaluation import predict_logits, softmax_cross_entropy
+    from hwr_desktop.core.evaluation import loss_and_accuracy
 
     cfg = dataclasses.replace(config or FinetuneConfig()).checked()
     callbacks = callbacks or TrainingCallbacks()
@@ -264,11 +264,9 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
                                          remaining=elapsed / step * (total - step)))
         if result.stopped:
             break
-        logits = predict_logits(model, x_val)
-        info = FinetuneEpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches,
-                                 val_loss=softmax_cross_entropy(logits, y_val),
-                                 val_accuracy=float(np.mean(logits.argmax(axis=1) == y_val)),
-                                 seconds=time.perf_counter() - epoch_start,
+        val_loss, val_accuracy = loss_and_accuracy(model, x_val, y_val)
+        info = FinetuneEpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches, val_loss=val_loss,
+                                 val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_start,
                                  personal_accuracy=_accuracy(model, x_held, y_held, None))
         result.history.append(info)
         callbacks.on_epoch(info)

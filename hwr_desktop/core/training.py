@@ -149,7 +149,7 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.evaluation import predict_logits, softmax_cross_entropy
+    from hwr_desktop.core.evaluation import loss_and_accuracy
 
     cfg = config.resolved()
     callbacks = callbacks or TrainingCallbacks()
@@ -197,11 +197,9 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
                 remaining=elapsed / step * (total - step)))
         if result.stopped:
             break
-        logits = predict_logits(model, x_val)
-        info = EpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches,
-                         val_loss=softmax_cross_entropy(logits, y_val),
-                         val_accuracy=float(np.mean(logits.argmax(axis=1) == y_val)),
-                         seconds=time.perf_counter() - epoch_start)
+        val_loss, val_accuracy = loss_and_accuracy(model, x_val, y_val)
+        info = EpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches, val_loss=val_loss,
+                         val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_start)
         result.history.append(info)
         if result.val_accuracy is None or info.val_accuracy > result.val_accuracy:
             result.best_epoch, result.val_accuracy = epoch, info.val_accuracy

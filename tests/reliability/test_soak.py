@@ -50,7 +50,9 @@ def test_soak_draw_predict_clear_and_train_stop(qtbot, good_model_file, capsys):
     with capsys.disabled():
         print(f"\nsoak: 1000 cycles, {correct} correct; RSS {before:.0f} -> {after_drawing:.0f} MB after drawing, "
               f"{after:.0f} MB after 3 train/stop runs; threads {threads_before} -> {threading.active_count()}")
-    assert correct == 1000
-    assert after_drawing - before < MEMORY_GROWTH_BOUND_MB
-    assert after - before < MEMORY_GROWTH_BOUND_MB + 250   # three trained models' weights and graphs may stay cached
-    assert threading.active_count() <= threads_before
+    figures = (f"correct {correct}, RSS {before:.0f} -> {after_drawing:.0f} -> {after:.0f} MB, "
+               f"threads {threads_before} -> {threading.active_count()}: {threading.enumerate()}")
+    assert correct == 1000, figures
+    assert after_drawing - before < MEMORY_GROWTH_BOUND_MB, figures
+    assert after - before < MEMORY_GROWTH_BOUND_MB + 250, figures  # trained models' graphs may stay cached
+    assert threading.active_count() <= threads_before, figures
