@@ -46,7 +46,7 @@ def digit(mnist):
     return mnist.x_test[0] / 255.0     # a 7
 
 
-@pytest.mark.parametrize("preset, shape", [("keras-example", (32, 26, 26)), ("quick", (40, 14, 14)),
+@pytest.mark.parametrize("preset, shape", [("keras-example", (32, 26, 26)), ("quick", (32, 14, 14)),
                                            ("default", (32, 28, 28))])
 def test_feature_maps_of_every_preset(preset, shape, digit):
     from hwr_desktop.core.presets import build_model

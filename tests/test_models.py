@@ -56,7 +56,7 @@ def test_short_real_training_run_learns(mnist):
     result = train(TrainingConfig(preset="quick", epochs=2, train_limit=6000, val_limit=2000), rec)
     assert result.val_accuracy >= 0.93
     assert [e.epoch for e in rec.epochs] == [1, 2] and result.best_epoch in (1, 2)
-    assert len(rec.batches) == 2 * 24 and rec.batches[-1].step == rec.batches[-1].total_steps == 48  # batch 256
+    assert len(rec.batches) == 2 * 32 and rec.batches[-1].step == rec.batches[-1].total_steps == 64  # batch 192
     assert rec.batches[-1].loss < rec.batches[0].loss
     assert not result.stopped
 
