@@ -27,6 +27,15 @@ def test_bench_quick_reports_every_measure(capsys):
     names = set(doc["targets"])
     assert {"quick_vs_reference_time", "prediction_p50_ms", "startup_shown_s", "idle_rss_mb"} <= names
     assert all(isinstance(t["met"], bool) for t in doc["targets"].values())
+    accuracy = doc["targets"]["bundled_test_accuracy"]   # a floor, not a ceiling
+    assert accuracy["comparison"] == ">=" and accuracy["value"] == doc["bundled_model"]["test_accuracy"]
+    assert accuracy["met"] == (accuracy["value"] >= 0.997)
+
+
+def test_targets_compare_in_their_own_direction():
+    from hwr_desktop.cli_bench import _met
+    assert _met(0.998, ">=", 0.997) and not _met(0.996, ">=", 0.997)
+    assert _met(1.0, "<=", 2.5) and not _met(3.0, "<=", 2.5) and not _met(None, "<=", 2.5)
 
 
 def test_bench_table_is_readable(capsys):

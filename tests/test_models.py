@@ -88,3 +88,22 @@ def test_augmentation_keeps_digits_recognizable(mnist):
     assert not np.allclose(out, x.numpy())
     ink_ratio = out.sum(axis=(1, 2, 3)) / x.numpy().sum(axis=(1, 2, 3))
     assert 0.5 < np.median(ink_ratio) < 2.0   # strokes thinned or thickened, not wiped out or smeared
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.5])
+def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, fraction):
+    from hwr_desktop.core import training
+    flags = []
+    make = training.make_train_step
+
+    def recording(*args, **kwargs):
+        step = make(*args, **kwargs)
+        return lambda x, y, augment: (flags.append(augment.copy()), step(x, y, augment))[1]
+
+    monkeypatch.setattr(training, "make_train_step", recording)
+    train(TrainingConfig(preset="quick", epochs=1, batch_size=100, train_limit=2000, val_limit=100, augment=True,
+                         augment_fraction=fraction))
+    share = np.concatenate(flags).mean()
+    assert len(flags) == 20 and (share == 1.0 if fraction == 1.0 else 0.45 < share < 0.55)
+    with pytest.raises(HwrError, match="augmented fraction"):
+        TrainingConfig(preset="quick", augment_fraction=0.0).resolved()

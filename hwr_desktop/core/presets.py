@@ -16,9 +16,11 @@ class Recipe:
     batch_size: int
     learning_rate: float
     augment: bool
+    augment_fraction: float = 1.0  # share of each batch that is augmented; the rest is seen as it is
     label_smoothing: float = 0.0
     schedule: str = "constant"   # "constant" or "onecycle" (linear warm-up, then cosine decay to ~0)
     warmup_fraction: float = 0.0
+    weight_average: float = 0.0  # decay of an exponential moving average of the weights; 0: none
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ threading.Event checked before every batch, so a GUI's Stop button takes effect 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -28,9 +29,11 @@ class TrainingConfig:
     batch_size: int | None = None
     learning_rate: float | None = None
     augment: bool | None = None
+    augment_fraction: float | None = None
     label_smoothing: float | None = None
     schedule: str | None = None
     warmup_fraction: float | None = None
+    weight_average: float | None = None
     seed: int = 0
     train_limit: int | None = None   # use only the first N training images (tests, demos)
     val_limit: int | None = None
@@ -42,6 +45,10 @@ class TrainingConfig:
         cfg = dataclasses.replace(self, **filled)
         if cfg.epochs < 1 or cfg.batch_size < 1 or not cfg.learning_rate > 0:
             raise HwrError("epochs and batch size must be at least 1 and the learning rate positive")
+        if not 0.0 < cfg.augment_fraction <= 1.0:
+            raise HwrError("the augmented fraction must be in (0, 1]")
+        if not 0.0 <= cfg.weight_average < 1.0:
+            raise HwrError("the weight-average decay must be in [0, 1)")
         if cfg.schedule not in ("constant", "onecycle"):
             raise HwrError(f"unknown learning-rate schedule {cfg.schedule!r}")
         return cfg
@@ -149,6 +156,7 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import keras
     import tensorflow as tf
 
+    from hwr_desktop.core.averaging import WeightAverage
     from hwr_desktop.core.evaluation import loss_and_accuracy
 
     cfg = config.resolved()
@@ -164,9 +172,11 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=cfg.label_smoothing)
     augment_rng = tf.random.Generator.from_seed(cfg.seed)
     order_rng = np.random.default_rng(cfg.seed)
+    flag_rng = np.random.default_rng([cfg.seed, 1])
 
     train_step = make_train_step(model, optimizer, lambda labels, logits, _: loss_fn(tf.one_hot(labels, 10), logits),
                                  augment_rng if cfg.augment else None)
+    average = WeightAverage(model, cfg.weight_average) if cfg.weight_average else None
     callbacks.on_start(model, cfg)
     n, bs = len(x_train), cfg.batch_size
     batches = math.ceil(n / bs)
@@ -186,7 +196,10 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
             lr = learning_rate_at(step, total, cfg)
             optimizer.learning_rate = lr
             idx = order[(batch - 1) * bs: batch * bs]
-            loss, acc = train_step(x_train[idx], y_train[idx], np.ones(len(idx), bool))
+            augment = flag_rng.random(len(idx)) < cfg.augment_fraction if cfg.augment_fraction < 1 else np.ones(len(idx), bool)
+            loss, acc = train_step(x_train[idx], y_train[idx], augment)
+            if average is not None:
+                average.update()
             loss, acc = float(loss), float(acc)
             loss_sum, acc_sum = loss_sum + loss, acc_sum + acc
             step += 1
@@ -197,14 +210,18 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
                 remaining=elapsed / step * (total - step)))
         if result.stopped:
             break
-        val_loss, val_accuracy = loss_and_accuracy(model, x_val, y_val)
-        info = EpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches, val_loss=val_loss,
-                         val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_start)
-        result.history.append(info)
-        if result.val_accuracy is None or info.val_accuracy > result.val_accuracy:
-            result.best_epoch, result.val_accuracy = epoch, info.val_accuracy
-            best_weights = model.get_weights()
-        callbacks.on_epoch(info)
+        with average.swapped_in() if average is not None else contextlib.nullcontext():
+            # With weight averaging, the averaged weights are the ones validated, shown and kept.
+            val_loss, val_accuracy = loss_and_accuracy(model, x_val, y_val)
+            info = EpochInfo(epoch, cfg.epochs, loss_sum / batches, acc_sum / batches, val_loss=val_loss,
+                             val_accuracy=val_accuracy, seconds=time.perf_counter() - epoch_start)
+            result.history.append(info)
+            # Ties go to the later epoch: 5,000 validation images resolve 0.02 %, and a later
+            # epoch has seen a lower learning rate.
+            if result.val_accuracy is None or info.val_accuracy >= result.val_accuracy:
+                result.best_epoch, result.val_accuracy = epoch, info.val_accuracy
+                best_weights = model.get_weights()
+            callbacks.on_epoch(info)
     if best_weights is not None:
         model.set_weights(best_weights)  # validation, never test, picks the epoch we keep
     result.seconds = time.perf_counter() - start
