@@ -92,6 +92,12 @@ def _logit_after_erasing(model, image, pixels, target):
     return float(model(erased.reshape(1, 28, 28, 1), training=False).numpy()[0, target])
 
 
+def _distance_to_ink(image: np.ndarray) -> np.ndarray:
+    ink = np.argwhere(image >= 0.01)
+    pixels = np.indices(image.shape).reshape(2, -1).T
+    return np.sqrt(((pixels[:, None, :] - ink[None]) ** 2).sum(-1)).min(axis=1).reshape(image.shape)
+
+
 def test_saliency_marks_the_ink_the_answer_depends_on(good_model, mnist):
     # Faithfulness, the "deletion" check: erasing the third of the ink that the map rates highest
     # must hurt the answer's score more than erasing the third it rates lowest.
@@ -102,7 +108,9 @@ def test_saliency_marks_the_ink_the_answer_depends_on(good_model, mnist):
         target = inspector.predicted_class(image)
         heat = inspector.saliency(image, target)
         np.testing.assert_array_equal(heat, inspector.saliency(image, target))   # seeded noise
-        assert heat[image < 0.01].max() < 0.5        # the evidence is on the drawing, not beside it
+        # The evidence is on the drawing, not beside it. The 0.7-px blur lends the pixels touching a
+        # stroke part of its value (up to ~0.5), so "beside" means 2 px or more away from any ink.
+        assert heat[_distance_to_ink(image) >= 2].max() < 0.05
         ink = np.flatnonzero(image.ravel() > 0.2)
         ranked = ink[np.argsort(-heat.ravel()[ink], kind="stable")]
         k = len(ink) // 3

@@ -107,3 +107,31 @@ def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, 
     assert len(flags) == 20 and (share == 1.0 if fraction == 1.0 else 0.45 < share < 0.55)
     with pytest.raises(HwrError, match="augmented fraction"):
         TrainingConfig(preset="quick", augment_fraction=0.0).resolved()
+
+
+@pytest.mark.parametrize("accuracies, kept", [
+    ([0.990, 0.999, 0.990], 2),    # epoch 2 is better beyond noise: validation picks it
+    ([0.990, 0.992, 0.991], 3),    # 0.1 % on 500 images is noise: the end of the schedule is kept
+])
+def test_an_earlier_epoch_is_kept_only_if_validation_says_so_beyond_noise(monkeypatch, accuracies, kept):
+    from hwr_desktop.core import evaluation
+    scripted = iter(accuracies)
+    monkeypatch.setattr(evaluation, "loss_and_accuracy", lambda model, x, y: (0.1, next(scripted)))
+    snapshots = {}
+
+    class Snap(TrainingCallbacks):
+        def on_start(self, model, config):
+            self.model = model
+
+        def on_epoch(self, info):
+            snapshots[info.epoch] = self.model.get_weights()
+
+    result = train(TrainingConfig(preset="quick", epochs=3, batch_size=100, train_limit=600, val_limit=500), Snap())
+    assert result.best_epoch == kept and result.val_accuracy == accuracies[kept - 1]
+    assert all(np.array_equal(a, b) for a, b in zip(result.model.get_weights(), snapshots[kept]))
+
+
+def test_validation_noise_is_two_standard_errors():
+    from hwr_desktop.core.training import validation_noise
+    assert validation_noise(0.997, 5000) == pytest.approx(2 * (0.997 * 0.003 / 5000) ** 0.5)
+    assert validation_noise(1.0, 5000) == 0.0

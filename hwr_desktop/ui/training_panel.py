@@ -42,7 +42,8 @@ class TrainingPanel(QWidget):
         self.lrSpin = QDoubleSpinBox(objectName="learningRateSpin", decimals=5, minimum=0.00001, maximum=1.0,
                                      singleStep=0.0005)
         self.augmentCheck = QCheckBox("Handwriting augmentation", objectName="augmentCheck")
-        self.augmentCheck.setToolTip("Random rotation, scale, shear, shift and stroke thickness on every batch")
+        self.augmentCheck.setToolTip("Random rotation, scale, shear, shift and stroke thickness on training batches "
+                                     "(the preset decides what share of each batch)")
         self.limitSpin = QSpinBox(objectName="trainLimitSpin", minimum=500, maximum=TRAIN_IMAGES, singleStep=5000)
         self.limitSpin.setValue(TRAIN_IMAGES)
         self.limitSpin.setToolTip("Train on fewer images for a fast experiment")
