@@ -1,4 +1,5 @@
-"""`hwr-desktop train`: core training plus a stderr progress bar, test evaluation and saving."""
+"""`hwr-desktop train`: core training plus a stderr progress bar, test evaluation and saving.
+`hwr-desktop ensemble`: several trained model files combined into one."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,12 @@ def register(sub) -> None:
     train.add_argument("--out", help="model file to write (default: a new file in the user data folder)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=run_train)
+
+    ensemble = sub.add_parser("ensemble", help="combine trained models into one (their logits averaged)")
+    ensemble.add_argument("models", nargs="+", metavar="MODEL", help="two or more .keras files")
+    ensemble.add_argument("--out", required=True, help="ensemble model file to write")
+    ensemble.add_argument("--json", action="store_true")
+    ensemble.set_defaults(func=run_ensemble)
 
 
 def peak_rss_mb() -> float:
@@ -96,5 +103,28 @@ def run_train(args) -> int:
     else:
         print(f"best epoch {result.best_epoch}: val_acc {result.val_accuracy:.4%}, test_acc {report.accuracy:.4%}, "
               f"{_format_seconds(result.seconds)} training")
+        print(f"saved {out}")
+    return 0
+
+
+def run_ensemble(args) -> int:
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    from hwr_desktop.core.ensemble import make_ensemble
+
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if not out.parent.is_dir():
+        raise HwrError(f"--out: folder {out.parent} does not exist")
+    metadata = make_ensemble(args.models, out)
+    metrics = metadata["metrics"]
+    if args.json:
+        sys.stdout.write(json.dumps({"model": str(out), "members": metadata["members"], **metrics}, indent=2) + "\n")
+    else:
+        for member in metadata["members"]:
+            print(f"{member['file']}: test {member['metrics'].get('test_accuracy', float('nan')):.2%}")
+        print(f"ensemble of {len(metadata['members'])}: val_acc {metrics['val_accuracy']:.4%}, "
+              f"test_acc {metrics['test_accuracy']:.4%}")
         print(f"saved {out}")
     return 0

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "averaging", "components", "cuts", "errors", "evaluation", "finetune", "history", "idx",
+CORE_MODULES = ["augment", "averaging", "components", "ensemble", "cuts", "errors", "evaluation", "finetune", "history", "idx",
                 "images", "inference", "insight", "mnist", "modelfile", "paths", "preprocess", "presets",
                 "reading", "samples", "samples_zip", "segment", "synthetic", "tfload", "training"]
 

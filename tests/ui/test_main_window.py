@@ -90,6 +90,21 @@ def test_save_and_open_round_trip(window, qtbot, tmp_path):
     assert prediction_text(window) == "7"
 
 
+def test_bundled_ensemble_opens_from_the_file_menu_and_predicts(window, qtbot):
+    from pathlib import Path
+
+    from hwr_desktop.resources import ensemble_model_path
+    assert window.openEnsembleAction.isEnabled()          # the ensemble ships with the app
+    window.openEnsembleAction.trigger()
+    assert Path(window.session.path) == ensemble_model_path()
+    assert window.session.metadata["preset"] == "ensemble of 3" and "ensemble.keras" in window.windowTitle()
+    for digit in (7, 1):
+        window.draw_panel.canvas.clear()
+        for stroke in SHAPES[digit]:
+            draw_stroke(window.draw_panel.canvas, stroke)
+        assert prediction_text(window) == str(digit)
+
+
 def test_training_from_the_panel_shows_progress_and_can_be_stopped(window, qtbot):
     panel = window.findChild(object, "trainingPanel")
     panel.presetCombo.setCurrentIndex(panel.presetCombo.findData("quick"))

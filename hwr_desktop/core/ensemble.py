@@ -1,0 +1,59 @@
+"""Ensembles: several trained models combined into one model file.
+
+Independently trained networks make partly different mistakes, so the average of their logits is
+right more often than any one of them. The ensemble is an ordinary Keras functional model
+(image -> each member -> Average), so it saves, loads in safe mode, evaluates and predicts like any
+single model; it costs one member's time per member.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwr_desktop.core.errors import HwrError
+
+
+def build_ensemble(members: list):
+    """One model whose output is the mean of the members' logits."""
+    import keras
+    if len(members) < 2:
+        raise HwrError("an ensemble needs at least two models")
+    image = keras.Input((28, 28, 1), name="image")
+    outputs = []
+    for i, member in enumerate(members):
+        member.name = f"member_{i + 1}"   # loaded models share names; a functional model needs them unique
+        outputs.append(member(image))
+    return keras.Model(image, keras.layers.Average(name="mean_logits")(outputs), name="ensemble")
+
+
+def make_ensemble(paths: list[str | Path], out: str | Path) -> dict:
+    """Load the member files, combine them, measure validation and test accuracy, save to `out`.
+
+    Members must output logits (our presets do): averaging logits with probabilities would
+    weigh the models unequally. Returns the saved file's metadata.
+    """
+    from hwr_desktop.core.evaluation import loss_and_accuracy
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.modelfile import load_model, make_metadata, save_model
+
+    if len(paths) < 2:
+        raise HwrError("an ensemble needs at least two model files")
+    models, described, configs = [], [], []
+    for path in paths:
+        model, meta = load_model(path)
+        configs.append(meta.get("config", {}))
+        if meta["outputs"] != "logits":
+            raise HwrError(f"{Path(path).name}: outputs probabilities; ensemble members must output logits")
+        models.append(model)
+        described.append({"file": Path(path).name, "preset": meta.get("preset"),
+                          "seed": meta.get("config", {}).get("seed"), "metrics": meta.get("metrics", {})})
+    ensemble = build_ensemble(models)
+    data = load_mnist()
+    val_loss, val_accuracy = loss_and_accuracy(ensemble, data.x_val, data.y_val)
+    test_loss, test_accuracy = loss_and_accuracy(ensemble, data.x_test, data.y_test)
+    metadata = make_metadata(f"ensemble of {len(models)}", configs[0],
+                             {"val_accuracy": val_accuracy, "val_loss": val_loss, "test_accuracy": test_accuracy,
+                              "test_loss": test_loss,
+                              "train_seconds": sum(m["metrics"].get("train_seconds") or 0 for m in described) or None},
+                             members=described)
+    save_model(ensemble, out, metadata)
+    return metadata

@@ -1,0 +1,64 @@
+"""Ensembles: one model file whose output is the members' mean logits; bad inputs are one-line errors."""
+import json
+
+import numpy as np
+import pytest
+
+from hwr_desktop.cli import main
+from hwr_desktop.core.ensemble import build_ensemble
+from hwr_desktop.core.evaluation import evaluate, predict_logits
+from hwr_desktop.core.modelfile import load_model, make_metadata, read_metadata, save_model
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    """Two quick models from different seeds (~3 s each)."""
+    from hwr_desktop.core.training import TrainingConfig, train
+    folder = tmp_path_factory.mktemp("members")
+    paths = []
+    for seed in (1, 2):
+        result = train(TrainingConfig(preset="quick", epochs=1, batch_size=128, train_limit=4000, val_limit=1000,
+                                      seed=seed))
+        paths.append(folder / f"seed{seed}.keras")
+        save_model(result.model, paths[-1], make_metadata("quick", result.config.to_dict(),
+                                                          {"test_accuracy": 0.9, "train_seconds": 3.0}))
+    return paths
+
+
+def test_ensemble_outputs_the_mean_of_its_members_logits(members, mnist):
+    models = [load_model(p)[0] for p in members]
+    expected = np.mean([predict_logits(m, mnist.x_test[:200]) for m in models], axis=0)
+    ensemble = build_ensemble(models)
+    np.testing.assert_allclose(predict_logits(ensemble, mnist.x_test[:200]), expected, atol=1e-5)
+
+
+def test_ensemble_command_writes_a_self_describing_file(members, tmp_path, capsys, mnist):
+    out = tmp_path / "ens.keras"
+    assert main(["ensemble", *map(str, members), "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    model, meta = load_model(out)                      # safe mode, like any model file
+    assert meta["preset"] == "ensemble of 2" and meta["outputs"] == "logits"
+    assert [m["seed"] for m in meta["members"]] == [1, 2] and meta["metrics"]["train_seconds"] == 6.0
+    report = evaluate(model, mnist.x_test, mnist.y_test)
+    assert meta["metrics"]["test_accuracy"] == doc["test_accuracy"] == pytest.approx(report.accuracy)
+    assert report.accuracy > 0.9
+
+
+def test_ensemble_refuses_bad_input_in_one_line(members, tmp_path, capsys):
+    import keras
+    probabilities = tmp_path / "softmax.keras"
+    save_model(keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(10, activation="softmax")]), probabilities, make_metadata("x"))
+    cases = [([str(members[0])], "at least two"),
+             ([str(members[0]), str(probabilities)], "must output logits"),
+             ([str(members[0]), str(tmp_path / "missing.keras")], "missing.keras"),
+             ]
+    for argv, message in cases:
+        out = tmp_path / "e.keras"
+        assert main(["ensemble", *argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+        assert not out.exists()   # nothing half-written
+    assert main(["ensemble", *map(str, members), "--out", str(tmp_path / "e.h5")]) == 2
+    assert ".keras" in capsys.readouterr().err
+    assert read_metadata(members[0])["preset"] == "quick"   # members untouched
