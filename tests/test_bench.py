@@ -1,5 +1,6 @@
 """The bench's plumbing (--quick): every figure present and plausible. Absolute times are not tested."""
 import json
+import re
 
 import pytest
 
@@ -30,6 +31,8 @@ def test_bench_quick_reports_every_measure(capsys):
     accuracy = doc["targets"]["bundled_test_accuracy"]   # a floor, not a ceiling
     assert accuracy["comparison"] == ">=" and accuracy["value"] == doc["bundled_model"]["test_accuracy"]
     assert accuracy["met"] == (accuracy["value"] >= 0.997)
+    ensemble = doc["targets"]["ensemble_test_accuracy"]
+    assert ensemble["comparison"] == ">=" and ensemble["value"] > accuracy["value"]   # the ensemble ships too
 
 
 def test_targets_compare_in_their_own_direction():
@@ -42,3 +45,4 @@ def test_bench_table_is_readable(capsys):
     assert main(["bench", "--quick", "--skip-gui"]) == 0
     out = capsys.readouterr().out
     assert "time to 0% [quick]" in out and "prediction_p95_ms" in out and "met" in out
+    assert re.search(r"bundled_test_accuracy +\d+\.\d\d% +>= 99\.70% ", out)   # accuracies as percentages
