@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
 from hwr_desktop.ui.training_panel import format_seconds
-from hwr_desktop.ui.workers import FinetuneOutcome, FinetuneWorker
+from hwr_desktop.ui.workers import FinetuneOutcome, FinetuneWorker, abort_and_wait
 
 OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"
 
@@ -177,10 +177,7 @@ class FinetunePanel(QWidget):
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
-        if self.worker is None:
-            return True
-        self.worker.request_abort()
-        return self.worker.wait(timeout_ms)
+        return abort_and_wait(self.worker, timeout_ms)
 
     def _on_batch(self, info) -> None:
         if self.worker is None or self.worker.stop_flag.is_set():

@@ -9,7 +9,7 @@ from hwr_desktop.core.mnist import VALIDATION_SIZE
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig
 from hwr_desktop.ui.training_plot import TrainingPlot
-from hwr_desktop.ui.workers import TrainingOutcome, TrainingWorker
+from hwr_desktop.ui.workers import TrainingOutcome, TrainingWorker, abort_and_wait
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE
 
@@ -157,10 +157,7 @@ class TrainingPanel(QWidget):
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
-        if self.worker is None:
-            return True
-        self.worker.request_abort()
-        return self.worker.wait(timeout_ms)
+        return abort_and_wait(self.worker, timeout_ms)
 
     def _on_batch(self, info) -> None:
         self.trainingProgress.setValue(int(1000 * info.step / info.total_steps))

@@ -26,6 +26,10 @@ class Worker(QThread):
     def request_stop(self) -> None:
         self.stop_flag.set()
 
+    def request_abort(self) -> None:
+        """Closing the app: stop, and skip whatever would follow a stop (workers may extend this)."""
+        self.request_stop()
+
     def run(self) -> None:
         try:
             self.work()
@@ -60,6 +64,15 @@ class TrainingOutcome:
     result: object               # core.training.TrainingResult
     report: object | None        # core.evaluation.EvaluationReport on MNIST test, None if nothing to keep
     metadata: dict
+
+
+def abort_and_wait(worker: Worker | None, timeout_ms: int = 30000) -> bool:
+    """Abort a worker and wait for its thread: a running QThread must never be destroyed.
+    True if no thread is left running."""
+    if worker is None:
+        return True
+    worker.request_abort()
+    return worker.wait(timeout_ms)
 
 
 class TrainingWorker(Worker, TrainingCallbacks):
@@ -220,12 +233,9 @@ class JobSlot(QObject):
         return self.worker is not None and not self.worker.stop_flag.is_set()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop and wait (closing the window: a running QThread must never be destroyed)."""
+        """Stop and wait (closing the window)."""
         self._next = None
-        if self.worker is None:
-            return True
-        self.worker.request_stop()
-        return self.worker.wait(timeout_ms)
+        return abort_and_wait(self.worker, timeout_ms)
 
 
 
@@ -263,9 +273,6 @@ class FinetuneWorker(Worker, TrainingCallbacks):
         super().__init__(parent)
         self.model, self.metadata, self.samples = model, dict(metadata), samples
         self.config, self.data, self.base_name = config, data, base_name
-
-    def request_abort(self) -> None:
-        self.request_stop()
 
     def on_batch(self, info: BatchInfo) -> None:
         self.batchDone.emit(info)
