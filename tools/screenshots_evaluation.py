@@ -8,22 +8,16 @@ seconds), opens the most frequent confusion, draws a 4 on the canvas, then grabs
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# A throw-away settings folder: the screenshots must not change the user's recent models or geometry.
-os.environ.setdefault("HWR_DESKTOP_CONFIG_DIR", tempfile.mkdtemp(prefix="hwr-screenshots-"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from offscreen_window import SCREENSHOTS, open_main_window
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtTest import QTest
 
-from tests.ui.conftest import SHAPES, draw_stroke  # noqa: E402
+from tests.ui.conftest import SHAPES, draw_stroke
 
 WINDOW_SIZE = (1500, 900)
 
@@ -42,17 +36,12 @@ def wait_until(app, condition, timeout_s: float = 120.0) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model file (default: the bundled model)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "resources" / "screenshots"))
+    parser.add_argument("--out", default=str(SCREENSHOTS))
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    app = QApplication.instance() or QApplication([])
-    from hwr_desktop.app import create_main_window
-    from hwr_desktop.resources import default_model_path
-    window = create_main_window(args.model or default_model_path())
-    window.resize(*WINDOW_SIZE)
-    window.show()
+    app, window = open_main_window(WINDOW_SIZE, args.model)
     splitter = window.centralWidget()
     splitter.setSizes([WINDOW_SIZE[0] * 9 // 20, WINDOW_SIZE[0] * 11 // 20])   # room for the tabs
 

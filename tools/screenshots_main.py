@@ -2,29 +2,13 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots_main.py
 """
-import os
-import sys
-import tempfile
-from pathlib import Path
+from offscreen_window import SCREENSHOTS as OUT, open_main_window
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp()
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from tests.ui.conftest import SHAPES, draw_stroke  # noqa: E402
-
-OUT = Path(__file__).resolve().parent.parent / "resources" / "screenshots"
+from tests.ui.conftest import SHAPES, draw_stroke
 
 
 def main() -> None:
-    app = QApplication([])
-    from hwr_desktop.app import create_main_window
-    window = create_main_window()
-    window.resize(1280, 800)
-    window.show()
-    app.processEvents()
+    app, window = open_main_window()
     for stroke in SHAPES[4]:
         draw_stroke(window.draw_panel.canvas, stroke)
     app.processEvents()

@@ -7,22 +7,12 @@ tests/test_finetune.py: MNIST validation digits with a strong slant, crossed 7s 
 which the bundled model often misreads) plus a few digits drawn on the canvas, then fine-tuned with the default
 settings from the bundled model (about a minute on two cores).
 """
-import os
-import sys
-import tempfile
-from pathlib import Path
+from offscreen_window import SCREENSHOTS as OUT, open_main_window, use_private_samples
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp()
-os.environ["HWR_DESKTOP_DATA_DIR"] = tempfile.mkdtemp()
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from tests.ui.conftest import SHAPES, draw_stroke
 
-from tests.ui.conftest import SHAPES, draw_stroke  # noqa: E402
-
-OUT = Path(__file__).resolve().parent.parent / "resources" / "screenshots"
 PER_DIGIT = 10
 
 
@@ -33,13 +23,9 @@ def personal_hand(image28: np.ndarray, label: int) -> np.ndarray:
 
 
 def main() -> None:
-    app = QApplication([])
-    from hwr_desktop.app import create_main_window
+    use_private_samples()
+    app, window = open_main_window()
     from hwr_desktop.core.mnist import load_mnist
-    window = create_main_window()
-    window.resize(1280, 800)
-    window.show()
-    app.processEvents()
 
     data = load_mnist()
     for d in range(10):

@@ -1,0 +1,35 @@
+"""The start the screenshot tools share: offscreen Qt, throw-away settings, the main window shown.
+
+Import it before PySide6 and the app: it sets the environment they read at start-up, and puts
+the checkout on sys.path (the tools also borrow the test suite's drawing helpers).
+"""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "resources" / "screenshots"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Screenshots must not change the user's recent models or window geometry.
+os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-")
+sys.path.insert(0, str(ROOT))
+
+
+def use_private_samples() -> None:
+    """A throw-away personal sample store, for tools that add samples."""
+    os.environ["HWR_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-data-")
+
+
+def open_main_window(size: tuple[int, int] = (1280, 800), model_path=None):
+    """(app, window): the main window with the given or bundled model, shown at `size`."""
+    from PySide6.QtWidgets import QApplication
+
+    from hwr_desktop.app import create_main_window
+    app = QApplication.instance() or QApplication([])
+    window = create_main_window(model_path)
+    window.resize(*size)
+    window.show()
+    app.processEvents()
+    return app, window
