@@ -151,18 +151,14 @@ def cmd_import(args) -> int:
 
 
 def cmd_finetune(args) -> int:
-    from hwr_desktop.cli_train import _format_seconds
+    from hwr_desktop.cli_train import _format_seconds, checked_out_path
     from hwr_desktop.core.tfload import import_tensorflow
 
     for name in ("epochs", "replay"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise HwrError(f"--{name} must be at least 1")
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise HwrError(f"--out must name a .keras file, not {out.name}")
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise HwrError(f"--out: folder {out.parent} does not exist")
+    out = checked_out_path(args.out)
     import_tensorflow()
     from hwr_desktop.core.finetune import FinetuneConfig, finetune
     from hwr_desktop.core.modelfile import save_model

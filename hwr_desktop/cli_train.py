@@ -32,6 +32,16 @@ def register(sub) -> None:
     ensemble.set_defaults(func=run_ensemble)
 
 
+def checked_out_path(value: str) -> Path:
+    """An --out model file: a .keras name in a folder that exists (one-line errors otherwise)."""
+    out = Path(value)
+    if out.suffix != ".keras":
+        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if not out.parent.is_dir():
+        raise HwrError(f"--out: folder {out.parent} does not exist")
+    return out
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux/macOS; 0 where unknown)."""
     try:
@@ -60,11 +70,7 @@ def run_train(args) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise HwrError(f"--{name.replace('_', '-')} must be at least 1")
-    out = Path(args.out) if args.out else new_model_path(args.preset)
-    if out.suffix != ".keras":
-        raise HwrError(f"--out must name a .keras file, not {out.name}")
-    if args.out and not out.parent.is_dir():
-        raise HwrError(f"--out: folder {out.parent} does not exist")
+    out = checked_out_path(args.out) if args.out else new_model_path(args.preset)
     out.parent.mkdir(parents=True, exist_ok=True)
     config = TrainingConfig(preset=args.preset, epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
@@ -108,15 +114,11 @@ def run_train(args) -> int:
 
 
 def run_ensemble(args) -> int:
+    out = checked_out_path(args.out)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
     from hwr_desktop.core.ensemble import make_ensemble
 
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise HwrError(f"--out must name a .keras file, not {out.name}")
-    if not out.parent.is_dir():
-        raise HwrError(f"--out: folder {out.parent} does not exist")
     metadata = make_ensemble(args.models, out)
     metrics = metadata["metrics"]
     if args.json:
