@@ -1,9 +1,10 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "averaging", "components", "ensemble", "cuts", "errors", "evaluation", "finetune", "history", "idx",
-                "images", "inference", "insight", "mnist", "modelfile", "paths", "preprocess", "presets",
-                "reading", "samples", "samples_zip", "segment", "synthetic", "tfload", "training"]
+CORE_MODULES = ["augment", "averaging", "components", "cuts", "ensemble", "errors", "evaluation", "finetune",
+                "history", "idx", "images", "inference", "insight", "mnist", "modelfile", "paths",
+                "precision", "preprocess", "presets", "reading", "samples", "samples_zip", "segment",
+                "synthetic", "tfload", "training"]
 
 
 def test_core_imports_without_qt():

@@ -21,6 +21,7 @@ class Recipe:
     schedule: str = "constant"   # "constant" or "onecycle" (linear warm-up, then cosine decay to ~0)
     warmup_fraction: float = 0.0
     weight_average: float = 0.0  # decay of an exponential moving average of the weights; 0: none
+    precision: str = "float32"   # or "mixed_bfloat16" (core/precision.py: used where the CPU has it)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class Preset:
     description: str
     build: Callable[[], object]
     recipe: Recipe
+
+
+def _logits():
+    # float32 even when the rest of the network computes in bfloat16: the loss and the softmax need
+    # more than bfloat16's 8 bits of mantissa to tell 0.999 from 0.9999.
+    from keras import layers
+    return layers.Dense(10, dtype="float32")
 
 
 def _keras_example():
@@ -43,7 +51,7 @@ def _keras_example():
         layers.MaxPooling2D(2),
         layers.Flatten(),
         layers.Dropout(0.5),
-        layers.Dense(10),
+        _logits(),
     ], name="keras_example")
 
 
@@ -68,7 +76,7 @@ def _quick():
         *_conv_bn(128, 3, strides=2),    # 4x4
         layers.Flatten(),
         layers.Dense(256, use_bias=False), layers.BatchNormalization(momentum=0.9), layers.ReLU(),
-        layers.Dense(10),
+        _logits(),
     ], name="quick")
 
 
@@ -87,7 +95,7 @@ def _default():
         *_conv_bn(128), layers.MaxPooling2D(2),
         layers.Flatten(),
         layers.Dropout(0.3),
-        layers.Dense(10),
+        _logits(),
     ], name="default")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.mnist import MnistSplits, load_mnist
+from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
 from hwr_desktop.core.presets import get_preset
 
 
@@ -34,6 +35,7 @@ class TrainingConfig:
     schedule: str | None = None
     warmup_fraction: float | None = None
     weight_average: float | None = None
+    precision: str | None = None     # "mixed_bfloat16" becomes "float32" on CPUs without native bfloat16
     seed: int = 0
     train_limit: int | None = None   # use only the first N training images (tests, demos)
     val_limit: int | None = None
@@ -49,6 +51,7 @@ class TrainingConfig:
             raise HwrError("the augmented fraction must be in (0, 1]")
         if not 0.0 <= cfg.weight_average < 1.0:
             raise HwrError("the weight-average decay must be in [0, 1)")
+        cfg.precision = effective_precision(cfg.precision)
         if cfg.schedule not in ("constant", "onecycle"):
             raise HwrError(f"unknown learning-rate schedule {cfg.schedule!r}")
         return cfg
@@ -176,7 +179,9 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     x_val, y_val = _subset(data.x_val, data.y_val, cfg.val_limit)
 
     keras.utils.set_random_seed(cfg.seed)
-    model = get_preset(cfg.preset).build()
+    build = get_preset(cfg.preset).build
+    with dtype_policy(cfg.precision):
+        model = build()
     optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
     loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=cfg.label_smoothing)
     augment_rng = tf.random.Generator.from_seed(cfg.seed)
@@ -236,5 +241,6 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
             # The best epoch is not better than the last beyond noise: keep the end of the schedule.
             result.best_epoch, result.val_accuracy, best_weights = last.epoch, last.val_accuracy, weights
         model.set_weights(best_weights)  # validation, never test, picks the epoch we keep
+    result.model = as_float32(model, build)  # predicting never needs bfloat16 hardware
     result.seconds = time.perf_counter() - start
     return result
