@@ -62,3 +62,20 @@ def test_ensemble_refuses_bad_input_in_one_line(members, tmp_path, capsys):
     assert main(["ensemble", *map(str, members), "--out", str(tmp_path / "e.h5")]) == 2
     assert ".keras" in capsys.readouterr().err
     assert read_metadata(members[0])["preset"] == "quick"   # members untouched
+
+
+def test_tta_ensemble_averages_each_member_over_shifted_images(members, mnist, tmp_path):
+    models = [load_model(p)[0] for p in members]
+    x = mnist.x_test[:200]
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+    views = [x] + [padded[:, 1 - down:29 - down, 1 - right:29 - right]       # zeros shifted in
+                   for down, right in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    assert (views[1][:, 1:] == x[:, :-1]).all() and (views[1][:, 0] == 0).all()   # moved one row down
+    expected = np.mean([predict_logits(m, v) for m in models for v in views], axis=0)
+    np.testing.assert_allclose(predict_logits(build_ensemble(models, tta=True), x), expected, atol=1e-5)
+    # The saved file (safe mode, plain layers) computes the same.
+    out = tmp_path / "tta.keras"
+    assert main(["ensemble", *map(str, members), "--tta", "--out", str(out)]) == 0
+    model, meta = load_model(out)
+    assert meta["preset"] == "ensemble of 2 with shifted views" and meta["test_time_augmentation"] is True
+    np.testing.assert_allclose(predict_logits(model, x), expected, atol=1e-5)
