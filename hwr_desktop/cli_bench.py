@@ -108,6 +108,6 @@ def _print_table(figures: dict) -> None:
               f"trained in {bundled['train_seconds']:.0f} s")
     print(f"  {'measure':32} {'value':>10} {'target':>10}  met")
     for name, t in figures["targets"].items():
-        shown = (lambda v: f"{v:.2%}") if name.endswith("accuracy") else (lambda v: f"{v:.3g}")
+        shown = (lambda v: f"{v:.2%}") if name.endswith("accuracy") else (lambda v: f"{v:.4g}")  # 1750, not 1.75e+03
         value = "n/a" if t["value"] is None else shown(t["value"])
         print(f"  {name:32} {value:>10} {t['comparison'] + ' ' + shown(t['limit']):>10}  {'yes' if t['met'] else 'NO'}")
