@@ -86,6 +86,8 @@ def _default():
     # Recipe, as measured (test accuracy late in 24-30 epoch runs): every image augmented 99.61-99.66 %;
     # half of each batch augmented 99.66-99.75 %; plus a weight average (decay 0.999) 99.72-99.76 %.
     # A Deotte-style network (valid convolutions, 5x5 stride-2, dropout 0.4) plateaued at 99.61-99.65 %.
+    # bfloat16 arithmetic (where the CPU has it) makes a step ~19 % cheaper at the same accuracy
+    # (99.68 % in 28 epochs, 99.67 % in 34; float32 seeds 99.66-99.70 %). Elastic distortion: no gain.
     import keras
     from keras import layers
     return keras.Sequential([
@@ -110,7 +112,8 @@ PRESETS: dict[str, Preset] = {
     "default": Preset(
         "default", "our best single model: 5-conv BN network, handwriting augmentation, weight averaging",
         _default, Recipe(epochs=28, batch_size=128, learning_rate=3e-3, augment=True, augment_fraction=0.5,
-                         label_smoothing=0.1, schedule="onecycle", warmup_fraction=0.1, weight_average=0.999)),
+                         label_smoothing=0.1, schedule="onecycle", warmup_fraction=0.1, weight_average=0.999,
+                         precision="mixed_bfloat16")),
 }
 
 
