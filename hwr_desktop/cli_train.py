@@ -20,6 +20,8 @@ def register(sub) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="handwriting augmentation (default: as the preset)")
+    train.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
+                       help="arithmetic (default: as the preset; bfloat16 only where the CPU has it)")
     train.add_argument("--train-limit", type=int, help="train on only the first N training images")
     train.add_argument("--out", help="model file to write (default: a new file in the user data folder)")
     train.add_argument("--json", action="store_true")
@@ -77,7 +79,7 @@ def run_train(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     config = TrainingConfig(preset=args.preset, epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
-                            train_limit=args.train_limit).resolved()
+                            precision=args.precision, train_limit=args.train_limit).resolved()
     show_progress = not args.json
 
     class Progress(TrainingCallbacks):

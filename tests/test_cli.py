@@ -40,6 +40,20 @@ def test_train_json_writes_model_and_reports(capsys, tmp_path):
     assert "[" not in err  # no progress bar with --json
 
 
+def test_train_precision_follows_the_preset_unless_given(capsys, tmp_path, monkeypatch):
+    from hwr_desktop.core import precision
+    from hwr_desktop.core.modelfile import read_metadata
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    used = {}
+    for flag in ([], ["--precision", "mixed_bfloat16"]):
+        out_path = tmp_path / f"m{len(flag)}.keras"
+        code, out, err = run(capsys, "train", "--preset", "quick", "--epochs", "1", "--train-limit", "1000",
+                             *flag, "--out", str(out_path), "--json")
+        assert code == 0, err
+        used[tuple(flag)] = read_metadata(out_path)["config"]["precision"]
+    assert used == {(): "float32", ("--precision", "mixed_bfloat16"): "mixed_bfloat16"}
+
+
 def test_train_shows_progress_on_stderr(capsys, tmp_path):
     code, out, err = run(capsys, "train", "--preset", "quick", "--epochs", "1", "--train-limit", "1500",
                          "--out", str(tmp_path / "p.keras"))
