@@ -42,6 +42,16 @@ def test_idx_rejects_bad_files(mangle, message):
         parse_idx(mangle(good))
 
 
+@pytest.mark.parametrize("dims", [
+    (0, 2**21, 2**21, 2**21),      # zero elements, but numpy cannot shape it (found by the fuzz test)
+    (2**32 - 1,) * 4,              # the byte count overflows int64
+])
+def test_idx_refuses_implausible_shapes_in_one_clear_error(dims):
+    header = bytes([0, 0, 0x08, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims)
+    with pytest.raises(DataError, match="implausible shape"):
+        parse_idx(header)
+
+
 def test_idx_rejects_truncated_gzip():
     data = gzip.compress(idx_bytes(np.zeros((50, 28, 28), np.uint8)))
     with pytest.raises(DataError, match="gzip"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import zlib
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
         raise DataError(f"{name}: truncated header")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = _DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python integers: a product of four 32-bit sizes overflows int64. A zero-sized array with
+    # absurd other sizes ((0, 2**21, 2**21, 2**21)) is refused too; numpy cannot even shape it.
+    if math.prod(d for d in shape if d) * dtype.itemsize > MAX_BYTES:
+        raise DataError(f"{name}: implausible shape {shape} (over {MAX_BYTES // 2**20} MiB)")
+    expected = math.prod(shape) * dtype.itemsize
     actual = len(data) - header
     if actual < expected:
         raise DataError(f"{name}: truncated: expected {expected} data bytes for shape {shape}, found {actual}")
