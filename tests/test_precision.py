@@ -61,3 +61,30 @@ def test_float32_training_keeps_its_model(mnist):
     result = train(TrainingConfig(preset="quick", epochs=1, batch_size=128, train_limit=2000, val_limit=500,
                                   precision="float32"), Spy())
     assert result.model is seen["trained"] and result.config.precision == "float32"
+
+
+def test_bfloat16_policy_stays_on_the_training_thread():
+    # The GUI trains in a worker thread while the GUI thread may load or build models: the policy
+    # set for training must not leak to them (Keras keeps it per thread; we restore it anyway).
+    import threading
+
+    import keras
+    entered, release = threading.Event(), threading.Event()
+    inside = {}
+
+    def worker():
+        with precision.dtype_policy("mixed_bfloat16"):
+            inside["policy"] = keras.mixed_precision.global_policy().name
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        assert inside["policy"] == "mixed_bfloat16"
+        assert keras.layers.Dense(2).dtype_policy.compute_dtype == "float32"   # on this thread, meanwhile
+    finally:
+        release.set()
+        thread.join()
+    assert keras.mixed_precision.global_policy().name == "float32"
