@@ -11,6 +11,7 @@ from hwr_desktop.core.errors import HwrError
 
 
 def register(sub) -> None:
+    from hwr_desktop.core.precision import PRECISIONS
     from hwr_desktop.core.presets import PRESETS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS))
@@ -20,7 +21,7 @@ def register(sub) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                        help="handwriting augmentation (default: as the preset)")
-    train.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
+    train.add_argument("--precision", choices=PRECISIONS,
                        help="arithmetic (default: as the preset; bfloat16 only where the CPU has it)")
     train.add_argument("--train-limit", type=int, help="train on only the first N training images")
     train.add_argument("--out", help="model file to write (default: a new file in the user data folder)")

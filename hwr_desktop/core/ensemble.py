@@ -40,10 +40,6 @@ def build_ensemble(members: list, tta: bool = False):
     return keras.Model(image, keras.layers.Average(name="mean_logits")(outputs), name="ensemble")
 
 
-def ensemble_name(members: int, tta: bool) -> str:
-    return f"ensemble of {members}" + (" with shifted views" if tta else "")
-
-
 def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -> dict:
     """Load the member files, combine them, measure validation and test accuracy, save to `out`.
 
@@ -69,7 +65,8 @@ def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -
     data = load_mnist()
     val_loss, val_accuracy = loss_and_accuracy(ensemble, data.x_val, data.y_val)
     test_loss, test_accuracy = loss_and_accuracy(ensemble, data.x_test, data.y_test)
-    metadata = make_metadata(ensemble_name(len(models), tta), configs[0],
+    name = f"ensemble of {len(models)}" + (" with shifted views" if tta else "")
+    metadata = make_metadata(name, configs[0],
                              {"val_accuracy": val_accuracy, "val_loss": val_loss, "test_accuracy": test_accuracy,
                               "test_loss": test_loss,
                               "train_seconds": sum(m["metrics"].get("train_seconds") or 0 for m in described) or None},

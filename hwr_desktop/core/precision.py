@@ -12,6 +12,8 @@ import contextlib
 import functools
 from pathlib import Path
 
+from hwr_desktop.core.errors import HwrError
+
 PRECISIONS = ("float32", "mixed_bfloat16")
 _BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
@@ -32,7 +34,6 @@ def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
 def effective_precision(requested: str, has_bf16: bool | None = None) -> str:
     """The precision a run will use: bfloat16 falls back to float32 on CPUs without native support."""
     if requested not in PRECISIONS:
-        from hwr_desktop.core.errors import HwrError
         raise HwrError(f"unknown precision {requested!r} (choose from {', '.join(PRECISIONS)})")
     if requested == "mixed_bfloat16" and not (cpu_has_bf16() if has_bf16 is None else has_bf16):
         return "float32"
