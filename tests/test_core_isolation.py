@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-CORE_MODULES = ["augment", "averaging", "components", "cuts", "ensemble", "errors", "evaluation", "finetune",
+CORE_MODULES = ["augment", "averaging", "components", "cuts", "deskew", "ensemble", "errors", "evaluation", "finetune",
                 "history", "idx", "images", "inference", "insight", "mnist", "modelfile", "paths",
                 "precision", "preprocess", "presets", "reading", "samples", "samples_zip", "segment",
                 "synthetic", "tfload", "training"]
@@ -21,7 +21,7 @@ def test_core_imports_without_qt():
 
 def test_listing_presets_does_not_import_tensorflow():
     code = ("import sys\nfrom hwr_desktop.core.presets import preset_names\nfrom hwr_desktop.core import preprocess\n"
-            "assert preset_names() == ['keras-example', 'quick', 'default']\n"
+            "assert preset_names() == ['keras-example', 'quick', 'default', 'deskew']\n"
             "assert 'tensorflow' not in sys.modules")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]

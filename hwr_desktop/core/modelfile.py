@@ -123,6 +123,8 @@ def load_model(path: str | Path) -> tuple[object, dict]:
     _check_file(path)
     metadata = read_metadata(path)
     import keras
+
+    import hwr_desktop.core.deskew  # noqa: F401  (registers the Deskew layer, so safe mode can load it)
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for bad archives; all mean "cannot use this file"
