@@ -63,3 +63,30 @@ def test_a_deskew_model_saves_and_loads_in_safe_mode(tmp_path, mnist):
     images = mnist.x_test[:8].astype(np.float32)[..., None] / 255.0
     np.testing.assert_allclose(np.asarray(loaded(images)), np.asarray(model(images)), atol=1e-5)
     assert meta["preset"] == "deskew" and meta["outputs"] == "logits"
+
+
+def test_maps_of_the_deskewed_digit_go_back_onto_the_drawing():
+    image = stroke(0.5, x0=8.0)
+    batch = image[None, ..., None]
+    back = np.asarray(Deskew().to_input_grid(Deskew()(batch), batch))[0, ..., 0]
+    assert np.corrcoef(back.ravel(), image.ravel())[0, 1] > 0.9
+    assert np.corrcoef(deskewed(image[None])[0].ravel(), image.ravel())[0, 1] < 0.5   # it did move
+
+
+def test_grad_cam_of_a_deskew_network_lies_on_the_strokes():
+    # Deskew -> identity convolution -> global average -> sum: the last conv block's maps are the
+    # deskewed image and every gradient is positive, so Grad-CAM is that image, which the view
+    # must show over the strokes as drawn.
+    import keras
+
+    from hwr_desktop.core.insight import Inspector
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False)
+    model = keras.Sequential([keras.Input((28, 28, 1)), Deskew(), conv, keras.layers.ReLU(),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+    kernel = np.zeros((3, 3, 1, 1), np.float32)
+    kernel[1, 1] = 1.0
+    conv.set_weights([kernel])
+    model.layers[-1].set_weights([np.ones((1, 10), np.float32), np.zeros(10, np.float32)])
+    image = stroke(0.5, x0=8.0)
+    cam = Inspector(model).grad_cam(image, target=3)
+    assert np.corrcoef(cam.ravel(), image.ravel())[0, 1] > 0.9

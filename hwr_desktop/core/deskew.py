@@ -16,6 +16,14 @@ import keras
 import tensorflow as tf
 
 MAX_SKEW = 1.0   # a shear of 45 degrees; beyond that the "axis" of a blob is not a slant
+_C = 13.5        # the centre of a 28-pixel row
+
+
+def _warp(images, transforms):
+    """Each output pixel (x, y) samples `images` bilinearly at (a0 x + a1 y + a2, b0 x + b1 y + b2), zeros outside."""
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.constant([28, 28]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
 @keras.saving.register_keras_serializable(package="hwr_desktop")
@@ -30,6 +38,25 @@ class Deskew(keras.layers.Layer):
 
     def call(self, images):
         images = tf.cast(images, tf.float32)
+        mean_x, mean_y, skew = self._moments(images)
+        # Each output pixel (x, y) samples the input at x' = x + skew * (y - c) + mean_x - c, y' = y + mean_y - c.
+        one, zero = tf.ones_like(skew), tf.zeros_like(skew)
+        transforms = tf.stack([one, skew, mean_x - skew * _C - _C, zero, one, mean_y - _C, zero, zero], axis=1)
+        return _warp(images, transforms)
+
+    def to_input_grid(self, maps, images):
+        """(N, 28, 28, C) maps laid out like the deskewed images -> laid out like `images` (the inverse warp).
+
+        For views that draw a map over the drawing (Grad-CAM): the network's own maps are of the
+        deskewed digit, so without this they would sit beside the strokes they belong to.
+        """
+        mean_x, mean_y, skew = self._moments(tf.cast(images, tf.float32))
+        one, zero = tf.ones_like(skew), tf.zeros_like(skew)
+        transforms = tf.stack([one, -skew, skew * mean_y - mean_x + _C, zero, one, _C - mean_y, zero, zero], axis=1)
+        return _warp(tf.cast(maps, tf.float32), transforms)
+
+    def _moments(self, images):
+        """Per image: centre of mass (x, y) and skew (how far x moves per row along the principal axis)."""
         ink = images[..., 0]
         pos = tf.range(28, dtype=tf.float32)
         total = tf.reduce_sum(ink, [1, 2]) + 1e-6          # blank images: skew 0, nothing moves
@@ -39,14 +66,7 @@ class Deskew(keras.layers.Layer):
         dx = pos[None, None, :] - mean_x[:, None, None]
         var_y = tf.reduce_sum(ink * dy * dy, [1, 2]) / total + 1e-6
         cov_xy = tf.reduce_sum(ink * dx * dy, [1, 2]) / total
-        skew = tf.clip_by_value(cov_xy / var_y, -self.max_skew, self.max_skew)
-        # Each output pixel (x, y) samples the input at x' = x + skew * (y - c) + mean_x - c, y' = y + mean_y - c.
-        c = 13.5
-        one, zero = tf.ones_like(skew), tf.zeros_like(skew)
-        transforms = tf.stack([one, skew, mean_x - skew * c - c, zero, one, mean_y - c, zero, zero], axis=1)
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=transforms, output_shape=tf.constant([28, 28]),
-            fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        return mean_x, mean_y, tf.clip_by_value(cov_xy / var_y, -self.max_skew, self.max_skew)
 
     def compute_output_shape(self, input_shape):
         return input_shape

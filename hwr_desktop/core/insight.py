@@ -115,7 +115,10 @@ class Inspector:
         if not blocks:
             raise HwrError("this model has no convolution layer, so there are no feature maps or "
                            "Grad-CAM to show (the insight view needs a convolutional network)")
+        from hwr_desktop.core.deskew import Deskew
         self.model = model
+        # A network that deskews its input computes Grad-CAM on the deskewed digit: warped back for display.
+        self._deskew = next((layer for layer in model.layers if isinstance(layer, Deskew)), None)
         self.first_conv, first_end = blocks[0]
         self.last_conv, last_end = blocks[-1]
         self.outputs_are_probabilities = outputs_are_probabilities
@@ -188,8 +191,10 @@ class Inspector:
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)        # one weight per channel
         cam = tf.nn.relu(tf.reduce_sum(maps * weights, axis=-1, keepdims=True))
         # Bilinear scaling of the coarse (7x7 or 11x11) map to the input's 28x28 grid.
-        cam = tf.image.resize(cam, (28, 28), method="bilinear").numpy()[0, ..., 0]
-        return normalize_map(cam)
+        cam = tf.image.resize(cam, (28, 28), method="bilinear")
+        if self._deskew is not None:
+            cam = self._deskew.to_input_grid(cam, x)
+        return normalize_map(cam.numpy()[0, ..., 0])
 
 
 # --- Colouring maps for display (plain numpy, so the GUI only converts an array to an image) -----
