@@ -79,3 +79,24 @@ def test_tta_ensemble_averages_each_member_over_shifted_images(members, mnist, t
     model, meta = load_model(out)
     assert meta["preset"] == "ensemble of 2 with shifted views" and meta["test_time_augmentation"] is True
     np.testing.assert_allclose(predict_logits(model, x), expected, atol=1e-5)
+
+
+def test_tta_lets_a_deskewing_member_read_the_image_once(members, mnist):
+    # It centres the digit itself, so shifted copies would read the same (unless the shift pushes
+    # ink out of the frame, hence digits clear of the border here): one call, the same weight.
+    from hwr_desktop.core.presets import build_model
+    plain, deskewing = load_model(members[0])[0], build_model("deskew")
+    x = mnist.x_test[:200]
+    border = np.ones((28, 28), bool)
+    border[1:-1, 1:-1] = False
+    x = x[~(x[:, border] > 0).any(axis=1)][:100]
+    shifted_views = build_ensemble([plain, load_model(members[1])[0]], tta=True)   # plain members: 5 views each
+    assert sum(layer.name.endswith("_views") for layer in shifted_views.layers) == 2
+    mixed = build_ensemble([plain, deskewing], tta=True)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+    views = [x] + [padded[:, 1 - d:29 - d, 1 - r:29 - r] for d, r in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    plain_mean = np.mean([predict_logits(plain, v) for v in views], axis=0)
+    np.testing.assert_allclose(predict_logits(deskewing, views[1]), predict_logits(deskewing, x), atol=1e-4)
+    expected = (plain_mean + predict_logits(deskewing, x)) / 2
+    np.testing.assert_allclose(predict_logits(mixed, x), expected, atol=1e-4)
+    assert [layer.name for layer in mixed.layers if layer.name.endswith("_views")] == ["member_1_views"]
