@@ -97,7 +97,8 @@ def test_bundled_ensemble_opens_from_the_file_menu_and_predicts(window, qtbot):
     assert window.openEnsembleAction.isEnabled()          # the ensemble ships with the app
     window.openEnsembleAction.trigger()
     assert Path(window.session.path) == ensemble_model_path()
-    assert window.session.metadata["preset"] == "ensemble of 3" and "ensemble.keras" in window.windowTitle()
+    assert window.session.metadata["preset"] == "ensemble of 6 with shifted views"
+    assert "ensemble.keras" in window.windowTitle()
     for digit in (7, 1):
         window.draw_panel.canvas.clear()
         for stroke in SHAPES[digit]:
