@@ -108,7 +108,8 @@ def _default_network(first_layers: tuple = (), name: str = "default"):
 
 def _deskew():
     # The default network reading deskewed digits (core/deskew.py). Alone it is no better than the
-    # default (99.66 % test, seed 0); its value is that it makes different mistakes, for ensembles.
+    # default (seeds 0-2: 99.70 / 99.63 / 99.67 % test, validation 99.60 / 99.62 / 99.50 %); its value
+    # is that it makes different mistakes: three of it with three default models reach 99.74-99.75 %.
     from hwr_desktop.core.deskew import Deskew
     return _default_network((Deskew(),), name="deskew")
 
