@@ -111,36 +111,32 @@ def check_model(ctx: Context) -> str:
             f"{model.count_params():,} parameters")
 
 
-def check_accuracy(ctx: Context) -> str:
+def _first_digits_accuracy(predictor, data, what: str) -> str:
+    """`predictor` on the first ACCURACY_DIGITS MNIST test digits: the PASS text, or CheckFailed."""
     from hwr_desktop.core.preprocess import normalize_mnist
-    predictor = _need(ctx.predictor, "loading the model")
-    data = _need(ctx.data, "loading MNIST")
     x, y = data.x_test[:ACCURACY_DIGITS], data.y_test[:ACCURACY_DIGITS]
     accuracy = float(np.mean(predictor.probabilities(normalize_mnist(x)).argmax(axis=1) == y))
     if accuracy < MIN_ACCURACY:
-        raise CheckFailed(f"accuracy {accuracy:.1%} on the first {len(y)} MNIST test digits, "
+        raise CheckFailed(f"{what}accuracy {accuracy:.1%} on the first {len(y)} MNIST test digits, "
                           f"below {MIN_ACCURACY:.0%}")
-    return f"{accuracy:.1%} correct on the first {len(y)} MNIST test digits (need {MIN_ACCURACY:.0%})"
+    return f"{what}{accuracy:.1%} correct on the first {len(y)} MNIST test digits (need {MIN_ACCURACY:.0%})"
+
+
+def check_accuracy(ctx: Context) -> str:
+    return _first_digits_accuracy(_need(ctx.predictor, "loading the model"), _need(ctx.data, "loading MNIST"), "")
 
 
 def check_ensemble(ctx: Context) -> str:
     # Its own check: it loads layers the single model does not use (Deskew, shifted views), which a
     # frozen build must have packed.
     from hwr_desktop.core.inference import Predictor
-    from hwr_desktop.core.modelfile import load_model
-    from hwr_desktop.core.preprocess import normalize_mnist
     from hwr_desktop.resources import ensemble_model_path
     data = _need(ctx.data, "loading MNIST")
     path = ensemble_model_path()
     if not path.is_file():
         raise CheckFailed(f"bundled ensemble not found: {path}")
-    model, metadata = load_model(path)
-    x, y = data.x_test[:ACCURACY_DIGITS], data.y_test[:ACCURACY_DIGITS]
-    accuracy = float(np.mean(Predictor(model, metadata).probabilities(normalize_mnist(x)).argmax(axis=1) == y))
-    if accuracy < MIN_ACCURACY:
-        raise CheckFailed(f"{path.name}: accuracy {accuracy:.1%} on the first {len(y)} MNIST test digits, "
-                          f"below {MIN_ACCURACY:.0%}")
-    return f"{path.name} ({metadata.get('preset')}): {accuracy:.1%} correct on the first {len(y)} MNIST test digits"
+    predictor = Predictor.from_file(path)
+    return _first_digits_accuracy(predictor, data, f"{path.name} ({predictor.metadata.get('preset')}): ")
 
 
 def check_samples(ctx: Context) -> str:

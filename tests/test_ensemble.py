@@ -64,12 +64,17 @@ def test_ensemble_refuses_bad_input_in_one_line(members, tmp_path, capsys):
     assert read_metadata(members[0])["preset"] == "quick"   # members untouched
 
 
+def shifted_views(x):
+    """The image and its four 1-pixel shifts (down, up, right, left), zeros shifted in, in numpy."""
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+    return [x] + [padded[:, 1 - down:29 - down, 1 - right:29 - right]
+                  for down, right in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+
+
 def test_tta_ensemble_averages_each_member_over_shifted_images(members, mnist, tmp_path):
     models = [load_model(p)[0] for p in members]
     x = mnist.x_test[:200]
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    views = [x] + [padded[:, 1 - down:29 - down, 1 - right:29 - right]       # zeros shifted in
-                   for down, right in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    views = shifted_views(x)
     assert (views[1][:, 1:] == x[:, :-1]).all() and (views[1][:, 0] == 0).all()   # moved one row down
     expected = np.mean([predict_logits(m, v) for m in models for v in views], axis=0)
     np.testing.assert_allclose(predict_logits(build_ensemble(models, tta=True), x), expected, atol=1e-5)
@@ -90,11 +95,10 @@ def test_tta_lets_a_deskewing_member_read_the_image_once(members, mnist):
     border = np.ones((28, 28), bool)
     border[1:-1, 1:-1] = False
     x = x[~(x[:, border] > 0).any(axis=1)][:100]
-    shifted_views = build_ensemble([plain, load_model(members[1])[0]], tta=True)   # plain members: 5 views each
-    assert sum(layer.name.endswith("_views") for layer in shifted_views.layers) == 2
+    all_plain = build_ensemble([plain, load_model(members[1])[0]], tta=True)   # plain members: 5 views each
+    assert sum(layer.name.endswith("_views") for layer in all_plain.layers) == 2
     mixed = build_ensemble([plain, deskewing], tta=True)
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    views = [x] + [padded[:, 1 - d:29 - d, 1 - r:29 - r] for d, r in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    views = shifted_views(x)
     plain_mean = np.mean([predict_logits(plain, v) for v in views], axis=0)
     np.testing.assert_allclose(predict_logits(deskewing, views[1]), predict_logits(deskewing, x), atol=1e-4)
     expected = (plain_mean + predict_logits(deskewing, x)) / 2

@@ -17,6 +17,14 @@ MAX_SHIFT = 2.5            # pixels
 THICKEN_PROBABILITY = 0.5  # the rest are thinned a little or left as they are
 
 
+def warp(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+    """Per-image affine warp of (N, 28, 28, C) images: output pixel (x, y) samples the input bilinearly
+    at (a0 x + a1 y + a2, b0 x + b1 y + b2), zeros outside. Also used by the Deskew layer."""
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.constant([28, 28]),
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
 def random_affine(images: tf.Tensor, gen: tf.random.Generator) -> tf.Tensor:
     """images: (N, 28, 28, 1) float32. Returns them warped by per-image random affine maps."""
     n = tf.shape(images)[0]
@@ -33,10 +41,7 @@ def random_affine(images: tf.Tensor, gen: tf.random.Generator) -> tf.Tensor:
     a2 = c - a0 * c - a1 * c + tx
     b2 = c - b0 * c - b1 * c + ty
     zeros = tf.zeros_like(a0)
-    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.constant([28, 28]),
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+    return warp(images, tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1))
 
 
 def random_thickness(images: tf.Tensor, gen: tf.random.Generator) -> tf.Tensor:

@@ -15,15 +15,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hwr_desktop.core.augment import warp
+
 MAX_SKEW = 1.0   # a shear of 45 degrees; beyond that the "axis" of a blob is not a slant
 _C = 13.5        # the centre of a 28-pixel row
-
-
-def _warp(images, transforms):
-    """Each output pixel (x, y) samples `images` bilinearly at (a0 x + a1 y + a2, b0 x + b1 y + b2), zeros outside."""
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.constant([28, 28]),
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
 @keras.saving.register_keras_serializable(package="hwr_desktop")
@@ -42,7 +37,7 @@ class Deskew(keras.layers.Layer):
         # Each output pixel (x, y) samples the input at x' = x + skew * (y - c) + mean_x - c, y' = y + mean_y - c.
         one, zero = tf.ones_like(skew), tf.zeros_like(skew)
         transforms = tf.stack([one, skew, mean_x - skew * _C - _C, zero, one, mean_y - _C, zero, zero], axis=1)
-        return _warp(images, transforms)
+        return warp(images, transforms)
 
     def to_input_grid(self, maps, images):
         """(N, 28, 28, C) maps laid out like the deskewed images -> laid out like `images` (the inverse warp).
@@ -53,7 +48,7 @@ class Deskew(keras.layers.Layer):
         mean_x, mean_y, skew = self._moments(tf.cast(images, tf.float32))
         one, zero = tf.ones_like(skew), tf.zeros_like(skew)
         transforms = tf.stack([one, -skew, skew * mean_y - mean_x + _C, zero, one, _C - mean_y, zero, zero], axis=1)
-        return _warp(tf.cast(maps, tf.float32), transforms)
+        return warp(tf.cast(maps, tf.float32), transforms)
 
     def _moments(self, images):
         """Per image: centre of mass (x, y) and skew (how far x moves per row along the principal axis)."""
@@ -73,3 +68,8 @@ class Deskew(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "max_skew": self.max_skew}
+
+
+def deskew_layer(model) -> Deskew | None:
+    """The model's own Deskew layer, if it reads deskewed digits (top-level layers only)."""
+    return next((layer for layer in getattr(model, "layers", []) if isinstance(layer, Deskew)), None)

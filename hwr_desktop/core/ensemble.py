@@ -31,6 +31,8 @@ def build_ensemble(members: list, tta: bool = False):
     """One model whose output is the mean of the members' logits (each member's averaged over its
     shifted views first, with tta, so every member weighs the same)."""
     import keras
+
+    from hwr_desktop.core.deskew import deskew_layer
     if len(members) < 2:
         raise HwrError("an ensemble needs at least two models")
     image = keras.Input((28, 28, 1), name="image")
@@ -40,15 +42,10 @@ def build_ensemble(members: list, tta: bool = False):
         member.name = f"member_{i + 1}"   # loaded models share names; a functional model needs them unique
         # A member that deskews its input also centres it, so shifted copies would give it the same
         # image five times: it reads the image once (a third fewer member calls for our 3 + 3 ensemble).
-        views = [image] + ([] if _centres_its_input(member) else shifted)
+        views = [image] + ([] if deskew_layer(member) is not None else shifted)
         logits = [member(view) for view in views]
         outputs.append(logits[0] if len(logits) == 1 else keras.layers.Average(name=f"{member.name}_views")(logits))
     return keras.Model(image, keras.layers.Average(name="mean_logits")(outputs), name="ensemble")
-
-
-def _centres_its_input(model) -> bool:
-    from hwr_desktop.core.deskew import Deskew
-    return any(isinstance(layer, Deskew) for layer in getattr(model, "layers", []))
 
 
 def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -> dict:

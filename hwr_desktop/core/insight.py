@@ -115,10 +115,10 @@ class Inspector:
         if not blocks:
             raise HwrError("this model has no convolution layer, so there are no feature maps or "
                            "Grad-CAM to show (the insight view needs a convolutional network)")
-        from hwr_desktop.core.deskew import Deskew
+        from hwr_desktop.core.deskew import deskew_layer
         self.model = model
         # A network that deskews its input computes Grad-CAM on the deskewed digit: warped back for display.
-        self._deskew = next((layer for layer in model.layers if isinstance(layer, Deskew)), None)
+        self._deskew = deskew_layer(model)
         self.first_conv, first_end = blocks[0]
         self.last_conv, last_end = blocks[-1]
         self.outputs_are_probabilities = outputs_are_probabilities
