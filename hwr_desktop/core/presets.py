@@ -90,6 +90,7 @@ def _default():
     # (99.68 % in 28 epochs, 99.67 % in 34; float32 seeds 99.66-99.70 %). Elastic distortion: no gain.
     # AdamW weight decay 0.05 (seeds 0-3): test 99.68-99.72 % but validation 99.60-99.68 %: noise, dropped.
     # Longer weight averages (EMA ramping to 0.9995; SWA-style mean of the last 40 %): 99.69 % each, no gain.
+    # Distilling from its own EMA while training (mean teacher): 99.68 / 99.62 %, 31 % slower per step.
     return _default_network()
 
 
