@@ -28,31 +28,33 @@ def model_info_html(session) -> str:
     metrics = meta.get("metrics", {})
     config = meta.get("config", {})
     rows = [
-        ("File", html.escape(str(session.path)) if session.path else "not saved yet"),
-        ("Preset", html.escape(str(meta.get("preset", "unknown")))),
+        ("File", str(session.path) if session.path else "not saved yet"),
+        ("Preset", str(meta.get("preset", "unknown"))),
         ("Parameters", f"{session.model.count_params():,}"),
         ("Test accuracy", f"{metrics['test_accuracy']:.2%}" if metrics.get("test_accuracy") else "unknown"),
         ("Validation accuracy", f"{metrics['val_accuracy']:.2%}" if metrics.get("val_accuracy") else "unknown"),
         ("Epochs", f"{len(meta['history'])} (best {metrics.get('best_epoch', '?')})" if meta.get("history") else ""),
-        ("Members", "<br>".join(_member_line(m) for m in meta.get("members", []))),
+        ("Members", "\n".join(_member_line(m) for m in meta.get("members", []))),
         ("Training time", (f"{metrics['train_seconds']:.0f} s" + (" (members together)" if meta.get("members") else ""))
          if metrics.get("train_seconds") else "unknown"),
         # An ensemble's config is its first member's: the members' own lines say what they are.
         ("Recipe", "" if meta.get("members") else
          ", ".join(f"{k} {config[k]}" for k in ("batch_size", "learning_rate", "augment", "schedule") if k in config)
          or "unknown"),
-        ("Trained", meta.get("trained_at", "unknown")),
+        ("Trained", str(meta.get("trained_at", "unknown"))),
         ("Versions", ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()) or "unknown"),
     ]
-    return "<table>" + "".join(f"<tr><td valign='top'><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
+    # Every value is text from the file (which may not be ours), so all of it is escaped, here, once.
+    return "<table>" + "".join(f"<tr><td valign='top'><b>{k}</b>&nbsp;&nbsp;</td>"
+                               f"<td>{html.escape(v).replace(chr(10), '<br>')}</td></tr>"
                                for k, v in rows if v) + "</table>"
 
 
 def _member_line(member: dict) -> str:
     """One ensemble member, as recorded when the ensemble was made: preset, seed, test accuracy, file."""
     accuracy = member.get("metrics", {}).get("test_accuracy")
-    return (f"{html.escape(str(member.get('preset', 'unknown')))} seed {member.get('seed', '?')}"
-            + (f", test {accuracy:.2%}" if accuracy else "") + f" ({html.escape(str(member.get('file', '?')))})")
+    return (f"{member.get('preset', 'unknown')} seed {member.get('seed', '?')}"
+            + (f", test {accuracy:.2%}" if accuracy else "") + f" ({member.get('file', '?')})")
 
 
 def about_html() -> str:
