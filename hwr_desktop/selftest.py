@@ -103,11 +103,11 @@ def check_model(ctx: Context) -> str:
         raise CheckFailed(f"{path.name}: not a valid .keras archive ({exc})") from None
     if broken:
         raise CheckFailed(f"{path.name}: member {broken} fails its CRC check (corrupt file)")
-    model, metadata = load_model(path)
-    ctx.predictor = Predictor(model, metadata)
+    model, info = load_model(path)
+    ctx.predictor = Predictor(model, info)
     ctx.predictor.warm_up()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return (f"{path.name} (sha256 {digest}…): {members} members CRC OK, preset {metadata.get('preset')}, "
+    return (f"{path.name} (sha256 {digest}…): {members} members CRC OK, preset {info.preset}, "
             f"{model.count_params():,} parameters")
 
 
@@ -136,7 +136,7 @@ def check_ensemble(ctx: Context) -> str:
     if not path.is_file():
         raise CheckFailed(f"bundled ensemble not found: {path}")
     predictor = Predictor.from_file(path)
-    return _first_digits_accuracy(predictor, data, f"{path.name} ({predictor.metadata.get('preset')}): ")
+    return _first_digits_accuracy(predictor, data, f"{path.name} ({predictor.info.preset}): ")
 
 
 def check_samples(ctx: Context) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.model_info import MemberInfo, Metrics, ModelInfo, new_info
 
 
 SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))   # (down, right) in pixels, for test-time augmentation
@@ -48,36 +49,34 @@ def build_ensemble(members: list, tta: bool = False):
     return keras.Model(image, keras.layers.Average(name="mean_logits")(outputs), name="ensemble")
 
 
-def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -> dict:
+def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -> ModelInfo:
     """Load the member files, combine them, measure validation and test accuracy, save to `out`.
 
     Members must output logits (our presets do): averaging logits with probabilities would
-    weigh the models unequally. Returns the saved file's metadata.
+    weigh the models unequally. Returns the saved file's description.
     """
     from hwr_desktop.core.evaluation import loss_and_accuracy
     from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.modelfile import load_model, make_metadata, save_model
+    from hwr_desktop.core.modelfile import load_model, save_model
 
     if len(paths) < 2:
         raise HwrError("an ensemble needs at least two model files")
-    models, described, configs = [], [], []
+    models, members, configs = [], [], []
     for path in paths:
-        model, meta = load_model(path)
-        configs.append(meta.get("config", {}))
-        if meta["outputs"] != "logits":
+        model, info = load_model(path)
+        if info.outputs_probabilities:
             raise HwrError(f"{Path(path).name}: outputs probabilities; ensemble members must output logits")
         models.append(model)
-        described.append({"file": Path(path).name, "preset": meta.get("preset"),
-                          "seed": meta.get("config", {}).get("seed"), "metrics": meta.get("metrics", {})})
+        configs.append(info.config)
+        members.append(MemberInfo(Path(path).name, info.preset, info.seed, info.metrics))
     ensemble = build_ensemble(models, tta)
     data = load_mnist()
     val_loss, val_accuracy = loss_and_accuracy(ensemble, data.x_val, data.y_val)
     test_loss, test_accuracy = loss_and_accuracy(ensemble, data.x_test, data.y_test)
     name = f"ensemble of {len(models)}" + (" with shifted views" if tta else "")
-    metadata = make_metadata(name, configs[0],
-                             {"val_accuracy": val_accuracy, "val_loss": val_loss, "test_accuracy": test_accuracy,
-                              "test_loss": test_loss,
-                              "train_seconds": sum(m["metrics"].get("train_seconds") or 0 for m in described) or None},
-                             members=described, test_time_augmentation=tta)
-    save_model(ensemble, out, metadata)
-    return metadata
+    train_seconds = sum(m.metrics.train_seconds or 0 for m in members) or None
+    metrics = Metrics(val_accuracy=val_accuracy, val_loss=val_loss, test_accuracy=test_accuracy,
+                      test_loss=test_loss, train_seconds=train_seconds)
+    info = new_info(name, configs[0], metrics, members=members, test_time_augmentation=tta)
+    save_model(ensemble, out, info)
+    return info

@@ -25,6 +25,7 @@ import numpy as np
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.mnist import MnistSplits, load_mnist
+from hwr_desktop.core.model_info import ModelInfo, new_info
 from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, learning_rate_at, make_train_step
 
 MIN_MNIST_ACCURACY = 0.995
@@ -71,7 +72,7 @@ class FinetuneEpochInfo(EpochInfo):
 @dataclass
 class FinetuneResult:
     model: object                     # do not use unless `kept`
-    base_metadata: dict
+    base_info: ModelInfo
     config: FinetuneConfig
     personal_samples: int             # all personal samples, = personal_train + personal_held_out
     personal_train: int
@@ -95,17 +96,17 @@ class FinetuneResult:
                     f"{self.config.min_mnist_accuracy:.2%} minimum; the model is unchanged")
         return f"MNIST test accuracy {self.mnist_accuracy_after:.2%} (minimum {self.config.min_mnist_accuracy:.2%})"
 
-    def model_metadata(self, base_name: str) -> dict:
-        """Metadata for saving the fine-tuned model. "config" stays the base model's training recipe
-        (what the architecture was trained with, and what a later fine-tune reads); the fine-tuning
-        itself is described under "finetune"."""
-        from hwr_desktop.core.modelfile import make_metadata
-        base = self.base_metadata
-        return make_metadata(base.get("preset", "unknown"), base.get("config", {}), self.metrics(),
+    def model_info(self, base_name: str) -> ModelInfo:
+        """The description saved with the fine-tuned model. `config` stays the base model's training
+        recipe (what the architecture was trained with, and what a later fine-tune reads); the
+        fine-tuning itself is described under `finetune`. A calibration is not carried over: the
+        weights it was fitted to have changed."""
+        base = self.base_info
+        return new_info(base.preset, base.config, self.metrics(),
                              [h.to_dict() for h in self.history], personal_samples=self.personal_samples,
                              finetune={"config": self.config.to_dict(), "base_model": base_name,
-                                       "base_trained_at": base.get("trained_at"),
-                                       "base_metrics": base.get("metrics", {})})
+                                       "base_trained_at": base.trained_at,
+                                       "base_metrics": base.metrics.to_dict()})
 
     def metrics(self) -> dict:
         return {"test_accuracy": self.mnist_accuracy_after, "test_accuracy_before": self.mnist_accuracy_before,
@@ -148,16 +149,16 @@ def _copy(model):
     return copy
 
 
-def _base_models(base) -> tuple[object, object, dict]:
-    """(student, teacher, metadata): private copies, so the caller's model (e.g. the GUI's) is never touched."""
+def _base_models(base) -> tuple[object, object, ModelInfo]:
+    """(student, teacher, info): private copies, so the caller's model (e.g. the GUI's) is never touched."""
+    from hwr_desktop.core.modelfile import described, load_model
     if isinstance(base, (str, Path)):
-        from hwr_desktop.core.modelfile import load_model
-        model, metadata = load_model(base)
+        model, info = load_model(base)
     else:
-        model, metadata = base[0], dict(base[1] or {})
+        model, info = base[0], described(base[0], base[1])
     teacher = _copy(model)
     teacher.trainable = False
-    return (model if isinstance(base, (str, Path)) else _copy(model)), teacher, metadata
+    return (model if isinstance(base, (str, Path)) else _copy(model)), teacher, info
 
 
 def _loss(teacher, n_personal: int, cfg: FinetuneConfig, outputs_logits: bool):
@@ -189,7 +190,7 @@ def _accuracy(model, x, y, stop) -> float | None:
 
 def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: TrainingCallbacks | None = None,
              stop: threading.Event | None = None, data: MnistSplits | None = None) -> FinetuneResult:
-    """Fine-tune `base` (a model file path, or (model, metadata)) on `samples` (a SampleStore, or (x, y))."""
+    """Fine-tune `base` (a model file path, or (model, ModelInfo)) on `samples` (a SampleStore, or (x, y))."""
     import keras
     import tensorflow as tf
 
@@ -200,8 +201,8 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
     stop = stop or threading.Event()
     data = data or load_mnist()
     x_personal, y_personal = _personal_arrays(samples)
-    model, teacher, metadata = _base_models(base)
-    base_config = metadata.get("config") or {}
+    model, teacher, base_info = _base_models(base)
+    base_config = base_info.config
     if cfg.augment_mnist is None:
         cfg.augment_mnist = bool(base_config.get("augment", False))
     if cfg.label_smoothing is None:
@@ -209,7 +210,7 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
     train_idx, held_idx = split_personal(y_personal, cfg.holdout_fraction, cfg.seed)
     x_own, y_own = x_personal[train_idx], y_personal[train_idx]
     x_held, y_held = x_personal[held_idx], y_personal[held_idx]
-    result = FinetuneResult(model, metadata, cfg, len(y_personal), len(train_idx), len(held_idx))
+    result = FinetuneResult(model, base_info, cfg, len(y_personal), len(train_idx), len(held_idx))
 
     keras.utils.set_random_seed(cfg.seed)
     if cfg.freeze_batchnorm:
@@ -219,7 +220,7 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
     n_personal = max(1, round(cfg.batch_size * cfg.personal_share))
     n_mnist = cfg.batch_size - n_personal
     optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
-    loss_fn = _loss(teacher, n_personal, cfg, outputs_logits=metadata.get("outputs") != "probabilities")
+    loss_fn = _loss(teacher, n_personal, cfg, outputs_logits=not base_info.outputs_probabilities)
     train_step = make_train_step(model, optimizer, loss_fn, tf.random.Generator.from_seed(cfg.seed))
     rng = np.random.default_rng(cfg.seed)
     x_val, y_val = data.x_val[:cfg.val_size], data.y_val[:cfg.val_size]

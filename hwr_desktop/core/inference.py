@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core.evaluation import softmax
+from hwr_desktop.core.model_info import ModelInfo
 from hwr_desktop.core.preprocess import Preprocessed, as_batch, preprocess
 
 
@@ -28,12 +29,12 @@ class Prediction:
 
 
 class Predictor:
-    def __init__(self, model, metadata: dict | None = None):
+    def __init__(self, model, info: ModelInfo | None = None):
         import tensorflow as tf
 
+        from hwr_desktop.core.modelfile import described
         self.model = model
-        self.metadata = metadata or {}
-        self._probabilities_out = self.metadata.get("outputs") == "probabilities"
+        self.info = described(model, info)
         self._call = tf.function(lambda x: model(x, training=False),
                                  input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
@@ -49,9 +50,9 @@ class Predictor:
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
         out = self._call(as_batch(images28)).numpy()
-        if self._probabilities_out:
+        if self.info.outputs_probabilities:
             return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
-        return softmax(out)
+        return softmax(out / self.info.temperature)
 
     def predict_prepared(self, prepared: Preprocessed | None) -> Prediction:
         if prepared is None:

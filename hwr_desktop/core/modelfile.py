@@ -1,8 +1,9 @@
 """Self-describing model files: a Keras `.keras` archive with our metadata stored inside it.
 
 Keras writes the archive (config.json, model.weights.h5, metadata.json); we add
-`hwr_desktop.json` (preset, training config, metrics, history, date, versions) to the same zip,
-so the file carries everything needed to use and describe it and can be moved around alone.
+`hwr_desktop.json` (preset, training config, metrics, history, date, versions: a `ModelInfo`,
+core/model_info.py) to the same zip, so the file carries everything needed to use and describe it
+and can be moved around alone.
 Saving is atomic (temporary file, fsync, rename); loading uses Keras safe mode and refuses models
 that do not take 28x28x1 images or do not output 10 classes.
 """
@@ -10,46 +11,32 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import tempfile
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from hwr_desktop.core.errors import ModelFileError
+from hwr_desktop.core.model_info import LOGITS, PROBABILITIES, ModelInfo, new_info
 
 METADATA_NAME = "hwr_desktop.json"
-FORMAT_VERSION = 1
 MAX_MODEL_BYTES = 512 * 1024 * 1024
 
-
-def versions() -> dict:
-    import keras
-    import numpy
-    import tensorflow
-
-    from hwr_desktop import __version__
-    return {"hwr_desktop": __version__, "tensorflow": tensorflow.__version__, "keras": keras.__version__,
-            "numpy": numpy.__version__, "python": platform.python_version()}
+# The name scripts and tests have used since format 1: a ModelInfo made now.
+make_metadata = new_info
 
 
-def make_metadata(preset: str, config: dict | None = None, metrics: dict | None = None,
-                  history: list | None = None, **extra) -> dict:
-    return {"format_version": FORMAT_VERSION, "preset": preset, "config": config or {},
-            "metrics": metrics or {}, "history": history or [],
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": versions(), **extra}
-
-
-def save_model(model, path: str | Path, metadata: dict) -> Path:
-    """Write model + metadata to `path` atomically; on any failure the old file is left untouched."""
+def save_model(model, path: str | Path, info: ModelInfo | dict) -> Path:
+    """Write model + info to `path` atomically; on any failure the old file is left untouched."""
+    if not isinstance(info, ModelInfo):
+        info = ModelInfo.from_dict(info)
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelFileError(f"{path.name}: model files must end in .keras")
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ModelFileError(f"cannot save {path}: folder {directory} does not exist")
-    metadata = {**metadata, "parameters": int(model.count_params())}
+    document = info.replace(parameters=int(model.count_params())).to_dict()
+    del document["outputs"]   # measured from the network at every load, never stored
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=directory)
         os.close(fd)
@@ -59,7 +46,7 @@ def save_model(model, path: str | Path, metadata: dict) -> Path:
     try:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=str))
+            archive.writestr(METADATA_NAME, json.dumps(document, indent=2, default=str))
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -88,7 +75,7 @@ def _check_file(path: Path) -> None:
 
 
 def read_metadata(path: str | Path) -> dict:
-    """Our metadata from a model file ({} for a foreign .keras without it)."""
+    """The JSON document stored in a model file, as it is ({} for a foreign .keras without it)."""
     try:
         with zipfile.ZipFile(path) as archive:
             if METADATA_NAME not in archive.namelist():
@@ -117,11 +104,16 @@ def outputs_probabilities(model) -> bool:
     return getattr(activation, "__name__", "") == "softmax"
 
 
-def load_model(path: str | Path) -> tuple[object, dict]:
-    """(model, metadata). Any problem becomes a ModelFileError with a clear message."""
+def read_info(path: str | Path) -> ModelInfo:
+    """The model file's description, without loading the network (fast: no TensorFlow)."""
+    return ModelInfo.from_dict(read_metadata(path))
+
+
+def load_model(path: str | Path) -> tuple[object, ModelInfo]:
+    """(model, info). Any problem becomes a ModelFileError with a clear message."""
     path = Path(path)
     _check_file(path)
-    metadata = read_metadata(path)
+    info = read_info(path)
     import keras
 
     import hwr_desktop.core.deskew  # noqa: F401  (registers the Deskew layer, so safe mode can load it)
@@ -134,6 +126,10 @@ def load_model(path: str | Path) -> tuple[object, dict]:
                                  "which is never loaded from files") from None
         raise ModelFileError(f"{path.name}: cannot load the model: {text[:300]}") from None
     _check_shapes(model, path.name)
-    metadata.setdefault("preset", "unknown")
-    metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
-    return model, metadata
+    return model, described(model, info)
+
+
+def described(model, info: ModelInfo | None) -> ModelInfo:
+    """`info` with what the network itself says about its outputs (a file's word is not trusted)."""
+    info = info if info is not None else ModelInfo()
+    return info.replace(outputs=PROBABILITIES if outputs_probabilities(model) else LOGITS)

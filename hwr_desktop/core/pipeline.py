@@ -1,0 +1,88 @@
+"""The two ways a model is made, each one pipeline shared by the CLI and the GUI's workers.
+
+    train_model:    train -> evaluate on the MNIST test set -> describe -> save (if asked)
+    finetune_model: fine-tune -> check MNIST test accuracy -> describe -> save (if kept and asked)
+
+Progress and Stop work as in training.py: plain callbacks and threading.Events, so the CLI prints
+a progress bar and the GUI emits signals from the same calls. The GUI does not save here: the
+user chooses to use or save the new model afterwards; the CLI passes `out`.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from hwr_desktop.core.finetune import FinetuneConfig, FinetuneResult, finetune
+from hwr_desktop.core.model_info import Metrics, ModelInfo, new_info
+from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, TrainingResult, train
+
+
+@dataclass
+class TrainedModel:
+    result: TrainingResult
+    report: object | None     # core.evaluation.EvaluationReport on MNIST test; None: nothing to keep
+    info: ModelInfo
+    path: Path | None = None  # where it was saved, if it was
+
+    @property
+    def model(self):
+        return self.result.model
+
+
+@dataclass
+class FinetunedModel:
+    result: FinetuneResult    # its model is usable only if result.kept
+    info: ModelInfo | None    # the fine-tuned model's description when kept, else None
+    path: Path | None = None
+
+
+def training_metrics(result: TrainingResult, report=None) -> Metrics:
+    """The figures a trained model's file records: validation picks, test reports."""
+    metrics = Metrics(val_accuracy=result.val_accuracy, best_epoch=result.best_epoch,
+                      train_seconds=round(result.seconds, 1), stopped_early=result.stopped)
+    if report is not None:
+        metrics.test_accuracy, metrics.test_loss = report.accuracy, report.loss
+    return metrics
+
+
+def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
+                stop: threading.Event | None = None, abort: threading.Event | None = None,
+                evaluating: Callable[[int, int], None] | None = None, out: Path | None = None) -> TrainedModel:
+    """Train, then evaluate on the test set (reported, never used to choose) and describe.
+
+    `stop` ends training after the current batch and keeps the best epoch so far; `abort` (closing
+    the app) also skips the evaluation. Nothing is kept, and nothing saved, when no epoch finished.
+    """
+    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.modelfile import save_model
+
+    abort = abort or threading.Event()
+    result = train(config, callbacks, stop)
+    report = None
+    if result.history and not abort.is_set():
+        data = load_mnist()
+        report = evaluate(result.model, data.x_test, data.y_test, progress=evaluating, stop=abort)
+    info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
+                    [h.to_dict() for h in result.history])
+    trained = TrainedModel(result, report, info)
+    if out is not None and report is not None:
+        trained.path = save_model(result.model, out, info)
+    return trained
+
+
+def finetune_model(base, samples, config: FinetuneConfig | None = None, callbacks: TrainingCallbacks | None = None,
+                   stop: threading.Event | None = None, data=None, base_name: str = "",
+                   out: Path | None = None) -> FinetunedModel:
+    """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
+    if it kept MNIST test accuracy at the minimum (FinetuneResult.kept)."""
+    result = finetune(base, samples, config, callbacks, stop, data)
+    if not result.kept:
+        return FinetunedModel(result, None)
+    tuned = FinetunedModel(result, result.model_info(base_name))
+    if out is not None:
+        from hwr_desktop.core.modelfile import save_model
+        tuned.path = save_model(result.model, out, tuned.info)
+    return tuned
