@@ -36,7 +36,7 @@ def test_bench_quick_reports_every_measure(capsys):
 
 
 def test_targets_compare_in_their_own_direction():
-    from hwr_desktop.cli_bench import _met
+    from hwr_desktop.cli.bench import _met
     assert _met(0.998, ">=", 0.997) and not _met(0.996, ">=", 0.997)
     assert _met(1.0, "<=", 2.5) and not _met(3.0, "<=", 2.5) and not _met(None, "<=", 2.5)
 

@@ -4,7 +4,7 @@ import sys
 CORE_MODULES = ["augment", "averaging", "components", "cuts", "deskew", "ensemble", "errors", "evaluation", "finetune",
                 "history", "idx", "images", "inference", "insight", "mnist", "modelfile", "paths",
                 "precision", "preprocess", "presets", "reading", "samples", "samples_zip", "segment",
-                "synthetic", "tfload", "training"]
+                "tfload", "training"]
 
 
 def test_core_imports_without_qt():

@@ -21,8 +21,8 @@ SINGLE_TARGET, STRING_TARGET = 0.98, 0.90   # acceptance figures of the issue
 
 @pytest.fixture(scope="module")
 def predictor():
-    from hwr_desktop.cli import _load_predictor
-    return _load_predictor(None)
+    from hwr_desktop.core.inference import Predictor
+    return Predictor.from_file(default_model_path())
 
 
 def mnist_line(mnist, indices, scale=6, gap=40):
@@ -138,7 +138,7 @@ def files(tmp_path_factory, mnist):
     number = folder / "number.png"
     Image.fromarray(mnist_line(mnist, [3, 2, 1])[0]).save(number)
     photo = folder / "photo.jpg"
-    from hwr_desktop.core.synthetic import digit_string
+    from hwr_desktop.devtools.synthetic import digit_string
     photo.write_bytes(digit_string(mnist.x_test[[4, 5, 6]], mnist.y_test[[4, 5, 6]], np.random.default_rng(5)).data)
     truncated = folder / "truncated.png"
     truncated.write_bytes(number.read_bytes()[: number.stat().st_size // 2])
@@ -187,10 +187,10 @@ def test_read_rejects_a_bad_threshold_in_one_line(capsys, files, value):
 
 
 def test_accuracy_on_synthetic_photos_and_scans(predictor):
-    """The issue's acceptance, on a moderate sample: `python -m hwr_desktop.bench_reading` measures more."""
-    from hwr_desktop.bench_reading import SINGLE_GROUPS, STRING_GROUPS, run_set
+    """The issue's acceptance, on a moderate sample: `python -m hwr_desktop.devtools.reading_bench` measures more."""
+    from hwr_desktop.devtools.reading_bench import SINGLE_GROUPS, STRING_GROUPS, run_set
     from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
-    from hwr_desktop.core.synthetic import make_singles, make_strings
+    from hwr_desktop.devtools.synthetic import make_singles, make_strings
     singles = run_set(predictor, make_singles(200, seed=0), SINGLE_GROUPS, DEFAULT_MIN_CONFIDENCE)
     strings = run_set(predictor, make_strings(100, seed=1), STRING_GROUPS, DEFAULT_MIN_CONFIDENCE)
     print(f"single digits {singles['accuracy']:.1%}, strings {strings['accuracy']:.1%}")

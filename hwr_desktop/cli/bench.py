@@ -2,13 +2,17 @@
 
 Without --quick it takes about 2 minutes (two time-to-99 trainings, one epoch of default
 training for peak memory, GUI probes). --quick runs tiny versions to check the plumbing.
+The measurements live in hwr_desktop.devtools.bench, which needs a checkout (`make bench`):
+the standalone app does not ship it.
 """
 from __future__ import annotations
 
-import json
 import platform
 import sys
 from datetime import date
+
+from hwr_desktop.cli.common import EXIT_OK, emit_json
+from hwr_desktop.core.errors import HwrError
 
 TARGETS = {  # name: (comparison, limit)
     "quick_vs_reference_time": ("<=", 0.2),
@@ -45,8 +49,11 @@ def _say(args, text: str) -> None:
 def run_bench(args) -> int:
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop import benchmark
-    from hwr_desktop.core.modelfile import read_metadata
+    try:
+        from hwr_desktop.devtools import bench as benchmark
+    except ImportError:   # the standalone app leaves the development tools out
+        raise HwrError("bench is a development command: run `make bench` in a checkout of HWR Desktop") from None
+    from hwr_desktop.core.modelfile import read_info
     from hwr_desktop.resources import default_model_path, ensemble_model_path
 
     quick = args.quick
@@ -66,13 +73,13 @@ def run_bench(args) -> int:
     latency = benchmark.prediction_latency(default_model_path(), n=30 if quick else 300)
     figures.update(prediction_p50_ms=round(latency["p50_ms"], 2), prediction_p95_ms=round(latency["p95_ms"], 2))
 
-    meta = read_metadata(default_model_path())
-    metrics = meta.get("metrics", {})
-    figures["bundled_model"] = {"preset": meta.get("preset"), "test_accuracy": metrics.get("test_accuracy"),
-                                "train_seconds": metrics.get("train_seconds")}
-    figures.update(bundled_test_accuracy=metrics.get("test_accuracy"), bundled_train_seconds=metrics.get("train_seconds"))
+    bundled = read_info(default_model_path())
+    metrics = bundled.metrics
+    figures["bundled_model"] = {"preset": bundled.preset, "test_accuracy": metrics.test_accuracy,
+                                "train_seconds": metrics.train_seconds}
+    figures.update(bundled_test_accuracy=metrics.test_accuracy, bundled_train_seconds=metrics.train_seconds)
     if ensemble_model_path().is_file():
-        figures["ensemble_test_accuracy"] = read_metadata(ensemble_model_path()).get("metrics", {}).get("test_accuracy")
+        figures["ensemble_test_accuracy"] = read_info(ensemble_model_path()).metrics.test_accuracy
     if not quick:
         _say(args, "peak memory of one epoch of default training…")
         figures["default_training_peak_rss_mb"] = benchmark.training_peak_memory("default")["peak_rss_mb"]
@@ -85,10 +92,10 @@ def run_bench(args) -> int:
                                  "met": _met(figures.get(name), comparison, limit_)}
                           for name, (comparison, limit_) in TARGETS.items() if name in figures}
     if args.json:
-        sys.stdout.write(json.dumps(figures, indent=2) + "\n")
+        emit_json(figures)
     else:
         _print_table(figures)
-    return 0
+    return EXIT_OK
 
 
 def _cores() -> int:

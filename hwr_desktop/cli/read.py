@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from hwr_desktop.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, load_predictor, process_files
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 
 EPILOG = (f"Each mark is reported as a digit only when the model's probability for it is at least "
@@ -43,17 +44,16 @@ def _describe(result: dict) -> str:
 
 
 def run_read(args) -> int:
-    from hwr_desktop.cli import _emit_json, _load_predictor, process_files
     from hwr_desktop.core.images import load_image
     from hwr_desktop.core.reading import read_image
-    predictor = _load_predictor(args.model)
+    predictor = load_predictor(args.model)
     results, failed = process_files(
         args.images, lambda name: read_image(predictor, load_image(name), args.min_confidence).to_dict(),
         quiet=args.json)
     if args.json:
-        _emit_json(results)
+        emit_json(results)
     else:
         for r in results:
             if "error" not in r:
                 print(f"{r['file']}: {_describe(r)}")
-    return 2 if failed else 0
+    return EXIT_USER_ERROR if failed else EXIT_OK

@@ -6,18 +6,12 @@ otherwise it says why, writes nothing and exits with status 2.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from hwr_desktop.cli.common import (EXIT_OK, EXIT_USER_ERROR, checked_out_path, emit_json, format_seconds,
+                                    require_positive, say_error)
 from hwr_desktop.core.errors import HwrError
-
-PROG = "hwr-desktop"
-
-
-def _emit_json(document) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
-    sys.stdout.flush()
 
 
 def _digit(text: str) -> int:
@@ -96,11 +90,11 @@ def cmd_add(args) -> int:
     with _store() as store:
         ids = store.add_many(items)
     if args.json:
-        _emit_json([{"id": i, "label": label, "file": name} for i, name in zip(ids, args.images)])
+        emit_json([{"id": i, "label": label, "file": name} for i, name in zip(ids, args.images)])
     else:
         for i, name in zip(ids, args.images):
             print(f"added sample {i} (digit {label}) from {name}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_list(args) -> int:
@@ -110,14 +104,14 @@ def cmd_list(args) -> int:
         counts = store.count_by_label()
         path = store.path
     if args.json:
-        _emit_json([s.to_dict() for s in samples])
-        return 0
+        emit_json([s.to_dict() for s in samples])
+        return EXIT_OK
     print(f"{len(samples)} samples in {path}")
     if label is None:
         print("per digit: " + "  ".join(f"{d}:{n}" for d, n in counts.items()))
     for s in samples:
         print(f"{s.id:6d}  digit {s.label}  added {s.created}" + ("" if s.has_original else "  (no original)"))
-    return 0
+    return EXIT_OK
 
 
 def cmd_remove(args) -> int:
@@ -125,7 +119,7 @@ def cmd_remove(args) -> int:
     with _store() as store:
         store.remove(ids)
     print(f"removed {len(ids)} sample{'s' if len(ids) != 1 else ''}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_relabel(args) -> int:
@@ -133,35 +127,31 @@ def cmd_relabel(args) -> int:
     with _store() as store:
         store.relabel(sample_id, label)
     print(f"sample {sample_id} is now digit {label}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_export(args) -> int:
     with _store() as store:
         count = store.export_zip(args.zip)
     print(f"exported {count} samples to {args.zip}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_import(args) -> int:
     with _store() as store:
         count = store.import_zip(args.zip)
     print(f"imported {count} new samples from {args.zip}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_finetune(args) -> int:
-    from hwr_desktop.cli_train import _format_seconds, checked_out_path
     from hwr_desktop.core.tfload import import_tensorflow
 
-    for name in ("epochs", "replay"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise HwrError(f"--{name} must be at least 1")
+    require_positive(args, "epochs", "replay")
     out = checked_out_path(args.out)
     import_tensorflow()
-    from hwr_desktop.core.finetune import FinetuneConfig, finetune
-    from hwr_desktop.core.modelfile import save_model
+    from hwr_desktop.core.finetune import FinetuneConfig
+    from hwr_desktop.core.pipeline import finetune_model
     from hwr_desktop.core.training import TrainingCallbacks
     from hwr_desktop.resources import default_model_path
 
@@ -177,30 +167,29 @@ def cmd_finetune(args) -> int:
         def on_batch(self, info):
             if show_progress and (info.batch % 5 == 0 or info.batch == info.batches):
                 sys.stderr.write(f"\rfine-tuning epoch {info.epoch}/{info.epochs} {info.step / info.total_steps:4.0%} "
-                                 f"loss {info.loss:.3f}, {_format_seconds(info.remaining)} left ")
+                                 f"loss {info.loss:.3f}, {format_seconds(info.remaining)} left ")
                 sys.stderr.flush()
 
     with _store() as store:
         x, y = store.arrays()
-    result = finetune(base, (x, y), config, Progress())
+    tuned = finetune_model(base, (x, y), config, Progress(), base_name=str(base), out=out)
+    result = tuned.result
     if show_progress:
         sys.stderr.write("\r" + " " * 70 + "\r")
-    summary = {"model": str(out) if result.kept else None, "base_model": str(base), **result.metrics(),
+    summary = {"model": str(tuned.path) if tuned.path else None, "base_model": str(base), **result.metrics(),
                "min_test_accuracy": config.min_mnist_accuracy, "epochs": len(result.history)}
-    if result.kept:
-        save_model(result.model, out, result.model_metadata(str(base)))
     if args.json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         held = result.personal_held_out
         if result.personal_accuracy_after is not None:
             print(f"your held-out samples ({held}): {result.personal_accuracy_before:.1%} -> "
                   f"{result.personal_accuracy_after:.1%}")
         print(f"MNIST test: {result.mnist_accuracy_before:.2%} -> {result.mnist_accuracy_after:.2%}; "
-              f"{result.personal_samples} personal samples, {_format_seconds(result.train_seconds)} fine-tuning")
-        if result.kept:
-            print(f"saved {out}")
+              f"{result.personal_samples} personal samples, {format_seconds(result.train_seconds)} fine-tuning")
+        if tuned.path:
+            print(f"saved {tuned.path}")
     if not result.kept:
-        print(f"{PROG}: error: not saved: {result.reason}", file=sys.stderr)
-        return 2
-    return 0
+        say_error(f"not saved: {result.reason}")
+        return EXIT_USER_ERROR
+    return EXIT_OK

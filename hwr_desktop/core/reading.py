@@ -8,7 +8,7 @@ core/preprocess.preprocess (the same function the canvas uses) and classified, a
 of the image in one model call. Per mark, the reading with the best score wins:
     sum over its digits of (log p(best class) + DIGIT_BONUS) - CUT_COST * ink crossed by its cuts
 (a small dynamic programme over the parts). The constants were tuned on synthetic images
-(core/synthetic.py, seeds other than the benchmark's) with the bundled model.
+(devtools/synthetic.py, seeds other than the benchmark's) with the bundled model.
 
 Rejection: a mark is read as a digit only when the model's probability for its best class is at
 least `min_confidence`: DEFAULT_MIN_CONFIDENCE = 0.4 unless the caller (CLI `--min-confidence`)

@@ -1,8 +1,8 @@
 """Measure reading of real-looking images with the bundled (or any) model.
 
-    python -m hwr_desktop.bench_reading [--n-single N] [--n-strings N] [--json]
+    python -m hwr_desktop.devtools.reading_bench [--n-single N] [--n-strings N] [--json]
 
-Single digits and 3-8 digit numbers are rendered from MNIST *test* digits by core/synthetic.py
+Single digits and 3-8 digit numbers are rendered from MNIST *test* digits by devtools/synthetic.py
 (random size 15-1000 px, position, polarity, ink colour, lighting, noise, JPEG quality,
 transparent and grayscale PNGs), then read with core/reading.read_image exactly as
 `hwr-desktop read` does. A single digit counts as read when the text is exactly that digit
@@ -65,8 +65,8 @@ def _print_set(title: str, report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hwr_desktop.bench_reading", description=__doc__.splitlines()[0],
-                                     epilog="Defaults: 1000 single digits and 300 numbers, seed 0, ~2 minutes.")
+    parser = argparse.ArgumentParser(prog="python -m hwr_desktop.devtools.reading_bench",
+                                     description=__doc__.splitlines()[0], epilog="Defaults: 1000 single digits and 300 numbers, seed 0, ~2 minutes.")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument("--n-single", type=int, default=1000, help="single-digit images (default 1000)")
     parser.add_argument("--n-strings", type=int, default=300, help="3-8 digit numbers (default 300)")
@@ -75,13 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from hwr_desktop.cli import _load_predictor
     from hwr_desktop.core.errors import HwrError
-    from hwr_desktop.core.synthetic import make_singles, make_strings
+    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.tfload import import_tensorflow
+    from hwr_desktop.devtools.synthetic import make_singles, make_strings
+    from hwr_desktop.resources import default_model_path
+    import_tensorflow()
     try:
-        predictor = _load_predictor(args.model)
+        predictor = Predictor.from_file(args.model or default_model_path())
     except HwrError as exc:
-        print(f"bench_reading: error: {exc}", file=sys.stderr)
+        print(f"reading_bench: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)

@@ -1,6 +1,6 @@
 """Synthetic photos and scans of handwritten digits, made from MNIST test digits.
 
-Used by the tests and by `python -m hwr_desktop.bench_reading` to measure reading on images that
+Used by the tests and by `python -m hwr_desktop.devtools.reading_bench` to measure reading on images that
 are prepared nothing like MNIST: digits from 15 px to ~1000 px tall anywhere on a larger canvas,
 dark ink on light paper or light on dark, coloured ink, uneven lighting, sensor noise, JPEG at
 quality 30-95, transparent and grayscale PNGs; and lines of 3-8 digits with uneven size, spacing

@@ -1,0 +1,91 @@
+"""What every command shares: the one-line-error parser, exit codes, JSON output, loading a model,
+reading many files, checking --out, and formatting times.
+
+Errors the user can fix are raised as core.errors.HwrError; `hwr_desktop.cli.main` turns them into
+one line on stderr and EXIT_USER_ERROR. Commands never print tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from hwr_desktop.core.errors import HwrError
+
+PROG = "hwr-desktop"
+EXIT_OK, EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (not usage + message) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def emit_json(document) -> None:
+    """`--json`: exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def say_error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def load_predictor(model_path: str | None):
+    """A core.inference.Predictor for --model, or for the bundled model."""
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.resources import default_model_path
+    return Predictor.from_file(model_path or default_model_path())
+
+
+def process_files(names: list[str], process, quiet: bool) -> tuple[list[dict], bool]:
+    """process(name) -> dict, for every file in order. A file that cannot be read gets
+    {"file", "error"} (and one stderr line unless quiet); the others are still processed."""
+    results, failed = [], False
+    for name in names:
+        try:
+            results.append({"file": name, **process(name)})
+        except HwrError as exc:
+            failed = True
+            results.append({"file": name, "error": str(exc)})
+            if not quiet:
+                say_error(str(exc))
+    return results, failed
+
+
+def require_positive(args, *names: str) -> None:
+    """Options such as --epochs must be at least 1 when given."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise HwrError(f"--{name.replace('_', '-')} must be at least 1")
+
+
+def checked_out_path(value: str) -> Path:
+    """An --out model file: a .keras name in a folder that exists (one-line errors otherwise)."""
+    out = Path(value)
+    if out.suffix != ".keras":
+        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if not out.parent.is_dir():
+        raise HwrError(f"--out: folder {out.parent} does not exist")
+    return out
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux/macOS; 0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
