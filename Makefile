@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean package
+.PHONY: setup run lint test bench clean package
 
 setup: $(STAMP)
 
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/hwr-desktop
 
-test: setup
+# ruff's rules are in pyproject.toml; the import rules (layers, no cycles) are tests/test_architecture.py.
+lint: setup
+	$(BIN)/ruff check hwr_desktop tests
+
+test: setup lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 bench: setup

@@ -62,6 +62,7 @@ def test_feature_maps_of_every_preset(preset, shape, digit):
 
 def test_feature_maps_are_the_first_convolution(digit):
     import tensorflow as tf
+
     from hwr_desktop.core.presets import build_model
     model = build_model("keras-example")
     kernel, bias = model.layers[0].get_weights()

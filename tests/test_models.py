@@ -3,7 +3,7 @@ import threading
 import numpy as np
 import pytest
 
-from hwr_desktop.core.errors import HwrError, ModelFileError
+from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.presets import PRESETS, build_model
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, learning_rate_at, train
 
@@ -81,6 +81,7 @@ def test_training_is_reproducible_with_a_seed():
 
 def test_augmentation_keeps_digits_recognizable(mnist):
     import tensorflow as tf
+
     from hwr_desktop.core.augment import augment_batch
     x = tf.constant(mnist.x_test[:64, :, :, None] / 255.0, tf.float32)
     out = augment_batch(x, tf.random.Generator.from_seed(1)).numpy()

@@ -188,8 +188,8 @@ def test_read_rejects_a_bad_threshold_in_one_line(capsys, files, value):
 
 def test_accuracy_on_synthetic_photos_and_scans(predictor):
     """The issue's acceptance, on a moderate sample: `python -m hwr_desktop.devtools.reading_bench` measures more."""
-    from hwr_desktop.devtools.reading_bench import SINGLE_GROUPS, STRING_GROUPS, run_set
     from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+    from hwr_desktop.devtools.reading_bench import SINGLE_GROUPS, STRING_GROUPS, run_set
     from hwr_desktop.devtools.synthetic import make_singles, make_strings
     singles = run_set(predictor, make_singles(200, seed=0), SINGLE_GROUPS, DEFAULT_MIN_CONFIDENCE)
     strings = run_set(predictor, make_strings(100, seed=1), STRING_GROUPS, DEFAULT_MIN_CONFIDENCE)

@@ -14,8 +14,7 @@ import traceback
 
 from hwr_desktop import __version__
 from hwr_desktop.cli import bench, evaluate, read, samples, train
-from hwr_desktop.cli.common import (EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, PROG, Parser,
-                                    say_error)
+from hwr_desktop.cli.common import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, PROG, Parser, say_error
 from hwr_desktop.core.errors import HwrError
 
 # In the order `--help` lists them.

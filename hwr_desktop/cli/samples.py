@@ -9,8 +9,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hwr_desktop.cli.common import (EXIT_OK, EXIT_USER_ERROR, checked_out_path, emit_json, format_seconds,
-                                    require_positive, say_error)
+from hwr_desktop.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    checked_out_path,
+    emit_json,
+    format_seconds,
+    require_positive,
+    say_error,
+)
 from hwr_desktop.core.errors import HwrError
 
 

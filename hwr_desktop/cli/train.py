@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hwr_desktop.cli.common import (EXIT_OK, checked_out_path, emit_json, format_seconds, peak_rss_mb,
-                                    require_positive)
+from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_seconds, peak_rss_mb, require_positive
 
 
 def register(sub) -> None:

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from hwr_desktop.core.segment import Piece
+from hwr_desktop.core.pieces import Piece
 
 SIDE_STEP_COST = 0.3     # ink pixels a sideways step is worth: keeps paths straight in empty paper
 MIN_PART = 0.15          # no part narrower than this share of the line height (a '1' is ~0.15-0.3)

@@ -15,7 +15,6 @@ from pathlib import Path
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.model_info import MemberInfo, Metrics, ModelInfo, new_info
 
-
 SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))   # (down, right) in pixels, for test-time augmentation
 
 

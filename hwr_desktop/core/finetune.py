@@ -51,7 +51,7 @@ class FinetuneConfig:
     # Read when the config is made (not frozen into the class) so that tests can lower the bar.
     min_mnist_accuracy: float = field(default_factory=lambda: MIN_MNIST_ACCURACY)
 
-    def checked(self) -> "FinetuneConfig":
+    def checked(self) -> FinetuneConfig:
         if self.epochs < 1 or self.batch_size < 4 or not self.learning_rate > 0:
             raise HwrError("fine-tuning needs at least 1 epoch, a batch of at least 4 and a positive learning rate")
         if not 0.0 < self.personal_share < 1.0 or not 0.0 <= self.holdout_fraction < 1.0:

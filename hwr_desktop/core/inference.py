@@ -39,7 +39,7 @@ class Predictor:
                                  input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Predictor":
+    def from_file(cls, path: str | Path) -> Predictor:
         from hwr_desktop.core.modelfile import load_model
         return cls(*load_model(path))
 

@@ -10,9 +10,9 @@ user chooses to use or save the new model afterwards; the CLI passes `out`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from hwr_desktop.core.finetune import FinetuneConfig, FinetuneResult, finetune
 from hwr_desktop.core.model_info import Metrics, ModelInfo, new_info

@@ -6,8 +6,8 @@ not pay for importing TensorFlow. Every model takes (28, 28, 1) floats in [0, 1]
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

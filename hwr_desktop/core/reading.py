@@ -25,8 +25,9 @@ import numpy as np
 
 from hwr_desktop.core.cuts import cut_paths, cut_piece
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.pieces import Piece, union
 from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.core.segment import Marks, Piece, find_marks, union
+from hwr_desktop.core.segment import Marks, find_marks
 
 DEFAULT_MIN_CONFIDENCE = 0.4
 REJECTED = "?"          # stands for a rejected mark in ReadResult.text

@@ -15,16 +15,16 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from hwr_desktop.core.errors import StoreCorruptError, StoreError
+from hwr_desktop.core.samples_zip import MAX_ORIGINAL_BYTES, now_iso, read_sample_zip, write_sample_zip
 
 FILE_NAME = "samples.sqlite3"
 SCHEMA_VERSION = 1
-MAX_ORIGINAL_BYTES = 20 * 2**20
 BUSY_TIMEOUT = 10.0          # seconds to wait while another process (GUI and CLI at once) is writing
 COLUMNS = {"id", "label", "image28", "original", "created"}
 
@@ -59,10 +59,6 @@ class Sample:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "created": self.created, "has_original": self.has_original}
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def check_label(label) -> int:
@@ -126,7 +122,7 @@ def move_aside_corrupt(path: str | Path) -> Path:
     return backup
 
 
-def open_or_recover(path: str | Path | None = None) -> tuple["SampleStore", Path | None]:
+def open_or_recover(path: str | Path | None = None) -> tuple[SampleStore, Path | None]:
     """Open the store; if it is damaged, back it up (see move_aside_corrupt) and start a fresh one."""
     try:
         return SampleStore(path), None
@@ -218,7 +214,7 @@ class SampleStore:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "SampleStore":
+    def __enter__(self) -> SampleStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -293,12 +289,10 @@ class SampleStore:
         return self._query("SELECT id, label, created, image28, original FROM samples ORDER BY id")
 
     def export_zip(self, path: str | Path) -> int:
-        from hwr_desktop.core.samples_zip import write_sample_zip
         return write_sample_zip(self, path)
 
     def import_zip(self, path: str | Path) -> int:
         """Add the samples of an exported zip; returns how many were new (exact duplicates are skipped)."""
-        from hwr_desktop.core.samples_zip import read_sample_zip
         items = read_sample_zip(path)   # validates everything before anything is written
         with self._lock:
             known = {(label, image) for label, image in self._query("SELECT label, image28 FROM samples")}

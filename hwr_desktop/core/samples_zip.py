@@ -13,14 +13,21 @@ import os
 import tempfile
 import zipfile
 import zlib
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from hwr_desktop.core.errors import HwrError, StoreError
-from hwr_desktop.core.samples import MAX_ORIGINAL_BYTES, now_iso
+
+MAX_ORIGINAL_BYTES = 20 * 2**20   # an original image file kept with a sample (store and zip alike)
+
+
+def now_iso() -> str:
+    """Sample timestamps: UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
 
 CSV_NAME = "labels.csv"
 FIELDS = ["file", "label", "created", "original"]

@@ -23,6 +23,8 @@ import numpy as np
 from PIL import Image
 
 from hwr_desktop.core.components import box_mean, label
+from hwr_desktop.core.cuts import cut_paths, cut_piece
+from hwr_desktop.core.pieces import Piece, line_height, union
 from hwr_desktop.core.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
 
 WORK_SIDE = 1200        # longest side used for finding marks; crops still come from full resolution
@@ -36,34 +38,6 @@ SPECK_SIZE = 0.3        # marks smaller than this share of the line's digit heig
 SPECK_AREA = 0.04       # ... or with less ink than this share of a typical mark's area
 SPLIT_WIDTH = 1.3       # `segment` cuts marks wider than this many line heights (no model at hand)
 MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the largest marks only
-
-
-@dataclass
-class Piece:
-    """A mark in working (possibly downscaled) coordinates: its box origin and pixel mask."""
-    y0: int
-    x0: int
-    mask: np.ndarray  # bool (height, width)
-
-    @property
-    def y1(self) -> int:
-        return self.y0 + self.mask.shape[0]
-
-    @property
-    def x1(self) -> int:
-        return self.x0 + self.mask.shape[1]
-
-    @property
-    def height(self) -> int:
-        return self.mask.shape[0]
-
-    @property
-    def width(self) -> int:
-        return self.mask.shape[1]
-
-    @property
-    def area(self) -> int:
-        return int(self.mask.sum())
 
 
 @dataclass(frozen=True)
@@ -92,23 +66,6 @@ def _pieces(labels: np.ndarray, count: int, strength: np.ndarray, high: float, m
             if peak[i] >= high and max(y1[i] - y0[i], x1[i] - x0[i]) >= min_side]
     keep = sorted(keep, key=lambda i: -area[i])[:MAX_MARKS]
     return [Piece(int(y0[i]), int(x0[i]), labels[y0[i]:y1[i], x0[i]:x1[i]] == i) for i in keep]
-
-
-def union(a: Piece, b: Piece) -> Piece:
-    """The two pieces as one (box around both, masks combined)."""
-    y0, x0, y1, x1 = min(a.y0, b.y0), min(a.x0, b.x0), max(a.y1, b.y1), max(a.x1, b.x1)
-    mask = np.zeros((y1 - y0, x1 - x0), bool)
-    for p in (a, b):
-        mask[p.y0 - y0:p.y1 - y0, p.x0 - x0:p.x1 - x0] |= p.mask
-    return Piece(y0, x0, mask)
-
-
-def line_height(pieces: list[Piece]) -> float:
-    """Typical digit height of the line: the median height of the marks with substantial ink."""
-    if not pieces:
-        return 0.0
-    largest = max(p.area for p in pieces)
-    return float(np.median([p.height for p in pieces if p.area >= 0.15 * largest]))
 
 
 def _near(a: Piece, b: Piece, reach: int) -> bool:
@@ -246,7 +203,6 @@ def segment(image: np.ndarray) -> list[Region]:
     Marks wider than SPLIT_WIDTH line heights are cut along their cheapest paths (core/cuts.py);
     core/reading.py instead tries several cuts and joins and lets the model decide.
     """
-    from hwr_desktop.core.cuts import cut_paths, cut_piece  # cuts builds on this module
     marks = find_marks(image)
     regions = []
     for piece in marks.pieces:

@@ -40,7 +40,7 @@ class TrainingConfig:
     train_limit: int | None = None   # use only the first N training images (tests, demos)
     val_limit: int | None = None
 
-    def resolved(self) -> "TrainingConfig":
+    def resolved(self) -> TrainingConfig:
         recipe = get_preset(self.preset).recipe
         filled = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe)
                   if hasattr(self, f.name) and getattr(self, f.name) is None}

@@ -66,7 +66,8 @@ def _print_set(title: str, report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hwr_desktop.devtools.reading_bench",
-                                     description=__doc__.splitlines()[0], epilog="Defaults: 1000 single digits and 300 numbers, seed 0, ~2 minutes.")
+                                     description=__doc__.splitlines()[0],
+                                     epilog="Defaults: 1000 single digits and 300 numbers, seed 0, ~2 minutes.")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument("--n-single", type=int, default=1000, help="single-digit images (default 1000)")
     parser.add_argument("--n-strings", type=int, default=300, help="3-8 digit numbers (default 300)")
