@@ -9,40 +9,20 @@ import threading
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from hwr_desktop.cli import main
 from hwr_desktop.core import finetune as finetune_module
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.finetune import FinetuneConfig, finetune, split_personal
-from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.core.samples import SampleStore
 from hwr_desktop.core.training import TrainingCallbacks
+from hwr_desktop.devtools.synthetic import slanted_writer as writer_style
 from hwr_desktop.resources import default_model_path
 from tests.conftest import draw_digit_like
 
-SLANT = 1.2             # horizontal shift per pixel of height: a forward slant of about 50 degrees
 PER_DIGIT = 6           # samples the user adds per digit
 HELD_OUT = 600          # other digits in the same hand, never seen by fine-tuning
-
-
-def writer_style(image28: np.ndarray, label: int) -> np.ndarray:
-    """An MNIST digit rewritten in the synthetic hand, as the uint8 28x28 image the app would store."""
-    big = Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR).crop((-28, -28, 140, 140))
-    ys, xs = np.nonzero(np.asarray(big) > 100)
-    draw = ImageDraw.Draw(big)
-    if label == 7:   # a bar across the stem at mid-height
-        y = int(ys.min() + 0.55 * (ys.max() - ys.min()))
-        x = int(xs[np.abs(ys - y) < 3].mean())
-        draw.line([(x - 20, y), (x + 20, y)], fill=255, width=9)
-    if label == 1:   # a long up-stroke into the top of the 1
-        top, height = ys.min(), ys.max() - ys.min()
-        x = int(xs[ys < top + 4].mean())
-        draw.line([(x, top), (x - 0.45 * height, top + 0.4 * height)], fill=255, width=9)
-    centre = big.size[1] / 2
-    slanted = big.transform(big.size, Image.Transform.AFFINE, (1, SLANT, -SLANT * centre, 0, 1, 0),
-                            Image.Resampling.BILINEAR)
-    return np.round(preprocess(np.asarray(slanted)).image * 255).astype(np.uint8)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,9 @@ import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
+
+from hwr_desktop.core.preprocess import preprocess
 
 LUMA = np.float32([0.299, 0.587, 0.114])
 MAX_CANVAS = 2400         # px; bigger canvases only make the tests slower
@@ -193,3 +195,28 @@ def make_strings(n: int, seed: int = 0, lengths: tuple[int, int] = (3, 8), **opt
         picks = rng.choice(len(data.x_test), size=int(rng.integers(lengths[0], lengths[1] + 1)), replace=False)
         out.append(digit_string(data.x_test[picks], data.y_test[picks], rng, **options))
     return out
+
+
+SLANT = 1.2   # slanted_writer: horizontal shift per pixel of height, a forward slant of about 50 degrees
+
+
+def slanted_writer(image28: np.ndarray, label: int) -> np.ndarray:
+    """An MNIST digit rewritten in a personal hand the bundled model often misreads: continental
+    digits (a 1 with a long up-stroke, a 7 crossed at mid-height) with a strong slant. Made from MNIST
+    validation digits by the tests and the screenshots; returned as the uint8 28x28 image the app
+    would store (the app's own preprocessing)."""
+    big = Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR).crop((-28, -28, 140, 140))
+    ys, xs = np.nonzero(np.asarray(big) > 100)
+    draw = ImageDraw.Draw(big)
+    if label == 7:   # a bar across the stem at mid-height
+        y = int(ys.min() + 0.55 * (ys.max() - ys.min()))
+        x = int(xs[np.abs(ys - y) < 3].mean())
+        draw.line([(x - 20, y), (x + 20, y)], fill=255, width=9)
+    if label == 1:   # a long up-stroke into the top of the 1
+        top, height = ys.min(), ys.max() - ys.min()
+        x = int(xs[ys < top + 4].mean())
+        draw.line([(x, top), (x - 0.45 * height, top + 0.4 * height)], fill=255, width=9)
+    centre = big.size[1] / 2
+    slanted = big.transform(big.size, Image.Transform.AFFINE, (1, SLANT, -SLANT * centre, 0, 1, 0),
+                            Image.Resampling.BILINEAR)
+    return np.round(preprocess(np.asarray(slanted)).image * 255).astype(np.uint8)
