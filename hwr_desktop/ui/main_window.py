@@ -11,10 +11,10 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageB
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.resources import default_model_path, ensemble_model_path, resource_path
 from hwr_desktop.ui import dialogs
-from hwr_desktop.ui.draw_panel import DrawPanel
-from hwr_desktop.ui.model_session import ModelSession
+from hwr_desktop.ui.panels.drawing_panel import DrawingPanel
+from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import add_recent_model, open_settings, recent_models, remove_recent_model
-from hwr_desktop.ui.training_panel import TrainingPanel
+from hwr_desktop.ui.panels.training_panel import TrainingPanel
 from hwr_desktop.ui.workers import ModelLoadWorker
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
@@ -35,7 +35,7 @@ class MainWindow(QMainWindow):
         self.loader: ModelLoadWorker | None = None
         self.last_error_box: QMessageBox | None = None
 
-        self.draw_panel = DrawPanel(self.session)
+        self.draw_panel = DrawingPanel(self.session)
         self.training_panel = TrainingPanel()
         self.tabs = QTabWidget(objectName="tabs")
         # The Training tab: training a new model, and below it fine-tuning (added in _create_personal_tabs).
@@ -74,51 +74,51 @@ class MainWindow(QMainWindow):
 
     def _create_extra_tabs(self) -> None:
         """Panels beyond training (evaluation and insight views), each built from the shared session."""
-        from hwr_desktop.ui.dataset_browser import DatasetBrowser
-        from hwr_desktop.ui.evaluation_panel import EvaluationPanel
-        from hwr_desktop.ui.history_panel import HistoryPanel
-        from hwr_desktop.ui.image_reader import ImageReaderPanel
-        from hwr_desktop.ui.insight_panel import InsightPanel
-        from hwr_desktop.ui.samples_panel import SamplesPanel
+        from hwr_desktop.ui.panels.dataset_panel import DatasetPanel
+        from hwr_desktop.ui.panels.evaluation_panel import EvaluationPanel
+        from hwr_desktop.ui.panels.history_panel import HistoryPanel
+        from hwr_desktop.ui.panels.read_image_panel import ReadImagePanel
+        from hwr_desktop.ui.panels.inside_panel import InsidePanel
+        from hwr_desktop.ui.panels.test_predictions_panel import TestPredictionsPanel
 
         self.evaluation_panel = EvaluationPanel(self.session)
-        self.samples_panel = SamplesPanel(self.session)
+        self.test_predictions_panel = TestPredictionsPanel(self.session)
         self.history_panel = HistoryPanel(self.session, self.training_panel)
-        self.insight_panel = InsightPanel(self.session, self.draw_panel)
-        self.dataset_browser = DatasetBrowser()
+        self.inside_panel = InsidePanel(self.session, self.draw_panel)
+        self.dataset_panel = DatasetPanel()
         extra = ((self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
-                 (self.samples_panel, "Samples", "Random test images and the model's answers"),
+                 (self.test_predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
                  (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
-                 (self.insight_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
-                 (self.dataset_browser, "Dataset", "Browse the MNIST images by digit"))
+                 (self.inside_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
+                 (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"))
         for panel, title, tip in extra:
             self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
-        self.image_reader = ImageReaderPanel(self.session, self.settings)
-        self.image_reader.openRequested.connect(self.open_image_dialog)
-        self.image_reader.pasteRequested.connect(self.paste_image)
-        self.image_reader.errorOccurred.connect(self.show_error)
-        self.image_reader.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.image_reader))
-        self.tabs.setTabToolTip(self.tabs.addTab(self.image_reader, "Read Image"),
+        self.read_image_panel = ReadImagePanel(self.session, self.settings)
+        self.read_image_panel.openRequested.connect(self.open_image_dialog)
+        self.read_image_panel.pasteRequested.connect(self.paste_image)
+        self.read_image_panel.errorOccurred.connect(self.show_error)
+        self.read_image_panel.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.read_image_panel))
+        self.tabs.setTabToolTip(self.tabs.addTab(self.read_image_panel, "Read Image"),
                                 "Find and read every digit in a photo or scan (open, drop or paste)")
         self._create_personal_tabs()
         # Panels with background jobs; closeEvent stops them and waits (fine-tuning before its sample store).
-        self.job_panels = [self.evaluation_panel, self.samples_panel, self.insight_panel, self.dataset_browser,
-                           self.image_reader, self.finetune_panel, self.personal]
+        self.job_panels = [self.evaluation_panel, self.test_predictions_panel, self.inside_panel, self.dataset_panel,
+                           self.read_image_panel, self.finetune_panel, self.personal]
 
     def _create_personal_tabs(self) -> None:
         """The user's own samples: added from the canvas, browsed in My Samples, fine-tuned on in Training."""
-        from hwr_desktop.ui.finetune_panel import FinetunePanel
+        from hwr_desktop.ui.panels.finetune_panel import FinetunePanel
         from hwr_desktop.ui.personal_samples import PersonalSamples
-        from hwr_desktop.ui.samples_browser import SamplesBrowser
+        from hwr_desktop.ui.panels.my_samples_panel import MySamplesPanel
 
         self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
         self.draw_panel.attach_samples(self.personal)
-        self.samples_browser = SamplesBrowser(self.personal)
+        self.my_samples_panel = MySamplesPanel(self.personal)
         self.finetune_panel = FinetunePanel(self.session, self.personal)
         self.training_tab.layout().addWidget(self.finetune_panel)
-        self.tabs.setTabToolTip(self.tabs.addTab(self.samples_browser, "My Samples"),
+        self.tabs.setTabToolTip(self.tabs.addTab(self.my_samples_panel, "My Samples"),
                                 "Your own handwriting samples: check, relabel, export and import them")
-        for panel in (self.draw_panel, self.samples_browser, self.finetune_panel):
+        for panel in (self.draw_panel, self.my_samples_panel, self.finetune_panel):
             panel.errorOccurred.connect(self.show_error)
         # One run at a time on two cores: training and fine-tuning block each other while they run.
         tp, fp = self.training_panel, self.finetune_panel
@@ -280,17 +280,17 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str | Path) -> bool:
-        return self.image_reader.open_path(path)
+        return self.read_image_panel.open_path(path)
 
     def paste_image(self) -> bool:
-        return self.image_reader.open_mime(QApplication.clipboard().mimeData(), "pasted image")
+        return self.read_image_panel.open_mime(QApplication.clipboard().mimeData(), "pasted image")
 
     def dragEnterEvent(self, event) -> None:
-        if self.image_reader.can_open(event.mimeData()):
+        if self.read_image_panel.can_open(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self.image_reader.open_mime(event.mimeData(), "dropped image")
+        self.read_image_panel.open_mime(event.mimeData(), "dropped image")
         event.acceptProposedAction()
 
     def use_trained_model(self, model, metadata: dict) -> None:

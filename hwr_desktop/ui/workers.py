@@ -147,7 +147,7 @@ class DatasetWorker(Worker):
         self.loaded.emit(load_mnist())
 
 
-class SamplesWorker(Worker):
+class TestPredictionsWorker(Worker):
     """Predicts a handful of MNIST test images: given indices, or `count` drawn at random."""
     sampled = Signal(object, object)     # test-set indices (np.ndarray), EvaluationReport for them
 

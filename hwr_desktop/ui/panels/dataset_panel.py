@@ -9,17 +9,17 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.workers import DatasetWorker, JobSlot
 
 PAGE_SIZE = 64
 SPLITS = (("test", "Test images"), ("train", "Training images"), ("val", "Validation images"))
 
 
-class DatasetBrowser(QWidget):
+class DatasetPanel(QWidget):
     def __init__(self, page_size: int = PAGE_SIZE, parent=None):
         super().__init__(parent)
-        self.setObjectName("datasetBrowser")
+        self.setObjectName("datasetPanel")
         self.page_size = page_size
         self.data = None                 # core.mnist.MnistSplits once loaded
         self.matches = np.zeros(0, np.int64)   # indices in the split that pass the filter

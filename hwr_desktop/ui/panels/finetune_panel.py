@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
-from hwr_desktop.ui.training_panel import format_seconds
+from hwr_desktop.ui.panels.training_panel import format_seconds
 from hwr_desktop.ui.workers import FinetuneOutcome, FinetuneWorker, abort_and_wait
 
 OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from hwr_desktop.core.mnist import VALIDATION_SIZE
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig
-from hwr_desktop.ui.training_plot import TrainingPlot
+from hwr_desktop.ui.widgets.training_plot import TrainingPlot
 from hwr_desktop.ui.workers import TrainingOutcome, TrainingWorker, abort_and_wait
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE

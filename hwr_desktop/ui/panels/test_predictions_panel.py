@@ -1,22 +1,22 @@
-"""Sample predictions: random MNIST test images with the current model's answers, wrong ones in red.
+"""Predictions tab: random MNIST test images with the current model's answers, wrong ones in red.
 
 "New draw" picks other images; a model change re-predicts the same images, so two models can be
-compared on them. Prediction runs in a SamplesWorker (it may first have to load MNIST).
+compared on them. Prediction runs in a TestPredictionsWorker (it may first have to load MNIST).
 """
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.workers import JobSlot, SamplesWorker
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.workers import JobSlot, TestPredictionsWorker
 
 SAMPLE_COUNT = 30
 
 
-class SamplesPanel(QWidget):
+class TestPredictionsPanel(QWidget):
     def __init__(self, session, count: int = SAMPLE_COUNT, seed: int | None = None, parent=None):
         super().__init__(parent)
-        self.setObjectName("samplesPanel")
+        self.setObjectName("testPredictionsPanel")
         self.session = session
         self.count = count
         self.seed = seed                  # None: a different random draw every time
@@ -28,9 +28,9 @@ class SamplesPanel(QWidget):
         self.newDrawButton = QPushButton("New draw", objectName="newDrawButton")
         self.newDrawButton.setToolTip("Show other random test images")
         self.newDrawButton.clicked.connect(self.new_draw)
-        self.summaryLabel = QLabel("", objectName="samplesSummary", wordWrap=True)
+        self.summaryLabel = QLabel("", objectName="predictionsSummary", wordWrap=True)
         self.grid = ImageGrid(side=64, widest_caption="0  100%")
-        self.grid.setObjectName("samplesGrid")
+        self.grid.setObjectName("predictionsGrid")
         top = QHBoxLayout()
         top.addWidget(self.summaryLabel, 1)
         top.addWidget(self.newDrawButton)
@@ -67,7 +67,7 @@ class SamplesPanel(QWidget):
         seed, count = self.seed, self.count
 
         def make_worker():
-            worker = SamplesWorker(model, probs, indices, count, seed, self)
+            worker = TestPredictionsWorker(model, probs, indices, count, seed, self)
             worker.sampled.connect(self._on_sampled)
             worker.failed.connect(self._on_failed)
             return worker

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
-from hwr_desktop.ui.prediction_panel import gray_pixmap
+from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
 
 WRONG_COLOUR = QColor(220, 40, 40)
 KEY_ROLE = Qt.ItemDataRole.UserRole

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.ui.canvas import DrawingCanvas
-from hwr_desktop.ui.prediction_panel import PredictionPanel
+from hwr_desktop.ui.widgets.canvas import DrawingCanvas
+from hwr_desktop.ui.widgets.prediction_view import PredictionView
 
 LIVE_INTERVAL_MS = 60
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
@@ -33,19 +33,20 @@ def digit_of(event) -> int | None:
     return DIGIT_KEYS.get(event.key()) if plain else None
 
 
-class DrawPanel(QWidget):
+class DrawingPanel(QWidget):
     predicted = Signal(object)     # core.inference.Prediction or None
     sampleAdded = Signal(int, int)  # sample id, label
     errorOccurred = Signal(str, str)
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
+        self.setObjectName("drawingPanel")
         self.session = session
         self.samples = None            # ui.personal_samples.PersonalSamples, see attach_samples()
         self.canvas = DrawingCanvas()
         # Focus on click, so that digit keys typed right after drawing reach the canvas.
         self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.prediction = PredictionPanel()
+        self.prediction = PredictionView()
         self.last_prediction = None
         self.last_latency_ms: float | None = None
         self.label_chosen = False      # the user picked the label: stop following the prediction

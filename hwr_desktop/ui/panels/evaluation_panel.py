@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from hwr_desktop.ui.confusion_matrix import ConfusionMatrixView
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.workers import EvaluationWorker, JobSlot
 
 GALLERY_LIMIT = 200     # a cell rarely holds more; the whole error list can, and needs no more to browse
