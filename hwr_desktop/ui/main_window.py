@@ -15,7 +15,6 @@ from hwr_desktop.ui.panels.drawing_panel import DrawingPanel
 from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import add_recent_model, open_settings, recent_models, remove_recent_model
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
-from hwr_desktop.ui.workers import ModelLoadWorker
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -32,7 +31,6 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(QIcon(str(icon)))
         self.settings, settings_note = open_settings()
         self.session = ModelSession(self)
-        self.loader: ModelLoadWorker | None = None
         self.last_error_box: QMessageBox | None = None
 
         self.draw_panel = DrawingPanel(self.session)
@@ -61,6 +59,7 @@ class MainWindow(QMainWindow):
         self.training_panel.trainingStarted.connect(lambda: self._set_training_actions(True))
         self.training_panel.trainingEnded.connect(lambda: self._set_training_actions(False))
         self.session.modelChanged.connect(self._on_model_changed)
+        self.session.errorOccurred.connect(self.show_error)
         self._restore_settings()
         self.statusBar().showMessage("Loading model…")
         if settings_note:
@@ -68,7 +67,7 @@ class MainWindow(QMainWindow):
 
         path = Path(model_path) if model_path else self._initial_model_path()
         if load_in_background:
-            self._load_in_background(path)
+            self.session.load_in_background(path)
         else:
             self._load_now(path)
 
@@ -93,6 +92,8 @@ class MainWindow(QMainWindow):
                  (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"))
         for panel, title, tip in extra:
             self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
+            if hasattr(panel, "errorOccurred"):     # Inside shows why it cannot explain a model in its caption
+                panel.errorOccurred.connect(self.show_error)
         self.read_image_panel = ReadImagePanel(self.session, self.settings)
         self.read_image_panel.openRequested.connect(self.open_image_dialog)
         self.read_image_panel.pasteRequested.connect(self.paste_image)
@@ -224,12 +225,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No model loaded")
             self.show_error("Cannot load model", str(exc))
 
-    def _load_in_background(self, path: Path) -> None:
-        self.loader = ModelLoadWorker(path, self)
-        self.loader.loaded.connect(lambda predictor, p: self.session.set_predictor(predictor, Path(p)))
-        self.loader.failed.connect(lambda message: self.show_error("Cannot load model", message))
-        self.loader.start()
-
     def open_model_dialog(self) -> None:
         start = str(self.session.path.parent) if self.session.path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open Model", start, MODEL_FILTER)
@@ -338,8 +333,7 @@ class MainWindow(QMainWindow):
         self.training_panel.shutdown()
         for panel in self.job_panels:
             panel.shutdown()
-        if self.loader is not None:
-            self.loader.wait(30000)
+        self.session.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("brushSize", self.draw_panel.brushSlider.value())
         self.settings.sync()

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from hwr_desktop.ui.workers import TrainingOutcome
+from hwr_desktop.ui.workers.training import TrainingOutcome
 from tests.ui.conftest import SHAPES, draw_stroke, line
 
 

@@ -14,9 +14,10 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from hwr_desktop.core.insight import heat_colours, heat_overlay, normalize_maps
+from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
-from hwr_desktop.ui.workers import InspectorWorker, JobSlot
+from hwr_desktop.ui.workers.inspector import InspectorWorker
 
 UPDATE_INTERVAL_MS = 120
 IMAGE_SIDE = 140
@@ -118,7 +119,7 @@ class InsidePanel(QWidget):
 
         def make_worker():
             worker = InspectorWorker(model, probs, self)
-            worker.ready.connect(self._on_ready)
+            worker.resultReady.connect(self._on_ready)
             worker.failed.connect(self._on_failed)
             return worker
         self.jobs.run(make_worker)
@@ -130,6 +131,8 @@ class InsidePanel(QWidget):
             self.update_now()
 
     def _on_failed(self, message: str) -> None:
+        # Not an error dialog: a model that cannot be explained (e.g. no convolution layer) is a
+        # state of this tab, said in its caption for as long as that model is current.
         if self.jobs.is_live():
             self.error = message
             self.update_now()

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, 
 from hwr_desktop.core.errors import HwrError, ImageError
 from hwr_desktop.core.images import MAX_PIXELS, load_image
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.reading_view import ReadingView, array_to_qimage
-from hwr_desktop.ui.workers import JobSlot, ReadImageWorker
+from hwr_desktop.ui.workers.read_image import ReadImageWorker
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
@@ -122,7 +123,7 @@ class ReadImagePanel(QWidget):
 
         def factory():
             worker = ReadImageWorker(predictor, image, threshold)
-            worker.read.connect(self._on_read)
+            worker.resultReady.connect(self._on_read)
             worker.failed.connect(lambda message: self.errorOccurred.emit("Cannot read image", message))
             return worker
         self.jobs.run(factory)
