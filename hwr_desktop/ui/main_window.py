@@ -15,6 +15,7 @@ from hwr_desktop.ui.panels.drawing_panel import DrawingPanel
 from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import add_recent_model, open_settings, recent_models, remove_recent_model
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
+from hwr_desktop.ui.run_policy import ExclusiveRuns
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -34,7 +35,8 @@ class MainWindow(QMainWindow):
         self.last_error_box: QMessageBox | None = None
 
         self.draw_panel = DrawingPanel(self.session)
-        self.training_panel = TrainingPanel()
+        self.runs = ExclusiveRuns(self)      # one training or fine-tuning run at a time
+        self.training_panel = TrainingPanel(self.runs)
         self.tabs = QTabWidget(objectName="tabs")
         # The Training tab: training a new model, and below it fine-tuning (added in _create_personal_tabs).
         self.training_tab = QWidget(objectName="trainingTab")
@@ -115,19 +117,12 @@ class MainWindow(QMainWindow):
         self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
         self.draw_panel.attach_samples(self.personal)
         self.my_samples_panel = MySamplesPanel(self.personal)
-        self.finetune_panel = FinetunePanel(self.session, self.personal)
+        self.finetune_panel = FinetunePanel(self.session, self.personal, self.runs)
         self.training_tab.layout().addWidget(self.finetune_panel)
         self.tabs.setTabToolTip(self.tabs.addTab(self.my_samples_panel, "My Samples"),
                                 "Your own handwriting samples: check, relabel, export and import them")
         for panel in (self.draw_panel, self.my_samples_panel, self.finetune_panel):
             panel.errorOccurred.connect(self.show_error)
-        # One run at a time on two cores: training and fine-tuning block each other while they run.
-        tp, fp = self.training_panel, self.finetune_panel
-        tp.trainingStarted.connect(lambda: fp.set_busy_elsewhere("Training a new model is running; "
-                                                                 "fine-tune when it has finished."))
-        tp.trainingEnded.connect(lambda: fp.set_busy_elsewhere(None))
-        fp.finetuneStarted.connect(lambda: tp.set_busy_elsewhere("Fine-tuning is running; train when it has finished."))
-        fp.finetuneEnded.connect(lambda: tp.set_busy_elsewhere(None))
         self.finetune_panel.useModelRequested.connect(self.use_trained_model)
         self.finetune_panel.saveModelRequested.connect(self._save_trained_model)
         if self.personal.notice or self.personal.error:
