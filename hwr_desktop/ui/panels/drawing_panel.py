@@ -103,6 +103,15 @@ class DrawingPanel(QWidget):
         self.session.modelChanged.connect(self.predict_now)
         self._update_add_enabled()
 
+    def restore_settings(self, settings) -> None:
+        try:
+            self.brushSlider.setValue(int(settings.value("brushSize", self.brushSlider.value())))
+        except (TypeError, ValueError):
+            pass                               # a hand-edited value: keep the default
+
+    def save_settings(self, settings) -> None:
+        settings.setValue("brushSize", self.brushSlider.value())
+
     def attach_samples(self, samples) -> None:
         """Give the panel the personal sample store (the main window opens it after building the panel)."""
         self.samples = samples

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QImage
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from hwr_desktop.core.errors import HwrError, ImageError
 from hwr_desktop.core.images import MAX_PIXELS, load_image
@@ -18,6 +19,8 @@ from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.reading_view import ReadingView, array_to_qimage
 from hwr_desktop.ui.workers.read_image import ReadImageWorker
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
@@ -35,8 +38,6 @@ def qimage_to_array(image: QImage) -> np.ndarray:
 class ReadImagePanel(QWidget):
     errorOccurred = Signal(str, str)
     imageOpened = Signal()
-    openRequested = Signal()
-    pasteRequested = Signal()
 
     def __init__(self, session, settings, parent=None):
         super().__init__(parent)
@@ -49,8 +50,8 @@ class ReadImagePanel(QWidget):
 
         self.openButton = QPushButton("Open Image…", objectName="openImageButton")
         self.pasteButton = QPushButton("Paste", objectName="pasteImageButton")
-        self.openButton.clicked.connect(self.openRequested)
-        self.pasteButton.clicked.connect(self.pasteRequested)
+        self.openButton.clicked.connect(self.open_dialog)
+        self.pasteButton.clicked.connect(self.paste)
         self.confidenceSpin = QDoubleSpinBox(objectName="minConfidenceSpin", minimum=0.0, maximum=1.0,
                                              singleStep=0.05, decimals=2)
         self.confidenceSpin.setValue(_float_setting(settings, "minConfidence", DEFAULT_MIN_CONFIDENCE))
@@ -85,6 +86,14 @@ class ReadImagePanel(QWidget):
         self.textLabel.setText("")
         self.imageOpened.emit()
         self.reread()
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def paste(self) -> bool:
+        return self.open_mime(QApplication.clipboard().mimeData(), "pasted image")
 
     def open_path(self, path) -> bool:
         """Decode safely (size limits are checked before any pixel is decoded), then read it."""
