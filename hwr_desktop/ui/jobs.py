@@ -12,7 +12,9 @@ batches, so a stop takes at most one batch. `request_abort()` (closing the app) 
 evaluation).
 
 Every panel runs its jobs through a JobSlot, so starting, replacing, dropping stale results and
-stopping-and-waiting at close are done one way everywhere.
+stopping-and-waiting at close are done one way everywhere. A job whose core call ends in one of
+our errors after a stop was requested (e.g. evaluate's "stopped") emits neither signal: JobSlot's
+`jobEnded` tells its owner that it is over.
 """
 from __future__ import annotations
 
@@ -47,9 +49,12 @@ class Worker(QThread):
     def run(self) -> None:
         try:
             result = self.work()
-        except HwrError as exc:          # one of our clear errors: the message says it all
+        except HwrError as exc:
+            if self.stop_flag.is_set():  # the core's way of ending early: a stop, not a failure
+                log.debug("%s stopped: %s", type(self).__name__, exc, exc_info=True)
+                return
             log.warning("%s failed: %s", type(self).__name__, exc, exc_info=True)
-            self.failed.emit(str(exc))
+            self.failed.emit(str(exc))   # one of our clear errors: the message says it all
         except Exception as exc:         # a bug: keep the app alive, keep the traceback in the log
             log.error("%s failed with an internal error", type(self).__name__, exc_info=True)
             self.failed.emit(f"Internal error: {type(exc).__name__}: {exc}")

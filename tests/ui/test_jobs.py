@@ -77,3 +77,21 @@ def test_shutdown_aborts_and_waits(qtbot):
     worker = slot.worker
     assert slot.shutdown(5000)
     assert worker.isFinished() and worker.abort_flag.is_set() and worker.stop_flag.is_set()
+
+
+def test_the_core_ending_early_after_a_stop_is_not_a_failure(qtbot):
+    class StopsWithAnError(Worker):
+        def work(self):
+            self.request_stop()
+            raise HwrError("stopped")        # what core.evaluation raises when its stop flag is set
+    slot, failures, ended = JobSlot(), [], []
+    slot.jobEnded.connect(ended.append)
+
+    def make():
+        worker = StopsWithAnError()
+        worker.failed.connect(failures.append)
+        return worker
+    slot.run(make)
+    worker = slot.worker
+    qtbot.waitUntil(lambda: ended == [worker], timeout=5000)
+    assert failures == []

@@ -1,4 +1,4 @@
-"""Dataset browser: page through the MNIST images the models learn from and are tested on.
+"""Dataset tab: page through the MNIST images the models learn from and are tested on.
 
 The training images are shown split as the app trains on them: 55,000 for training and the fixed
 5,000 validation images (core.mnist) used to pick the best epoch. MNIST is read in a

@@ -1,6 +1,6 @@
 """A reusable, scrolling grid of small grey images with captions; wrong answers get a red frame.
 
-Used for the mistakes gallery, the sample predictions, the dataset browser and the feature maps.
+Used for the mistakes gallery, the Predictions and Dataset tabs, My Samples and the feature maps.
 Built on QListWidget's icon mode, which already wraps tiles to the width, scrolls, and shows
 tooltips. Each tile keeps a key (e.g. a test-set index) so callers and tests know what is shown.
 """
