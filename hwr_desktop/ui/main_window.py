@@ -80,10 +80,11 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel()
         self.read_image_panel = ReadImagePanel(session, self.settings)
         self.my_samples_panel = MySamplesPanel(self.personal)
-        # Panels with background jobs; closeEvent stops them and waits (fine-tuning before its sample store).
-        self.job_panels = [self.training_panel, self.evaluation_panel, self.test_predictions_panel,
-                           self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
-                           self.personal, self.session]
+        # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
+        # fine-tuning before the sample store it reads.
+        self.shutdown_order = [self.training_panel, self.evaluation_panel, self.test_predictions_panel,
+                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
+                               self.personal, self.session]
 
     def _create_tabs(self) -> None:
         # The Training tab: training a new model, and below it fine-tuning on the user's samples.
@@ -246,8 +247,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         # Stop workers first and wait for them: destroying a running QThread aborts the process.
-        for panel in self.job_panels:
-            panel.shutdown()
+        for owner in self.shutdown_order:
+            owner.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.draw_panel.save_settings(self.settings)
         self.settings.sync()
