@@ -61,5 +61,4 @@ def _report_start_up_and_quit(app, window) -> None:
 
     QTimer.singleShot(0, shown)
     window.session.modelChanged.connect(model_done)
-    if window.loader is not None:
-        window.loader.failed.connect(model_done)
+    window.session.errorOccurred.connect(lambda _title, message: model_done(message))   # the load failed

@@ -1,24 +1,35 @@
-"""Main window: builds the panels and wires menus, toolbar, shortcuts, settings and workers."""
+"""Main window: builds the panels and wires them to menus, toolbar, shortcuts, settings and each other.
+
+It holds no policy of its own: the model is ui.session's, background jobs are each panel's
+(ui.jobs), "training and fine-tuning do not run together" is ui.run_policy's. Every error a panel,
+worker or the session reports arrives through an `errorOccurred(title, message)` signal at
+show_error, the one way the app shows an error.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from hwr_desktop.core.errors import HwrError
-from hwr_desktop.resources import default_model_path, ensemble_model_path, resource_path
+from hwr_desktop.resources import ensemble_model_path, resource_path
 from hwr_desktop.ui import dialogs
-from hwr_desktop.ui.draw_panel import DrawPanel
-from hwr_desktop.ui.model_session import ModelSession
-from hwr_desktop.ui.settings import add_recent_model, open_settings, recent_models, remove_recent_model
-from hwr_desktop.ui.training_panel import TrainingPanel
-from hwr_desktop.ui.workers import ModelLoadWorker
-
-MODEL_FILTER = "Keras models (*.keras);;All files (*)"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+from hwr_desktop.ui.model_files import ModelFiles
+from hwr_desktop.ui.panels.dataset_panel import DatasetPanel
+from hwr_desktop.ui.panels.drawing_panel import DrawingPanel
+from hwr_desktop.ui.panels.evaluation_panel import EvaluationPanel
+from hwr_desktop.ui.panels.finetune_panel import FinetunePanel
+from hwr_desktop.ui.panels.history_panel import HistoryPanel
+from hwr_desktop.ui.panels.inside_panel import InsidePanel
+from hwr_desktop.ui.panels.my_samples_panel import MySamplesPanel
+from hwr_desktop.ui.panels.read_image_panel import ReadImagePanel
+from hwr_desktop.ui.panels.test_predictions_panel import TestPredictionsPanel
+from hwr_desktop.ui.panels.training_panel import TrainingPanel
+from hwr_desktop.ui.personal_samples import PersonalSamples
+from hwr_desktop.ui.run_policy import ExclusiveRuns
+from hwr_desktop.ui.session import ModelSession
+from hwr_desktop.ui.settings import open_settings
 
 
 class MainWindow(QMainWindow):
@@ -31,20 +42,12 @@ class MainWindow(QMainWindow):
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.settings, settings_note = open_settings()
-        self.session = ModelSession(self)
-        self.loader: ModelLoadWorker | None = None
         self.last_error_box: QMessageBox | None = None
-
-        self.draw_panel = DrawPanel(self.session)
-        self.training_panel = TrainingPanel()
-        self.tabs = QTabWidget(objectName="tabs")
-        # The Training tab: training a new model, and below it fine-tuning (added in _create_personal_tabs).
-        self.training_tab = QWidget(objectName="trainingTab")
-        tab_layout = QVBoxLayout(self.training_tab)
-        tab_layout.setContentsMargins(0, 0, 0, 0)            # the panels have their own margins
-        tab_layout.addWidget(self.training_panel, 1)         # the plot takes what is left
-        self.tabs.addTab(self.training_tab, "Training")
-        self._create_extra_tabs()
+        self.session = ModelSession(self)
+        self.files = ModelFiles(self.session, self.settings, self)
+        self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
+        self._create_panels()
+        self._create_tabs()
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
@@ -52,86 +55,73 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([640, 640])  # the right side has eight tabs: give it room for all titles
         self.setCentralWidget(splitter)
-
         self._create_actions()
         self._create_menus()
-        self.training_panel.useModelRequested.connect(self.use_trained_model)
-        self.training_panel.saveModelRequested.connect(self._save_trained_model)
-        self.training_panel.errorOccurred.connect(self.show_error)
-        self.training_panel.trainingStarted.connect(lambda: self._set_training_actions(True))
-        self.training_panel.trainingEnded.connect(lambda: self._set_training_actions(False))
-        self.session.modelChanged.connect(self._on_model_changed)
+        self._connect()
         self._restore_settings()
         self.statusBar().showMessage("Loading model…")
         if settings_note:
             self.show_error("Settings reset", settings_note)
-
-        path = Path(model_path) if model_path else self._initial_model_path()
-        if load_in_background:
-            self._load_in_background(path)
-        else:
-            self._load_now(path)
-
-    def _create_extra_tabs(self) -> None:
-        """Panels beyond training (evaluation and insight views), each built from the shared session."""
-        from hwr_desktop.ui.dataset_browser import DatasetBrowser
-        from hwr_desktop.ui.evaluation_panel import EvaluationPanel
-        from hwr_desktop.ui.history_panel import HistoryPanel
-        from hwr_desktop.ui.image_reader import ImageReaderPanel
-        from hwr_desktop.ui.insight_panel import InsightPanel
-        from hwr_desktop.ui.samples_panel import SamplesPanel
-
-        self.evaluation_panel = EvaluationPanel(self.session)
-        self.samples_panel = SamplesPanel(self.session)
-        self.history_panel = HistoryPanel(self.session, self.training_panel)
-        self.insight_panel = InsightPanel(self.session, self.draw_panel)
-        self.dataset_browser = DatasetBrowser()
-        extra = ((self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
-                 (self.samples_panel, "Samples", "Random test images and the model's answers"),
-                 (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
-                 (self.insight_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
-                 (self.dataset_browser, "Dataset", "Browse the MNIST images by digit"))
-        for panel, title, tip in extra:
-            self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
-        self.image_reader = ImageReaderPanel(self.session, self.settings)
-        self.image_reader.openRequested.connect(self.open_image_dialog)
-        self.image_reader.pasteRequested.connect(self.paste_image)
-        self.image_reader.errorOccurred.connect(self.show_error)
-        self.image_reader.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.image_reader))
-        self.tabs.setTabToolTip(self.tabs.addTab(self.image_reader, "Read Image"),
-                                "Find and read every digit in a photo or scan (open, drop or paste)")
-        self._create_personal_tabs()
-        # Panels with background jobs; closeEvent stops them and waits (fine-tuning before its sample store).
-        self.job_panels = [self.evaluation_panel, self.samples_panel, self.insight_panel, self.dataset_browser,
-                           self.image_reader, self.finetune_panel, self.personal]
-
-    def _create_personal_tabs(self) -> None:
-        """The user's own samples: added from the canvas, browsed in My Samples, fine-tuned on in Training."""
-        from hwr_desktop.ui.finetune_panel import FinetunePanel
-        from hwr_desktop.ui.personal_samples import PersonalSamples
-        from hwr_desktop.ui.samples_browser import SamplesBrowser
-
-        self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
-        self.draw_panel.attach_samples(self.personal)
-        self.samples_browser = SamplesBrowser(self.personal)
-        self.finetune_panel = FinetunePanel(self.session, self.personal)
-        self.training_tab.layout().addWidget(self.finetune_panel)
-        self.tabs.setTabToolTip(self.tabs.addTab(self.samples_browser, "My Samples"),
-                                "Your own handwriting samples: check, relabel, export and import them")
-        for panel in (self.draw_panel, self.samples_browser, self.finetune_panel):
-            panel.errorOccurred.connect(self.show_error)
-        # One run at a time on two cores: training and fine-tuning block each other while they run.
-        tp, fp = self.training_panel, self.finetune_panel
-        tp.trainingStarted.connect(lambda: fp.set_busy_elsewhere("Training a new model is running; "
-                                                                 "fine-tune when it has finished."))
-        tp.trainingEnded.connect(lambda: fp.set_busy_elsewhere(None))
-        fp.finetuneStarted.connect(lambda: tp.set_busy_elsewhere("Fine-tuning is running; train when it has finished."))
-        fp.finetuneEnded.connect(lambda: tp.set_busy_elsewhere(None))
-        self.finetune_panel.useModelRequested.connect(self.use_trained_model)
-        self.finetune_panel.saveModelRequested.connect(self._save_trained_model)
         if self.personal.notice or self.personal.error:
-            self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Warning, "Your handwriting samples",
-                                                      self.personal.notice or self.personal.error)
+            self.show_warning("Your handwriting samples", self.personal.notice or self.personal.error)
+        self.files.load_first(Path(model_path) if model_path else self.files.initial_path(), load_in_background)
+
+    # ----- building -----
+    def _create_panels(self) -> None:
+        session, runs = self.session, ExclusiveRuns(self)   # one training or fine-tuning run at a time
+        self.draw_panel = DrawingPanel(session)
+        self.draw_panel.attach_samples(self.personal)
+        self.training_panel = TrainingPanel(runs)
+        self.finetune_panel = FinetunePanel(session, self.personal, runs)
+        self.evaluation_panel = EvaluationPanel(session)
+        self.test_predictions_panel = TestPredictionsPanel(session)
+        self.history_panel = HistoryPanel(session, self.training_panel)
+        self.inside_panel = InsidePanel(session, self.draw_panel)
+        self.dataset_panel = DatasetPanel()
+        self.read_image_panel = ReadImagePanel(session, self.settings)
+        self.my_samples_panel = MySamplesPanel(self.personal)
+        # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
+        # fine-tuning before the sample store it reads.
+        self.shutdown_order = [self.training_panel, self.evaluation_panel, self.test_predictions_panel,
+                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
+                               self.personal, self.session]
+
+    def _create_tabs(self) -> None:
+        # The Training tab: training a new model, and below it fine-tuning on the user's samples.
+        self.training_tab = QWidget(objectName="trainingTab")
+        tab_layout = QVBoxLayout(self.training_tab)
+        tab_layout.setContentsMargins(0, 0, 0, 0)             # the panels have their own margins
+        tab_layout.addWidget(self.training_panel, 1)          # the plot takes what is left
+        tab_layout.addWidget(self.finetune_panel)
+        self.tabs = QTabWidget(objectName="tabs")
+        for panel, title, tip in (
+                (self.training_tab, "Training", ""),
+                (self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
+                (self.test_predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
+                (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
+                (self.inside_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
+                (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"),
+                (self.read_image_panel, "Read Image",
+                 "Find and read every digit in a photo or scan (open, drop or paste)"),
+                (self.my_samples_panel, "My Samples",
+                 "Your own handwriting samples: check, relabel, export and import them")):
+            self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
+
+    def _connect(self) -> None:
+        # Inside has no errorOccurred: a model it cannot explain is a state its caption describes.
+        for source in (self.session, self.files, self.draw_panel, self.training_panel, self.finetune_panel,
+                       self.evaluation_panel, self.test_predictions_panel, self.history_panel, self.dataset_panel,
+                       self.read_image_panel, self.my_samples_panel):
+            source.errorOccurred.connect(self.show_error)
+        for panel in (self.training_panel, self.finetune_panel):
+            panel.useModelRequested.connect(self.files.use_trained)
+            panel.saveModelRequested.connect(self.files.save_trained)
+        self.training_panel.trainingStarted.connect(self._update_training_actions)
+        self.training_panel.trainingEnded.connect(self._update_training_actions)
+        self.read_image_panel.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.read_image_panel))
+        self.session.modelChanged.connect(self._on_model_changed)
+        self.files.statusMessage.connect(self.statusBar().showMessage)
+        self.files.recentChanged.connect(self._rebuild_recent_menu)
 
     # ----- actions and menus -----
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:
@@ -145,54 +135,47 @@ class MainWindow(QMainWindow):
         return action
 
     def _create_actions(self) -> None:
-        dp = self.draw_panel
-        self.openModelAction = self._action("&Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open,
-                                            "Load a trained .keras model", "openModelAction")
-        self.openEnsembleAction = self._action("Open Bundled &Ensemble", lambda: self.open_model(ensemble_model_path()),
-                                               None, "Three models averaged: more accurate, three times the work",
-                                               "openEnsembleAction")
+        dp, a = self.draw_panel, self._action
+        self.openModelAction = a("&Open Model…", self.files.open_dialog, QKeySequence.StandardKey.Open,
+                                 "Load a trained .keras model", "openModelAction")
+        self.openEnsembleAction = a("Open Bundled &Ensemble", lambda: self.open_model(ensemble_model_path()), None,
+                                    "Three models averaged: more accurate, three times the work", "openEnsembleAction")
         self.openEnsembleAction.setEnabled(ensemble_model_path().is_file())
-        self.saveModelAction = self._action("&Save Model As…", self.save_model_dialog, QKeySequence("Ctrl+Shift+S"),
-                                            "Save the current model to a file", "saveModelAction")
-        self.openImageAction = self._action("Open &Image…", self.open_image_dialog, QKeySequence("Ctrl+Shift+O"),
-                                            "Read the digits in a photo or scan", "openImageAction")
-        self.pasteImageAction = self._action("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
-                                             "Read the digits in the image on the clipboard", "pasteImageAction")
-        self.quitAction = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit HWR Desktop", "quitAction")
-        self.undoAction = self._action("&Undo Stroke", dp.canvas.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
-        self.clearAction = self._action("&Clear Canvas", dp.canvas.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
-        self.biggerBrushAction = self._action("Bigger Brush", lambda: dp.change_brush(1), QKeySequence("]"), "", "biggerBrush")
-        self.smallerBrushAction = self._action("Smaller Brush", lambda: dp.change_brush(-1), QKeySequence("["), "", "smallerBrush")
-        self.startTrainingAction = self._action("&Start Training", lambda: self.training_panel.start(),
-                                                QKeySequence("Ctrl+T"), "Train a new model", "startTrainingAction")
-        self.stopTrainingAction = self._action("S&top Training", self.training_panel.stop, QKeySequence("Ctrl+."),
-                                               "", "stopTrainingAction")
+        self.saveModelAction = a("&Save Model As…", self.files.save_dialog, QKeySequence("Ctrl+Shift+S"),
+                                 "Save the current model to a file", "saveModelAction")
+        self.openImageAction = a("Open &Image…", self.read_image_panel.open_dialog, QKeySequence("Ctrl+Shift+O"),
+                                 "Read the digits in a photo or scan", "openImageAction")
+        self.pasteImageAction = a("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
+                                  "Read the digits in the image on the clipboard", "pasteImageAction")
+        self.quitAction = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit HWR Desktop", "quitAction")
+        self.undoAction = a("&Undo Stroke", dp.canvas.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
+        self.clearAction = a("&Clear Canvas", dp.canvas.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
+        self.biggerBrushAction = a("Bigger Brush", lambda: dp.change_brush(1), QKeySequence("]"), "", "biggerBrush")
+        self.smallerBrushAction = a("Smaller Brush", lambda: dp.change_brush(-1), QKeySequence("["), "", "smallerBrush")
+        self.startTrainingAction = a("&Start Training", lambda: self.training_panel.start(), QKeySequence("Ctrl+T"),
+                                     "Train a new model", "startTrainingAction")
+        self.stopTrainingAction = a("S&top Training", self.training_panel.stop, QKeySequence("Ctrl+."), "",
+                                    "stopTrainingAction")
         self.stopTrainingAction.setEnabled(False)
-        self.modelInfoAction = self._action("&Model Info…", self.show_model_info, QKeySequence("Ctrl+I"), "", "modelInfoAction")
-        self.aboutAction = self._action("&About HWR Desktop", self.show_about, QKeySequence(Qt.Key.Key_F1), "", "aboutAction")
+        self.modelInfoAction = a("&Model Info…", self.show_model_info, QKeySequence("Ctrl+I"), "", "modelInfoAction")
+        self.aboutAction = a("&About HWR Desktop", self.show_about, QKeySequence(Qt.Key.Key_F1), "", "aboutAction")
 
     def _create_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.openModelAction)
-        self.recentMenu = file_menu.addMenu("Open &Recent")
-        self.recentMenu.setObjectName("recentMenu")
-        file_menu.addAction(self.openEnsembleAction)
-        file_menu.addAction(self.saveModelAction)
-        file_menu.addSeparator()
-        file_menu.addAction(self.openImageAction)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quitAction)
-        edit_menu = bar.addMenu("&Edit")
-        for action in (self.undoAction, self.clearAction, self.pasteImageAction, self.biggerBrushAction,
-                       self.smallerBrushAction, self.draw_panel.addSampleAction):
-            edit_menu.addAction(action)
-        train_menu = bar.addMenu("&Training")
-        train_menu.addAction(self.startTrainingAction)
-        train_menu.addAction(self.stopTrainingAction)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.modelInfoAction)
-        help_menu.addAction(self.aboutAction)
+        menus = {}
+        for title, actions in (
+                ("&File", (self.openModelAction, "recent", self.openEnsembleAction, self.saveModelAction, None,
+                           self.openImageAction, None, self.quitAction)),
+                ("&Edit", (self.undoAction, self.clearAction, self.pasteImageAction, self.biggerBrushAction,
+                           self.smallerBrushAction, self.draw_panel.addSampleAction)),
+                ("&Training", (self.startTrainingAction, self.stopTrainingAction)),
+                ("&Help", (self.modelInfoAction, self.aboutAction))):
+            menus[title] = menu = self.menuBar().addMenu(title)
+            for action in actions:
+                if action == "recent":
+                    self.recentMenu = menu.addMenu("Open &Recent")
+                    self.recentMenu.setObjectName("recentMenu")
+                else:
+                    menu.addSeparator() if action is None else menu.addAction(action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         for action in (self.openModelAction, self.saveModelAction, None, self.undoAction, self.clearAction, None,
@@ -202,118 +185,52 @@ class MainWindow(QMainWindow):
 
     def _rebuild_recent_menu(self) -> None:
         self.recentMenu.clear()
-        paths = recent_models(self.settings)
+        paths = self.files.recent()
         for path in paths:
             action = self.recentMenu.addAction(Path(path).name, lambda p=path: self.open_model(p))
             action.setStatusTip(path)
         self.recentMenu.setEnabled(bool(paths))
 
-    def _set_training_actions(self, running: bool) -> None:
+    def _update_training_actions(self) -> None:
+        running = self.training_panel.is_running()
         self.startTrainingAction.setEnabled(not running)
         self.stopTrainingAction.setEnabled(running)
 
-    # ----- model files -----
-    def _initial_model_path(self) -> Path:
-        last = self.settings.value("lastModel", "")
-        return Path(last) if last and Path(last).is_file() else default_model_path()
-
-    def _load_now(self, path: Path) -> None:
-        try:
-            self.session.load(path)
-        except HwrError as exc:
-            self.statusBar().showMessage("No model loaded")
-            self.show_error("Cannot load model", str(exc))
-
-    def _load_in_background(self, path: Path) -> None:
-        self.loader = ModelLoadWorker(path, self)
-        self.loader.loaded.connect(lambda predictor, p: self.session.set_predictor(predictor, Path(p)))
-        self.loader.failed.connect(lambda message: self.show_error("Cannot load model", message))
-        self.loader.start()
-
-    def open_model_dialog(self) -> None:
-        start = str(self.session.path.parent) if self.session.path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open Model", start, MODEL_FILTER)
-        if path:
-            self.open_model(path)
-
+    # ----- model files (ui.model_files does the work; tests and menus call these) -----
     def open_model(self, path: str | Path) -> bool:
-        """Load a model file; on any problem show a dialog and keep the current model."""
-        path = str(path)
-        try:
-            self.session.load(path)
-        except HwrError as exc:
-            self.show_error("Cannot open model", str(exc))
-            if not Path(path).exists():
-                remove_recent_model(self.settings, path)
-                self._rebuild_recent_menu()
-            return False
-        add_recent_model(self.settings, str(Path(path).resolve()))
-        self._rebuild_recent_menu()
-        return True
-
-    def save_model_dialog(self) -> None:
-        if not self.session.ready:
-            return
-        suggested = self.session.path or Path.home() / f"{self.session.metadata.get('preset', 'model')}.keras"
-        path, _ = QFileDialog.getSaveFileName(self, "Save Model As", str(suggested), MODEL_FILTER)
-        if path:
-            self.save_model(path)
+        return self.files.open(path)
 
     def save_model(self, path: str | Path) -> bool:
-        path = Path(path)
-        if path.suffix != ".keras":
-            path = path.with_suffix(".keras")
-        try:
-            written = self.session.save(path)
-        except HwrError as exc:
-            self.show_error("Cannot save model", str(exc))
-            return False
-        add_recent_model(self.settings, str(written.resolve()))
-        self._rebuild_recent_menu()
-        self.statusBar().showMessage(f"Saved {written}", 5000)
-        return True
-
-    # ----- images -----
-    def open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open Image", str(Path.home()), IMAGE_FILTER)
-        if path:
-            self.open_image(path)
-
-    def open_image(self, path: str | Path) -> bool:
-        return self.image_reader.open_path(path)
-
-    def paste_image(self) -> bool:
-        return self.image_reader.open_mime(QApplication.clipboard().mimeData(), "pasted image")
-
-    def dragEnterEvent(self, event) -> None:
-        if self.image_reader.can_open(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        self.image_reader.open_mime(event.mimeData(), "dropped image")
-        event.acceptProposedAction()
-
-    def use_trained_model(self, model, metadata: dict) -> None:
-        self.session.use_trained(model, metadata)
-        self.statusBar().showMessage("Using the newly trained model (not saved yet)", 5000)
-
-    def _save_trained_model(self, model, metadata: dict) -> None:
-        self.use_trained_model(model, metadata)
-        self.save_model_dialog()
+        return self.files.save(path)
 
     def _on_model_changed(self) -> None:
         self.statusBar().showMessage(self.session.describe())
         self.saveModelAction.setEnabled(self.session.ready)
         name = self.session.path.name if self.session.path else "unsaved model"
         self.setWindowTitle(f"HWR Desktop — {name}{' *' if self.session.unsaved else ''}")
-        if self.session.path and self.session.path != default_model_path():
-            self.settings.setValue("lastModel", str(self.session.path))
-        elif self.session.path == default_model_path():
-            self.settings.remove("lastModel")
+
+    # ----- images -----
+    def open_image(self, path: str | Path) -> bool:
+        return self.read_image_panel.open_path(path)
+
+    def paste_image(self) -> bool:
+        return self.read_image_panel.paste()
+
+    def dragEnterEvent(self, event) -> None:
+        if self.read_image_panel.can_open(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.read_image_panel.open_mime(event.mimeData(), "dropped image")
+        event.acceptProposedAction()
 
     # ----- dialogs -----
     def show_error(self, title: str, message: str) -> None:
+        """The one way an error reaches the user: a non-blocking dialog (tests read last_error_box)."""
         self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Critical, title, message)
+
+    def show_warning(self, title: str, message: str) -> None:
+        self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Warning, title, message)
 
     def show_model_info(self) -> None:
         dialogs.message_box(self, QMessageBox.Icon.Information, "Model Info", dialogs.model_info_html(self.session))
@@ -326,21 +243,13 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(1200, 760)  # first launch, or a stored value Qt cannot use
-        brush = self.settings.value("brushSize")
-        try:
-            if brush is not None:
-                self.draw_panel.brushSlider.setValue(int(brush))
-        except (TypeError, ValueError):
-            pass
+        self.draw_panel.restore_settings(self.settings)
 
     def closeEvent(self, event) -> None:
         # Stop workers first and wait for them: destroying a running QThread aborts the process.
-        self.training_panel.shutdown()
-        for panel in self.job_panels:
-            panel.shutdown()
-        if self.loader is not None:
-            self.loader.wait(30000)
+        for owner in self.shutdown_order:
+            owner.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("brushSize", self.draw_panel.brushSlider.value())
+        self.draw_panel.save_settings(self.settings)
         self.settings.sync()
         super().closeEvent(event)

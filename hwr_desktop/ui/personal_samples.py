@@ -1,6 +1,6 @@
 """The user's personal sample store as the GUI sees it: one SampleStore plus a `changed` signal.
 
-The draw panel adds to it, the samples browser shows and edits it, the fine-tune panel reads it;
+The drawing panel adds to it, the My Samples panel shows and edits it, the fine-tune panel reads it;
 all of them go through this object so that every view refreshes after any change. Opening uses
 core's open_or_recover: a damaged database is moved aside and a fresh one started, and `notice`
 tells the user once where the backup went. If even that fails (e.g. a read-only data folder),

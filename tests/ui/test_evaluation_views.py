@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from hwr_desktop.ui.workers import TrainingOutcome
+from hwr_desktop.ui.workers.training import TrainingOutcome
 from tests.ui.conftest import SHAPES, draw_stroke, line
 
 
@@ -89,8 +89,8 @@ def test_a_model_change_re_evaluates_lazily_and_closing_stops_the_worker(window,
 
 
 def test_samples_show_predictions_with_wrong_ones_marked(window, qtbot, mnist):
-    panel = show_tab(window, "samplesPanel")
-    grid = panel.findChild(object, "samplesGrid")
+    panel = show_tab(window, "testPredictionsPanel")
+    grid = panel.findChild(object, "predictionsGrid")
     qtbot.waitUntil(lambda: grid.count() == 30, timeout=30000)
     first = grid.keys()
     predicted = window.session.predictor.probabilities(mnist.x_test[first] / 255.0).argmax(axis=1)
@@ -132,11 +132,11 @@ def test_history_shows_the_model_and_the_last_run_and_exports(window, qtbot, tmp
 
 
 def test_insight_overlay_and_feature_maps_follow_the_drawing(window, qtbot):
-    panel = window.findChild(object, "insightPanel")
+    panel = window.findChild(object, "insidePanel")
     canvas = window.draw_panel.canvas
     draw_stroke(canvas, SHAPES[1][0])
     assert panel.heat is None                     # hidden tab: nothing is computed
-    show_tab(window, "insightPanel")
+    show_tab(window, "insidePanel")
     qtbot.waitUntil(lambda: panel.heat is not None, timeout=30000)
     filters = panel.inspector.feature_count
     assert panel.heat.shape == (28, 28) and panel.heat.max() == pytest.approx(1.0) and panel.heat.min() >= 0
@@ -169,7 +169,7 @@ def test_insight_overlay_and_feature_maps_follow_the_drawing(window, qtbot):
 
 
 def test_dataset_browser_filters_by_digit_and_pages(window, qtbot, mnist):
-    browser = show_tab(window, "datasetBrowser")
+    browser = show_tab(window, "datasetPanel")
     qtbot.waitUntil(lambda: browser.data is not None, timeout=30000)
     assert browser.shown_indices() == list(range(64))
     digit_filter = browser.findChild(object, "digitFilter")

@@ -14,9 +14,9 @@ def number_image(mnist, indices, scale=3) -> np.ndarray:
 
 
 def wait_read(qtbot, window):
-    qtbot.waitUntil(lambda: window.image_reader.result is not None and not window.image_reader.is_busy(),
+    qtbot.waitUntil(lambda: window.read_image_panel.result is not None and not window.read_image_panel.is_busy(),
                     timeout=30000)
-    return window.image_reader.result
+    return window.read_image_panel.result
 
 
 def test_open_image_shows_boxes_and_the_number(window, qtbot, mnist, tmp_path):
@@ -24,15 +24,15 @@ def test_open_image_shows_boxes_and_the_number(window, qtbot, mnist, tmp_path):
     path = tmp_path / "number.png"
     Image.fromarray(number_image(mnist, indices)).save(path)
     assert window.open_image(path)
-    assert window.tabs.currentWidget() is window.image_reader
+    assert window.tabs.currentWidget() is window.read_image_panel
     result = wait_read(qtbot, window)
     expected = "".join(str(mnist.y_test[i]) for i in indices)
-    assert result.text == expected and window.image_reader.textLabel.text() == expected
+    assert result.text == expected and window.read_image_panel.textLabel.text() == expected
     boxes = [d.box for d in result.digits]
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)            # left to right
     width = Image.open(path).width
     assert all(0 <= x0 < x1 <= width for x0, _, x1, _ in boxes)
-    shot = window.image_reader.view.grab().toImage()
+    shot = window.read_image_panel.view.grab().toImage()
     colors = {shot.pixelColor(x, y).name() for x in range(0, shot.width(), 3) for y in range(0, shot.height(), 3)}
     assert "#2a9d4b" in colors                                                 # boxes are painted
 
@@ -47,13 +47,13 @@ def test_drop_and_paste(window, qtbot, mnist, tmp_path):
     window.dropEvent(event)
     assert wait_read(qtbot, window).text == f"{mnist.y_test[4]}{mnist.y_test[5]}"
 
-    window.image_reader.result = None
+    window.read_image_panel.result = None
     rgb = np.stack([number_image(mnist, [6, 7, 8])] * 3, axis=-1).copy()
     QGuiApplication.clipboard().setImage(QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0],
                                                 QImage.Format.Format_RGB888).copy())
     assert window.paste_image()
     assert wait_read(qtbot, window).text == "".join(str(mnist.y_test[i]) for i in (6, 7, 8))
-    assert window.image_reader.source_name == "pasted image"
+    assert window.read_image_panel.source_name == "pasted image"
 
 
 def test_bad_image_file_shows_an_error_and_keeps_the_previous_reading(window, qtbot, mnist, tmp_path):
@@ -65,7 +65,7 @@ def test_bad_image_file_shows_an_error_and_keeps_the_previous_reading(window, qt
     bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     assert window.open_image(bad) is False
     assert "bad.png" in window.last_error_box.text()
-    assert window.image_reader.result is before and window.image_reader.source_name == "good.png"
+    assert window.read_image_panel.result is before and window.read_image_panel.source_name == "good.png"
 
 
 def test_threshold_setting_rejects_and_persists(window, qtbot, mnist, tmp_path):
@@ -73,8 +73,8 @@ def test_threshold_setting_rejects_and_persists(window, qtbot, mnist, tmp_path):
     Image.fromarray(number_image(mnist, [0])).save(path)
     window.open_image(path)
     assert wait_read(qtbot, window).digits[0].digit is not None
-    window.image_reader.result = None
-    window.image_reader.confidenceSpin.setValue(1.0)                    # nothing is that sure
+    window.read_image_panel.result = None
+    window.read_image_panel.confidenceSpin.setValue(1.0)                    # nothing is that sure
     result = wait_read(qtbot, window)
     assert result.text == "?" and result.digits[0].digit is None
     assert float(window.settings.value("minConfidence")) == 1.0

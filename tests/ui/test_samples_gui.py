@@ -109,7 +109,7 @@ def test_browser_shows_counts_and_thumbnails_and_deletes_and_relabels(window, qt
     draw(window, 7)
     window.draw_panel.add_sample()
     ids = add_mnist_samples(window, mnist, 4)                 # digits 0, 1, 2, 3
-    browser = window.findChild(object, "samplesBrowser")
+    browser = window.findChild(object, "mySamplesPanel")
     window.tabs.setCurrentWidget(browser)
     assert browser.digitButtons[10].text() == "All · 5" and browser.digitButtons[7].text() == "7 · 1"
     assert [browser.digitButtons[d].text() for d in (0, 3, 5)] == ["0 · 1", "3 · 1", "5 · 0"]
@@ -150,7 +150,7 @@ def test_export_then_import_round_trips_and_a_bad_zip_changes_nothing(window, qt
     draw(window, 4)
     window.draw_panel.add_sample()
     add_mnist_samples(window, mnist, 3)
-    browser = window.samples_browser
+    browser = window.my_samples_panel
     with SampleStore(window.personal.store.path) as store:
         before = sorted((s.label, s.image28.tobytes(), s.has_original) for s in store.list())
     assert browser.export_to(tmp_path / "mine") == 4                          # ".zip" is added
@@ -188,7 +188,7 @@ def test_a_corrupt_store_is_backed_up_and_the_app_starts_with_an_empty_one(qtbot
     box = window.last_error_box
     assert box.isVisible() and str(backups[0]) in box.text() and box.icon() == QMessageBox.Icon.Warning
     box.close()
-    assert window.personal.total() == 0 and "No samples yet" in window.samples_browser.summaryLabel.text()
+    assert window.personal.total() == 0 and "No samples yet" in window.my_samples_panel.summaryLabel.text()
     draw(window, 1)
     assert window.draw_panel.add_sample() == 1                                # the fresh store works
     window.close()

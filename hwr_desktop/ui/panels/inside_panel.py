@@ -1,6 +1,6 @@
 """Look inside the drawn digit: which pixels drove the answer, and what the first layer sees.
 
-Follows DrawPanel.predicted: after each prediction the 28x28 model input is explained with a
+Follows DrawingPanel.predicted: after each prediction the 28x28 model input is explained with a
 saliency map (SmoothGrad) or Grad-CAM, laid over the input, and the first convolution block's
 feature maps are shown one per filter. The maths is core.insight's; its graphs are traced once per
 model in an InspectorWorker, after which an update takes a few tens of milliseconds, so it runs on
@@ -14,9 +14,10 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from hwr_desktop.core.insight import heat_colours, heat_overlay, normalize_maps
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.prediction_panel import gray_pixmap
-from hwr_desktop.ui.workers import InspectorWorker, JobSlot
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
+from hwr_desktop.ui.workers.inspector import InspectorWorker
 
 UPDATE_INTERVAL_MS = 120
 IMAGE_SIDE = 140
@@ -36,10 +37,10 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
                                            Qt.TransformationMode.FastTransformation)
 
 
-class InsightPanel(QWidget):
+class InsidePanel(QWidget):
     def __init__(self, session, draw_panel, parent=None):
         super().__init__(parent)
-        self.setObjectName("insightPanel")
+        self.setObjectName("insidePanel")
         self.session = session
         self.prediction = None            # the latest core.inference.Prediction from the canvas
         self.inspector = None             # core.insight.Inspector for inspector_model
@@ -55,8 +56,8 @@ class InsightPanel(QWidget):
         self.methodCombo.setToolTip("Saliency: how much each pixel changes the score of the answer.\n"
                                     "Grad-CAM: which regions the last convolution layer's evidence for the answer comes from.")
         self.methodCombo.currentIndexChanged.connect(lambda _index: self.update_now())
-        self.captionLabel = QLabel("", objectName="insightCaption", wordWrap=True)
-        self.inputImage = QLabel(objectName="insightInput")
+        self.captionLabel = QLabel("", objectName="insideCaption", wordWrap=True)
+        self.inputImage = QLabel(objectName="insideInput")
         self.heatImage = QLabel(objectName="heatImage")
         self.saliencyImage = QLabel(objectName="saliencyImage")
         images = QGridLayout()
@@ -118,7 +119,7 @@ class InsightPanel(QWidget):
 
         def make_worker():
             worker = InspectorWorker(model, probs, self)
-            worker.ready.connect(self._on_ready)
+            worker.resultReady.connect(self._on_ready)
             worker.failed.connect(self._on_failed)
             return worker
         self.jobs.run(make_worker)
@@ -130,6 +131,8 @@ class InsightPanel(QWidget):
             self.update_now()
 
     def _on_failed(self, message: str) -> None:
+        # Not an error dialog: a model that cannot be explained (e.g. no convolution layer) is a
+        # state of this tab, said in its caption for as long as that model is current.
         if self.jobs.is_live():
             self.error = message
             self.update_now()

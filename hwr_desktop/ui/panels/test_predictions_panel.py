@@ -1,22 +1,27 @@
-"""Sample predictions: random MNIST test images with the current model's answers, wrong ones in red.
+"""Predictions tab: random MNIST test images with the current model's answers, wrong ones in red.
 
 "New draw" picks other images; a model change re-predicts the same images, so two models can be
-compared on them. Prediction runs in a SamplesWorker (it may first have to load MNIST).
+compared on them. Prediction runs in a TestPredictionsWorker (it may first have to load MNIST).
 """
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.workers import JobSlot, SamplesWorker
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.workers.evaluation import TestPredictions, TestPredictionsWorker
 
 SAMPLE_COUNT = 30
 
 
-class SamplesPanel(QWidget):
+class TestPredictionsPanel(QWidget):
+    __test__ = False                      # not a pytest test class, whatever its name
+    errorOccurred = Signal(str, str)      # title, message
+
     def __init__(self, session, count: int = SAMPLE_COUNT, seed: int | None = None, parent=None):
         super().__init__(parent)
-        self.setObjectName("samplesPanel")
+        self.setObjectName("testPredictionsPanel")
         self.session = session
         self.count = count
         self.seed = seed                  # None: a different random draw every time
@@ -28,9 +33,9 @@ class SamplesPanel(QWidget):
         self.newDrawButton = QPushButton("New draw", objectName="newDrawButton")
         self.newDrawButton.setToolTip("Show other random test images")
         self.newDrawButton.clicked.connect(self.new_draw)
-        self.summaryLabel = QLabel("", objectName="samplesSummary", wordWrap=True)
+        self.summaryLabel = QLabel("", objectName="predictionsSummary", wordWrap=True)
         self.grid = ImageGrid(side=64, widest_caption="0  100%")
-        self.grid.setObjectName("samplesGrid")
+        self.grid.setObjectName("predictionsGrid")
         top = QHBoxLayout()
         top.addWidget(self.summaryLabel, 1)
         top.addWidget(self.newDrawButton)
@@ -43,8 +48,8 @@ class SamplesPanel(QWidget):
         self.stale = True
         if self.isVisible():
             self.predict(self.indices)
-        elif self.jobs.is_running():
-            self.jobs.worker.request_stop()   # its answers would be the old model's
+        else:
+            self.jobs.stop()              # its answers would be the old model's
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -67,8 +72,8 @@ class SamplesPanel(QWidget):
         seed, count = self.seed, self.count
 
         def make_worker():
-            worker = SamplesWorker(model, probs, indices, count, seed, self)
-            worker.sampled.connect(self._on_sampled)
+            worker = TestPredictionsWorker(model, probs, indices, count, seed, self)
+            worker.resultReady.connect(self._on_predicted)
             worker.failed.connect(self._on_failed)
             return worker
         self.jobs.run(make_worker)
@@ -78,12 +83,14 @@ class SamplesPanel(QWidget):
 
     def _on_failed(self, message: str) -> None:
         if self.jobs.is_live():
-            self.summaryLabel.setText(message)
-            self.stale = True
+            self.summaryLabel.setText("Prediction failed.")
+            self.stale = True             # tried again when the tab is next shown
+            self.errorOccurred.emit("Cannot predict the test images", message)
 
-    def _on_sampled(self, indices, report) -> None:
+    def _on_predicted(self, predictions: TestPredictions) -> None:
         if not self.jobs.is_live():
-            return
+            return                        # for a model that is no longer current
+        indices, report = predictions.indices, predictions.report
         from hwr_desktop.core.mnist import load_mnist   # cached: the worker has just loaded it
         images = load_mnist().x_test
         self.indices, self.report = indices, report

@@ -57,7 +57,7 @@ def gray_pixmap(image28: np.ndarray | None, side: int) -> QPixmap:
                                             Qt.TransformationMode.FastTransformation)
 
 
-class PredictionPanel(QGroupBox):
+class PredictionView(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Prediction", parent)
         self.predictionLabel = QLabel("")

@@ -1,6 +1,6 @@
 """A reusable, scrolling grid of small grey images with captions; wrong answers get a red frame.
 
-Used for the mistakes gallery, the sample predictions, the dataset browser and the feature maps.
+Used for the mistakes gallery, the Predictions and Dataset tabs, My Samples and the feature maps.
 Built on QListWidget's icon mode, which already wraps tiles to the width, scrolls, and shows
 tooltips. Each tile keeps a key (e.g. a test-set index) so callers and tests know what is shown.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
-from hwr_desktop.ui.prediction_panel import gray_pixmap
+from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
 
 WRONG_COLOUR = QColor(220, 40, 40)
 KEY_ROLE = Qt.ItemDataRole.UserRole

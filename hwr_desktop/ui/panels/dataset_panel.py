@@ -1,4 +1,4 @@
-"""Dataset browser: page through the MNIST images the models learn from and are tested on.
+"""Dataset tab: page through the MNIST images the models learn from and are tested on.
 
 The training images are shown split as the app trains on them: 55,000 for training and the fixed
 5,000 validation images (core.mnist) used to pick the best epoch. MNIST is read in a
@@ -7,19 +7,23 @@ DatasetWorker the first time the tab is shown.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.workers import DatasetWorker, JobSlot
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.workers.dataset import DatasetWorker
 
 PAGE_SIZE = 64
 SPLITS = (("test", "Test images"), ("train", "Training images"), ("val", "Validation images"))
 
 
-class DatasetBrowser(QWidget):
+class DatasetPanel(QWidget):
+    errorOccurred = Signal(str, str)     # title, message
+
     def __init__(self, page_size: int = PAGE_SIZE, parent=None):
         super().__init__(parent)
-        self.setObjectName("datasetBrowser")
+        self.setObjectName("datasetPanel")
         self.page_size = page_size
         self.data = None                 # core.mnist.MnistSplits once loaded
         self.matches = np.zeros(0, np.int64)   # indices in the split that pass the filter
@@ -69,13 +73,17 @@ class DatasetBrowser(QWidget):
 
         def make_worker():
             worker = DatasetWorker(self)
-            worker.loaded.connect(self._on_loaded)
-            worker.failed.connect(self.pageLabel.setText)
+            worker.resultReady.connect(self._on_loaded)
+            worker.failed.connect(self._on_failed)
             return worker
         self.jobs.run(make_worker)
 
     def shutdown(self) -> bool:
         return self.jobs.shutdown()
+
+    def _on_failed(self, message: str) -> None:
+        self.pageLabel.setText("MNIST could not be read; it is tried again when this tab is shown.")
+        self.errorOccurred.emit("Cannot read MNIST", message)
 
     def _on_loaded(self, data) -> None:
         self.data = data

@@ -1,7 +1,9 @@
 """The model the app predicts with: loaded from a file, bundled, or freshly trained.
 
 It is never the model a training worker is updating: a trained model only becomes current when
-the user chooses "Use this model", after its worker has finished.
+the user chooses "Use this model", after its worker has finished. The app's own launch loads
+the first model in a ModelLoadWorker (TensorFlow's import takes seconds), in the session's
+JobSlot; a failure there reaches the user through `errorOccurred`, like every panel's.
 """
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from hwr_desktop.ui.jobs import JobSlot
+
 
 class ModelSession(QObject):
     modelChanged = Signal()
+    errorOccurred = Signal(str, str)     # title, message
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.jobs = JobSlot(self)
         self.predictor = None
         self.path: Path | None = None     # None: not saved to a file yet
         self.unsaved = False
@@ -37,6 +43,22 @@ class ModelSession(QObject):
         predictor = Predictor.from_file(path)
         predictor.warm_up()
         self.set_predictor(predictor, Path(path))
+
+    def load_in_background(self, path: str | Path) -> None:
+        """Load on a worker thread; the model becomes current when it is ready."""
+        from hwr_desktop.ui.workers.model_load import ModelLoadWorker
+        path = Path(path)
+
+        def make_worker():
+            worker = ModelLoadWorker(path, self)
+            worker.resultReady.connect(lambda predictor: self.set_predictor(predictor, path))
+            worker.failed.connect(lambda message: self.errorOccurred.emit("Cannot load model", message))
+            return worker
+        self.jobs.run(make_worker)
+
+    def shutdown(self) -> bool:
+        """Closing the window: wait for a model that is still loading (it cannot be interrupted)."""
+        return self.jobs.shutdown()
 
     def set_predictor(self, predictor, path: Path | None, unsaved: bool = False) -> None:
         self.predictor, self.path, self.unsaved = predictor, path, unsaved

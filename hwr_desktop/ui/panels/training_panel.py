@@ -1,4 +1,8 @@
-"""Training panel: recipe controls, Start/Stop, progress over the whole run, live curves, result."""
+"""Training tab, upper part: recipe controls, Start/Stop, progress over the whole run, live curves, result.
+
+The run is a TrainingWorker in this panel's JobSlot; it joins the window's ExclusiveRuns, so it
+never trains while fine-tuning runs.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -8,8 +12,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from hwr_desktop.core.mnist import VALIDATION_SIZE
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig
-from hwr_desktop.ui.training_plot import TrainingPlot
-from hwr_desktop.ui.workers import TrainingOutcome, TrainingWorker, abort_and_wait
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.training_plot import TrainingPlot
+from hwr_desktop.ui.workers.training import TrainingOutcome, TrainingWorker
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE
 
@@ -26,10 +31,11 @@ class TrainingPanel(QWidget):
     trainingEnded = Signal()
     errorOccurred = Signal(str, str)             # title, message
 
-    def __init__(self, parent=None):
+    def __init__(self, runs=None, parent=None):
         super().__init__(parent)
         self.setObjectName("trainingPanel")
-        self.worker: TrainingWorker | None = None
+        self.jobs = JobSlot(self)
+        self.jobs.jobEnded.connect(self._on_job_ended)
         self.outcome: TrainingOutcome | None = None
         self.busy_elsewhere: str | None = None   # why Start is unavailable (e.g. fine-tuning runs)
 
@@ -92,6 +98,8 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.trainingPlot, 1)
         layout.addLayout(result_row)
         self._load_recipe()
+        if runs is not None:             # ui.run_policy.ExclusiveRuns
+            runs.join(self, self.trainingStarted, self.trainingEnded, "Training a new model", "train")
 
     # ----- configuration -----
     def _load_recipe(self) -> None:
@@ -120,8 +128,13 @@ class TrainingPanel(QWidget):
         for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin):
             w.setEnabled(not running)
 
+    @property
+    def worker(self) -> TrainingWorker | None:
+        """The running TrainingWorker, None once its thread has ended."""
+        return self.jobs.worker
+
     def is_running(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        return self.jobs.is_running()
 
     # ----- run -----
     def start(self, config: TrainingConfig | None = None) -> None:
@@ -138,26 +151,27 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setFormat("Starting…")
         self.statusLabel.setText("Loading TensorFlow and MNIST…")
         self._set_running(True)
-        worker = TrainingWorker(config, self)
-        worker.batchDone.connect(self._on_batch)
-        worker.epochDone.connect(self._on_epoch)
-        worker.evaluating.connect(self._on_evaluating)
-        worker.finishedTraining.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_thread_done)
-        self.worker = worker
-        worker.start()
+
+        def make_worker():
+            worker = TrainingWorker(config, self)
+            worker.batchDone.connect(self._on_batch)
+            worker.epochDone.connect(self._on_epoch)
+            worker.evaluating.connect(self._on_evaluating)
+            worker.resultReady.connect(self._on_finished)
+            worker.failed.connect(lambda message: self.errorOccurred.emit("Training failed", message))
+            return worker
+        self.jobs.run(make_worker)
         self.trainingStarted.emit()
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.request_stop()
+        if self.is_running():
+            self.jobs.stop()
             self.stopButton.setEnabled(False)
             self.statusLabel.setText("Stopping after the current batch…")
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
-        return abort_and_wait(self.worker, timeout_ms)
+        """Abort any run (no final evaluation) and wait for its thread (closing the app)."""
+        return self.jobs.shutdown(timeout_ms)
 
     def _on_batch(self, info) -> None:
         self.trainingProgress.setValue(int(1000 * info.step / info.total_steps))
@@ -187,19 +201,14 @@ class TrainingPanel(QWidget):
         self.useButton.setEnabled(True)
         self.saveButton.setEnabled(True)
 
-    def _on_failed(self, message: str) -> None:
-        self.errorOccurred.emit("Training failed", message)
-
-    def _on_thread_done(self) -> None:
+    def _on_job_ended(self, worker) -> None:
         self.trainingPlot.stop()
         self._set_running(False)
         done = self.outcome is not None
         self.trainingProgress.setValue(1000 if done else self.trainingProgress.value())
         self.trainingProgress.setFormat("Done" if done else "Stopped")
-        if self.worker is not None and self.worker.stop_flag.is_set() and not done:
+        if worker.stop_flag.is_set() and not done:
             self.statusLabel.setText("Stopped.")
         elif done:
             self.statusLabel.setText("Finished. Use the new model or save it; the current model stays in use until you do.")
-        self.worker.deleteLater()
-        self.worker = None
         self.trainingEnded.emit()

@@ -6,26 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.history import history_column, write_history_csv
-from hwr_desktop.ui import dialogs
 
 TRAIN_COLOUR, VAL_COLOUR = (70, 130, 220), (230, 120, 40)   # as in the live training plot
 CURRENT, LAST_RUN = "current", "last_run"
 
 
 class HistoryPanel(QWidget):
+    errorOccurred = Signal(str, str)     # title, message
+
     def __init__(self, session, training_panel, parent=None):
         super().__init__(parent)
         self.setObjectName("historyPanel")
         self.session = session
         self.training_panel = training_panel
         self.history: list[dict] = []
-        self.last_error_box: QMessageBox | None = None
 
         self.sourceCombo = QComboBox(objectName="historySource")
         self.sourceCombo.addItem("Current model", CURRENT)
@@ -135,4 +135,4 @@ class HistoryPanel(QWidget):
         try:
             export(Path(path) if Path(path).suffix else Path(path).with_suffix(suffix))
         except HwrError as exc:
-            self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Critical, "Cannot export", str(exc))
+            self.errorOccurred.emit("Cannot export", str(exc))

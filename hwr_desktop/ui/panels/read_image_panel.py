@@ -8,30 +8,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
-from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QImage
+from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from hwr_desktop.core.errors import HwrError, ImageError
 from hwr_desktop.core.images import MAX_PIXELS, load_image
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
-from hwr_desktop.ui.workers import JobSlot, ReadImageWorker
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.reading_view import ReadingView, array_to_qimage
+from hwr_desktop.ui.workers.read_image import ReadImageWorker
 
-ACCEPTED = "#2a9d4b"
-REJECTED = "#d1495b"
-
-
-def array_to_qimage(image: np.ndarray) -> QImage:
-    a = np.ascontiguousarray(image)
-    if a.ndim == 2:
-        fmt = QImage.Format.Format_Grayscale8
-    elif a.shape[2] == 2:                       # gray + alpha
-        a = np.ascontiguousarray(np.dstack([a[:, :, 0]] * 3 + [a[:, :, 1]]))
-        fmt = QImage.Format.Format_RGBA8888
-    else:
-        fmt = QImage.Format.Format_RGB888 if a.shape[2] == 3 else QImage.Format.Format_RGBA8888
-    return QImage(a.data, a.shape[1], a.shape[0], a.strides[0], fmt).copy()
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
@@ -46,69 +35,13 @@ def qimage_to_array(image: QImage) -> np.ndarray:
     return data[:, : rgba.width() * 4].reshape(h, rgba.width(), 4).copy()
 
 
-class ReadingView(QWidget):
-    """The image scaled to fit, with each mark's box, digit and confidence painted on top."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("readingView")
-        self.setMinimumSize(320, 240)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.image: QImage | None = None
-        self.result = None
-
-    def show_image(self, image: QImage | None, result=None) -> None:
-        self.image, self.result = image, result
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
-        if self.image is None:
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Open, drop or paste an image of handwritten digits")
-            return
-        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
-        w, h = self.image.width() * scale, self.image.height() * scale
-        x0, y0 = (self.width() - w) / 2, (self.height() - h) / 2
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawImage(QRectF(x0, y0, w, h), self.image)
-        if self.result is None:
-            return
-        font = QFont()
-        font.setBold(True)
-        font.setPointSize(11)
-        painter.setFont(font)
-        metrics = painter.fontMetrics()
-        last_above = -1e9  # right edge of the previous label above a box: labels must not overlap
-        for d in self.result.digits:
-            bx0, by0, bx1, by1 = d.box
-            rect = QRectF(x0 + bx0 * scale, y0 + by0 * scale, (bx1 - bx0) * scale, (by1 - by0) * scale)
-            color = QColor(ACCEPTED if d.digit is not None else REJECTED)
-            painter.setPen(QPen(color, 2))
-            painter.drawRect(rect)
-            label = f"{d.digit} {d.confidence:.0%}" if d.digit is not None else f"? {d.confidence:.0%}"
-            width = metrics.horizontalAdvance(label) + 8
-            if rect.x() >= last_above:
-                tag = QRectF(rect.x(), rect.y() - 20, width, 19)
-                last_above = tag.right() + 2
-            else:  # too close to the previous label: put this one under its box
-                tag = QRectF(rect.x(), rect.bottom() + 1, width, 19)
-            painter.fillRect(tag, color)
-            painter.setPen(Qt.GlobalColor.white)
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
-
-
-class ImageReaderPanel(QWidget):
+class ReadImagePanel(QWidget):
     errorOccurred = Signal(str, str)
     imageOpened = Signal()
-    openRequested = Signal()
-    pasteRequested = Signal()
 
     def __init__(self, session, settings, parent=None):
         super().__init__(parent)
-        self.setObjectName("imageReaderPanel")
+        self.setObjectName("readImagePanel")
         self.session, self.settings = session, settings
         self.source: np.ndarray | None = None
         self.source_name = ""
@@ -117,8 +50,8 @@ class ImageReaderPanel(QWidget):
 
         self.openButton = QPushButton("Open Image…", objectName="openImageButton")
         self.pasteButton = QPushButton("Paste", objectName="pasteImageButton")
-        self.openButton.clicked.connect(self.openRequested)
-        self.pasteButton.clicked.connect(self.pasteRequested)
+        self.openButton.clicked.connect(self.open_dialog)
+        self.pasteButton.clicked.connect(self.paste)
         self.confidenceSpin = QDoubleSpinBox(objectName="minConfidenceSpin", minimum=0.0, maximum=1.0,
                                              singleStep=0.05, decimals=2)
         self.confidenceSpin.setValue(_float_setting(settings, "minConfidence", DEFAULT_MIN_CONFIDENCE))
@@ -153,6 +86,14 @@ class ImageReaderPanel(QWidget):
         self.textLabel.setText("")
         self.imageOpened.emit()
         self.reread()
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def paste(self) -> bool:
+        return self.open_mime(QApplication.clipboard().mimeData(), "pasted image")
 
     def open_path(self, path) -> bool:
         """Decode safely (size limits are checked before any pixel is decoded), then read it."""
@@ -191,7 +132,7 @@ class ImageReaderPanel(QWidget):
 
         def factory():
             worker = ReadImageWorker(predictor, image, threshold)
-            worker.read.connect(self._on_read)
+            worker.resultReady.connect(self._on_read)
             worker.failed.connect(lambda message: self.errorOccurred.emit("Cannot read image", message))
             return worker
         self.jobs.run(factory)

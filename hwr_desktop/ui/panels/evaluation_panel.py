@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from hwr_desktop.ui.confusion_matrix import ConfusionMatrixView
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.workers import EvaluationWorker, JobSlot
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.workers.evaluation import EvaluationWorker
 
 GALLERY_LIMIT = 200     # a cell rarely holds more; the whole error list can, and needs no more to browse
 
@@ -30,6 +31,7 @@ def mistake_tiles(report, images, indices) -> list[Tile]:
 
 class EvaluationPanel(QWidget):
     evaluated = Signal(object)           # the EvaluationReport now shown
+    errorOccurred = Signal(str, str)     # title, message
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -89,8 +91,8 @@ class EvaluationPanel(QWidget):
         self._show_report(None)
         if self.isVisible():
             self.start()
-        elif self.jobs.is_running():
-            self.jobs.worker.request_stop()   # its figures would be for the old model
+        else:
+            self.jobs.stop()              # its figures would be for the old model
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -113,7 +115,7 @@ class EvaluationPanel(QWidget):
         def make_worker():
             worker = EvaluationWorker(model, probs, self)
             worker.progress.connect(self._on_progress)
-            worker.evaluated.connect(self._on_evaluated)
+            worker.resultReady.connect(self._on_evaluated)
             worker.failed.connect(self._on_failed)
             return worker
         self.jobs.run(make_worker)
@@ -130,8 +132,8 @@ class EvaluationPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         if self.jobs.is_live():
             self.progress.setFormat("Evaluation failed")
-            self.accuracyLabel.setText(message)
-            self.stale = True
+            self.stale = True             # tried again when the tab is next shown
+            self.errorOccurred.emit("Evaluation failed", message)
 
     def _on_evaluated(self, report) -> None:
         if not self.jobs.is_live():

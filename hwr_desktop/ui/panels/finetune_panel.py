@@ -4,7 +4,8 @@ Start runs a FinetuneWorker on a snapshot of the personal samples; progress, Sto
 accuracy before -> after on the held-out part of the user's samples and on MNIST test. The core
 keeps the result only if MNIST test accuracy stays at its minimum (99.5 %): only then are "Use
 this model" and "Save…" offered, otherwise the panel says why not. As with training, the current
-model stays in use until the user chooses the new one.
+model stays in use until the user chooses the new one. The run is a FinetuneWorker in this panel's
+JobSlot; the panel joins the window's ExclusiveRuns, so it never runs while training does.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
-from hwr_desktop.ui.training_panel import format_seconds
-from hwr_desktop.ui.workers import FinetuneOutcome, FinetuneWorker, abort_and_wait
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.panels.training_panel import format_seconds
+from hwr_desktop.ui.workers.finetune import FinetuneOutcome, FinetuneWorker
 
 OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"
 
@@ -48,7 +50,7 @@ class FinetunePanel(QWidget):
     finetuneStarted = Signal()
     finetuneEnded = Signal()
 
-    def __init__(self, session, samples, parent=None):
+    def __init__(self, session, samples, runs=None, parent=None):
         super().__init__(parent)
         self.setObjectName("finetunePanel")
         self.session = session
@@ -56,7 +58,8 @@ class FinetunePanel(QWidget):
         self.busy_elsewhere: str | None = None   # why Start is unavailable (e.g. training runs)
         self.config = FinetuneConfig()
         self.data = None                         # MNIST splits to use; None: the full set (tests pass a subset)
-        self.worker: FinetuneWorker | None = None
+        self.jobs = JobSlot(self)
+        self.jobs.jobEnded.connect(self._on_job_ended)
         self.outcome: FinetuneOutcome | None = None
 
         self.infoLabel = QLabel("", objectName="finetuneInfo", wordWrap=True)
@@ -98,11 +101,18 @@ class FinetunePanel(QWidget):
         layout.addWidget(self.resultLabel)
         samples.changed.connect(self._update_ready)
         session.modelChanged.connect(self._update_ready)
+        if runs is not None:             # ui.run_policy.ExclusiveRuns
+            runs.join(self, self.finetuneStarted, self.finetuneEnded, "Fine-tuning", "fine-tune")
         self._update_ready()
 
     # ----- state -----
+    @property
+    def worker(self) -> FinetuneWorker | None:
+        """The running FinetuneWorker, None once its thread has ended."""
+        return self.jobs.worker
+
     def is_running(self) -> bool:
-        return self.worker is not None
+        return self.jobs.is_running()
 
     def _base_name(self) -> str:
         return self.session.path.name if self.session.path else "the unsaved model"
@@ -155,32 +165,33 @@ class FinetunePanel(QWidget):
         self.progress.setRange(0, 0)           # busy: the current model is measured first
         self.progress.setFormat("Starting…")
         self._status("Measuring the current model on your held-out samples and MNIST test…")
-        worker = FinetuneWorker(self.session.model, self.session.metadata, samples, config or self.config,
-                                data if data is not None else self.data,
-                                str(self.session.path or ""), self)
-        worker.batchDone.connect(self._on_batch)
-        worker.epochDone.connect(self._on_epoch)
-        worker.finishedFinetune.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_thread_done)
-        self.worker = worker
+        model, metadata, base_name = self.session.model, self.session.metadata, str(self.session.path or "")
+        config, data = config or self.config, data if data is not None else self.data
+
+        def make_worker():
+            worker = FinetuneWorker(model, metadata, samples, config, data, base_name, self)
+            worker.batchDone.connect(self._on_batch)
+            worker.epochDone.connect(self._on_epoch)
+            worker.resultReady.connect(self._on_finished)
+            worker.failed.connect(self._on_failed)
+            return worker
+        self.jobs.run(make_worker)
         self._set_running(True)
-        worker.start()
         self.finetuneStarted.emit()
         return True
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.request_stop()
+        if self.is_running():
+            self.jobs.stop()
             self.stopButton.setEnabled(False)
             self._status("Stopping…")
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop any run and wait for its thread (closing the app). True if no thread is left running."""
-        return abort_and_wait(self.worker, timeout_ms)
+        return self.jobs.shutdown(timeout_ms)
 
     def _on_batch(self, info) -> None:
-        if self.worker is None or self.worker.stop_flag.is_set():
+        if not self.jobs.is_live():
             return                              # Stop was pressed: keep saying so
         self.progress.setRange(0, 1000)
         self.progress.setValue(int(1000 * info.step / info.total_steps))
@@ -215,15 +226,13 @@ class FinetunePanel(QWidget):
         self.resultLabel.setText("Fine-tuning failed; the current model is unchanged.")
         self.errorOccurred.emit("Fine-tuning failed", message)
 
-    def _on_thread_done(self) -> None:
+    def _on_job_ended(self, worker) -> None:
         done = self.outcome is not None
         self.progress.setRange(0, 1000)
         self.progress.setValue(1000 if done else self.progress.value())
-        self.progress.setFormat("Done" if done else "Stopped" if self.worker.stop_flag.is_set() else "Failed")
+        self.progress.setFormat("Done" if done else "Stopped" if worker.stop_flag.is_set() else "Failed")
         if done:
             self.progress.setFormat(f"Done in {format_seconds(self.outcome.result.train_seconds)}")
         self._status("")
-        self.worker.deleteLater()
-        self.worker = None
         self._set_running(False)
         self.finetuneEnded.emit()

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.ui.canvas import DrawingCanvas
-from hwr_desktop.ui.prediction_panel import PredictionPanel
+from hwr_desktop.ui.widgets.canvas import DrawingCanvas
+from hwr_desktop.ui.widgets.prediction_view import PredictionView
 
 LIVE_INTERVAL_MS = 60
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
@@ -33,19 +33,20 @@ def digit_of(event) -> int | None:
     return DIGIT_KEYS.get(event.key()) if plain else None
 
 
-class DrawPanel(QWidget):
+class DrawingPanel(QWidget):
     predicted = Signal(object)     # core.inference.Prediction or None
     sampleAdded = Signal(int, int)  # sample id, label
     errorOccurred = Signal(str, str)
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
+        self.setObjectName("drawingPanel")
         self.session = session
         self.samples = None            # ui.personal_samples.PersonalSamples, see attach_samples()
         self.canvas = DrawingCanvas()
         # Focus on click, so that digit keys typed right after drawing reach the canvas.
         self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.prediction = PredictionPanel()
+        self.prediction = PredictionView()
         self.last_prediction = None
         self.last_latency_ms: float | None = None
         self.label_chosen = False      # the user picked the label: stop following the prediction
@@ -101,6 +102,15 @@ class DrawPanel(QWidget):
         self.canvas.strokeFinished.connect(self.predict_now)
         self.session.modelChanged.connect(self.predict_now)
         self._update_add_enabled()
+
+    def restore_settings(self, settings) -> None:
+        try:
+            self.brushSlider.setValue(int(settings.value("brushSize", self.brushSlider.value())))
+        except (TypeError, ValueError):
+            pass                               # a hand-edited value: keep the default
+
+    def save_settings(self, settings) -> None:
+        settings.setValue("brushSize", self.brushSlider.value())
 
     def attach_samples(self, samples) -> None:
         """Give the panel the personal sample store (the main window opens it after building the panel)."""

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFileDialog, QHB
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.ui.draw_panel import digit_of
-from hwr_desktop.ui.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.panels.drawing_panel import digit_of
+from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 
 MAX_TILES = 600          # newest first; enough to review a session's work without a slow grid
 ZIP_FILTER = "Zip archives (*.zip);;All files (*)"
@@ -30,12 +30,12 @@ def tile_tooltip(sample) -> str:
         " (drawing kept)" if sample.has_original else "")
 
 
-class SamplesBrowser(QWidget):
+class MySamplesPanel(QWidget):
     errorOccurred = Signal(str, str)      # title, message
 
     def __init__(self, samples, parent=None):
         super().__init__(parent)
-        self.setObjectName("samplesBrowser")
+        self.setObjectName("mySamplesPanel")
         self.samples = samples            # ui.personal_samples.PersonalSamples
         self.stale = True
 

@@ -1,0 +1,1 @@
+"""The tabs and panes of the main window, one module per tab, named after it."""

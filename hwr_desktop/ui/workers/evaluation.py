@@ -1,0 +1,54 @@
+"""The current model on MNIST test images: all 10,000 (Evaluation tab) or a few (Predictions tab)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwr_desktop.ui.jobs import Worker
+
+
+class EvaluationWorker(Worker):
+    """Evaluates a model on the MNIST test set with `progress`; result: core.evaluation.EvaluationReport."""
+
+    def __init__(self, model, outputs_are_probabilities: bool = False, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.outputs_are_probabilities = outputs_are_probabilities
+
+    def work(self):
+        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.mnist import load_mnist
+        data = load_mnist()
+        return evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
+                        progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag)
+
+
+@dataclass
+class TestPredictions:
+    __test__ = False             # not a pytest test class, whatever its name
+    indices: object              # test-set indices (np.ndarray)
+    report: object               # core.evaluation.EvaluationReport for those images, in that order
+
+
+class TestPredictionsWorker(Worker):
+    """Predicts a handful of MNIST test images: given indices, or `count` drawn at random.
+    Result: TestPredictions."""
+    __test__ = False
+
+    def __init__(self, model, outputs_are_probabilities: bool, indices=None, count: int = 30,
+                 seed: int | None = None, parent=None):
+        super().__init__(parent)
+        self.model, self.outputs_are_probabilities = model, outputs_are_probabilities
+        self.indices, self.count, self.seed = indices, count, seed
+
+    def work(self) -> TestPredictions:
+        import numpy as np
+
+        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.mnist import load_mnist
+        data = load_mnist()
+        idx = self.indices
+        if idx is None:
+            idx = np.sort(np.random.default_rng(self.seed).choice(len(data.y_test), self.count, replace=False))
+        report = evaluate(self.model, data.x_test[idx], data.y_test[idx], self.outputs_are_probabilities,
+                          stop=self.stop_flag)
+        return TestPredictions(idx, report)
