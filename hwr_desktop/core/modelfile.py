@@ -129,7 +129,8 @@ def load_model(path: str | Path) -> tuple[object, ModelInfo]:
     return model, described(model, info)
 
 
-def described(model, info: ModelInfo | None) -> ModelInfo:
-    """`info` with what the network itself says about its outputs (a file's word is not trusted)."""
-    info = info if info is not None else ModelInfo()
+def described(model, info: ModelInfo | dict | None) -> ModelInfo:
+    """`info` (or a format-1 metadata dict) with what the network itself says about its outputs
+    (a file's word is not trusted)."""
+    info = info if isinstance(info, ModelInfo) else ModelInfo.from_dict(info)
     return info.replace(outputs=PROBABILITIES if outputs_probabilities(model) else LOGITS)

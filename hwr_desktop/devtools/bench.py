@@ -1,4 +1,4 @@
-"""Measurements behind `hwr-desktop bench` (no Qt here; GUI figures come from ui/probe.py).
+"""Measurements behind `hwr-desktop bench` (no Qt here; GUI figures come from gui_probe.py).
 
 Time to 99 %: each preset trains with its own recipe and is evaluated on the MNIST test set
 after every epoch; the clock counts training (including its validation pass) and excludes
@@ -111,7 +111,7 @@ def gui_figures(strokes: int = 100, train_seconds: float = 20.0, launches: int =
     with tempfile.TemporaryDirectory() as config_dir:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": config_dir}
         timings = [launch_times(env) for _ in range(launches)]
-        interact, _ = _run_json([sys.executable, "-m", "hwr_desktop.ui.probe", "interact", str(strokes),
+        interact, _ = _run_json([sys.executable, "-m", "hwr_desktop.devtools.gui_probe", "interact", str(strokes),
                                  str(train_seconds)], env=env, timeout=600)
     return {"startup_shown_s": float(np.median([x["shown"] for x in timings])),
             "startup_ready_s": float(np.median([x["ready"] for x in timings])), **interact}

@@ -71,7 +71,7 @@ class ModelFiles(QObject):
     def save_dialog(self) -> None:
         if not self.session.ready:
             return
-        suggested = self.session.path or Path.home() / f"{self.session.metadata.get('preset', 'model')}.keras"
+        suggested = self.session.path or Path.home() / f"{self.session.info.preset}.keras"
         path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save Model As", str(suggested), MODEL_FILTER)
         if path:
             self.save(path)
@@ -90,13 +90,13 @@ class ModelFiles(QObject):
         self.statusMessage.emit(f"Saved {written}", 5000)
         return True
 
-    def use_trained(self, model, metadata: dict) -> None:
+    def use_trained(self, model, info) -> None:
         """A model from training or fine-tuning becomes current (not saved yet)."""
-        self.session.use_trained(model, metadata)
+        self.session.use_trained(model, info)
         self.statusMessage.emit("Using the newly trained model (not saved yet)", 5000)
 
-    def save_trained(self, model, metadata: dict) -> None:
-        self.use_trained(model, metadata)
+    def save_trained(self, model, info) -> None:
+        self.use_trained(model, info)
         self.save_dialog()
 
     def _remember_current(self) -> None:

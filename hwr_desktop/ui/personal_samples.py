@@ -26,7 +26,7 @@ class PersonalSamples(QObject):
         self.error = error           # why there is no store at all
 
     @classmethod
-    def open(cls, path: str | Path | None = None, parent=None) -> "PersonalSamples":
+    def open(cls, path: str | Path | None = None, parent=None) -> PersonalSamples:
         from hwr_desktop.core.samples import open_or_recover
         try:
             store, backup = open_or_recover(path)

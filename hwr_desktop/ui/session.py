@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from hwr_desktop.core.model_info import ModelInfo
 from hwr_desktop.ui.jobs import JobSlot
 
 
@@ -30,8 +31,9 @@ class ModelSession(QObject):
         return self.predictor is not None
 
     @property
-    def metadata(self) -> dict:
-        return self.predictor.metadata if self.predictor else {}
+    def info(self) -> ModelInfo:
+        """What the current model's file says about it (an empty description before one is loaded)."""
+        return self.predictor.info if self.predictor else ModelInfo()
 
     @property
     def model(self):
@@ -64,19 +66,15 @@ class ModelSession(QObject):
         self.predictor, self.path, self.unsaved = predictor, path, unsaved
         self.modelChanged.emit()
 
-    def use_trained(self, model, metadata: dict) -> None:
+    def use_trained(self, model, info: ModelInfo) -> None:
         from hwr_desktop.core.inference import Predictor
-        from hwr_desktop.core.modelfile import outputs_probabilities
-        # Our trained models emit logits; a fine-tuned foreign model may still end in a softmax.
-        outputs = "probabilities" if outputs_probabilities(model) else "logits"
-        predictor = Predictor(model, {**metadata, "outputs": outputs})
+        predictor = Predictor(model, info)   # it measures whether the network ends in a softmax
         predictor.warm_up()
         self.set_predictor(predictor, None, unsaved=True)
 
     def save(self, path: str | Path) -> Path:
         from hwr_desktop.core.modelfile import save_model
-        meta = {k: v for k, v in self.metadata.items() if k not in ("outputs", "parameters")}
-        written = save_model(self.model, path, meta)
+        written = save_model(self.model, path, self.info)
         self.path, self.unsaved = written, False
         self.modelChanged.emit()
         return written
@@ -85,7 +83,7 @@ class ModelSession(QObject):
         """One line for the status bar."""
         if not self.ready:
             return "No model loaded"
-        meta = self.metadata
-        acc = meta.get("metrics", {}).get("test_accuracy")
+        info = self.info
+        acc = info.metrics.test_accuracy
         name = self.path.name if self.path else "unsaved model"
-        return f"{name} · preset {meta.get('preset', 'unknown')}" + (f" · test {acc:.2%}" if acc else "")
+        return f"{name} · preset {info.preset}" + (f" · test {acc:.2%}" if acc else "")

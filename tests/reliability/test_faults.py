@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from hwr_desktop.core.modelfile import load_model, read_metadata
-from tests.ui.conftest import SHAPES, draw_stroke
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
 
 def make_window(qtbot, model_file):

@@ -7,12 +7,13 @@ import io
 import struct
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from hwr_desktop.core.errors import DataError, ImageError
-from hwr_desktop.core.idx import parse_idx, read_idx_bytes
+from hwr_desktop.core.idx import read_idx_bytes
 from hwr_desktop.core.images import load_image_bytes
 from hwr_desktop.core.preprocess import SIZE, preprocess
 

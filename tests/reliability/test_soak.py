@@ -7,9 +7,7 @@ and no thread may be left behind.
 import os
 import threading
 
-import numpy as np
-
-from tests.ui.conftest import SHAPES, draw_stroke
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
 MEMORY_GROWTH_BOUND_MB = 150
 

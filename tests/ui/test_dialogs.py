@@ -1,11 +1,13 @@
 """Model Info: what a file says about itself, for single models and ensembles."""
 from types import SimpleNamespace
 
+from hwr_desktop.core.model_info import ModelInfo
 from hwr_desktop.ui.dialogs import model_info_html
 
 
 def session(metadata: dict, path="m.keras"):
-    return SimpleNamespace(ready=True, path=path, metadata=metadata, model=SimpleNamespace(count_params=lambda: 151_000))
+    return SimpleNamespace(ready=True, path=path, info=ModelInfo.from_dict(metadata),
+                           model=SimpleNamespace(count_params=lambda: 151_000))
 
 
 def test_model_info_of_a_trained_model_shows_epochs_and_no_members():

@@ -7,8 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from hwr_desktop.ui.workers.training import TrainingOutcome
-from tests.ui.conftest import SHAPES, draw_stroke, line
+from hwr_desktop.core.model_info import ModelInfo
+from hwr_desktop.core.pipeline import TrainedModel
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_samples_show_predictions_with_wrong_ones_marked(window, qtbot, mnist):
 
 def test_history_shows_the_model_and_the_last_run_and_exports(window, qtbot, tmp_path):
     panel = show_tab(window, "historyPanel")
-    history = window.session.metadata["history"]
+    history = window.session.info.history
     assert history and panel.history == history
     xs, ys = panel.curves["val_accuracy"].getData()
     np.testing.assert_allclose(ys, [h["val_accuracy"] for h in history])
@@ -122,7 +123,7 @@ def test_history_shows_the_model_and_the_last_run_and_exports(window, qtbot, tmp
     run = [{"epoch": 1, "loss": 0.9, "accuracy": 0.7, "val_loss": 0.5, "val_accuracy": 0.85},
            {"epoch": 2, "loss": 0.4, "accuracy": 0.9, "val_loss": 0.3, "val_accuracy": 0.93},
            {"epoch": 3, "loss": 0.3, "accuracy": 0.93, "val_loss": 0.2, "val_accuracy": 0.95}]
-    window.training_panel.outcome = TrainingOutcome(None, None, {"preset": "quick", "history": run})
+    window.training_panel.outcome = TrainedModel(None, None, ModelInfo(preset="quick", history=run))
     window.training_panel.trainingEnded.emit()
     assert panel.source() == "last_run" and panel.history == run
     np.testing.assert_allclose(panel.curves["loss"].getData()[1], [0.9, 0.4, 0.3])

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton, QSpinBox
 
-from tests.ui.conftest import SHAPES, draw_stroke, line
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 
 def prediction_text(window) -> str:
@@ -81,9 +81,9 @@ def test_save_and_open_round_trip(window, qtbot, tmp_path):
     target = tmp_path / "saved.keras"
     assert window.save_model(target) and target.is_file()
     assert window.session.path == target
-    preset = window.session.metadata["preset"]
+    preset = window.session.info.preset
     assert window.open_model(target)
-    assert window.session.metadata["preset"] == preset
+    assert window.session.info.preset == preset
     recent = [a.statusTip() for a in window.recentMenu.actions()]
     assert str(target.resolve()) in recent
     draw_stroke(window.draw_panel.canvas, SHAPES[7][0])
@@ -97,7 +97,7 @@ def test_bundled_ensemble_opens_from_the_file_menu_and_predicts(window, qtbot):
     assert window.openEnsembleAction.isEnabled()          # the ensemble ships with the app
     window.openEnsembleAction.trigger()
     assert Path(window.session.path) == ensemble_model_path()
-    assert window.session.metadata["preset"] == "ensemble of 6 with shifted views"
+    assert window.session.info.preset == "ensemble of 6 with shifted views"
     assert "ensemble.keras" in window.windowTitle()
     for digit in (7, 1):
         window.draw_panel.canvas.clear()
@@ -133,7 +133,7 @@ def test_training_from_the_panel_shows_progress_and_can_be_stopped(window, qtbot
     assert panel.outcome is not None and panel.useButton.isEnabled()  # an epoch finished: offer it
     assert "Test accuracy" in panel.resultLabel.text()
     panel.useButton.click()
-    assert window.session.unsaved and window.session.metadata["preset"] == "quick"
+    assert window.session.unsaved and window.session.info.preset == "quick"
 
 
 CLOSE_DURING_TRAINING = textwrap.dedent("""

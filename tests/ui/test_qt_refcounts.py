@@ -8,8 +8,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 PROBE = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QThread, Signal

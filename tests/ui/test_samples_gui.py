@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from hwr_desktop.core.finetune import FinetuneConfig
 from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.core.samples import SampleStore
-from tests.ui.conftest import SHAPES, draw_stroke, line
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 TINY = dict(epochs=1, replay_size=500, batch_size=64, val_size=200)   # ~3 s with a 1,000-image test set
 
@@ -234,10 +234,10 @@ def test_finetuning_from_the_panel_reports_before_and_after_and_offers_a_kept_mo
     assert panel.startButton.isEnabled() and not panel.stopButton.isEnabled()
 
     qtbot.mouseClick(window.findChild(QPushButton, "finetuneUseButton"), Qt.MouseButton.LeftButton)
-    meta = window.session.metadata
+    info = window.session.info
     assert window.session.model is result.model and window.session.unsaved
-    assert meta["personal_samples"] == 21 and meta["finetune"]["config"]["epochs"] == 1
-    assert meta["metrics"]["test_accuracy"] == result.mnist_accuracy_after and meta["outputs"] == "logits"
+    assert info.personal_samples == 21 and info.finetune["config"]["epochs"] == 1
+    assert info.metrics.test_accuracy == result.mnist_accuracy_after and info.outputs == "logits"
     draw(window, 7)
     assert window.draw_panel.last_prediction.digit == 7                       # the new model reads drawings
 

@@ -8,8 +8,18 @@ EvaluationWorker; it is redone lazily after the model changes: when the tab is n
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
@@ -107,7 +117,7 @@ class EvaluationPanel(QWidget):
         if self.jobs.is_live() and not self.stale:
             return                        # already evaluating this model
         model = self.session.model
-        probs = self.session.metadata.get("outputs") == "probabilities"
+        probs = self.session.info.outputs_probabilities
         self.stale = False
         self.progress.setValue(0)
         self.progress.setFormat("Evaluating… %v of %m test images")
@@ -138,7 +148,7 @@ class EvaluationPanel(QWidget):
     def _on_evaluated(self, report) -> None:
         if not self.jobs.is_live():
             return                        # stopped: for a model that is no longer current
-        from hwr_desktop.core.mnist import load_mnist   # cached: the worker has just loaded it
+        from hwr_desktop.core.mnist import load_mnist  # cached: the worker has just loaded it
         self.images = load_mnist().x_test
         self.progress.setValue(self.progress.maximum())
         self.progress.setFormat(f"Evaluated on {report.n:,} test images")

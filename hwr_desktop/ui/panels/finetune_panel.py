@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
+from hwr_desktop.core.pipeline import FinetunedModel
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.training_panel import format_seconds
-from hwr_desktop.ui.workers.finetune import FinetuneOutcome, FinetuneWorker
+from hwr_desktop.ui.workers.finetune import FinetuneWorker
 
 OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"
 
@@ -44,8 +45,8 @@ def result_html(result) -> str:
 
 
 class FinetunePanel(QWidget):
-    useModelRequested = Signal(object, dict)     # keras model, metadata
-    saveModelRequested = Signal(object, dict)
+    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    saveModelRequested = Signal(object, object)
     errorOccurred = Signal(str, str)             # title, message
     finetuneStarted = Signal()
     finetuneEnded = Signal()
@@ -60,7 +61,7 @@ class FinetunePanel(QWidget):
         self.data = None                         # MNIST splits to use; None: the full set (tests pass a subset)
         self.jobs = JobSlot(self)
         self.jobs.jobEnded.connect(self._on_job_ended)
-        self.outcome: FinetuneOutcome | None = None
+        self.outcome: FinetunedModel | None = None
 
         self.infoLabel = QLabel("", objectName="finetuneInfo", wordWrap=True)
         self.infoLabel.setToolTip("A few short epochs from the current model on your samples mixed with MNIST "
@@ -165,11 +166,11 @@ class FinetunePanel(QWidget):
         self.progress.setRange(0, 0)           # busy: the current model is measured first
         self.progress.setFormat("Starting…")
         self._status("Measuring the current model on your held-out samples and MNIST test…")
-        model, metadata, base_name = self.session.model, self.session.metadata, str(self.session.path or "")
+        model, info, base_name = self.session.model, self.session.info, str(self.session.path or "")
         config, data = config or self.config, data if data is not None else self.data
 
         def make_worker():
-            worker = FinetuneWorker(model, metadata, samples, config, data, base_name, self)
+            worker = FinetuneWorker(model, info, samples, config, data, base_name, self)
             worker.batchDone.connect(self._on_batch)
             worker.epochDone.connect(self._on_epoch)
             worker.resultReady.connect(self._on_finished)
@@ -208,7 +209,7 @@ class FinetunePanel(QWidget):
                                  f"{info.val_accuracy:.2%}" + (f" · your held-out samples {personal:.1%}"
                                                                 if personal is not None else ""))
 
-    def _on_finished(self, outcome: FinetuneOutcome) -> None:
+    def _on_finished(self, outcome: FinetunedModel) -> None:
         result = outcome.result
         if result.stopped:
             self.resultLabel.setText("Stopped: nothing was kept and the current model is unchanged.")
@@ -220,7 +221,7 @@ class FinetunePanel(QWidget):
 
     def _offer(self, signal) -> None:
         if self.outcome is not None and self.outcome.result.kept:
-            signal.emit(self.outcome.result.model, self.outcome.metadata)
+            signal.emit(self.outcome.result.model, self.outcome.info)
 
     def _on_failed(self, message: str) -> None:
         self.resultLabel.setText("Fine-tuning failed; the current model is unchanged.")

@@ -85,18 +85,17 @@ class HistoryPanel(QWidget):
     def refresh(self) -> None:
         if self.source() == LAST_RUN:
             outcome = self.training_panel.outcome
-            history = outcome.metadata.get("history", []) if outcome is not None else []
-            info = (f"Last training run: preset {outcome.metadata.get('preset', '?')}, "
+            history = outcome.info.history if outcome is not None else []
+            info = (f"Last training run: preset {outcome.info.preset}, "
                     f"{len(history)} epochs" if outcome is not None else
                     "No training run has finished in this session yet (see the Training tab).")
         else:
-            meta = self.session.metadata
-            history = meta.get("history", []) if self.session.ready else []
+            history = self.session.info.history if self.session.ready else []
             name = self.session.path.name if self.session.path else "unsaved model"
             if not self.session.ready:
                 info = "No model loaded."
             elif history:
-                info = f"{name}: preset {meta.get('preset', 'unknown')}, {len(history)} epochs, from its metadata."
+                info = f"{name}: preset {self.session.info.preset}, {len(history)} epochs, from its model file."
             else:
                 info = f"{name} carries no training history."
         self.show_history(history, info)

@@ -115,7 +115,7 @@ class InsidePanel(QWidget):
         if model is self.inspector_model:
             return self.inspector
         self.inspector, self.inspector_model, self.error = None, model, ""
-        probs = self.session.metadata.get("outputs") == "probabilities"
+        probs = self.session.info.outputs_probabilities
 
         def make_worker():
             worker = InspectorWorker(model, probs, self)

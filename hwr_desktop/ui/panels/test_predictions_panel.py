@@ -68,7 +68,7 @@ class TestPredictionsPanel(QWidget):
             return
         self.stale = False
         self.summaryLabel.setText("Predicting…")
-        model, probs = self.session.model, self.session.metadata.get("outputs") == "probabilities"
+        model, probs = self.session.model, self.session.info.outputs_probabilities
         seed, count = self.seed, self.count
 
         def make_worker():
@@ -91,7 +91,7 @@ class TestPredictionsPanel(QWidget):
         if not self.jobs.is_live():
             return                        # for a model that is no longer current
         indices, report = predictions.indices, predictions.report
-        from hwr_desktop.core.mnist import load_mnist   # cached: the worker has just loaded it
+        from hwr_desktop.core.mnist import load_mnist  # cached: the worker has just loaded it
         images = load_mnist().x_test
         self.indices, self.report = indices, report
         tiles = []

@@ -6,15 +6,27 @@ never trains while fine-tuning runs.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hwr_desktop.core.mnist import VALIDATION_SIZE
+from hwr_desktop.core.pipeline import TrainedModel
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot
-from hwr_desktop.ui.workers.training import TrainingOutcome, TrainingWorker
+from hwr_desktop.ui.workers.training import TrainingWorker
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE
 
@@ -25,8 +37,8 @@ def format_seconds(seconds: float) -> str:
 
 
 class TrainingPanel(QWidget):
-    useModelRequested = Signal(object, dict)     # keras model, metadata
-    saveModelRequested = Signal(object, dict)
+    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    saveModelRequested = Signal(object, object)
     trainingStarted = Signal()
     trainingEnded = Signal()
     errorOccurred = Signal(str, str)             # title, message
@@ -36,7 +48,7 @@ class TrainingPanel(QWidget):
         self.setObjectName("trainingPanel")
         self.jobs = JobSlot(self)
         self.jobs.jobEnded.connect(self._on_job_ended)
-        self.outcome: TrainingOutcome | None = None
+        self.outcome: TrainedModel | None = None
         self.busy_elsewhere: str | None = None   # why Start is unavailable (e.g. fine-tuning runs)
 
         self.presetCombo = QComboBox(objectName="presetCombo")
@@ -82,9 +94,9 @@ class TrainingPanel(QWidget):
         self.useButton = QPushButton("Use this model", objectName="useModelButton", enabled=False)
         self.saveButton = QPushButton("Save…", objectName="saveTrainedButton", enabled=False)
         self.useButton.clicked.connect(lambda: self.outcome and self.useModelRequested.emit(
-            self.outcome.result.model, self.outcome.metadata))
+            self.outcome.model, self.outcome.info))
         self.saveButton.clicked.connect(lambda: self.outcome and self.saveModelRequested.emit(
-            self.outcome.result.model, self.outcome.metadata))
+            self.outcome.model, self.outcome.info))
         result_row = QHBoxLayout()
         result_row.addWidget(self.resultLabel, 1)
         result_row.addWidget(self.useButton)
@@ -186,7 +198,7 @@ class TrainingPanel(QWidget):
     def _on_evaluating(self, done: int, total: int) -> None:
         self.trainingProgress.setFormat(f"Evaluating on the test set: {done:,}/{total:,}")
 
-    def _on_finished(self, outcome: TrainingOutcome) -> None:
+    def _on_finished(self, outcome: TrainedModel) -> None:
         self.outcome = outcome
         result, report = outcome.result, outcome.report
         if report is None:

@@ -29,7 +29,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self.acc_plot.setYRange(0.8, 1.0, padding=0)
         self.curves = {
             "batch_loss": self.loss_plot.plot(pen=pg.mkPen((70, 130, 220), width=1.5), name="train (batches)"),
-            "epoch_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(70, 130, 220), name="train (epoch)"),
+            "epoch_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(70, 130, 220),
+                                              name="train (epoch)"),
             "val_loss": self.loss_plot.plot(pen=pg.mkPen((230, 120, 40), width=2), symbol="s", symbolSize=7,
                                             symbolBrush=(230, 120, 40), name="validation"),
             "batch_acc": self.acc_plot.plot(pen=pg.mkPen((70, 130, 220), width=1.5), name="train (batches)"),

@@ -1,6 +1,6 @@
 """GUI measurements for `hwr-desktop bench`, each run in a fresh process (offscreen Qt).
 
-    python -m hwr_desktop.ui.probe interact N SEC   release -> prediction shown (N strokes),
+    python -m hwr_desktop.devtools.gui_probe interact N SEC   release -> prediction shown (N strokes),
                                                     longest event-loop stall while training SEC s,
                                                     idle memory
 It prints one JSON line on stdout. Start-up is measured by the app itself
@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+
 
 def _rss_mb() -> float:
     try:

@@ -1,3 +1,5 @@
+"""Mouse strokes for tests, probes and screenshots: real press/move/release events on the canvas, and
+the shapes of a few digits drawn in canvas-relative coordinates (0..1)."""
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest

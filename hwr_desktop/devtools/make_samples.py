@@ -6,7 +6,7 @@ off-white paper, several times larger, smooth edges, a little paper grain. The l
 character of the file name (`7-test0000.png` is a 7, MNIST test image 0).
 
 INDICES are clear, typical examples, picked once so the files never change unless this script
-does: `.venv/bin/python tools/make_samples.py`.
+does: `.venv/bin/python -m hwr_desktop.devtools.make_samples`.
 """
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]   # the checkout: these tools write into its resources/
 
 # digit -> index in the MNIST test set
 INDICES = {0: 71, 1: 39, 2: 72, 3: 30, 4: 27, 5: 127, 6: 100, 7: 75, 8: 146, 9: 99}

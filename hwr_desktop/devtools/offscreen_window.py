@@ -1,20 +1,18 @@
 """The start the screenshot tools share: offscreen Qt, throw-away settings, the main window shown.
 
-Import it before PySide6 and the app: it sets the environment they read at start-up, and puts
-the checkout on sys.path (the tools also borrow the test suite's drawing helpers).
+Importing it sets the environment the app reads when its QApplication and settings are made,
+so a tool imports it before it opens a window.
 """
 import os
-import sys
 import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "resources" / "screenshots"
+from hwr_desktop.resources import resource_root
+
+SCREENSHOTS = resource_root() / "screenshots"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Screenshots must not change the user's recent models or window geometry.
 os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-")
-sys.path.insert(0, str(ROOT))
 
 
 def use_private_samples() -> None:

@@ -2,7 +2,7 @@
 
 Writes resources/icons/app.png (256 px, used for the window icon and by PyInstaller on macOS) and
 resources/icons/app.ico (16-256 px, the Windows executable icon). Drawn at 4x and scaled down so
-the edges are anti-aliased. Run: `.venv/bin/python tools/make_icon.py`.
+the edges are anti-aliased. Run: `.venv/bin/python -m hwr_desktop.devtools.make_icon`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]   # the checkout: these tools write into its resources/
 OUT = ROOT / "resources" / "icons"
 SIZE = 256
 SS = 4                              # supersampling factor

@@ -1,6 +1,6 @@
 """Measure the built app's start-up: launch -> window shown, and launch -> model ready.
 
-    .venv/bin/python tools/measure_startup.py [--runs 3] [--cold] [dist/hwr-desktop/hwr-desktop]
+    .venv/bin/python -m hwr_desktop.devtools.measure_startup [--runs 3] [--cold] [dist/hwr-desktop/hwr-desktop]
 
 Each run starts the program from / in a bare environment (offscreen Qt) with
 HWR_DESKTOP_EXIT_AFTER_SHOWN=1, which makes the app print both times and quit; the medians are

@@ -1,6 +1,6 @@
 """Regenerate the screenshots of the evaluation and insight views (resources/screenshots/*.png).
 
-    QT_QPA_PLATFORM=offscreen python tools/screenshots_evaluation.py [--model PATH] [--out DIR]
+    QT_QPA_PLATFORM=offscreen python -m hwr_desktop.devtools.screenshots_evaluation [--model PATH] [--out DIR]
 
 Uses the bundled model unless --model is given. Evaluates it on the MNIST test set (a few
 seconds), opens the most frequent confusion, draws a 4 on the canvas, then grabs each panel.
@@ -11,13 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from offscreen_window import SCREENSHOTS, open_main_window
-
 import numpy as np
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtTest import QTest
 
-from tests.ui.conftest import SHAPES, draw_stroke
+from hwr_desktop.devtools.offscreen_window import SCREENSHOTS, open_main_window
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
 WINDOW_SIZE = (1500, 900)
 
@@ -60,15 +59,15 @@ def main() -> int:
     rng = np.random.default_rng(7)
     mistakes = evaluation.report.mistakes()
     picks = np.concatenate([rng.choice(10000, 27, replace=False), rng.choice(mistakes, min(3, len(mistakes)), replace=False)])
-    window.samples_panel.predict(np.unique(picks))
+    window.test_predictions_panel.predict(np.unique(picks))
 
     for name, panel, ready in (
-            ("samples", window.samples_panel, lambda p: p.report is not None),
+            ("samples", window.test_predictions_panel, lambda p: p.report is not None),
             ("history", window.history_panel, lambda p: True),
-            ("insight", window.insight_panel, lambda p: p.feature_maps is not None),
-            ("dataset", window.dataset_browser, lambda p: p.data is not None)):
+            ("insight", window.inside_panel, lambda p: p.feature_maps is not None),
+            ("dataset", window.dataset_panel, lambda p: p.data is not None)):
         window.tabs.setCurrentWidget(panel)
-        wait_until(app, lambda: ready(panel))
+        wait_until(app, lambda ready=ready, panel=panel: ready(panel))
         if name == "dataset":
             panel.digitFilter.setCurrentIndex(panel.digitFilter.findData(4))
         QTest.qWait(200)
@@ -78,7 +77,7 @@ def main() -> int:
     QTest.qWait(200)
     window.tabs.grab().save(str(out / "evaluation.png"))
     print(out / "evaluation.png")
-    window.tabs.setCurrentWidget(window.insight_panel)
+    window.tabs.setCurrentWidget(window.inside_panel)
     QTest.qWait(200)
     window.grab().save(str(out / "main_window_insight.png"))
     print(out / "main_window_insight.png")

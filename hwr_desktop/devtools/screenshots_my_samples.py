@@ -1,25 +1,20 @@
 """Regenerate resources/screenshots/samples-browser.png and finetune.png: personal handwriting.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots_samples.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m hwr_desktop.devtools.screenshots_samples
 
 A throw-away sample store is filled with a "personal hand" (the synthetic writer of
-tests/test_finetune.py: MNIST validation digits with a strong slant, crossed 7s and flagged 1s,
+devtools/synthetic.py's slanted_writer: MNIST validation digits with a strong slant, crossed 7s and flagged 1s,
 which the bundled model often misreads) plus a few digits drawn on the canvas, then fine-tuned with the default
 settings from the bundled model (about a minute on two cores).
 """
-from offscreen_window import SCREENSHOTS as OUT, open_main_window, use_private_samples
-
 import numpy as np
 
-from tests.ui.conftest import SHAPES, draw_stroke
+from hwr_desktop.devtools.offscreen_window import SCREENSHOTS as OUT
+from hwr_desktop.devtools.offscreen_window import open_main_window, use_private_samples
+from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
+from hwr_desktop.devtools.synthetic import slanted_writer
 
 PER_DIGIT = 10
-
-
-def personal_hand(image28: np.ndarray, label: int) -> np.ndarray:
-    """The synthetic writer of tests/test_finetune.py: slanted, with crossed 7s and long-flagged 1s."""
-    from tests.test_finetune import writer_style
-    return writer_style(image28, label)
 
 
 def main() -> None:
@@ -30,7 +25,7 @@ def main() -> None:
     data = load_mnist()
     for d in range(10):
         for i in 1000 + np.flatnonzero(data.y_val[1000:] == d)[:PER_DIGIT]:   # not the epoch-scoring 1000
-            window.personal.add(personal_hand(data.x_val[i], d), d)
+            window.personal.add(slanted_writer(data.x_val[i], d), d)
     canvas = window.draw_panel.canvas
     for digit in (1, 4, 7):                      # a few from the canvas, the way a user adds them
         for stroke in SHAPES[digit]:
@@ -38,7 +33,7 @@ def main() -> None:
         window.draw_panel.add_sample()
     for stroke in SHAPES[7]:                     # and one on the canvas, ready to add
         draw_stroke(canvas, stroke)
-    browser = window.samples_browser
+    browser = window.my_samples_panel
     window.tabs.setCurrentWidget(browser)
     browser.select_ids(browser.shown_ids()[1:3])
     for _ in range(3):
