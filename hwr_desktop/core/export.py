@@ -1,0 +1,312 @@
+"""Verified model export: ONNX, TFLite (LiteRT) or a TensorFlow SavedModel that eats MNIST-style images.
+
+The exported model takes float32 (N, 28, 28, 1) in [0, 1] (white ink on black, prepared like
+MNIST) and outputs 10 probabilities: the Keras model's logits, divided by the calibration
+temperature when the metadata has one, through a softmax (models that already output
+probabilities are exported as they are). Every export is written to a temporary name in the
+target folder, loaded back in its own runtime, run on the 10,000 MNIST test images and compared
+with the Keras model (core/export_check.py); only then is it moved into place, with a README
+(core/export_readme.py) and a .check.json of the figures beside it. A failed check, an error or
+a stop leaves nothing behind. No Qt here: progress goes to `progress(stage, done, total)` and a
+threading.Event `stop` is checked between batches.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from hwr_desktop.core.export_check import (BATCH, ExportCheckError, ExportError, ExportStopped, Progress,
+                                           batched, compare, judge, quiet, run_exported)
+from hwr_desktop.core.export_readme import readme_text
+
+__all__ = ["FORMATS", "ExportReport", "ExportError", "ExportCheckError", "ExportStopped",
+           "ExportToolsMissing", "export_model", "suffix_for"]
+
+FORMATS = ("onnx", "tflite", "savedmodel")
+SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": ""}
+TOOLS = {"onnx": ("tf2onnx", "onnx", "onnxruntime"), "tflite": ("ai_edge_litert",), "savedmodel": ()}
+CALIBRATION_IMAGES = 500      # representative training images for int8 quantization
+INSTALL_HINT = "export needs the optional export tools: pip install -e '.[export]'"
+
+
+class ExportToolsMissing(ExportError):
+    """The optional export extra is not installed."""
+
+
+@dataclass
+class ExportReport:
+    format: str                  # "onnx" | "tflite" | "savedmodel"
+    path: Path                   # the exported file (a folder for savedmodel)
+    readme_path: Path
+    check_path: Path
+    quantize: str | None
+    dynamic_batch: bool          # False: the file takes one image at a time
+    n: int                       # test images checked
+    agreement: float             # share of test images where exported and Keras argmax agree
+    max_prob_diff: float         # largest |p_export - p_keras| over all images and classes
+    keras_accuracy: float
+    export_accuracy: float
+    size_bytes: int              # the file, or the SavedModel folder's files
+    ms_per_image: float          # exported model, batches of 500, this machine
+    keras_ms_per_image: float
+    export_seconds: float        # conversion
+    check_seconds: float         # reference run + runtime run + comparison
+    temperature: float
+    check_rule: str
+    float_size_bytes: int | None = None    # int8: size of the float TFLite file of the same model
+    size_ratio: float | None = None        # int8: size_bytes / float_size_bytes
+
+    @property
+    def accuracy_change(self) -> float:
+        return self.export_accuracy - self.keras_accuracy
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        for key in ("path", "readme_path", "check_path"):
+            data[key] = str(data[key])
+        return data
+
+
+def suffix_for(fmt: str) -> str:
+    return SUFFIX[fmt]
+
+
+def _require_tools(fmt: str) -> None:
+    missing = []
+    for name in TOOLS[fmt]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ExportToolsMissing(f"{INSTALL_HINT} ({', '.join(missing)} missing for {fmt})")
+
+
+def _all_layers(model):
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _all_layers(layer)
+
+
+def _refuse_unsupported(model, fmt: str) -> None:
+    from hwr_desktop.core.deskew import Deskew
+    if fmt != "savedmodel" and any(isinstance(layer, Deskew) for layer in _all_layers(model)):
+        tool = "tf2onnx" if fmt == "onnx" else "the LiteRT built-in ops"
+        raise ExportError(f"cannot export to {fmt}: the model's Deskew layer uses TensorFlow's "
+                          f"ImageProjectiveTransformV3, which {tool} cannot express; export it as savedmodel")
+    if any(layer.dtype_policy.compute_dtype != "float32" for layer in _all_layers(model)
+           if hasattr(layer, "dtype_policy")):
+        raise ExportError("cannot export a model that computes in reduced precision; save a float32 copy first")
+
+
+def _wrapper(model, metadata: dict):
+    """image -> probabilities (logits / temperature -> softmax), as one Keras model."""
+    import keras
+    temperature = float((metadata.get("calibration") or {}).get("temperature") or 1.0)
+    if not temperature > 0:
+        raise ExportError(f"the model's calibration temperature {temperature} is not positive")
+    image = keras.Input((28, 28, 1), name="image")
+    out = model(image)
+    if metadata.get("outputs") == "probabilities":
+        wrapper, temperature = keras.Model(image, out, name="digits"), 1.0
+    else:
+        if temperature != 1.0:
+            out = keras.layers.Rescaling(1.0 / temperature, name="temperature")(out)
+        wrapper = keras.Model(image, keras.layers.Softmax(name="probabilities")(out), name="digits")
+    wrapper(np.zeros((1, 28, 28, 1), np.float32), training=False)   # exporters want a model that has run
+    return wrapper, temperature
+
+
+def _convert(wrapper, fmt: str, target: Path, representative: np.ndarray | None = None) -> None:
+    with quiet():
+        _convert_loudly(wrapper, fmt, target, representative)
+
+
+def _convert_loudly(wrapper, fmt: str, target: Path, representative: np.ndarray | None) -> None:
+    if fmt == "savedmodel":
+        wrapper.export(str(target), format="tf_saved_model", verbose=False)
+    elif fmt == "onnx":
+        wrapper.export(str(target), format="onnx", verbose=False)
+    else:
+        kwargs = {}
+        if representative is not None:
+            import tensorflow as tf
+            kwargs = {"optimizations": [tf.lite.Optimize.DEFAULT],
+                      "representative_dataset": lambda: ([representative[i:i + 1]] for i in range(len(representative)))}
+        wrapper.export(str(target), format="litert", verbose=False, **kwargs)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _write_text_tmp(directory: Path, name: str, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
+    return Path(tmp)
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """os.replace for files; for folders the old one is renamed aside first, then removed."""
+    if not tmp.is_dir():
+        os.replace(tmp, out)
+        return
+    old = None
+    if out.exists():
+        if not out.is_dir():
+            raise ExportError(f"cannot write {out}: a file of that name is in the way")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.replace(out, old / out.name)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _prepare_out(out: Path, fmt: str) -> Path:
+    out = Path(out).expanduser()
+    if fmt != "savedmodel" and out.suffix.lower() != SUFFIX[fmt]:
+        raise ExportError(f"{out.name}: a {fmt} file must end in {SUFFIX[fmt]}")
+    if fmt != "savedmodel" and out.is_dir():
+        raise ExportError(f"cannot write {out}: it is a folder")
+    directory = out.parent if str(out.parent) else Path(".")
+    if not directory.is_dir():
+        raise ExportError(f"cannot export to {out}: folder {directory} does not exist")
+    return out
+
+
+def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
+                 progress: Progress | None = None, stop: threading.Event | None = None,
+                 data=None) -> ExportReport:
+    """Export `source` (a .keras path, or a (model, metadata) pair from load_model) as `fmt` to `out`,
+    verified on the MNIST test set. `data` is an MnistSplits (default: the bundled MNIST)."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if quantize not in (None, "int8"):
+        raise ExportError(f"unknown quantization {quantize!r}; the only one is int8")
+    if quantize and fmt != "tflite":
+        raise ExportError(f"int8 quantization is for tflite only, not {fmt}")
+    out = _prepare_out(out, fmt)
+    _require_tools(fmt)
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    from hwr_desktop.core.modelfile import load_model
+    if isinstance(source, (str, Path)):
+        model, metadata = load_model(source)
+        source_name = Path(source).name
+    else:
+        model, metadata = source
+        source_name = metadata.get("file") or getattr(model, "name", "model")
+    _refuse_unsupported(model, fmt)
+    if data is None:
+        from hwr_desktop.core.mnist import load_mnist
+        data = load_mnist()
+    images = (np.asarray(data.x_test, np.float32) / 255.0)[..., None]
+    wrapper, temperature = _wrapper(model, metadata)
+    report = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
+
+    temps: list[Path] = []
+    try:
+        if fmt == "savedmodel":
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp" + SUFFIX[fmt], dir=out.parent)
+            os.close(fd)
+            tmp = Path(name)
+        temps.append(tmp)
+        report("convert", 0, 1)
+        t0 = time.perf_counter()
+        representative, float_size = None, None
+        if quantize:
+            order = np.random.default_rng(0).permutation(len(data.x_train))[:CALIBRATION_IMAGES]
+            representative = (np.asarray(data.x_train[order], np.float32) / 255.0)[..., None]
+            float_tmp = tmp.with_name(tmp.name + ".float.tflite")
+            temps.append(float_tmp)
+            _convert(wrapper, fmt, float_tmp)
+            float_size = _size(float_tmp)
+            _remove(float_tmp)
+        try:
+            _convert(wrapper, fmt, tmp, representative)
+        except Exception as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ExportError(f"the {fmt} converter failed: {text[:300]}") from None
+        export_seconds = time.perf_counter() - t0
+        report("convert", 1, 1)
+        if stop is not None and stop.is_set():
+            raise ExportStopped("export stopped; nothing was written")
+
+        t0 = time.perf_counter()
+        reference, keras_seconds = batched(images, lambda x: wrapper(x, training=False).numpy(),
+                                           "reference", report, stop)
+        exported, seconds, dynamic = run_exported(fmt, tmp, images, report, stop)
+        figures = compare(reference, exported, np.asarray(data.y_test))
+        rule, failure = judge(figures, quantize)
+        if failure:
+            raise ExportCheckError(f"export check failed, nothing written: {failure}")
+        check_seconds = time.perf_counter() - t0
+
+        size = _size(tmp)
+        readme_path = out.with_name(out.name + ".README.md")
+        check_path = out.with_name(out.name + ".check.json")
+        result = ExportReport(fmt, out, readme_path, check_path, quantize, dynamic, figures["n"],
+                              figures["agreement"], figures["max_prob_diff"], figures["keras_accuracy"],
+                              figures["export_accuracy"], size, 1000 * seconds / len(images),
+                              1000 * keras_seconds / len(images), export_seconds, check_seconds,
+                              temperature, rule, float_size, size / float_size if float_size else None)
+        sidecar = {**result.to_dict(), "file": out.name, "source": source_name,
+                   "preset": metadata.get("preset", "unknown"), "source_outputs": metadata.get("outputs", "logits"),
+                   "calibration_images": CALIBRATION_IMAGES if quantize else None,
+                   "batch_size": BATCH, "check_file": check_path.name,
+                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "versions": _versions()}
+        for key in ("path", "readme_path", "check_path"):   # the sidecar names files, not this machine's paths
+            del sidecar[key]
+        report("write", 0, 1)
+        readme_tmp = _write_text_tmp(out.parent, readme_path.name, readme_text(sidecar))
+        temps.append(readme_tmp)
+        check_tmp = _write_text_tmp(out.parent, check_path.name, json.dumps(sidecar, indent=2) + "\n")
+        temps.append(check_tmp)
+        os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)   # mkstemp/mkdtemp make private files
+        _move_into_place(tmp, out)
+        os.replace(readme_tmp, readme_path)
+        os.replace(check_tmp, check_path)
+        report("write", 1, 1)
+        return result
+    finally:
+        for path in temps:
+            if path.exists():
+                _remove(path)
+
+
+def _versions() -> dict:
+    from hwr_desktop.core.modelfile import versions
+    found = versions()
+    for name in ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert"):
+        try:
+            found[name] = importlib.import_module(name).__version__
+        except (ImportError, AttributeError):
+            pass
+    return found
