@@ -267,6 +267,8 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         if failure:
             raise ExportCheckError(f"export check failed, nothing written: {failure}")
         check_seconds = time.perf_counter() - t0
+        if stop is not None and stop.is_set():
+            raise ExportStopped("export stopped; nothing was written")
 
         size = _size(tmp)
         readme_path = out.with_name(out.name + ".README.md")
