@@ -7,11 +7,13 @@ probabilities are exported as they are). Every export is written to a temporary 
 target folder, loaded back in its own runtime, run on the 10,000 MNIST test images and compared
 with the Keras model (core/export_check.py); only then is it moved into place, with a README
 (core/export_readme.py) and a .check.json of the figures beside it. A failed check, an error or
-a stop leaves nothing behind. No Qt here: progress goes to `progress(stage, done, total)` and a
+a stop leaves nothing behind. Ensembles and Deskew models export to every format: for ONNX and
+TFLite the Deskew warp is traced as plain gathers (core/export_ops.py). No Qt here: progress goes to `progress(stage, done, total)` and a
 threading.Event `stop` is checked between batches.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -28,6 +30,7 @@ import numpy as np
 
 from hwr_desktop.core.export_check import (BATCH, ExportCheckError, ExportError, ExportStopped, Progress,
                                            batched, compare, judge, quiet, run_exported)
+from hwr_desktop.core.export_ops import portable_deskew
 from hwr_desktop.core.export_readme import readme_text
 
 __all__ = ["FORMATS", "ExportReport", "ExportError", "ExportCheckError", "ExportStopped",
@@ -99,12 +102,7 @@ def _all_layers(model):
         yield from _all_layers(layer)
 
 
-def _refuse_unsupported(model, fmt: str) -> None:
-    from hwr_desktop.core.deskew import Deskew
-    if fmt != "savedmodel" and any(isinstance(layer, Deskew) for layer in _all_layers(model)):
-        tool = "tf2onnx" if fmt == "onnx" else "the LiteRT built-in ops"
-        raise ExportError(f"cannot export to {fmt}: the model's Deskew layer uses TensorFlow's "
-                          f"ImageProjectiveTransformV3, which {tool} cannot express; export it as savedmodel")
+def _refuse_unsupported(model) -> None:
     if any(layer.dtype_policy.compute_dtype != "float32" for layer in _all_layers(model)
            if hasattr(layer, "dtype_policy")):
         raise ExportError("cannot export a model that computes in reduced precision; save a float32 copy first")
@@ -129,7 +127,10 @@ def _wrapper(model, metadata: dict):
 
 
 def _convert(wrapper, fmt: str, target: Path, representative: np.ndarray | None = None) -> None:
-    with quiet():
+    # Deskew's ImageProjectiveTransformV3 has no ONNX or LiteRT built-in equivalent: trace it as
+    # gathers instead (core/export_ops.py); the check below compares with the original op.
+    portable = portable_deskew() if fmt != "savedmodel" else contextlib.nullcontext()
+    with quiet(), portable:
         _convert_loudly(wrapper, fmt, target, representative)
 
 
@@ -220,7 +221,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     else:
         model, metadata = source
         source_name = metadata.get("file") or getattr(model, "name", "model")
-    _refuse_unsupported(model, fmt)
+    _refuse_unsupported(model)
     if data is None:
         from hwr_desktop.core.mnist import load_mnist
         data = load_mnist()

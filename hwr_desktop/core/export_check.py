@@ -96,7 +96,8 @@ def tflite_runner(path: Path):
     interpreter = Interpreter(model_path=str(path), num_threads=2)
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     dynamic = int(inp["shape_signature"][0]) == -1
-    shape = [None]
+    interpreter.allocate_tensors()   # here, inside quiet(): LiteRT announces its CPU delegate on stderr
+    shape = [tuple(inp["shape"])]
 
     def run(x):
         if not dynamic:   # fixed batch 1: one image at a time
@@ -104,10 +105,10 @@ def tflite_runner(path: Path):
         return run_one(x)
 
     def run_one(x):
-        if shape[0] != x.shape:
+        if shape[0] != tuple(x.shape):
             interpreter.resize_tensor_input(inp["index"], x.shape)
             interpreter.allocate_tensors()
-            shape[0] = x.shape
+            shape[0] = tuple(x.shape)
         interpreter.set_tensor(inp["index"], x)
         interpreter.invoke()
         return interpreter.get_tensor(out["index"]).copy()
