@@ -71,7 +71,7 @@ def test_float_export_answers_like_keras_on_the_whole_test_set(bundled, fmt):
 def test_int8_tflite_meets_its_accuracy_and_size_targets(bundled):
     report, _ = bundled["int8"]
     float_report, _ = bundled["tflite"]
-    assert report.quantize == "int8" and report.check_rule.startswith("int8")
+    assert report.quantize == "int8" and report.quantize_mode == "full-integer" and report.check_rule.startswith("int8")
     assert report.export_accuracy >= report.keras_accuracy - 0.001
     assert report.float_size_bytes == float_report.size_bytes
     assert report.size_bytes <= 0.30 * float_report.size_bytes
@@ -226,3 +226,26 @@ def test_exception_mid_way_leaves_no_temporary_file(small, tmp_path):
     with pytest.raises(RuntimeError, match="disk on fire"):
         export_model(BUNDLED, "tflite", tmp_path / "m.tflite", quantize="int8", progress=progress, data=small)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_that_already_outputs_probabilities_gets_no_second_softmax(small, tmp_path):
+    import keras
+    import onnxruntime as ort
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    report = export_model((model, {}), "onnx", tmp_path / "soft.onnx", data=small)   # "outputs" found from the model
+    session = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
+    images = small.x_test[:8].astype(np.float32)[..., None] / 255
+    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: images})[0],
+                               model(images).numpy(), atol=1e-6)
+    assert json.loads(report.check_path.read_text())["source_outputs"] == "probabilities"
+
+
+def test_importing_the_export_api_loads_no_qt_tensorflow_or_export_tools():
+    import subprocess
+    code = ("import sys\nimport hwr_desktop.core.export\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in\n"
+            "    ('PySide6', 'pyqtgraph', 'tensorflow', 'keras', 'tf2onnx', 'onnx', 'onnxruntime', 'ai_edge_litert'))\n"
+            "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -8,8 +8,9 @@ target folder, loaded back in its own runtime, run on the 10,000 MNIST test imag
 with the Keras model (core/export_check.py); only then is it moved into place, with a README
 (core/export_readme.py) and a .check.json of the figures beside it. A failed check, an error or
 a stop leaves nothing behind. Ensembles and Deskew models export to every format: for ONNX and
-TFLite the Deskew warp is traced as plain gathers (core/export_ops.py). No Qt here: progress goes to `progress(stage, done, total)` and a
-threading.Event `stop` is checked between batches.
+TFLite the Deskew warp is traced as plain gathers (core/export_ops.py). No Qt here: progress goes
+to `progress(stage, done, total)` (stages convert, reference, check, write) and a threading.Event
+`stop` is checked between batches.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ __all__ = ["FORMATS", "ExportReport", "ExportError", "ExportCheckError", "Export
 FORMATS = ("onnx", "tflite", "savedmodel")
 SUFFIX = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": ""}
 TOOLS = {"onnx": ("tf2onnx", "onnx", "onnxruntime"), "tflite": ("ai_edge_litert",), "savedmodel": ()}
-CALIBRATION_IMAGES = 500      # representative training images for int8 quantization
+CALIBRATION_IMAGES = 500      # representative training images for full-integer int8 quantization
 INSTALL_HINT = "export needs the optional export tools: pip install -e '.[export]'"
 
 
@@ -69,6 +70,7 @@ class ExportReport:
     check_rule: str
     float_size_bytes: int | None = None    # int8: size of the float TFLite file of the same model
     size_ratio: float | None = None        # int8: size_bytes / float_size_bytes
+    quantize_mode: str | None = None       # int8: "full-integer" or, for Deskew models, "dynamic-range"
 
     @property
     def accuracy_change(self) -> float:
@@ -102,6 +104,13 @@ def _all_layers(model):
         yield from _all_layers(layer)
 
 
+def _int8_mode(model) -> str:
+    """Deskew computes image moments and sampling positions: in int8 they move pixels (the bundled
+    ensemble lost 0.64 points), so Deskew models keep float activations and only the weights go int8."""
+    from hwr_desktop.core.deskew import Deskew
+    return "dynamic-range" if any(isinstance(layer, Deskew) for layer in _all_layers(model)) else "full-integer"
+
+
 def _refuse_unsupported(model) -> None:
     if any(layer.dtype_policy.compute_dtype != "float32" for layer in _all_layers(model)
            if hasattr(layer, "dtype_policy")):
@@ -126,25 +135,26 @@ def _wrapper(model, metadata: dict):
     return wrapper, temperature
 
 
-def _convert(wrapper, fmt: str, target: Path, representative: np.ndarray | None = None) -> None:
+def _convert(wrapper, fmt: str, target: Path, int8: str | None = None, representative: np.ndarray | None = None) -> None:
     # Deskew's ImageProjectiveTransformV3 has no ONNX or LiteRT built-in equivalent: trace it as
     # gathers instead (core/export_ops.py); the check below compares with the original op.
     portable = portable_deskew() if fmt != "savedmodel" else contextlib.nullcontext()
     with quiet(), portable:
-        _convert_loudly(wrapper, fmt, target, representative)
+        _convert_loudly(wrapper, fmt, target, int8, representative)
 
 
-def _convert_loudly(wrapper, fmt: str, target: Path, representative: np.ndarray | None) -> None:
+def _convert_loudly(wrapper, fmt: str, target: Path, int8: str | None, representative) -> None:
     if fmt == "savedmodel":
         wrapper.export(str(target), format="tf_saved_model", verbose=False)
     elif fmt == "onnx":
         wrapper.export(str(target), format="onnx", verbose=False)
     else:
         kwargs = {}
-        if representative is not None:
+        if int8:   # weights int8; full-integer also runs the activations in int8, calibrated on `representative`
             import tensorflow as tf
-            kwargs = {"optimizations": [tf.lite.Optimize.DEFAULT],
-                      "representative_dataset": lambda: ([representative[i:i + 1]] for i in range(len(representative)))}
+            kwargs = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+            if int8 == "full-integer":
+                kwargs["representative_dataset"] = lambda: ([representative[i:i + 1]] for i in range(len(representative)))
         wrapper.export(str(target), format="litert", verbose=False, **kwargs)
 
 
@@ -220,6 +230,10 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         source_name = Path(source).name
     else:
         model, metadata = source
+        metadata = dict(metadata or {})
+        if "outputs" not in metadata:
+            from hwr_desktop.core.modelfile import outputs_probabilities
+            metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
         source_name = metadata.get("file") or getattr(model, "name", "model")
     _refuse_unsupported(model)
     if data is None:
@@ -227,7 +241,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         data = load_mnist()
     images = (np.asarray(data.x_test, np.float32) / 255.0)[..., None]
     wrapper, temperature = _wrapper(model, metadata)
-    report = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
+    tell = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
 
     temps: list[Path] = []
     try:
@@ -238,31 +252,33 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
             os.close(fd)
             tmp = Path(name)
         temps.append(tmp)
-        report("convert", 0, 1)
+        tell("convert", 0, 1)
         t0 = time.perf_counter()
-        representative, float_size = None, None
-        if quantize:
-            order = np.random.default_rng(0).permutation(len(data.x_train))[:CALIBRATION_IMAGES]
-            representative = (np.asarray(data.x_train[order], np.float32) / 255.0)[..., None]
-            float_tmp = tmp.with_name(tmp.name + ".float.tflite")
-            temps.append(float_tmp)
-            _convert(wrapper, fmt, float_tmp)
-            float_size = _size(float_tmp)
-            _remove(float_tmp)
+        representative, float_size, int8 = None, None, _int8_mode(model) if quantize else None
         try:
-            _convert(wrapper, fmt, tmp, representative)
+            if quantize:
+                order = np.random.default_rng(0).permutation(len(data.x_train))[:CALIBRATION_IMAGES]
+                representative = (np.asarray(data.x_train[order], np.float32) / 255.0)[..., None]
+                float_tmp = tmp.with_name(tmp.name + ".float.tflite")
+                temps.append(float_tmp)
+                _convert(wrapper, fmt, float_tmp)   # only to measure what int8 saves
+                float_size = _size(float_tmp)
+                _remove(float_tmp)
+            _convert(wrapper, fmt, tmp, int8, representative)
+        except OSError:
+            raise
         except Exception as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExportError(f"the {fmt} converter failed: {text[:300]}") from None
         export_seconds = time.perf_counter() - t0
-        report("convert", 1, 1)
+        tell("convert", 1, 1)
         if stop is not None and stop.is_set():
             raise ExportStopped("export stopped; nothing was written")
 
         t0 = time.perf_counter()
         reference, keras_seconds = batched(images, lambda x: wrapper(x, training=False).numpy(),
-                                           "reference", report, stop)
-        exported, seconds, dynamic = run_exported(fmt, tmp, images, report, stop)
+                                           "reference", tell, stop)
+        exported, seconds, dynamic = run_exported(fmt, tmp, images, tell, stop)
         figures = compare(reference, exported, np.asarray(data.y_test))
         rule, failure = judge(figures, quantize)
         if failure:
@@ -278,30 +294,38 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                               figures["agreement"], figures["max_prob_diff"], figures["keras_accuracy"],
                               figures["export_accuracy"], size, 1000 * seconds / len(images),
                               1000 * keras_seconds / len(images), export_seconds, check_seconds,
-                              temperature, rule, float_size, size / float_size if float_size else None)
+                              temperature, rule, float_size, size / float_size if float_size else None, int8)
         sidecar = {**result.to_dict(), "file": out.name, "source": source_name,
                    "preset": metadata.get("preset", "unknown"), "source_outputs": metadata.get("outputs", "logits"),
-                   "calibration_images": CALIBRATION_IMAGES if quantize else None,
+                   "calibration_images": CALIBRATION_IMAGES if int8 == "full-integer" else None,
                    "batch_size": BATCH, "check_file": check_path.name,
                    "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    "versions": _versions()}
         for key in ("path", "readme_path", "check_path"):   # the sidecar names files, not this machine's paths
             del sidecar[key]
-        report("write", 0, 1)
-        readme_tmp = _write_text_tmp(out.parent, readme_path.name, readme_text(sidecar))
-        temps.append(readme_tmp)
-        check_tmp = _write_text_tmp(out.parent, check_path.name, json.dumps(sidecar, indent=2) + "\n")
-        temps.append(check_tmp)
-        os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)   # mkstemp/mkdtemp make private files
-        _move_into_place(tmp, out)
-        os.replace(readme_tmp, readme_path)
-        os.replace(check_tmp, check_path)
-        report("write", 1, 1)
+        tell("write", 0, 1)
+        _publish(tmp, out, {readme_path: readme_text(sidecar), check_path: json.dumps(sidecar, indent=2) + "\n"},
+                 temps)
+        tell("write", 1, 1)
         return result
+    except OSError as exc:   # read-only folder, disk full, no permission
+        raise ExportError(f"cannot export to {out}: {exc.strerror or exc}") from None
     finally:
         for path in temps:
             if path.exists():
                 _remove(path)
+
+
+def _publish(tmp: Path, out: Path, sidecars: dict[Path, str], temps: list[Path]) -> None:
+    """Sidecars to temporary files first, then everything renamed into place (the export first)."""
+    staged = []
+    for path, text in sidecars.items():
+        staged.append((_write_text_tmp(out.parent, path.name, text), path))
+        temps.append(staged[-1][0])
+    os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)   # mkstemp/mkdtemp make private files
+    _move_into_place(tmp, out)
+    for staged_path, path in staged:
+        os.replace(staged_path, path)
 
 
 def _versions() -> dict:

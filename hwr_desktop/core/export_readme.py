@@ -86,8 +86,9 @@ def readme_text(report: dict) -> str:
                                          if temperature != 1.0 else ""))
     if report["source_outputs"] == "probabilities":
         output = "the model's own probabilities"
-    quant = (f"\nQuantized to int8 (full integer, float input and output; calibrated on "
-             f"{report['calibration_images']} MNIST training images): {report['size_bytes']:,} bytes, "
+    how = (f"full integer: weights and activations, calibrated on {report['calibration_images']} MNIST training images"
+           if report["quantize_mode"] == "full-integer" else "dynamic range: int8 weights, float activations")
+    quant = (f"\nQuantized to int8 ({how}; float input and output): {report['size_bytes']:,} bytes, "
              f"{report['size_ratio']:.0%} of the float TFLite file ({report['float_size_bytes']:,} bytes).\n"
              if report["quantize"] else "")
     rows = [("test images (MNIST test set)", f"{report['n']:,}"),
