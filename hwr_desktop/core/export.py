@@ -24,13 +24,23 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core.export_check import (BATCH, ExportCheckError, ExportError, ExportStopped, Progress,
-                                           batched, compare, judge, quiet, run_exported)
+from hwr_desktop.core.export_check import (
+    BATCH,
+    ExportCheckError,
+    ExportError,
+    ExportStopped,
+    Progress,
+    batched,
+    compare,
+    judge,
+    quiet,
+    run_exported,
+)
 from hwr_desktop.core.export_ops import portable_deskew
 from hwr_desktop.core.export_readme import readme_text
 
@@ -117,10 +127,23 @@ def _refuse_unsupported(model) -> None:
         raise ExportError("cannot export a model that computes in reduced precision; save a float32 copy first")
 
 
+def _as_dict(metadata) -> dict:
+    """A plain dict of the model's metadata, from a dict or a ModelInfo-like object with to_dict()."""
+    if metadata is None:
+        return {}
+    return dict(metadata.to_dict() if hasattr(metadata, "to_dict") else metadata)
+
+
+def _temperature(metadata: dict) -> float:
+    calibration = metadata.get("calibration") or {}
+    value = calibration.get("temperature") if isinstance(calibration, dict) else getattr(calibration, "temperature", None)
+    return float(value or 1.0)
+
+
 def _wrapper(model, metadata: dict):
     """image -> probabilities (logits / temperature -> softmax), as one Keras model."""
     import keras
-    temperature = float((metadata.get("calibration") or {}).get("temperature") or 1.0)
+    temperature = _temperature(metadata)
     if not temperature > 0:
         raise ExportError(f"the model's calibration temperature {temperature} is not positive")
     image = keras.Input((28, 28, 1), name="image")
@@ -230,10 +253,11 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         source_name = Path(source).name
     else:
         model, metadata = source
-        metadata = dict(metadata or {})
-        if "outputs" not in metadata:
-            from hwr_desktop.core.modelfile import outputs_probabilities
-            metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
+    metadata = _as_dict(metadata)
+    if "outputs" not in metadata:
+        from hwr_desktop.core.modelfile import outputs_probabilities
+        metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
+    if not isinstance(source, (str, Path)):
         source_name = metadata.get("file") or getattr(model, "name", "model")
     _refuse_unsupported(model)
     if data is None:
@@ -299,7 +323,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                    "preset": metadata.get("preset", "unknown"), "source_outputs": metadata.get("outputs", "logits"),
                    "calibration_images": CALIBRATION_IMAGES if int8 == "full-integer" else None,
                    "batch_size": BATCH, "check_file": check_path.name,
-                   "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                    "versions": _versions()}
         for key in ("path", "readme_path", "check_path"):   # the sidecar names files, not this machine's paths
             del sidecar[key]
