@@ -268,6 +268,8 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     tell = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
 
     temps: list[Path] = []
+    if stop is not None and stop.is_set():
+        raise ExportStopped("export stopped; nothing was written")
     try:
         if fmt == "savedmodel":
             tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
