@@ -18,9 +18,6 @@ import contextlib
 import dataclasses
 import importlib
 import json
-import os
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core import export_files as files
 from hwr_desktop.core.export_check import (
     BATCH,
     ExportCheckError,
@@ -181,45 +179,6 @@ def _convert_loudly(wrapper, fmt: str, target: Path, int8: str | None, represent
         wrapper.export(str(target), format="litert", verbose=False, **kwargs)
 
 
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _write_text_tmp(directory: Path, name: str, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o644)
-    return Path(tmp)
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """os.replace for files; for folders the old one is renamed aside first, then removed."""
-    if not tmp.is_dir():
-        os.replace(tmp, out)
-        return
-    old = None
-    if out.exists():
-        if not out.is_dir():
-            raise ExportError(f"cannot write {out}: a file of that name is in the way")
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _prepare_out(out: Path, fmt: str) -> Path:
     out = Path(out).expanduser()
     if fmt != "savedmodel" and out.suffix.lower() != SUFFIX[fmt]:
@@ -271,12 +230,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     if stop is not None and stop.is_set():
         raise ExportStopped("export stopped; nothing was written")
     try:
-        if fmt == "savedmodel":
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        else:
-            fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp" + SUFFIX[fmt], dir=out.parent)
-            os.close(fd)
-            tmp = Path(name)
+        tmp = files.temporary_beside(out, folder=fmt == "savedmodel")
         temps.append(tmp)
         tell("convert", 0, 1)
         t0 = time.perf_counter()
@@ -288,8 +242,8 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                 float_tmp = tmp.with_name(tmp.name + ".float.tflite")
                 temps.append(float_tmp)
                 _convert(wrapper, fmt, float_tmp)   # only to measure what int8 saves
-                float_size = _size(float_tmp)
-                _remove(float_tmp)
+                float_size = files.size(float_tmp)
+                files.remove(float_tmp)
             _convert(wrapper, fmt, tmp, int8, representative)
         except OSError:
             raise
@@ -313,7 +267,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         if stop is not None and stop.is_set():
             raise ExportStopped("export stopped; nothing was written")
 
-        size = _size(tmp)
+        size = files.size(tmp)
         readme_path = out.with_name(out.name + ".README.md")
         check_path = out.with_name(out.name + ".check.json")
         result = ExportReport(fmt, out, readme_path, check_path, quantize, dynamic, figures["n"],
@@ -330,7 +284,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         for key in ("path", "readme_path", "check_path"):   # the sidecar names files, not this machine's paths
             del sidecar[key]
         tell("write", 0, 1)
-        _publish(tmp, out, {readme_path: readme_text(sidecar), check_path: json.dumps(sidecar, indent=2) + "\n"},
+        files.publish(tmp, out, {readme_path: readme_text(sidecar), check_path: json.dumps(sidecar, indent=2) + "\n"},
                  temps)
         tell("write", 1, 1)
         return result
@@ -339,19 +293,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     finally:
         for path in temps:
             if path.exists():
-                _remove(path)
-
-
-def _publish(tmp: Path, out: Path, sidecars: dict[Path, str], temps: list[Path]) -> None:
-    """Sidecars to temporary files first, then everything renamed into place (the export first)."""
-    staged = []
-    for path, text in sidecars.items():
-        staged.append((_write_text_tmp(out.parent, path.name, text), path))
-        temps.append(staged[-1][0])
-    os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)   # mkstemp/mkdtemp make private files
-    _move_into_place(tmp, out)
-    for staged_path, path in staged:
-        os.replace(staged_path, path)
+                files.remove(path)
 
 
 def _versions() -> dict:
