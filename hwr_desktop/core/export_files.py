@@ -1,0 +1,74 @@
+"""File handling for core/export.py: temporary names in the target folder, then renames into place.
+
+An export (a file, or a SavedModel folder) and its README and .check.json are first written under
+hidden temporary names beside the target; only a verified export is renamed over the target, so
+an interrupted or failed export never leaves a half-written file under the real name.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hwr_desktop.core.export_check import ExportError
+
+
+def temporary_beside(out: Path, folder: bool = False) -> Path:
+    """A new hidden file (or folder) in out's folder, keeping out's suffix (converters check it)."""
+    if folder:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp" + out.suffix, dir=out.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def write_text_tmp(directory: Path, name: str, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o644)
+    return Path(tmp)
+
+
+def move_into_place(tmp: Path, out: Path) -> None:
+    """os.replace for files; for folders the old one is renamed aside first, then removed."""
+    if not tmp.is_dir():
+        os.replace(tmp, out)
+        return
+    old = None
+    if out.exists():
+        if not out.is_dir():
+            raise ExportError(f"cannot write {out}: a file of that name is in the way")
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.replace(out, old / out.name)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(tmp: Path, out: Path, sidecars: dict[Path, str], temps: list[Path]) -> None:
+    """Sidecars to temporary files first, then everything renamed into place (the export first)."""
+    staged = []
+    for path, text in sidecars.items():
+        staged.append((write_text_tmp(out.parent, path.name, text), path))
+        temps.append(staged[-1][0])
+    os.chmod(tmp, 0o755 if tmp.is_dir() else 0o644)   # mkstemp/mkdtemp make private files
+    move_into_place(tmp, out)
+    for staged_path, path in staged:
+        os.replace(staged_path, path)
