@@ -111,16 +111,15 @@ def quick_model():
     return train(TrainingConfig(preset="quick", train_limit=2000, val_limit=500, epochs=1)).model
 
 
-class _Info:
-    """Metadata as an object with to_dict(), like a typed ModelInfo."""
-    def to_dict(self):
-        return {"preset": "quick", "outputs": "logits", "calibration": {"temperature": 2.0}}
+METADATA = {"preset": "quick", "calibration": {"temperature": 2.0}}
 
 
 @pytest.mark.parametrize("as_object", [False, True])
 def test_fresh_model_with_a_calibration_temperature(quick_model, mnist, tmp_path, as_object):
     import onnxruntime as ort
-    metadata = _Info() if as_object else _Info().to_dict()
+
+    from hwr_desktop.core.model_info import ModelInfo
+    metadata = ModelInfo.from_dict(METADATA) if as_object else METADATA
     report = export_model((quick_model, metadata), "onnx", tmp_path / "quick.onnx")
     assert report.temperature == 2.0 and report.agreement >= 0.9999 and report.n == 10000
     images = mnist.x_test[:20].astype(np.float32)[..., None] / 255

@@ -2,7 +2,7 @@
 
 The exported model takes float32 (N, 28, 28, 1) in [0, 1] (white ink on black, prepared like
 MNIST) and outputs 10 probabilities: the Keras model's logits, divided by the calibration
-temperature when the metadata has one, through a softmax (models that already output
+temperature when the model file has one, through a softmax (models that already output
 probabilities are exported as they are). Every export is written to a temporary name in the
 target folder, loaded back in its own runtime, run on the 10,000 MNIST test images and compared
 with the Keras model (core/export_check.py); only then is it moved into place, with a README
@@ -125,28 +125,15 @@ def _refuse_unsupported(model) -> None:
         raise ExportError("cannot export a model that computes in reduced precision; save a float32 copy first")
 
 
-def _as_dict(metadata) -> dict:
-    """A plain dict of the model's metadata, from a dict or a ModelInfo-like object with to_dict()."""
-    if metadata is None:
-        return {}
-    return dict(metadata.to_dict() if hasattr(metadata, "to_dict") else metadata)
-
-
-def _temperature(metadata: dict) -> float:
-    calibration = metadata.get("calibration") or {}
-    value = calibration.get("temperature") if isinstance(calibration, dict) else getattr(calibration, "temperature", None)
-    return float(value or 1.0)
-
-
-def _wrapper(model, metadata: dict):
+def _wrapper(model, info):
     """image -> probabilities (logits / temperature -> softmax), as one Keras model."""
     import keras
-    temperature = _temperature(metadata)
+    temperature = info.temperature
     if not temperature > 0:
         raise ExportError(f"the model's calibration temperature {temperature} is not positive")
     image = keras.Input((28, 28, 1), name="image")
     out = model(image)
-    if metadata.get("outputs") == "probabilities":
+    if info.outputs_probabilities:
         wrapper, temperature = keras.Model(image, out, name="digits"), 1.0
     else:
         if temperature != 1.0:
@@ -194,7 +181,7 @@ def _prepare_out(out: Path, fmt: str) -> Path:
 def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                  progress: Progress | None = None, stop: threading.Event | None = None,
                  data=None) -> ExportReport:
-    """Export `source` (a .keras path, or a (model, metadata) pair from load_model) as `fmt` to `out`,
+    """Export `source` (a .keras path, or a (model, ModelInfo or metadata dict) pair) as `fmt` to `out`,
     verified on the MNIST test set. `data` is an MnistSplits (default: the bundled MNIST)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -206,24 +193,19 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     _require_tools(fmt)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.modelfile import described, load_model
     if isinstance(source, (str, Path)):
-        model, metadata = load_model(source)
+        model, info = load_model(source)
         source_name = Path(source).name
     else:
-        model, metadata = source
-    metadata = _as_dict(metadata)
-    if "outputs" not in metadata:
-        from hwr_desktop.core.modelfile import outputs_probabilities
-        metadata["outputs"] = "probabilities" if outputs_probabilities(model) else "logits"
-    if not isinstance(source, (str, Path)):
-        source_name = metadata.get("file") or getattr(model, "name", "model")
+        model, info = source[0], described(source[0], source[1])   # the network says what it outputs
+        source_name = getattr(model, "name", "model")
     _refuse_unsupported(model)
     if data is None:
         from hwr_desktop.core.mnist import load_mnist
         data = load_mnist()
     images = (np.asarray(data.x_test, np.float32) / 255.0)[..., None]
-    wrapper, temperature = _wrapper(model, metadata)
+    wrapper, temperature = _wrapper(model, info)
     tell = lambda stage, done, total: progress(stage, done, total) if progress else None  # noqa: E731
 
     temps: list[Path] = []
@@ -276,7 +258,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                               1000 * keras_seconds / len(images), export_seconds, check_seconds,
                               temperature, rule, float_size, size / float_size if float_size else None, int8)
         sidecar = {**result.to_dict(), "file": out.name, "source": source_name,
-                   "preset": metadata.get("preset", "unknown"), "source_outputs": metadata.get("outputs", "logits"),
+                   "preset": info.preset, "source_outputs": info.outputs,
                    "calibration_images": CALIBRATION_IMAGES if int8 == "full-integer" else None,
                    "batch_size": BATCH, "check_file": check_path.name,
                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -297,7 +279,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
 
 
 def _versions() -> dict:
-    from hwr_desktop.core.modelfile import versions
+    from hwr_desktop.core.model_info import versions
     found = versions()
     for name in ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert"):
         try:

@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(QIcon(str(icon)))
         self.settings, settings_note = open_settings()
         self.last_error_box: QMessageBox | None = None
+        self.export_dialog = None          # File > Export Model…, made when first asked for
         self.session = ModelSession(self)
         self.files = ModelFiles(self.session, self.settings, self)
         self.personal = PersonalSamples.open(parent=self)   # a damaged store is backed up, a fresh one opened
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
         self.openEnsembleAction.setEnabled(ensemble_model_path().is_file())
         self.saveModelAction = a("&Save Model As…", self.files.save_dialog, QKeySequence("Ctrl+Shift+S"),
                                  "Save the current model to a file", "saveModelAction")
+        self.exportModelAction = a("&Export Model…", self.show_export_dialog, QKeySequence("Ctrl+E"),
+                                   "The current model as ONNX, TFLite or SavedModel, checked on MNIST test",
+                                   "exportModelAction")
         self.openImageAction = a("Open &Image…", self.read_image_panel.open_dialog, QKeySequence("Ctrl+Shift+O"),
                                  "Read the digits in a photo or scan", "openImageAction")
         self.pasteImageAction = a("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
@@ -163,7 +167,8 @@ class MainWindow(QMainWindow):
     def _create_menus(self) -> None:
         menus = {}
         for title, actions in (
-                ("&File", (self.openModelAction, "recent", self.openEnsembleAction, self.saveModelAction, None,
+                ("&File", (self.openModelAction, "recent", self.openEnsembleAction, self.saveModelAction,
+                           self.exportModelAction, None,
                            self.openImageAction, None, self.quitAction)),
                 ("&Edit", (self.undoAction, self.clearAction, self.pasteImageAction, self.biggerBrushAction,
                            self.smallerBrushAction, self.draw_panel.addSampleAction)),
@@ -206,6 +211,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self) -> None:
         self.statusBar().showMessage(self.session.describe())
         self.saveModelAction.setEnabled(self.session.ready)
+        self.exportModelAction.setEnabled(self.session.ready)
         name = self.session.path.name if self.session.path else "unsaved model"
         self.setWindowTitle(f"HWR Desktop — {name}{' *' if self.session.unsaved else ''}")
 
@@ -231,6 +237,14 @@ class MainWindow(QMainWindow):
 
     def show_warning(self, title: str, message: str) -> None:
         self.last_error_box = dialogs.message_box(self, QMessageBox.Icon.Warning, title, message)
+
+    def show_export_dialog(self) -> None:
+        if self.export_dialog is None:
+            from hwr_desktop.ui.export_dialog import ExportDialog
+            self.export_dialog = ExportDialog(self.session, self)
+            self.export_dialog.errorOccurred.connect(self.show_error)
+            self.shutdown_order.insert(0, self.export_dialog)
+        self.export_dialog.open()
 
     def show_model_info(self) -> None:
         dialogs.message_box(self, QMessageBox.Icon.Information, "Model Info", dialogs.model_info_html(self.session))

@@ -1,0 +1,38 @@
+"""`hwr-desktop export`: the check's figures as JSON, one-line errors with exit status 2."""
+import json
+import sys
+
+import pytest
+
+from hwr_desktop.cli import main
+
+
+def test_export_prints_the_check_and_writes_the_files(tmp_path, capsys):
+    out = tmp_path / "digits.onnx"
+    assert main(["export", "--format", "onnx", "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["path"] == str(out) and out.is_file() and doc["size_bytes"] == out.stat().st_size
+    assert doc["n"] == 10000 and doc["agreement"] >= 0.9999 and doc["export_accuracy"] >= 0.996
+    assert json.loads((tmp_path / "digits.onnx.check.json").read_text())["agreement"] == doc["agreement"]
+    assert "onnxruntime" in (tmp_path / "digits.onnx.README.md").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--format", "onnx", "--out", "digits.tflite"], "must end in .onnx"),
+    (["--format", "onnx", "--out", "no/such/folder/d.onnx"], "does not exist"),
+    (["--format", "savedmodel", "--out", "m", "--quantize", "int8"], "int8 quantization is for tflite only"),
+    (["--format", "tflite", "--out", "d.tflite", "--model", "missing.keras"], "no such file"),
+])
+def test_bad_requests_are_one_line_and_exit_2(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("hwr-desktop: error:")
+    assert list(tmp_path.iterdir()) == []                      # nothing half-written
+
+
+def test_missing_runtime_names_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)      # as if the extra were not installed
+    assert main(["export", "--format", "onnx", "--out", str(tmp_path / "d.onnx")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install -e '.[export]'" in err and "onnxruntime" in err and len(err.splitlines()) == 1
