@@ -19,6 +19,9 @@ def create_main_window(model_path=None, load_in_background: bool = False):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hwr_desktop.ui.platform_check import check_can_open_window
+    if not check_can_open_window():
+        return 2    # the message names the missing libraries; Qt's own hint would name the wrong one
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName("HWR Desktop")
