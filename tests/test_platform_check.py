@@ -37,6 +37,7 @@ def test_the_message_names_libraries_and_the_install_commands_for_debian_and_fed
 
 def test_every_known_library_has_both_package_names():
     assert all(debian and fedora for debian, fedora in pc.PACKAGES.values())
+    assert set(pc.XCB_NEEDS) <= set(pc.PACKAGES)
     assert pc.PACKAGES["libxkbcommon-x11.so.0"] == ("libxkbcommon-x11-0", "libxkbcommon-x11")
     assert pc.PACKAGES["libxcb-cursor.so.0"] == ("libxcb-cursor0", "xcb-util-cursor")
 
@@ -99,6 +100,12 @@ def test_app_main_exits_2_before_creating_qt_when_libraries_are_missing(monkeypa
     assert "sudo apt install libxcb-icccm4" in capsys.readouterr().err
 
 
-def test_the_real_plugin_is_found_here():
+def test_the_real_plugin_is_found_here_and_ldd_and_the_loader_agree():
     plugin = pc.xcb_plugin()
     assert plugin is not None and plugin.name == "libqxcb.so" and plugin.is_file()
+    if pc.shutil.which("ldd"):
+        by_ldd = set(pc.find_missing(plugin))
+        assert by_ldd == set(pc.find_missing(plugin, which=lambda _name: None))   # the fallback says the same
+        done = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True)
+        x11 = {row.split()[0] for row in done.stdout.splitlines() if row.strip().startswith(("libxcb", "libX", "libxkb"))}
+        assert x11 and x11 <= set(pc.XCB_NEEDS)          # every X11 library the plugin needs is tried

@@ -22,6 +22,8 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libxcb.so.1": ("libxcb1", "libxcb"),
     "libX11-xcb.so.1": ("libx11-xcb1", "libX11-xcb"),
     "libX11.so.6": ("libx11-6", "libX11"),
+    "libXau.so.6": ("libxau6", "libXau"),
+    "libXdmcp.so.6": ("libxdmcp6", "libXdmcp"),
     "libxcb-icccm.so.4": ("libxcb-icccm4", "xcb-util-wm"),
     "libxcb-keysyms.so.1": ("libxcb-keysyms1", "xcb-util-keysyms"),
     "libxcb-cursor.so.0": ("libxcb-cursor0", "xcb-util-cursor"),
@@ -52,6 +54,17 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libSM.so.6": ("libsm6", "libSM"),
     "libICE.so.6": ("libice6", "libICE"),
 }
+
+
+# What the xcb plugin of this PySide6 loads from the system, at any depth (`ldd libqxcb.so`, less
+# the C runtime and what every Linux has): the names tried when there is no ldd.
+XCB_NEEDS = (
+    "libxcb.so.1", "libX11-xcb.so.1", "libX11.so.6", "libXau.so.6", "libXdmcp.so.6", "libxcb-icccm.so.4", "libxcb-keysyms.so.1",
+    "libxcb-cursor.so.0", "libxcb-image.so.0", "libxcb-util.so.1", "libxcb-render-util.so.0", "libxcb-randr.so.0",
+    "libxcb-render.so.0", "libxcb-shape.so.0", "libxcb-shm.so.0", "libxcb-sync.so.1", "libxcb-xfixes.so.0",
+    "libxcb-xkb.so.1", "libxkbcommon.so.0", "libxkbcommon-x11.so.0", "libfontconfig.so.1", "libfreetype.so.6",
+    "libdbus-1.so.3", "libEGL.so.1", "libGL.so.1", "libglib-2.0.so.0",
+)
 
 
 def platform_is_xcb(environ=None, platform: str | None = None) -> bool:
@@ -119,7 +132,7 @@ def find_missing(plugin: Path, run: Callable = subprocess.run, which: Callable =
             return missing_from_ldd(done.stdout)
         except (OSError, subprocess.SubprocessError):
             pass
-    return missing_by_loading(PACKAGES, load)
+    return missing_by_loading(XCB_NEEDS, load)
 
 
 def check_can_open_window(environ=None, stderr=None) -> bool:
