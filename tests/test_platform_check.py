@@ -2,6 +2,8 @@
 import io
 import subprocess
 
+import pytest
+
 from hwr_desktop.ui import platform_check as pc
 
 # `ldd libqxcb.so` on a fresh Debian 12 (shortened): two libraries are missing.
@@ -109,3 +111,17 @@ def test_the_real_plugin_is_found_here_and_ldd_and_the_loader_agree():
         done = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True)
         x11 = {row.split()[0] for row in done.stdout.splitlines() if row.strip().startswith(("libxcb", "libX", "libxkb"))}
         assert x11 and x11 <= set(pc.XCB_NEEDS)          # every X11 library the plugin needs is tried
+
+
+def test_the_self_test_fails_its_gui_check_with_the_message(monkeypatch):
+    from hwr_desktop import selftest
+    monkeypatch.setattr(pc, "xcb_plugin", lambda: pc.Path("/fake/libqxcb.so"))
+    monkeypatch.setattr(pc, "find_missing", lambda plugin: ["libxcb-keysyms.so.1"])
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(pc.sys, "platform", "linux")
+    ctx = selftest.Context()
+    ctx.predictor = object()                  # the model check passed
+    with pytest.raises(selftest.CheckFailed, match=r"missing: libxcb-keysyms\.so\.1\. Install them with: "
+                                                   r"sudo apt install libxcb-keysyms1 \(Debian/Ubuntu\)"):
+        selftest.check_gui(ctx)

@@ -135,16 +135,19 @@ def find_missing(plugin: Path, run: Callable = subprocess.run, which: Callable =
     return missing_by_loading(XCB_NEEDS, load)
 
 
-def check_can_open_window(environ=None, stderr=None) -> bool:
-    """False (after printing the message) when Qt's xcb plugin will not load; True otherwise,
-    including when the check itself cannot tell (then Qt has its say)."""
+def window_problem(environ=None) -> str | None:
+    """The message when Qt's xcb plugin will not load; None otherwise, including when the check
+    itself cannot tell (then Qt has its say)."""
     if not platform_is_xcb(environ):
-        return True
+        return None
     plugin = xcb_plugin()
-    if plugin is None:
-        return True
-    missing = find_missing(plugin)
-    if not missing:
-        return True
-    print(message(missing), file=stderr or sys.stderr, flush=True)
-    return False
+    missing = find_missing(plugin) if plugin is not None else []
+    return message(missing) if missing else None
+
+
+def check_can_open_window(environ=None, stderr=None) -> bool:
+    """False, after printing the message on stderr, when the window cannot open."""
+    problem = window_problem(environ)
+    if problem:
+        print(problem, file=stderr or sys.stderr, flush=True)
+    return problem is None
