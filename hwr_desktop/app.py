@@ -18,7 +18,16 @@ def create_main_window(model_path=None, load_in_background: bool = False):
     return MainWindow(model_path=model_path, load_in_background=load_in_background)
 
 
+def window_problem() -> str | None:
+    """Why Qt could not open a window here (system libraries missing), or None: checked before Qt loads."""
+    from hwr_desktop.ui.platform_check import window_problem as problem
+    return problem()
+
+
 def main(argv: list[str] | None = None) -> int:
+    from hwr_desktop.ui.platform_check import check_can_open_window
+    if not check_can_open_window():
+        return 2    # the message names the missing libraries; Qt's own hint would name the wrong one
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
     app.setApplicationName("HWR Desktop")

@@ -182,9 +182,11 @@ def check_gui(ctx: Context) -> str:
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
             and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: still test everything but the pixels
+    from hwr_desktop.app import create_main_window, window_problem
+    problem = window_problem()         # a FAIL line naming the missing libraries, not Qt's abort
+    if problem:
+        raise CheckFailed(" ".join(problem.split()))
     from PySide6.QtWidgets import QApplication
-
-    from hwr_desktop.app import create_main_window
     app = QApplication.instance() or QApplication(["hwr-desktop"])
     window = create_main_window(ctx.model_path)  # loads synchronously: TensorFlow is already imported
     try:

@@ -8,4 +8,5 @@ run_policy   which runs may not happen together (training and fine-tuning)
 panels/      one module per tab or pane, named after it
 widgets/     reusable widgets the panels are built from
 dialogs, settings, personal_samples: message boxes, the INI file, the user's sample store
+platform_check  runs before Qt is loaded (so no Qt in it): names the X11 libraries a desktop lacks
 """

@@ -52,9 +52,11 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([640, 640])  # the right side has eight tabs: give it room for all titles
+        # The drawing pane gets the larger share, so the canvas is the largest thing in the window;
+        # the tabs keep enough for their forms (their titles scroll when they do not all fit).
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([720, 480])
         self.setCentralWidget(splitter)
         self._create_actions()
         self._create_menus()

@@ -21,6 +21,7 @@ from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
+from hwr_desktop.ui.widgets.square_area import SquareArea
 
 LIVE_INTERVAL_MS = 60
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
@@ -87,14 +88,18 @@ class DrawingPanel(QWidget):
         add_row.addWidget(QLabel("Label"))
         add_row.addWidget(self.sampleLabelSpin)
         add_row.addWidget(self.addSampleButton, 1)
-        left = QVBoxLayout()
-        left.addWidget(self.canvas, 1)
-        left.addLayout(tools)
-        left.addLayout(add_row)
-        left.addWidget(self.sampleStatus)
+        controls = QWidget(objectName="canvasControls")
+        below = QVBoxLayout(controls)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.addLayout(tools)
+        below.addLayout(add_row)
+        below.addWidget(self.sampleStatus)
+        # The canvas is the largest thing here: a square as big as the pane allows, its controls
+        # under it; the prediction beside it takes only the width it needs.
+        self.canvasArea = SquareArea(self.canvas, controls)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addWidget(self.prediction, 2)
+        layout.addWidget(self.canvasArea, 1)
+        layout.addWidget(self.prediction, 0)
 
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_INTERVAL_MS)
         self._live_timer.timeout.connect(self.predict_now)

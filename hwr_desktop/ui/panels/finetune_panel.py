@@ -67,7 +67,9 @@ class FinetunePanel(QWidget):
         self.infoLabel.setToolTip("A few short epochs from the current model on your samples mixed with MNIST "
                                   "training images, so it learns your hand without forgetting MNIST. Part of "
                                   "your samples is held out to measure the gain.")
-        self.startButton = QPushButton("Fine-tune on my samples", objectName="finetuneButton")
+        # "Fine-tune", not the box's title again: the row's width is the Training tab's minimum, and so
+        # sets how much of the window the drawing canvas can have.
+        self.startButton = QPushButton("Fine-tune", objectName="finetuneButton")
         self.stopButton = QPushButton("Stop", objectName="finetuneStopButton", enabled=False)
         self.startButton.clicked.connect(lambda: self.start())
         self.stopButton.clicked.connect(self.stop)

@@ -2,7 +2,12 @@
 
 Strokes are kept as point lists in normalized coordinates (0..1 of the canvas side), so the
 image can be re-rendered exactly after an undo or when the widget is resized; the off-screen
-image is what the model reads (`to_array`), the widget just shows it.
+image is what the model reads (`to_array`), the widget just shows it. The widget is meant to be
+square (ui/widgets/square_area.py keeps it so): all of it can be drawn on.
+
+On a high-DPI screen the strokes are also rendered at the screen's device pixel ratio for display,
+so they look crisp; the model still reads the image in logical pixels, the same on every screen.
+An empty canvas shows a hint, painted on the widget only, never into the image the model reads.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class DrawingCanvas(QWidget):
     drawingChanged = Signal()   # any change (points added while drawing, undo, clear)
 
     MIN_SIDE = 280
+    HINT = "Draw a digit here"
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -31,7 +37,8 @@ class DrawingCanvas(QWidget):
         self._strokes: list[Stroke] = []
         self._current: Stroke | None = None
         self._brush = 0.07           # pen width as a fraction of the canvas side (MNIST-like strokes)
-        self._image = QImage()
+        self._image = QImage()           # what the model reads: logical pixels
+        self._shown = QImage()           # what the screen shows: device pixels (the same image at ratio 1)
         self._render()
 
     # ----- public API -----
@@ -78,8 +85,18 @@ class DrawingCanvas(QWidget):
         buffer = np.frombuffer(gray.constBits(), np.uint8, count=stride * h).reshape(h, stride)
         return buffer[:, :w].copy()
 
+    def displayImage(self) -> QImage:
+        """The image painted on screen, at the widget's device pixel ratio."""
+        return self._shown
+
     def sizeHint(self) -> QSize:
         return QSize(420, 420)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
 
     # ----- rendering -----
     def _side(self) -> int:
@@ -103,17 +120,27 @@ class DrawingCanvas(QWidget):
             path.lineTo(p)
         painter.drawPath(path)
 
+    def _images(self) -> list[QImage]:
+        return [self._image] if self._shown is self._image else [self._image, self._shown]
+
     def _render(self) -> None:
         side = self._side()
+        ratio = self.devicePixelRatioF()
         background, ink = self._colors()
         self._image = QImage(side, side, QImage.Format.Format_RGB32)
-        self._image.fill(background)
-        painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(self._pen(side, ink))
-        for stroke in self._strokes + ([self._current] if self._current else []):
-            self._paint_stroke(painter, stroke, side)
-        painter.end()
+        if ratio == 1:
+            self._shown = self._image
+        else:
+            self._shown = QImage(round(side * ratio), round(side * ratio), QImage.Format.Format_RGB32)
+            self._shown.setDevicePixelRatio(ratio)    # a painter on it draws in logical coordinates
+        for image in self._images():
+            image.fill(background)
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(self._pen(side, ink))
+            for stroke in self._strokes + ([self._current] if self._current else []):
+                self._paint_stroke(painter, stroke, side)
+            painter.end()
         self.update()
 
     def _extend_current(self, pos: QPointF) -> None:
@@ -121,12 +148,13 @@ class DrawingCanvas(QWidget):
         point = (min(1.0, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))
         last = self._current[-1]
         self._current.append(point)
-        # Draw only the new segment into the off-screen image: cheap enough for every mouse move.
-        painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(self._pen(side, self._colors()[1]))
-        painter.drawLine(QPointF(last[0] * side, last[1] * side), QPointF(point[0] * side, point[1] * side))
-        painter.end()
+        # Draw only the new segment into the off-screen images: cheap enough for every mouse move.
+        for image in self._images():
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(self._pen(side, self._colors()[1]))
+            painter.drawLine(QPointF(last[0] * side, last[1] * side), QPointF(point[0] * side, point[1] * side))
+            painter.end()
         pad = self._brush * side
         self.update(QRectF(QPointF(min(last[0], point[0]) * side - pad, min(last[1], point[1]) * side - pad),
                            QPointF(max(last[0], point[0]) * side + pad, max(last[1], point[1]) * side + pad)).toAlignedRect())
@@ -143,11 +171,21 @@ class DrawingCanvas(QWidget):
         super().changeEvent(event)
 
     def paintEvent(self, event) -> None:
+        if self._shown.devicePixelRatio() != self.devicePixelRatioF():
+            self._render()                  # moved to a screen with another pixel ratio
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window))
-        painter.drawImage(0, 0, self._image)
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
-        painter.drawRect(0, 0, self._image.width() - 1, self._image.height() - 1)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Window))  # only if not square
+        painter.drawImage(QPointF(0, 0), self._shown)
+        side = self._side()
+        if self.isEmpty():
+            font = painter.font()
+            font.setPixelSize(max(12, side // 16))
+            painter.setFont(font)
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(QRectF(0, 0, side, side), Qt.AlignmentFlag.AlignCenter, self.HINT)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.drawRect(0, 0, side - 1, side - 1)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.RightButton:

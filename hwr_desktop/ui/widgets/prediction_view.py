@@ -26,7 +26,7 @@ class ProbabilityBars(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(260, 240)
+        return QSize(200, 240)   # beside the canvas: narrow, the canvas takes the width
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -81,11 +81,12 @@ class PredictionView(QGroupBox):
         caption = QLabel("Model input (28x28)")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        # One column: the view sits beside the canvas, where width is what the canvas needs.
         grid = QGridLayout()
         grid.addWidget(self.predictionLabel, 0, 0)
-        grid.addWidget(self.preview, 0, 1, alignment=Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(self.confidenceLabel, 1, 0)
-        grid.addWidget(caption, 1, 1)
+        grid.addWidget(self.preview, 2, 0, alignment=Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(caption, 3, 0)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.bars, 1)

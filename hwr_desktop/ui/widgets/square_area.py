@@ -1,0 +1,59 @@
+"""A square widget (the drawing canvas) as large as the space allows, with the controls that belong
+to it just below at the same width, the two centred together; the rest is plain window background.
+
+A layout would stretch the canvas into a tall rectangle of which only the top square can be drawn
+on; here the canvas widget itself is the square, so nothing looks drawable that is not.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRect, QSize
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class SquareArea(QWidget):
+    SPACING = 8
+
+    def __init__(self, square: QWidget, below: QWidget, parent=None):
+        super().__init__(parent)
+        self.setObjectName("squareArea")
+        self.square, self.below = square, below
+        for child in (square, below):
+            child.setParent(self)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def _below_height(self, width: int) -> int:
+        if self.below.hasHeightForWidth():
+            return max(self.below.heightForWidth(width), self.below.minimumSizeHint().height())
+        return self.below.sizeHint().height()
+
+    def square_rect(self) -> QRect:
+        """Where the square goes: the largest that leaves room for the controls, centred with them."""
+        width, height = self.width(), self.height()
+        side = min(width, height - self._below_height(width) - self.SPACING)
+        side = max(self.square.minimumWidth(), side)
+        block = side + self.SPACING + self._below_height(side)
+        return QRect((width - side) // 2, max(0, (height - block) // 2), side, side)
+
+    def _place(self) -> None:
+        rect = self.square_rect()
+        self.square.setGeometry(rect)
+        self.below.setGeometry(rect.x(), rect.bottom() + 1 + self.SPACING, rect.width(),
+                               self._below_height(rect.width()))
+
+    def minimumSizeHint(self) -> QSize:
+        side = max(self.square.minimumWidth(), self.below.minimumSizeHint().width())
+        return QSize(side, side + self.SPACING + self._below_height(side))
+
+    def sizeHint(self) -> QSize:
+        side = max(self.square.sizeHint().width(), self.below.sizeHint().width())
+        return QSize(side, side + self.SPACING + self._below_height(side))
+
+    def resizeEvent(self, event) -> None:
+        self._place()
+        super().resizeEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:   # the controls changed size (a status line wrapped)
+            self._place()
+            self.updateGeometry()
+        return super().event(event)
