@@ -123,13 +123,8 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self._set_running(True)
 
-        def make_worker():
-            worker = ExportWorker(model, info, fmt, out, quantize, self)
-            worker.stageProgress.connect(self._on_progress)
-            worker.resultReady.connect(self._on_exported)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: ExportWorker(model, info, fmt, out, quantize, self), self._on_exported,
+                        self._on_failed, stageProgress=self._on_progress)
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
         order = list(STAGES)

@@ -104,6 +104,18 @@ class JobSlot(QObject):
         if factory is not None:
             self._start(factory)
 
+    def start(self, make, on_result, on_failed, **signals) -> None:
+        """run() with the usual wiring: make() builds the worker; its `resultReady` goes to on_result,
+        `failed` to on_failed, and each of its other signals named in `signals` to the slot given."""
+        def factory():
+            worker = make()
+            worker.resultReady.connect(on_result)
+            worker.failed.connect(on_failed)
+            for name, slot in signals.items():
+                getattr(worker, name).connect(slot)
+            return worker
+        self.run(factory)
+
     def is_running(self) -> bool:
         return self.worker is not None
 

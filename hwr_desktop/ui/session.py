@@ -51,12 +51,8 @@ class ModelSession(QObject):
         from hwr_desktop.ui.workers.model_load import ModelLoadWorker
         path = Path(path)
 
-        def make_worker():
-            worker = ModelLoadWorker(path, self)
-            worker.resultReady.connect(lambda predictor: self.set_predictor(predictor, path))
-            worker.failed.connect(lambda message: self.errorOccurred.emit("Cannot load model", message))
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: ModelLoadWorker(path, self), lambda predictor: self.set_predictor(predictor, path),
+                        lambda message: self.errorOccurred.emit("Cannot load model", message))
 
     def shutdown(self) -> bool:
         """Closing the window: wait for a model that is still loading (it cannot be interrupted)."""

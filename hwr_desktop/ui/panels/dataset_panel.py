@@ -71,12 +71,7 @@ class DatasetPanel(QWidget):
             return
         self.pageLabel.setText("Loading MNIST…")
 
-        def make_worker():
-            worker = DatasetWorker(self)
-            worker.resultReady.connect(self._on_loaded)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: DatasetWorker(self), self._on_loaded, self._on_failed)
 
     def shutdown(self) -> bool:
         return self.jobs.shutdown()

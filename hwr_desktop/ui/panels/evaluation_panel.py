@@ -122,13 +122,8 @@ class EvaluationPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("Evaluating… %v of %m test images")
 
-        def make_worker():
-            worker = EvaluationWorker(model, probs, self)
-            worker.progress.connect(self._on_progress)
-            worker.resultReady.connect(self._on_evaluated)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: EvaluationWorker(model, probs, self), self._on_evaluated, self._on_failed,
+                        progress=self._on_progress)
 
     def shutdown(self) -> bool:
         return self.jobs.shutdown()

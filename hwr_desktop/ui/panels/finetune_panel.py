@@ -171,14 +171,8 @@ class FinetunePanel(QWidget):
         model, info, base_name = self.session.model, self.session.info, str(self.session.path or "")
         config, data = config or self.config, data if data is not None else self.data
 
-        def make_worker():
-            worker = FinetuneWorker(model, info, samples, config, data, base_name, self)
-            worker.batchDone.connect(self._on_batch)
-            worker.epochDone.connect(self._on_epoch)
-            worker.resultReady.connect(self._on_finished)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: FinetuneWorker(model, info, samples, config, data, base_name, self),
+                        self._on_finished, self._on_failed, batchDone=self._on_batch, epochDone=self._on_epoch)
         self._set_running(True)
         self.finetuneStarted.emit()
         return True

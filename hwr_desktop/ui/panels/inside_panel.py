@@ -117,12 +117,7 @@ class InsidePanel(QWidget):
         self.inspector, self.inspector_model, self.error = None, model, ""
         probs = self.session.info.outputs_probabilities
 
-        def make_worker():
-            worker = InspectorWorker(model, probs, self)
-            worker.resultReady.connect(self._on_ready)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: InspectorWorker(model, probs, self), self._on_ready, self._on_failed)
         return None
 
     def _on_ready(self, inspector) -> None:

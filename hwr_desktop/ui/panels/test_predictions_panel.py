@@ -71,12 +71,8 @@ class TestPredictionsPanel(QWidget):
         model, probs = self.session.model, self.session.info.outputs_probabilities
         seed, count = self.seed, self.count
 
-        def make_worker():
-            worker = TestPredictionsWorker(model, probs, indices, count, seed, self)
-            worker.resultReady.connect(self._on_predicted)
-            worker.failed.connect(self._on_failed)
-            return worker
-        self.jobs.run(make_worker)
+        self.jobs.start(lambda: TestPredictionsWorker(model, probs, indices, count, seed, self),
+                        self._on_predicted, self._on_failed)
 
     def shutdown(self) -> bool:
         return self.jobs.shutdown()
