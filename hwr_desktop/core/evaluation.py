@@ -62,7 +62,14 @@ class EvaluationReport:
     f1: np.ndarray
     labels: np.ndarray
     predictions: np.ndarray
-    probabilities: np.ndarray   # (N, 10)
+    probabilities: np.ndarray   # (N, 10), calibrated: softmax(logits / temperature)
+    temperature: float = 1.0    # the model's calibration temperature the report was made with
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error of the confidences (15 equal-width bins)."""
+        from hwr_desktop.core.calibration import expected_calibration_error
+        return expected_calibration_error(self.probabilities, self.labels)
 
     @property
     def confidences(self) -> np.ndarray:
@@ -84,17 +91,24 @@ class EvaluationReport:
             "errors": int((self.predictions != self.labels).sum()),
             "confusion_matrix": self.confusion.tolist(),
             "precision": self.precision.round(6).tolist(), "recall": self.recall.round(6).tolist(),
-            "f1": self.f1.round(6).tolist(),
+            "f1": self.f1.round(6).tolist(), "ece": round(self.ece, 6), "temperature": self.temperature,
         }
 
 
-def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False) -> EvaluationReport:
+def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False,
+                       temperature: float = 1.0) -> EvaluationReport:
+    """The report for model outputs. Logits are divided by the model's calibration `temperature`
+    (ModelInfo.temperature) first, so loss, confidences and the mistakes' order are the calibrated
+    ones the app shows; a softmax model's probabilities are used as they are (temperature ignored,
+    as core/inference.py does)."""
     labels = np.asarray(labels, dtype=np.int64)
     if outputs_are_probabilities:
+        temperature = 1.0
         probs = np.clip(logits, 1e-7, 1.0)
         probs = probs / probs.sum(axis=1, keepdims=True)
         loss = float(-np.log(probs[np.arange(len(labels)), labels]).mean())
     else:
+        logits = logits / np.float32(temperature) if temperature != 1.0 else logits
         probs = softmax(logits)
         loss = softmax_cross_entropy(logits, labels)
     preds = probs.argmax(axis=1)
@@ -106,11 +120,12 @@ def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_proba
         recall = np.nan_to_num(tp / confusion.sum(axis=1))
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
     return EvaluationReport(len(labels), float((preds == labels).mean()), loss, confusion,
-                            precision, recall, f1, labels, preds, probs)
+                            precision, recall, f1, labels, preds, probs, float(temperature))
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False,
              progress: Callable[[int, int], None] | None = None,
-             stop: threading.Event | None = None) -> EvaluationReport:
+             stop: threading.Event | None = None, temperature: float = 1.0) -> EvaluationReport:
+    """The model on (images, labels); pass the model's `info.temperature` for calibrated confidences."""
     logits = predict_logits(model, images, progress=progress, stop=stop)
-    return report_from_logits(logits, labels, outputs_are_probabilities)
+    return report_from_logits(logits, labels, outputs_are_probabilities, temperature)
