@@ -69,10 +69,11 @@ class TestPredictionsPanel(QWidget):
         self.stale = False
         self.summaryLabel.setText("Predicting…")
         model, probs = self.session.model, self.session.info.outputs_probabilities
+        temperature = self.session.info.temperature   # calibrated confidences, as the drawing pad shows
         seed, count = self.seed, self.count
 
         def make_worker():
-            worker = TestPredictionsWorker(model, probs, indices, count, seed, self)
+            worker = TestPredictionsWorker(model, probs, indices, count, seed, self, temperature=temperature)
             worker.resultReady.connect(self._on_predicted)
             worker.failed.connect(self._on_failed)
             return worker
