@@ -13,6 +13,9 @@ Models whose network already ends in a softmax (files from elsewhere; our preset
 are not calibrated: the Predictor uses their probabilities as they are, so a temperature would
 not be applied anywhere. `calibrate` says so in `calibration.extra["skipped"]`, with their
 validation ECE, and keeps temperature 1.
+
+`expected_calibration_error` is defined in core/evaluation.py (every EvaluationReport has its
+`ece`) and re-exported here.
 """
 from __future__ import annotations
 
@@ -20,25 +23,14 @@ import threading
 
 import numpy as np
 
+from hwr_desktop.core.evaluation import ECE_BINS, expected_calibration_error, predict_logits
 from hwr_desktop.core.model_info import Calibration, ModelInfo
 
-ECE_BINS = 15
+__all__ = ["ECE_BINS", "calibrate", "calibrated_probabilities", "expected_calibration_error", "fit_temperature",
+           "fitted_calibration", "nll"]
+
 FITTED_ON = "validation ({n} MNIST images)"
 T_RANGE = (0.05, 20.0)     # searched on log T; real models land well inside
-
-
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Expected calibration error: |accuracy - mean confidence| in equal-width confidence bins
-    ((0, 1/bins], ..., ((bins-1)/bins, 1]), weighted by the share of predictions in each bin."""
-    probabilities = np.asarray(probabilities, np.float64)
-    labels = np.asarray(labels)
-    if len(labels) == 0:
-        return 0.0
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    gap = np.bincount(which, weights=correct - confidence, minlength=bins)   # sum of (right - confidence)
-    return float(np.abs(gap).sum() / len(labels))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -108,7 +100,6 @@ def calibrate(model, info: ModelInfo, data, stop: threading.Event | None = None,
     """`info` with a temperature fitted on the validation split of `data` (core.mnist.MnistSplits);
     `val_outputs`: the model's outputs on data.x_val, if already computed. The test set is not read.
     `calibration.extra` records the validation ECE before and after."""
-    from hwr_desktop.core.evaluation import predict_logits
     if val_outputs is None:
         val_outputs = predict_logits(model, data.x_val, stop=stop)
     return info.replace(calibration=fitted_calibration(val_outputs, data.y_val, info.outputs_probabilities))

@@ -10,6 +10,8 @@ import numpy as np
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import as_batch
 
+ECE_BINS = 15   # the calibration error's bins (core/calibration.py fits the temperature that lowers it)
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -21,6 +23,20 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     z = logits - logits.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return float(-log_probs[np.arange(len(labels)), labels].mean())
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Expected calibration error: |accuracy - mean confidence| in equal-width confidence bins
+    ((0, 1/bins], ..., ((bins-1)/bins, 1]), weighted by the share of predictions in each bin."""
+    probabilities = np.asarray(probabilities, np.float64)
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    gap = np.bincount(which, weights=correct - confidence, minlength=bins)   # sum of (right - confidence)
+    return float(np.abs(gap).sum() / len(labels))
 
 
 def _as_float_batch(images: np.ndarray) -> np.ndarray:
@@ -68,7 +84,6 @@ class EvaluationReport:
     @property
     def ece(self) -> float:
         """Expected calibration error of the confidences (15 equal-width bins)."""
-        from hwr_desktop.core.calibration import expected_calibration_error
         return expected_calibration_error(self.probabilities, self.labels)
 
     @property
