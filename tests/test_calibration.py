@@ -203,3 +203,21 @@ def test_calibrate_refuses_a_file_that_is_not_a_model(capsys, tmp_path):
     code, out, err = run(capsys, "calibrate", "--model", str(bad))
     assert code == 2 and "not a Keras" in err and len(err.strip().splitlines()) == 1 and out == ""
     assert bad.read_text() == "not a model"
+
+
+def test_reading_cuts_marks_on_the_uncalibrated_scale_it_was_tuned_on():
+    """Calibration sharpens sure answers; reading's cutting scores must not see that (it over-cut:
+    97.7 % single digits instead of 99.1 % on the reading bench), its confidences must."""
+    from types import SimpleNamespace
+
+    from hwr_desktop.core.model_info import Calibration, ModelInfo
+    from hwr_desktop.core.reading import _uncalibrated_best
+    logits = np.random.default_rng(3).normal(0, 5, (50, 10))
+    calibrated = calibrated_probabilities(logits, 0.46).astype(np.float32)
+    calibrated[7] = 0.0                                             # a candidate that is not digit-shaped
+    predictor = SimpleNamespace(info=ModelInfo(calibration=Calibration(0.46, "validation")))
+    expected = softmax(logits).max(axis=1)
+    expected[7] = 0.0
+    np.testing.assert_allclose(_uncalibrated_best(calibrated, predictor), expected, rtol=1e-4, atol=1e-6)
+    uncalibrated_model = SimpleNamespace(info=ModelInfo())
+    np.testing.assert_array_equal(_uncalibrated_best(calibrated, uncalibrated_model), calibrated.max(axis=1))
