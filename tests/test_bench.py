@@ -33,6 +33,10 @@ def test_bench_quick_reports_every_measure(capsys):
     assert accuracy["met"] == (accuracy["value"] >= 0.997)
     ensemble = doc["targets"]["ensemble_test_accuracy"]
     assert ensemble["comparison"] == ">=" and ensemble["value"] > accuracy["value"]   # the ensemble ships too
+    for name in ("bundled_test_ece", "ensemble_test_ece"):   # calibrated confidence, a ceiling
+        ece = doc["targets"][name]
+        assert ece["comparison"] == "<=" and ece["limit"] == 0.015 and 0 <= ece["value"] <= 1
+        assert ece["met"] == (ece["value"] <= 0.015)
 
 
 def test_targets_compare_in_their_own_direction():
@@ -46,3 +50,4 @@ def test_bench_table_is_readable(capsys):
     out = capsys.readouterr().out
     assert "time to 0% [quick]" in out and "prediction_p95_ms" in out and "met" in out
     assert re.search(r"bundled_test_accuracy +\d+\.\d\d% +>= 99\.70% ", out)   # accuracies as percentages
+    assert re.search(r"bundled_test_ece +\d+\.\d\d% +<= 1\.50% ", out)           # and calibration errors

@@ -23,13 +23,17 @@ def run_evaluate(args) -> int:
     predictor = load_predictor(args.model)
     data = load_mnist()
     report = evaluate(predictor.model, data.x_test, data.y_test,
-                      outputs_are_probabilities=predictor.info.outputs_probabilities)
+                      outputs_are_probabilities=predictor.info.outputs_probabilities,
+                      temperature=predictor.info.temperature)   # the confidences `predict` and the app show
     if args.json:
         emit_json({"model": str(args.model or "bundled default"), **report.to_dict()})
         return EXIT_OK
     print(f"model: {args.model or 'bundled default'} (preset {predictor.info.preset})")
     print(f"MNIST test: accuracy {report.accuracy:.4%}, loss {report.loss:.4f}, "
           f"{int((report.predictions != report.labels).sum())} errors of {report.n}")
+    calibrated = f"temperature {report.temperature:.4g}" if predictor.info.calibration else "not calibrated"
+    print(f"calibration error (ECE, 15 bins): {report.ece:.2%} ({calibrated}); "
+          f"mean confidence {report.confidences.mean():.2%}")
     print("digit  precision  recall     f1")
     for d in range(10):
         print(f"  {d}     {report.precision[d]:.4f}    {report.recall[d]:.4f}  {report.f1[d]:.4f}")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.model_info import MemberInfo, Metrics, ModelInfo, new_info
 
@@ -49,12 +51,14 @@ def build_ensemble(members: list, tta: bool = False):
 
 
 def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -> ModelInfo:
-    """Load the member files, combine them, measure validation and test accuracy, save to `out`.
+    """Load the member files, combine them, measure validation accuracy, fit the calibration
+    temperature on validation, report test accuracy and calibration error, save to `out`.
 
     Members must output logits (our presets do): averaging logits with probabilities would
     weigh the models unequally. Returns the saved file's description.
     """
-    from hwr_desktop.core.evaluation import loss_and_accuracy
+    from hwr_desktop.core.calibration import calibrate
+    from hwr_desktop.core.evaluation import evaluate, predict_logits, softmax_cross_entropy
     from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import load_model, save_model
 
@@ -70,12 +74,17 @@ def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -
         members.append(MemberInfo(Path(path).name, info.preset, info.seed, info.metrics))
     ensemble = build_ensemble(models, tta)
     data = load_mnist()
-    val_loss, val_accuracy = loss_and_accuracy(ensemble, data.x_val, data.y_val)
-    test_loss, test_accuracy = loss_and_accuracy(ensemble, data.x_test, data.y_test)
+    val_logits = predict_logits(ensemble, data.x_val)
+    val_loss = softmax_cross_entropy(val_logits, data.y_val)
+    val_accuracy = float(np.mean(val_logits.argmax(axis=1) == data.y_val))
     name = f"ensemble of {len(models)}" + (" with shifted views" if tta else "")
     train_seconds = sum(m.metrics.train_seconds or 0 for m in members) or None
-    metrics = Metrics(val_accuracy=val_accuracy, val_loss=val_loss, test_accuracy=test_accuracy,
-                      test_loss=test_loss, train_seconds=train_seconds)
-    info = new_info(name, configs[0], metrics, members=members, test_time_augmentation=tta)
+    info = new_info(name, configs[0], members=members, test_time_augmentation=tta)
+    # The members' average is a new model with its own confidence: its temperature is fitted on
+    # validation; the test figures (loss and calibration error with it) are only reported.
+    info = calibrate(ensemble, info, data, val_outputs=val_logits)
+    report = evaluate(ensemble, data.x_test, data.y_test, temperature=info.temperature)
+    info.metrics = Metrics(val_accuracy=val_accuracy, val_loss=val_loss, test_accuracy=report.accuracy,
+                           test_loss=report.loss, test_ece=round(report.ece, 6), train_seconds=train_seconds)
     save_model(ensemble, out, info)
     return info

@@ -10,6 +10,8 @@ import numpy as np
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import as_batch
 
+ECE_BINS = 15   # the calibration error's bins (core/calibration.py fits the temperature that lowers it)
+
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -21,6 +23,20 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     z = logits - logits.max(axis=1, keepdims=True)
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return float(-log_probs[np.arange(len(labels)), labels].mean())
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Expected calibration error: |accuracy - mean confidence| in equal-width confidence bins
+    ((0, 1/bins], ..., ((bins-1)/bins, 1]), weighted by the share of predictions in each bin."""
+    probabilities = np.asarray(probabilities, np.float64)
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    gap = np.bincount(which, weights=correct - confidence, minlength=bins)   # sum of (right - confidence)
+    return float(np.abs(gap).sum() / len(labels))
 
 
 def _as_float_batch(images: np.ndarray) -> np.ndarray:
@@ -62,7 +78,13 @@ class EvaluationReport:
     f1: np.ndarray
     labels: np.ndarray
     predictions: np.ndarray
-    probabilities: np.ndarray   # (N, 10)
+    probabilities: np.ndarray   # (N, 10), calibrated: softmax(logits / temperature)
+    temperature: float = 1.0    # the model's calibration temperature the report was made with
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error of the confidences (15 equal-width bins)."""
+        return expected_calibration_error(self.probabilities, self.labels)
 
     @property
     def confidences(self) -> np.ndarray:
@@ -84,17 +106,24 @@ class EvaluationReport:
             "errors": int((self.predictions != self.labels).sum()),
             "confusion_matrix": self.confusion.tolist(),
             "precision": self.precision.round(6).tolist(), "recall": self.recall.round(6).tolist(),
-            "f1": self.f1.round(6).tolist(),
+            "f1": self.f1.round(6).tolist(), "ece": round(self.ece, 6), "temperature": self.temperature,
         }
 
 
-def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False) -> EvaluationReport:
+def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False,
+                       temperature: float = 1.0) -> EvaluationReport:
+    """The report for model outputs. Logits are divided by the model's calibration `temperature`
+    (ModelInfo.temperature) first, so loss, confidences and the mistakes' order are the calibrated
+    ones the app shows; a softmax model's probabilities are used as they are (temperature ignored,
+    as core/inference.py does)."""
     labels = np.asarray(labels, dtype=np.int64)
     if outputs_are_probabilities:
+        temperature = 1.0
         probs = np.clip(logits, 1e-7, 1.0)
         probs = probs / probs.sum(axis=1, keepdims=True)
         loss = float(-np.log(probs[np.arange(len(labels)), labels]).mean())
     else:
+        logits = logits / np.float32(temperature) if temperature != 1.0 else logits
         probs = softmax(logits)
         loss = softmax_cross_entropy(logits, labels)
     preds = probs.argmax(axis=1)
@@ -106,11 +135,12 @@ def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_proba
         recall = np.nan_to_num(tp / confusion.sum(axis=1))
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
     return EvaluationReport(len(labels), float((preds == labels).mean()), loss, confusion,
-                            precision, recall, f1, labels, preds, probs)
+                            precision, recall, f1, labels, preds, probs, float(temperature))
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False,
              progress: Callable[[int, int], None] | None = None,
-             stop: threading.Event | None = None) -> EvaluationReport:
+             stop: threading.Event | None = None, temperature: float = 1.0) -> EvaluationReport:
+    """The model on (images, labels); pass the model's `info.temperature` for calibrated confidences."""
     logits = predict_logits(model, images, progress=progress, stop=stop)
-    return report_from_logits(logits, labels, outputs_are_probabilities)
+    return report_from_logits(logits, labels, outputs_are_probabilities, temperature)

@@ -40,6 +40,7 @@ class Metrics:
     val_loss: float | None = None
     test_accuracy: float | None = None
     test_loss: float | None = None
+    test_ece: float | None = None      # expected calibration error on MNIST test (15 bins), with the calibration
     best_epoch: int | None = None
     train_seconds: float | None = None
     stopped_early: bool | None = None

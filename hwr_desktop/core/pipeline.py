@@ -1,7 +1,11 @@
 """The two ways a model is made, each one pipeline shared by the CLI and the GUI's workers.
 
-    train_model:    train -> evaluate on the MNIST test set -> describe -> save (if asked)
-    finetune_model: fine-tune -> check MNIST test accuracy -> describe -> save (if kept and asked)
+    train_model:    train -> calibrate on validation -> evaluate on the MNIST test set -> describe -> save (if asked)
+    finetune_model: fine-tune -> check MNIST test accuracy -> describe -> calibrate on validation
+                    -> save (if kept and asked)
+
+Calibration (core/calibration.py) fits the model's temperature on the validation split only; the
+test figures, its calibration error included, are reported with it, never used to choose it.
 
 Progress and Stop work as in training.py: plain callbacks and threading.Events, so the CLI prints
 a progress bar and the GUI emits signals from the same calls. The GUI does not save here: the
@@ -44,29 +48,35 @@ def training_metrics(result: TrainingResult, report=None) -> Metrics:
                       train_seconds=round(result.seconds, 1), stopped_early=result.stopped)
     if report is not None:
         metrics.test_accuracy, metrics.test_loss = report.accuracy, report.loss
+        metrics.test_ece = round(report.ece, 6)
     return metrics
 
 
 def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
                 stop: threading.Event | None = None, abort: threading.Event | None = None,
                 evaluating: Callable[[int, int], None] | None = None, out: Path | None = None) -> TrainedModel:
-    """Train, then evaluate on the test set (reported, never used to choose) and describe.
+    """Train, calibrate on the validation split, then evaluate on the test set (reported, never used
+    to choose) with that calibration, and describe.
 
     `stop` ends training after the current batch and keeps the best epoch so far; `abort` (closing
     the app) also skips the evaluation. Nothing is kept, and nothing saved, when no epoch finished.
     """
+    from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.evaluation import evaluate
     from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.modelfile import save_model
+    from hwr_desktop.core.modelfile import described, save_model
 
     abort = abort or threading.Event()
     result = train(config, callbacks, stop)
-    report = None
+    report, calibration = None, None
     if result.history and not abort.is_set():
         data = load_mnist()
-        report = evaluate(result.model, data.x_test, data.y_test, progress=evaluating, stop=abort)
+        calibrated = calibrate(result.model, described(result.model, None), data, stop=abort)
+        calibration = calibrated.calibration
+        report = evaluate(result.model, data.x_test, data.y_test, calibrated.outputs_probabilities,
+                          progress=evaluating, stop=abort, temperature=calibrated.temperature)
     info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
-                    [h.to_dict() for h in result.history])
+                    [h.to_dict() for h in result.history], calibration=calibration)
     trained = TrainedModel(result, report, info)
     if out is not None and report is not None:
         trained.path = save_model(result.model, out, info)
@@ -78,10 +88,21 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
                    out: Path | None = None) -> FinetunedModel:
     """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
     if it kept MNIST test accuracy at the minimum (FinetuneResult.kept)."""
+    from hwr_desktop.core.calibration import calibrate
+    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.modelfile import described
+
     result = finetune(base, samples, config, callbacks, stop, data)
     if not result.kept:
         return FinetunedModel(result, None)
-    tuned = FinetunedModel(result, result.model_info(base_name))
+    # New weights, new temperature (the base model's is not carried over): fitted on validation,
+    # then the test calibration error is reported with it.
+    data = data or load_mnist()
+    info = calibrate(result.model, described(result.model, result.model_info(base_name)), data)
+    report = evaluate(result.model, data.x_test, data.y_test, info.outputs_probabilities, temperature=info.temperature)
+    info.metrics.test_ece = round(report.ece, 6)
+    tuned = FinetunedModel(result, info)
     if out is not None:
         from hwr_desktop.core.modelfile import save_model
         tuned.path = save_model(result.model, out, tuned.info)

@@ -12,8 +12,8 @@ of the image in one model call. Per mark, the reading with the best score wins:
 
 Rejection: a mark is read as a digit only when the model's probability for its best class is at
 least `min_confidence`: DEFAULT_MIN_CONFIDENCE = 0.4 unless the caller (CLI `--min-confidence`)
-says otherwise. The bundled model is trained with label smoothing, so sure answers score about
-0.9, not 1.0, and 0.4 means the model is torn between classes. A rejected mark is reported with
+says otherwise. Confidences are the calibrated ones (core/calibration.py: "x %" means right x % of
+the time on validation), and 0.4 means the model is torn between classes. A rejected mark is reported with
 digit None and appears as '?' in `text`, so "1?34" shows that something unreadable stood between
 1 and 3 instead of silently reading "134". Specks are not marks and are not reported at all.
 """
@@ -128,6 +128,23 @@ def _candidates(marks: Marks) -> tuple[list[tuple[int, int, int, Piece]], list[l
     return candidates, cut_costs
 
 
+def _uncalibrated_best(probabilities: np.ndarray, predictor) -> np.ndarray:
+    """Each candidate's best-class probability before the model's calibration temperature T.
+
+    The cutting scores (DIGIT_BONUS, CUT_COST) were tuned on these. Calibration (T < 1 for our
+    label-smoothed models) pushes sure answers from about 0.9 to about 1.0, so a fragment that
+    looks like a digit would gain too much and marks would be over-cut. softmax(z) is recovered
+    from softmax(z / T) as p**T, renormalised. Confidences shown and rejection stay calibrated."""
+    info = getattr(predictor, "info", None)
+    temperature = 1.0 if info is None or info.outputs_probabilities else info.temperature
+    if temperature == 1.0:
+        return probabilities.max(axis=1)
+    powered = np.power(probabilities.astype(np.float64), temperature)
+    total = powered.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, powered.max(axis=1) / total, 0.0)
+
+
 def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
     candidates, cut_costs = _candidates(marks)
     regions = [marks.region(c[3]) for c in candidates]
@@ -143,9 +160,10 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             probabilities[n] = 0.0   # whatever the model says, not a digit: confidence 0
     options: list[dict] = [{} for _ in marks.pieces]    # per mark: (i, j) -> candidate number
     scores: list[dict] = [{} for _ in marks.pieces]
+    best = _uncalibrated_best(probabilities, predictor)
     for n, (index, i, j, _) in enumerate(candidates):
         options[index][(i, j)] = n
-        scores[index][(i, j)] = (float(np.log(max(probabilities[n].max(), 1e-6))) + DIGIT_BONUS
+        scores[index][(i, j)] = (float(np.log(max(best[n], 1e-6))) + DIGIT_BONUS
                                  if prepared[n] else 0.0)   # nothing there: neither gain nor loss
     digits = []
     for index, costs in enumerate(cut_costs):

@@ -117,13 +117,13 @@ class EvaluationPanel(QWidget):
         if self.jobs.is_live() and not self.stale:
             return                        # already evaluating this model
         model = self.session.model
-        probs = self.session.info.outputs_probabilities
+        probs, temperature = self.session.info.outputs_probabilities, self.session.info.temperature
         self.stale = False
         self.progress.setValue(0)
         self.progress.setFormat("Evaluating… %v of %m test images")
 
-        self.jobs.start(lambda: EvaluationWorker(model, probs, self), self._on_evaluated, self._on_failed,
-                        progress=self._on_progress)
+        self.jobs.start(lambda: EvaluationWorker(model, probs, self, temperature=temperature), self._on_evaluated,
+                        self._on_failed, progress=self._on_progress)
 
     def shutdown(self) -> bool:
         return self.jobs.shutdown()
@@ -162,7 +162,8 @@ class EvaluationPanel(QWidget):
             return
         errors = int((report.predictions != report.labels).sum())
         self.accuracyLabel.setText(f"<b>Accuracy {report.accuracy:.2%}</b> · loss {report.loss:.4f} · "
-                                   f"{errors:,} errors of {report.n:,} test images")
+                                   f"{errors:,} errors of {report.n:,} test images · "
+                                   f"calibration error {report.ece:.2%}")
         support = report.confusion.sum(axis=1)
         for d in range(10):
             for col, text in enumerate((f"{report.precision[d]:.4f}", f"{report.recall[d]:.4f}",

@@ -69,9 +69,10 @@ class TestPredictionsPanel(QWidget):
         self.stale = False
         self.summaryLabel.setText("Predicting…")
         model, probs = self.session.model, self.session.info.outputs_probabilities
+        temperature = self.session.info.temperature   # calibrated confidences, as the drawing pad shows
         seed, count = self.seed, self.count
 
-        self.jobs.start(lambda: TestPredictionsWorker(model, probs, indices, count, seed, self),
+        self.jobs.start(lambda: TestPredictionsWorker(model, probs, indices, count, seed, self, temperature=temperature),
                         self._on_predicted, self._on_failed)
 
     def shutdown(self) -> bool:

@@ -7,19 +7,22 @@ from hwr_desktop.ui.jobs import Worker
 
 
 class EvaluationWorker(Worker):
-    """Evaluates a model on the MNIST test set with `progress`; result: core.evaluation.EvaluationReport."""
+    """Evaluates a model on the MNIST test set with `progress`; result: core.evaluation.EvaluationReport,
+    with the calibrated confidences (logits divided by the model's `temperature`, ModelInfo.temperature)."""
 
-    def __init__(self, model, outputs_are_probabilities: bool = False, parent=None):
+    def __init__(self, model, outputs_are_probabilities: bool = False, parent=None, temperature: float = 1.0):
         super().__init__(parent)
         self.model = model
         self.outputs_are_probabilities = outputs_are_probabilities
+        self.temperature = temperature
 
     def work(self):
         from hwr_desktop.core.evaluation import evaluate
         from hwr_desktop.core.mnist import load_mnist
         data = load_mnist()
         return evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
-                        progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag)
+                        progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag,
+                        temperature=self.temperature)
 
 
 @dataclass
@@ -31,13 +34,14 @@ class TestPredictions:
 
 class TestPredictionsWorker(Worker):
     """Predicts a handful of MNIST test images: given indices, or `count` drawn at random.
-    Result: TestPredictions."""
+    Result: TestPredictions, with calibrated confidences (`temperature`: ModelInfo.temperature)."""
     __test__ = False
 
     def __init__(self, model, outputs_are_probabilities: bool, indices=None, count: int = 30,
-                 seed: int | None = None, parent=None):
+                 seed: int | None = None, parent=None, temperature: float = 1.0):
         super().__init__(parent)
         self.model, self.outputs_are_probabilities = model, outputs_are_probabilities
+        self.temperature = temperature
         self.indices, self.count, self.seed = indices, count, seed
 
     def work(self) -> TestPredictions:
@@ -50,5 +54,5 @@ class TestPredictionsWorker(Worker):
         if idx is None:
             idx = np.sort(np.random.default_rng(self.seed).choice(len(data.y_test), self.count, replace=False))
         report = evaluate(self.model, data.x_test[idx], data.y_test[idx], self.outputs_are_probabilities,
-                          stop=self.stop_flag)
+                          stop=self.stop_flag, temperature=self.temperature)
         return TestPredictions(idx, report)
