@@ -130,6 +130,14 @@ def test_fresh_model_with_a_calibration_temperature(quick_model, mnist, tmp_path
     np.testing.assert_allclose(probs, expected / expected.sum(1, keepdims=True), atol=1e-5)
 
 
+@pytest.mark.parametrize("fmt, name", [("tflite", "quick.tflite"), ("savedmodel", "quick_saved")])
+def test_a_freshly_trained_model_exports_in_the_other_formats(quick_model, fmt, name, tmp_path):
+    report = export_model((quick_model, METADATA), fmt, tmp_path / name)
+    assert report.path.exists() and report.n == 10000 and report.temperature == 2.0
+    assert report.agreement >= 0.9999 and report.max_prob_diff < 1e-4
+    assert report.export_accuracy == pytest.approx(report.keras_accuracy, abs=1e-4)
+
+
 def _deskewing_ensemble():
     import keras
 
