@@ -27,6 +27,7 @@ class HistoryPanel(QWidget):
         self.history: list[dict] = []
 
         self.sourceCombo = QComboBox(objectName="historySource")
+        self.sourceCombo.setAccessibleName("History source")
         self.sourceCombo.addItem("Current model", CURRENT)
         self.sourceCombo.addItem("Last training run", LAST_RUN)
         self.sourceCombo.currentIndexChanged.connect(lambda _index: self.refresh())

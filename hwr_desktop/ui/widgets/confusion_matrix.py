@@ -2,7 +2,8 @@
 
 Correct answers (the diagonal) are shaded blue by the share of that digit they cover; mistakes
 red, on a logarithmic scale so that a cell with 2 errors is still visibly different from one with
-none next to a cell with 30. Clicking a cell emits `cellClicked(true, predicted)`. Shades blend from
+none next to a cell with 30. Clicking a cell, or moving to it with the arrow keys and pressing Enter
+or Space, emits `cellClicked(true, predicted)`. Shades blend from
 the palette's base colour, so empty cells are dark in dark mode; counts are written in black or
 white, whichever contrasts with the cell.
 """
@@ -30,6 +31,9 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)      # tooltips follow the hovered cell
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)     # arrow keys and Enter work like clicks
+        self.setAccessibleName("Confusion matrix")
+        self.setAccessibleDescription("Arrow keys move between cells; Enter or Space shows the cell's images")
         self.setMinimumSize(260, 260)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.matrix: np.ndarray | None = None
@@ -73,6 +77,20 @@ class ConfusionMatrixView(QWidget):
             self.set_selected(cell)
             self.cellClicked.emit(*cell)
         super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        steps = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
+        key = event.key()
+        if self.matrix is None or (key not in steps and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)):
+            super().keyPressEvent(event)
+            return
+        t, p = self.selected or (0, 0)
+        if key in steps:
+            dt, dp = steps[key]
+            self.set_selected((min(9, max(0, t + dt)), min(9, max(0, p + dp))))
+        else:
+            self.set_selected((t, p))
+            self.cellClicked.emit(t, p)
 
     def mouseMoveEvent(self, event) -> None:
         cell = self.cell_at(event.position())
