@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, Q
 
 from hwr_desktop.resources import ensemble_model_path, resource_path
 from hwr_desktop.ui import dialogs
+from hwr_desktop.ui.accessibility import name_from_labels
 from hwr_desktop.ui.model_files import ModelFiles
 from hwr_desktop.ui.panels.dataset_panel import DatasetPanel
 from hwr_desktop.ui.panels.drawing_panel import DrawingPanel
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._connect()
+        name_from_labels(self)     # e.g. the training form's fields, named after their row labels
         self._restore_settings()
         self.statusBar().showMessage("Loading model…")
         if settings_note:
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
                 (self.my_samples_panel, "My Samples",
                  "Your own handwriting samples: check, relabel, export and import them")):
             self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
+        self.tabs.tabBar().setAccessibleName("Tabs")     # Ctrl+Tab / Ctrl+Shift+Tab switch them too
 
     def _connect(self) -> None:
         # Inside has no errorOccurred: a model it cannot explain is a state its caption describes.

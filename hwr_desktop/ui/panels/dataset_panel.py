@@ -33,7 +33,9 @@ class DatasetPanel(QWidget):
         self.splitCombo = QComboBox(objectName="splitCombo")
         for key, title in SPLITS:
             self.splitCombo.addItem(title, key)
+        self.splitCombo.setAccessibleName("Dataset split")
         self.digitFilter = QComboBox(objectName="digitFilter")
+        self.digitFilter.setAccessibleName("Digit filter")
         self.digitFilter.addItem("All digits", None)
         for d in range(10):
             self.digitFilter.addItem(f"Only {d}s", d)
@@ -42,6 +44,7 @@ class DatasetPanel(QWidget):
         self.pageLabel = QLabel("", objectName="pageLabel")
         self.grid = ImageGrid(side=48, caption_lines=1, widest_caption="0 · #00000")
         self.grid.setObjectName("datasetGrid")
+        self.grid.setAccessibleName("MNIST images")
         self.splitCombo.currentIndexChanged.connect(lambda _index: self.apply_filter())
         self.digitFilter.currentIndexChanged.connect(lambda _index: self.apply_filter())
         self.prevButton.clicked.connect(lambda: self.show_page(self.page - 1))

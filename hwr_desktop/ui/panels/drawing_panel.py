@@ -55,6 +55,7 @@ class DrawingPanel(QWidget):
         self.brushSlider = QSlider(Qt.Orientation.Horizontal, objectName="brushSlider", minimum=2, maximum=16)
         self.brushSlider.setValue(round(self.canvas.brushSize() * 100))
         self.brushSlider.setToolTip("Brush size ( [ and ] )")
+        self.brushSlider.setAccessibleName("Brush size")
         self.brushSlider.valueChanged.connect(lambda v: self.canvas.setBrushSize(v / 100))
         self.undoButton = QPushButton("Undo", objectName="undoButton")
         self.undoButton.setToolTip("Undo the last stroke (Ctrl+Z)")
@@ -66,6 +67,7 @@ class DrawingPanel(QWidget):
         self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
         self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
                                         "type a digit (0-9) to correct it.")
+        self.sampleLabelSpin.setAccessibleName("Sample label")
         self.sampleLabelSpin.valueChanged.connect(self._on_label_edited)
         self.addSampleAction = QAction("Add to My Samples", self, objectName="addSampleAction")
         self.addSampleAction.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])

@@ -68,6 +68,7 @@ class EvaluationPanel(QWidget):
         self.galleryTitle = QLabel("", objectName="galleryTitle", wordWrap=True)
         self.gallery = ImageGrid(side=48, widest_caption="0 → 0 ")
         self.gallery.setObjectName("mistakesGallery")
+        self.gallery.setAccessibleName("Mistakes")
         gallery_page = QWidget()
         gallery_layout = QVBoxLayout(gallery_page)
         gallery_layout.setContentsMargins(0, 4, 0, 0)
@@ -81,6 +82,8 @@ class EvaluationPanel(QWidget):
         self.details = QTabWidget(objectName="evaluationDetails")
         self.details.addTab(gallery_page, "Images")
         self.details.addTab(self.classTable, "Per digit")
+        self.details.tabBar().setAccessibleName("Evaluation details")
+        self.classTable.setAccessibleName("Accuracy per digit")
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.matrix)

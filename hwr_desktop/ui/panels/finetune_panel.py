@@ -10,6 +10,7 @@ JobSlot; the panel joins the window's ExclusiveRuns, so it never runs while trai
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
@@ -17,20 +18,22 @@ from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
 from hwr_desktop.core.pipeline import FinetunedModel
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.training_panel import format_seconds
+from hwr_desktop.ui.widgets.theme import bad_colour, ok_colour
 from hwr_desktop.ui.workers.finetune import FinetuneWorker
-
-OK_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}%}"
 
 
-def result_html(result) -> str:
+def result_html(result, palette: QPalette | None = None) -> str:
     """Before -> after on both measures, and the verdict, for a finished (not stopped) FinetuneResult.
 
-    Two lines, so that the Training tab keeps room for its plot above.
+    Two lines, so that the Training tab keeps room for its plot above. The verdict's green or red
+    is the one that reads on `palette` (light or dark; the application's when not given).
     """
+    palette = palette or QGuiApplication.palette()
+    ok, bad = ok_colour(palette).name(), bad_colour(palette).name()
     held = result.personal_held_out
     personal = (f"Your held-out samples ({held}): {percent(result.personal_accuracy_before)} → "
                 f"<b>{percent(result.personal_accuracy_after)}</b>" if held else
@@ -38,9 +41,9 @@ def result_html(result) -> str:
     mnist = (f"MNIST test: {percent(result.mnist_accuracy_before, 2)} → "
              f"<b>{percent(result.mnist_accuracy_after, 2)}</b>")
     if result.kept:
-        verdict = f"<span style='color:{OK_COLOUR}'><b>✔ Kept</b></span> — {result.reason}."
+        verdict = f"<span style='color:{ok}'><b>✔ Kept</b></span> — {result.reason}."
     else:
-        verdict = f"<span style='color:{BAD_COLOUR}'><b>✘ Not kept</b></span> — {result.reason}."
+        verdict = f"<span style='color:{bad}'><b>✘ Not kept</b></span> — {result.reason}."
     return f"{personal} &nbsp;·&nbsp; {mnist}<br>{verdict}"
 
 
@@ -211,7 +214,7 @@ class FinetunePanel(QWidget):
             self.resultLabel.setText("Stopped: nothing was kept and the current model is unchanged.")
             return
         self.outcome = outcome
-        self.resultLabel.setText(result_html(result))
+        self.resultLabel.setText(result_html(result, self.palette()))
         self.useButton.setEnabled(result.kept)
         self.saveButton.setEnabled(result.kept)
 

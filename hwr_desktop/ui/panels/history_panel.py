@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.history import history_column, write_history_csv
+from hwr_desktop.ui.widgets import theme
 
-TRAIN_COLOUR, VAL_COLOUR = (70, 130, 220), (230, 120, 40)   # as in the live training plot
 CURRENT, LAST_RUN = "current", "last_run"
 
 
@@ -28,6 +27,7 @@ class HistoryPanel(QWidget):
         self.history: list[dict] = []
 
         self.sourceCombo = QComboBox(objectName="historySource")
+        self.sourceCombo.setAccessibleName("History source")
         self.sourceCombo.addItem("Current model", CURRENT)
         self.sourceCombo.addItem("Last training run", LAST_RUN)
         self.sourceCombo.currentIndexChanged.connect(lambda _index: self.refresh())
@@ -42,22 +42,17 @@ class HistoryPanel(QWidget):
         self.loss_plot = self.plot.addPlot(row=0, col=0, title="Loss")
         self.acc_plot = self.plot.addPlot(row=1, col=0, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
+        self.plot.setAccessibleName("Training history plot: loss and accuracy per epoch")
         self.curves = {}
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
+        self.legends = []
         # Loss falls and accuracy rises: legends go where the curves are not (top / bottom right).
         for plot, field, corner in ((self.loss_plot, "loss", (-10, 10)), (self.acc_plot, "accuracy", (-10, -10))):
             plot.showGrid(x=True, y=True, alpha=0.3)
-            plot.addLegend(offset=corner, labelTextSize="9pt", labelTextColor=text)
+            self.legends.append(plot.addLegend(offset=corner, labelTextSize="9pt"))
             plot.setLabel("bottom", "epoch")
-            self.curves[field] = plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=2), symbol="o", symbolSize=6,
-                                           symbolBrush=TRAIN_COLOUR, name="training")
-            self.curves["val_" + field] = plot.plot(pen=pg.mkPen(VAL_COLOUR, width=2), symbol="s", symbolSize=6,
-                                                    symbolBrush=VAL_COLOUR, name="validation")
-        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        for plot in (self.loss_plot, self.acc_plot):
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(text)
+            self.curves[field] = plot.plot(symbol="o", symbolSize=6, name="training")
+            self.curves["val_" + field] = plot.plot(symbol="s", symbolSize=6, name="validation")
+        self._apply_palette()
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
@@ -73,6 +68,21 @@ class HistoryPanel(QWidget):
         session.modelChanged.connect(self.refresh)
         training_panel.trainingEnded.connect(self._on_training_ended)
         self.refresh()
+
+    def _apply_palette(self) -> None:
+        """Plot background, axes, titles, legends and series colours from the current palette."""
+        palette = self.palette()
+        theme.style_plot_widget(self.plot, palette, (self.loss_plot, self.acc_plot), self.legends)
+        for name, curve in self.curves.items():
+            colour = theme.val_colour(palette) if name.startswith("val_") else theme.train_colour(palette)
+            curve.setPen(pg.mkPen(colour, width=2))
+            curve.setSymbolBrush(colour)
+            curve.setSymbolPen(colour)
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_palette()
+        super().changeEvent(event)
 
     def source(self) -> str:
         return self.sourceCombo.currentData()

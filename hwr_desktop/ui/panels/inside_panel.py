@@ -51,6 +51,7 @@ class InsidePanel(QWidget):
         self.jobs = JobSlot(self)
 
         self.methodCombo = QComboBox(objectName="overlayMethod")
+        self.methodCombo.setAccessibleName("Explanation method")
         self.methodCombo.addItem("Saliency (SmoothGrad × input)", SALIENCY)
         self.methodCombo.addItem("Grad-CAM (last convolution layer)", GRAD_CAM)
         self.methodCombo.setToolTip("Saliency: how much each pixel changes the score of the answer.\n"
@@ -69,6 +70,7 @@ class InsidePanel(QWidget):
         self.featureTitle = QLabel("", objectName="featureTitle", wordWrap=True)
         self.featureGrid = ImageGrid(side=64, caption_lines=1, widest_caption="#00")
         self.featureGrid.setObjectName("featureMaps")
+        self.featureGrid.setAccessibleName("First-layer feature maps")
 
         method_row = QHBoxLayout()
         method_row.addWidget(QLabel("Explain with"))

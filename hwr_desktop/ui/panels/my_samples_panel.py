@@ -66,6 +66,7 @@ class MySamplesPanel(QWidget):
         self.summaryLabel = QLabel("", objectName="mySamplesSummary", wordWrap=True)
         self.grid = ImageGrid(side=56, caption_lines=1, widest_caption="0 · #00000")
         self.grid.setObjectName("mySamplesGrid")
+        self.grid.setAccessibleName("My samples")
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.itemSelectionChanged.connect(self._update_buttons)
         self.grid.installEventFilter(self)

@@ -56,6 +56,7 @@ class ReadImagePanel(QWidget):
         self.confidenceSpin.setValue(_float_setting(settings, "minConfidence", DEFAULT_MIN_CONFIDENCE))
         self.confidenceSpin.setToolTip("A mark counts as a digit only when the model is at least this sure; "
                                        "otherwise it is shown as '?'")
+        self.confidenceSpin.setAccessibleName("Minimum confidence")
         self.confidenceSpin.valueChanged.connect(self._confidence_changed)
         self.textLabel = QLabel("", objectName="readTextLabel")
         big = QFont()

@@ -36,6 +36,7 @@ class TestPredictionsPanel(QWidget):
         self.summaryLabel = QLabel("", objectName="predictionsSummary", wordWrap=True)
         self.grid = ImageGrid(side=64, widest_caption="0  100%")
         self.grid.setObjectName("predictionsGrid")
+        self.grid.setAccessibleName("Test images and predictions")
         top = QHBoxLayout()
         top.addWidget(self.summaryLabel, 1)
         top.addWidget(self.newDrawButton)

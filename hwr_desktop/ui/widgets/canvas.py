@@ -8,6 +8,10 @@ square (ui/widgets/square_area.py keeps it so): all of it can be drawn on.
 On a high-DPI screen the strokes are also rendered at the screen's device pixel ratio for display,
 so they look crisp; the model still reads the image in logical pixels, the same on every screen.
 An empty canvas shows a hint, painted on the widget only, never into the image the model reads.
+
+The model always reads black ink on a white page, whatever the palette, so the same strokes give
+the same prediction in light and dark mode; the screen shows the palette's text colour on its base
+colour (light ink on a dark page in dark mode), rendered separately when the two differ.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ class DrawingCanvas(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("canvas")
+        self.setAccessibleName("Drawing canvas")
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(self.MIN_SIDE, self.MIN_SIDE)
@@ -79,7 +84,7 @@ class DrawingCanvas(QWidget):
         return self._image
 
     def to_array(self) -> np.ndarray:
-        """The off-screen image as a uint8 grayscale array (H, W); ink polarity follows the palette."""
+        """The off-screen image as a uint8 grayscale array (H, W): black ink on white, in every palette."""
         gray = self._image.convertToFormat(QImage.Format.Format_Grayscale8)
         w, h, stride = gray.width(), gray.height(), gray.bytesPerLine()
         buffer = np.frombuffer(gray.constBits(), np.uint8, count=stride * h).reshape(h, stride)
@@ -102,7 +107,9 @@ class DrawingCanvas(QWidget):
     def _side(self) -> int:
         return max(1, min(self.width(), self.height()))
 
-    def _colors(self) -> tuple[QColor, QColor]:
+    MODEL_PAGE, MODEL_INK = QColor(255, 255, 255), QColor(0, 0, 0)
+
+    def _screen_colors(self) -> tuple[QColor, QColor]:
         palette = self.palette()
         return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
 
@@ -120,21 +127,23 @@ class DrawingCanvas(QWidget):
             path.lineTo(p)
         painter.drawPath(path)
 
-    def _images(self) -> list[QImage]:
-        return [self._image] if self._shown is self._image else [self._image, self._shown]
+    def _images(self) -> list[tuple[QImage, QColor, QColor]]:
+        """(image, page, ink): the model's image, and the screen's when it is a separate one."""
+        model = (self._image, self.MODEL_PAGE, self.MODEL_INK)
+        return [model] if self._shown is self._image else [model, (self._shown, *self._screen_colors())]
 
     def _render(self) -> None:
         side = self._side()
         ratio = self.devicePixelRatioF()
-        background, ink = self._colors()
         self._image = QImage(side, side, QImage.Format.Format_RGB32)
-        if ratio == 1:
+        page, ink = self._screen_colors()
+        if ratio == 1 and page.rgb() == self.MODEL_PAGE.rgb() and ink.rgb() == self.MODEL_INK.rgb():
             self._shown = self._image
         else:
             self._shown = QImage(round(side * ratio), round(side * ratio), QImage.Format.Format_RGB32)
             self._shown.setDevicePixelRatio(ratio)    # a painter on it draws in logical coordinates
-        for image in self._images():
-            image.fill(background)
+        for image, page, ink in self._images():
+            image.fill(page)
             painter = QPainter(image)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(self._pen(side, ink))
@@ -149,10 +158,10 @@ class DrawingCanvas(QWidget):
         last = self._current[-1]
         self._current.append(point)
         # Draw only the new segment into the off-screen images: cheap enough for every mouse move.
-        for image in self._images():
+        for image, _page, ink in self._images():
             painter = QPainter(image)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(self._pen(side, self._colors()[1]))
+            painter.setPen(self._pen(side, ink))
             painter.drawLine(QPointF(last[0] * side, last[1] * side), QPointF(point[0] * side, point[1] * side))
             painter.end()
         pad = self._brush * side
@@ -166,7 +175,7 @@ class DrawingCanvas(QWidget):
         super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:
-        if event.type() == event.Type.PaletteChange:
+        if event.type() in (event.Type.PaletteChange, event.Type.ApplicationPaletteChange):
             self._render()  # light/dark switch: re-render with the new colours
         super().changeEvent(event)
 

@@ -2,7 +2,10 @@
 
 Correct answers (the diagonal) are shaded blue by the share of that digit they cover; mistakes
 red, on a logarithmic scale so that a cell with 2 errors is still visibly different from one with
-none next to a cell with 30. Clicking a cell emits `cellClicked(true, predicted)`.
+none next to a cell with 30. Clicking a cell, or moving to it with the arrow keys and pressing Enter
+or Space, emits `cellClicked(true, predicted)`. Shades blend from
+the palette's base colour, so empty cells are dark in dark mode; counts are written in black or
+white, whichever contrasts with the cell.
 """
 from __future__ import annotations
 
@@ -13,7 +16,12 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from hwr_desktop.ui.widgets.theme import is_dark
+
 LABEL_MARGIN = 40     # room for the digit labels and the axis titles, left and top
+# Full-strength shades; on a dark base a little deeper, so white counts stay readable on them.
+RIGHT_LIGHT, WRONG_LIGHT = (40, 110, 200), (215, 45, 45)
+RIGHT_DARK, WRONG_DARK = (45, 105, 190), (190, 45, 45)
 
 
 class ConfusionMatrixView(QWidget):
@@ -23,6 +31,9 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)      # tooltips follow the hovered cell
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)     # arrow keys and Enter work like clicks
+        self.setAccessibleName("Confusion matrix")
+        self.setAccessibleDescription("Arrow keys move between cells; Enter or Space shows the cell's images")
         self.setMinimumSize(260, 260)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.matrix: np.ndarray | None = None
@@ -67,6 +78,20 @@ class ConfusionMatrixView(QWidget):
             self.cellClicked.emit(*cell)
         super().mousePressEvent(event)
 
+    def keyPressEvent(self, event) -> None:
+        steps = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
+        key = event.key()
+        if self.matrix is None or (key not in steps and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)):
+            super().keyPressEvent(event)
+            return
+        t, p = self.selected or (0, 0)
+        if key in steps:
+            dt, dp = steps[key]
+            self.set_selected((min(9, max(0, t + dt)), min(9, max(0, p + dp))))
+        else:
+            self.set_selected((t, p))
+            self.cellClicked.emit(t, p)
+
     def mouseMoveEvent(self, event) -> None:
         cell = self.cell_at(event.position())
         if self.matrix is None or cell is None:
@@ -78,18 +103,18 @@ class ConfusionMatrixView(QWidget):
         super().mouseMoveEvent(event)
 
     # ----- painting -----
-    def _cell_colour(self, t: int, p: int, base: QColor) -> QColor:
+    def _cell_colour(self, t: int, p: int, base: QColor, dark: bool = False) -> QColor:
         count = int(self.matrix[t, p])
         if count == 0:
             return base
         if t == p:
             share = count / max(1, int(self.matrix[t].sum()))
             strength = 0.35 + 0.65 * share
-            target = QColor(40, 110, 200)
+            target = QColor(*(RIGHT_DARK if dark else RIGHT_LIGHT))
         else:
             off = self.matrix[~np.eye(10, dtype=bool)]
             strength = 0.2 + 0.8 * math.log1p(count) / math.log1p(max(1, int(off.max())))
-            target = QColor(215, 45, 45)
+            target = QColor(*(WRONG_DARK if dark else WRONG_LIGHT))
         return QColor(*(round(b + (c - b) * strength) for b, c in
                         zip(base.getRgb()[:3], target.getRgb()[:3])))
 
@@ -98,6 +123,7 @@ class ConfusionMatrixView(QWidget):
         palette = self.palette()
         text_colour = palette.color(QPalette.ColorRole.WindowText)
         base = palette.color(QPalette.ColorRole.Base)
+        dark = is_dark(palette)
         c, o = self._cell_size(), self._origin()
         font = QFont(self.font())
         font.setPointSizeF(max(6.0, min(10.0, c / 3.6)))
@@ -116,7 +142,7 @@ class ConfusionMatrixView(QWidget):
         for t in range(10):
             for p in range(10):
                 rect = self.cell_rect(t, p)
-                colour = base if self.matrix is None else self._cell_colour(t, p, base)
+                colour = base if self.matrix is None else self._cell_colour(t, p, base, dark)
                 painter.fillRect(rect, colour)
                 painter.setPen(grid_pen)
                 painter.drawRect(rect)

@@ -3,19 +3,21 @@
 Used for the mistakes gallery, the Predictions and Dataset tabs, My Samples and the feature maps.
 Built on QListWidget's icon mode, which already wraps tiles to the width, scrolls, and shows
 tooltips. Each tile keeps a key (e.g. a test-set index) so callers and tests know what is shown.
+Tiles are the images as the model sees them (light ink on black) in every palette; the red of wrong
+answers comes from ui/widgets/theme.py and is redrawn when the palette changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QIcon, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
 from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
+from hwr_desktop.ui.widgets.theme import bad_colour
 
-WRONG_COLOUR = QColor(220, 40, 40)
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -47,8 +49,13 @@ class ImageGrid(QListWidget):
         self.setGridSize(QSize(max(side + 12, text_width), side + text_height + 10))
         self.setSpacing(2)
         self.itemClicked.connect(lambda item: self.tileClicked.emit(item.data(KEY_ROLE)))
+        self._tiles: list[Tile] = []
+
+    def wrong_colour(self):
+        return bad_colour(self.palette())
 
     def set_tiles(self, tiles: list[Tile]) -> None:
+        self._tiles = list(tiles)
         self.setUpdatesEnabled(False)     # one repaint for the whole page, not one per tile
         self.clear()
         for tile in tiles:
@@ -57,7 +64,7 @@ class ImageGrid(QListWidget):
             item.setData(Qt.ItemDataRole.UserRole + 1, tile.wrong)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             if tile.wrong:
-                item.setForeground(QBrush(WRONG_COLOUR))
+                item.setForeground(QBrush(self.wrong_colour()))
             item.setToolTip(tile.tooltip or tile.caption.replace("\n", " · "))
             self.addItem(item)
         self.setUpdatesEnabled(True)
@@ -69,10 +76,17 @@ class ImageGrid(QListWidget):
         pixmap = gray_pixmap(image, self.side)
         if tile.wrong:
             painter = QPainter(pixmap)
-            painter.setPen(QPen(WRONG_COLOUR, 3))
+            painter.setPen(QPen(self.wrong_colour(), 3))
             painter.drawRect(1, 1, pixmap.width() - 3, pixmap.height() - 3)
             painter.end()
         return QIcon(pixmap)
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and self._tiles:
+            current = self.currentRow()
+            self.set_tiles(self._tiles)     # the wrong answers' red is baked into icons and items
+            self.setCurrentRow(current)
+        super().changeEvent(event)
 
     # ----- what is shown (used by the panels' callers and the tests) -----
     def keys(self) -> list:

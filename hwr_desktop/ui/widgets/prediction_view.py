@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QFrame, QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 
 class ProbabilityBars(QWidget):
@@ -42,7 +42,7 @@ class ProbabilityBars(QWidget):
             painter.drawText(QRectF(0, y, label_w, row), Qt.AlignmentFlag.AlignCenter, str(d))
             track = QRectF(label_w, y + row * 0.2, bar_w, row * 0.6)
             painter.fillRect(track, palette.color(QPalette.ColorRole.AlternateBase))
-            color = palette.color(QPalette.ColorRole.Highlight) if d == winner else QColor(128, 128, 128)
+            color = palette.color(QPalette.ColorRole.Highlight if d == winner else QPalette.ColorRole.Mid)
             painter.fillRect(QRectF(track.x(), track.y(), bar_w * float(p), track.height()), color)
             painter.drawText(QRectF(label_w + bar_w + 4, y, text_w, row),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, f"{p:.0%}" if p >= 0.005 else "")
@@ -77,6 +77,10 @@ class PredictionView(QGroupBox):
         self.preview.setToolTip("The 28x28 image the network sees: your drawing cropped, scaled to 20 px "
                                 "and centred by mass, like MNIST")
         self.preview.setFixedSize(112, 112)
+        # The model input is light ink on black in every palette (it is what the network reads); a
+        # frame in the palette's mid colour sets it apart from a dark window.
+        self.preview.setFrameShape(QFrame.Shape.Box)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview_image: np.ndarray | None = None
         caption = QLabel("Model input (28x28)")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -107,4 +111,5 @@ class PredictionView(QGroupBox):
 
     def _set_preview(self, image28) -> None:
         self.preview_image = None if image28 is None else np.array(image28)
-        self.preview.setPixmap(gray_pixmap(image28, self.preview.width()))
+        side = self.preview.contentsRect().width()
+        self.preview.setPixmap(gray_pixmap(image28, side))
