@@ -20,7 +20,7 @@ def use_private_samples() -> None:
     os.environ["HWR_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-data-")
 
 
-def open_main_window(size: tuple[int, int] = (1280, 800), model_path=None):
+def open_main_window(size: tuple[int, int] = (1600, 1000), model_path=None):
     """(app, window): the main window with the given or bundled model, shown at `size`."""
     from PySide6.QtWidgets import QApplication
 

@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from hwr_desktop.devtools.offscreen_window import SCREENSHOTS, open_main_window
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
-WINDOW_SIZE = (1500, 900)
+WINDOW_SIZE = (1600, 1000)
 
 
 def wait_until(app, condition, timeout_s: float = 120.0) -> None:
