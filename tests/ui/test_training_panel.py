@@ -1,0 +1,57 @@
+"""The Training tab looks finished and stays light on the GUI thread while a model trains.
+
+No training here: the panel's slots get BatchInfo/EpochInfo as the worker would send them.
+"""
+from hwr_desktop.core.training import BatchInfo, EpochInfo
+from hwr_desktop.ui.widgets.training_plot import TrainingPlot, nice_ceiling
+
+BATCHES = 100
+
+
+def batch(step: int, epochs: int = 3) -> BatchInfo:
+    epoch, b = divmod(step - 1, BATCHES)
+    return BatchInfo(epoch + 1, epochs, b + 1, BATCHES, step, epochs * BATCHES, loss=2.3 / step ** 0.5,
+                     accuracy=min(0.99, 0.1 + step / 120), learning_rate=1e-3, images_per_second=3000.0,
+                     elapsed=step / 10, remaining=(epochs * BATCHES - step) / 10)
+
+
+def epoch(n: int, epochs: int = 3) -> EpochInfo:
+    return EpochInfo(n, epochs, loss=0.2 / n, accuracy=0.95 + n / 100, val_loss=0.15 / n,
+                     val_accuracy=0.96 + n / 100, seconds=10.0)
+
+
+def test_plot_shows_a_hint_until_there_is_data(qtbot):
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    plot.resize(560, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    assert plot.hint.isVisible() and "curves appear here" in plot.hint.text()
+    assert not plot.loss_plot.isVisible() and not plot.acc_plot.isVisible()   # no empty axes, no legend dots
+    assert plot.hint.geometry().center() == plot.rect().center()
+    plot.add_batch(batch(1))
+    assert plot.hint.isVisible()                     # shown by the next flush, not by every batch
+    plot.flush()
+    assert not plot.hint.isVisible() and plot.loss_plot.isVisible() and plot.acc_plot.isVisible()
+    plot.reset()
+    assert plot.hint.isVisible() and not plot.loss_plot.isVisible()
+
+
+def test_axis_ranges_move_in_coarse_steps():
+    assert [nice_ceiling(v) for v in (0.04, 0.9, 1.0, 1.01, 2.3, 4.0, 7.0, 12.0)] == [
+        0.05, 1.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0]
+    plot = TrainingPlot()
+    applied = set()
+    for step in range(1, 3 * BATCHES + 1):           # a flush every batch: the worst case
+        plot.add_batch(batch(step))
+        if step % BATCHES == 0:
+            plot.add_epoch(epoch(step // BATCHES))
+        plot.flush()
+        applied.add(plot.ranges)
+    assert plot.flushes > 3 * BATCHES
+    # Moving an axis repaints the plots whole: it happens a few times per run, not per update.
+    assert len(applied) <= 20
+    x_limit, loss_limit, acc_floor = plot.ranges
+    assert x_limit == 3.0 and loss_limit == 3.0                  # every x and loss drawn is in view
+    recent = plot.data["batch_acc"][1][-200:] + plot.data["val_acc"][1]
+    assert min(recent) - 0.07 < acc_floor <= min(recent)         # accuracy: the recent part, 0.05 steps
