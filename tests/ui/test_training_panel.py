@@ -3,6 +3,7 @@
 No training here: the panel's slots get BatchInfo/EpochInfo as the worker would send them.
 """
 from hwr_desktop.core.training import BatchInfo, EpochInfo
+from hwr_desktop.ui.panels.training_panel import REFRESH_MS, TrainingPanel
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot, nice_ceiling
 
 BATCHES = 100
@@ -55,3 +56,42 @@ def test_axis_ranges_move_in_coarse_steps():
     assert x_limit == 3.0 and loss_limit == 3.0                  # every x and loss drawn is in view
     recent = plot.data["batch_acc"][1][-200:] + plot.data["val_acc"][1]
     assert min(recent) - 0.07 < acc_floor <= min(recent)         # accuracy: the recent part, 0.05 steps
+
+
+def test_a_burst_of_batches_is_shown_once_and_every_epoch_is_plotted(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.trainingPlot.reset()
+    panel._refresh_timer.start()
+    flushes = panel.trainingPlot.flushes
+    for step in range(1, 3 * BATCHES + 1):           # three epochs arrive faster than one refresh
+        panel._on_batch(batch(step))
+        if step % BATCHES == 0:
+            panel._on_epoch(epoch(step // BATCHES))
+    assert panel.trainingPlot.flushes - flushes == 3  # one redraw per epoch, none per batch
+    assert panel.refreshes == 3
+    panel._on_batch(batch(301, epochs=4))
+    qtbot.wait(3 * REFRESH_MS)
+    panel._refresh_timer.stop()
+    assert panel.refreshes == 4                      # the timer showed the newest batch once, then idled
+    assert panel.trainingProgress.format() == "Epoch 4/4 · batch 1/100"
+    plot = panel.trainingPlot
+    assert len(plot.data["batch_loss"][0]) == 301    # the curve keeps every batch
+    assert plot.data["val_acc"][0] == [1.0, 2.0, 3.0] and plot.data["epoch_loss"][0] == [1.0, 2.0, 3.0]
+    xs, _ = plot.curves["val_acc"].getData()
+    assert list(xs) == [1.0, 2.0, 3.0]               # and every epoch is drawn
+
+
+def test_status_text_is_set_only_when_it_changes(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.jobs.is_live = lambda: True                # as while a worker runs
+    texts = []
+    panel.trainingProgress.setFormat = lambda text, set_=panel.trainingProgress.setFormat: (texts.append(text),
+                                                                                           set_(text))
+    panel._on_batch(batch(5))
+    panel.refresh()
+    panel._on_batch(batch(5))                        # the same batch again: nothing to redo
+    panel.refresh()
+    assert texts == ["Epoch 1/3 · batch 5/100"] and "images/s" in panel.statusLabel.text()
