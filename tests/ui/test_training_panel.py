@@ -2,6 +2,8 @@
 
 No training here: the panel's slots get BatchInfo/EpochInfo as the worker would send them.
 """
+from PySide6.QtWidgets import QToolButton
+
 from hwr_desktop.core.training import BatchInfo, EpochInfo
 from hwr_desktop.ui.panels.training_panel import REFRESH_MS, TrainingPanel
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot, nice_ceiling
@@ -95,3 +97,17 @@ def test_status_text_is_set_only_when_it_changes(qtbot):
     panel._on_batch(batch(5))                        # the same batch again: nothing to redo
     panel.refresh()
     assert texts == ["Epoch 1/3 · batch 5/100"] and "images/s" in panel.statusLabel.text()
+
+
+def test_every_tab_title_is_readable_at_1200_px(window, qtbot):
+    window.resize(1200, 760)
+    qtbot.wait(50)
+    bar = window.tabs.tabBar()
+    assert window.tabs.count() == 8
+    assert bar.sizeHint().width() <= 560             # room to spare for a wider drawing pane
+    assert not any(b.isVisible() for b in bar.findChildren(QToolButton))   # no scroll arrows
+    metrics = bar.fontMetrics()
+    for i in range(bar.count()):
+        rect = bar.tabRect(i)
+        assert bar.rect().contains(rect), bar.tabText(i)
+        assert rect.width() >= metrics.horizontalAdvance(bar.tabText(i)), bar.tabText(i)   # not elided
