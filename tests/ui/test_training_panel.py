@@ -29,15 +29,19 @@ def test_plot_shows_a_hint_until_there_is_data(qtbot):
     plot.resize(560, 400)
     plot.show()
     qtbot.waitExposed(plot)
-    assert plot.hint.isVisible() and "curves appear here" in plot.hint.text()
-    assert not plot.loss_plot.isVisible() and not plot.acc_plot.isVisible()   # no empty axes, no legend dots
-    assert plot.hint.geometry().center() == plot.rect().center()
+    hint = plot.hint
+    assert hint.isVisible() and "curves appear here" in hint.text()
+    # No empty axes or legend dots: the hint is opaque and covers the plots whole.
+    assert hint.autoFillBackground() and hint.geometry() == plot.rect()
+    assert plot.grab().toImage().pixelColor(5, 5) == hint.palette().color(hint.backgroundRole())
     plot.add_batch(batch(1))
-    assert plot.hint.isVisible()                     # shown by the next flush, not by every batch
+    assert hint.isVisible()                          # shown by the next flush, not by every batch
     plot.flush()
-    assert not plot.hint.isVisible() and plot.loss_plot.isVisible() and plot.acc_plot.isVisible()
+    assert not hint.isVisible()
+    plot.resize(600, 450)
+    assert hint.geometry() == plot.rect()
     plot.reset()
-    assert plot.hint.isVisible() and not plot.loss_plot.isVisible()
+    assert hint.isVisible()
 
 
 def test_axis_ranges_move_in_coarse_steps():

@@ -11,7 +11,8 @@ repaints them whole (~12 ms of CPU per redraw, 20-130 ms on a busy machine); wit
 change only in coarse steps a redraw of the new curve costs ~3 ms. Long runs (tens of thousands of
 batches) are downsampled to the pixels on screen.
 
-Until there is data the plots are hidden behind a one-line hint, not empty axes with legend dots.
+Until there is data an opaque one-line hint covers the plots, so no empty axes or legend dots
+show. (Hiding the plot items instead left pyqtgraph's layout collapsed when they came back.)
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
                                           symbolBrush=(230, 120, 40), name="validation"),
         }
         self.hint = QLabel(HINT, self, objectName="trainingPlotHint", wordWrap=True,
-                           alignment=Qt.AlignmentFlag.AlignCenter)
+                           alignment=Qt.AlignmentFlag.AlignCenter, autoFillBackground=True)
         self.ranges: tuple | None = None     # (x limit, loss limit, accuracy floor) last applied
         self.flushes = 0                     # redraws asked of pyqtgraph (tests count them)
         self.apply_palette()
@@ -77,6 +78,10 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
     def apply_palette(self) -> None:
         palette = self.palette()
         self.setBackground(palette.color(QPalette.ColorRole.Base))
+        if hasattr(self, "hint"):
+            hint_palette = self.hint.palette()
+            hint_palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.Base))
+            self.hint.setPalette(hint_palette)
         for plot in (self.loss_plot, self.acc_plot):
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(palette.color(QPalette.ColorRole.Text))
@@ -84,7 +89,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if hasattr(self, "hint"):            # pyqtgraph resizes once inside its own __init__
-            self.hint.setGeometry(self.rect().adjusted(20, 20, -20, -20))
+            self.hint.setGeometry(self.rect())   # covers the plots whole
 
     def set_hint(self, text: str) -> None:
         """What the empty plot says (e.g. that training is starting)."""
@@ -149,10 +154,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
     def flush(self) -> None:
         if not self._dirty:
             return
-        shown = self.has_data()
-        self.hint.setVisible(not shown)
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.setVisible(shown)
+        self.hint.setVisible(not self.has_data())
         arrays = {key: (np.asarray(xs, float), np.asarray(ys, float)) for key, (xs, ys) in self.data.items()}
         for key, curve in self.curves.items():
             curve.setData(*arrays[key])
