@@ -25,6 +25,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel
 
 SMOOTHING = 0.9
+ACCURACY_FLOORS = (0.0, 0.5, 0.8, 0.9)   # the accuracy plot starts at one of these: 3 moves a run at most
 HINT = "Loss and accuracy curves appear here while a model trains."
 
 
@@ -148,7 +149,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         loss_max = float(np.nanmax(np.concatenate(losses))) if losses else 1.0
         accs = self.data["batch_acc"][1][-200:] + self.data["epoch_acc"][1] + self.data["val_acc"][1]
         low = min(accs) if accs else 0.8
-        floor = math.floor(max(0.0, min(0.9, low - 0.02)) * 20) / 20    # in steps of 0.05
+        floor = max(level for level in ACCURACY_FLOORS if level <= low - 0.01)
         return max(1.0, nice_ceiling(x_max)), nice_ceiling(loss_max if math.isfinite(loss_max) else 1.0), floor
 
     def flush(self) -> None:
