@@ -106,15 +106,47 @@ def launch_times(env: dict) -> dict:
     return {"shown": float(found["window shown"]), "ready": float(found["model ready"])}
 
 
-def gui_figures(strokes: int = 100, train_seconds: float = 20.0, launches: int = 3) -> dict:
-    """Start-up (median of fresh launches) and interaction figures, each from a fresh process."""
+TRAINING_FIGURES = ("training_gap_p50_ms", "training_gap_p99_ms", "training_gap_max_ms", "training_gaps_over_33ms",
+                    "training_gap_samples", "panel_images_per_second", "stop_latency_s")
+
+
+def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int = 3, rounds: int = 2) -> dict:
+    """Start-up (median of fresh launches) and interaction figures, each from a fresh process.
+
+    Training in the app is measured in `rounds` fresh apps (the first after the strokes), each
+    between two runs of the same training in a plain process without Qt: on a shared machine
+    whose load drifts, each round's throughput ratio is taken against the mean of its two
+    neighbours. The headline figures are the worst round's (gaps, stop latency) and the mean
+    ratio; every round is listed under "training_rounds".
+    """
+    probe = [sys.executable, "-m", "hwr_desktop.devtools.gui_probe"]
     with tempfile.TemporaryDirectory() as config_dir:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": config_dir}
         timings = [launch_times(env) for _ in range(launches)]
-        interact, _ = _run_json([sys.executable, "-m", "hwr_desktop.devtools.gui_probe", "interact", str(strokes),
-                                 str(train_seconds)], env=env, timeout=600)
+
+        def plain() -> dict:
+            return _run_json([*probe, "train", str(train_seconds)], env=env, timeout=600)[0]
+        plains = [plain()]
+        interact, _ = _run_json([*probe, "interact", str(strokes), str(train_seconds)], env=env, timeout=600)
+        rounds_ = [interact]
+        plains.append(plain())
+        for _ in range(rounds - 1):
+            rounds_.append(_run_json([*probe, "training", str(train_seconds)], env=env, timeout=600)[0])
+            plains.append(plain())
+    if any(run["config"] != r["panel_config"] for run in plains for r in rounds_):
+        raise RuntimeError("the panel and the plain reference did not train the same configuration")
+    for i, r in enumerate(rounds_):
+        r["plain_images_per_second"] = (plains[i]["images_per_second"] + plains[i + 1]["images_per_second"]) / 2
+        r["training_throughput_ratio"] = r["panel_images_per_second"] / r["plain_images_per_second"]
+    worst = {k: max(r[k] for r in rounds_) for k in TRAINING_FIGURES if k != "panel_images_per_second"}
+    stops = [r["stop_latency_s"] for r in rounds_]
     return {"startup_shown_s": float(np.median([x["shown"] for x in timings])),
-            "startup_ready_s": float(np.median([x["ready"] for x in timings])), **interact}
+            "startup_ready_s": float(np.median([x["ready"] for x in timings])),
+            **{k: v for k, v in interact.items() if k not in TRAINING_FIGURES and k != "panel_config"},
+            **worst, "stop_latency_s": None if None in stops else max(stops),
+            "training_throughput_ratio": float(np.mean([r["training_throughput_ratio"] for r in rounds_])),
+            "training_rounds": [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()
+                                 if k != "panel_config"} for r in rounds_]}
 
 
 def training_peak_memory(preset: str = "default", epochs: int = 1) -> dict:

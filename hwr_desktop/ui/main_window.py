@@ -31,6 +31,7 @@ from hwr_desktop.ui.personal_samples import PersonalSamples
 from hwr_desktop.ui.run_policy import ExclusiveRuns
 from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import open_settings
+from hwr_desktop.ui.widgets.compact_tabs import make_tabs_compact
 
 
 class MainWindow(QMainWindow):
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         tab_layout.addWidget(self.training_panel, 1)          # the plot takes what is left
         tab_layout.addWidget(self.finetune_panel)
         self.tabs = QTabWidget(objectName="tabs")
+        make_tabs_compact(self.tabs)                          # every title readable in ~560 px
         for panel, title, tip in (
                 (self.training_tab, "Training", ""),
                 (self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),

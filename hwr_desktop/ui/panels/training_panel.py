@@ -2,10 +2,14 @@
 
 The run is a TrainingWorker in this panel's JobSlot; it joins the window's ExclusiveRuns, so it
 never trains while fine-tuning runs.
+
+The worker reports every batch; the panel keeps each one (the plot's curve needs them all) but
+shows them at most REFRESH_MS apart: one timer sets the progress bar, the status text (only when
+it changed) and redraws the plot. Epochs and the end of the run are shown at once.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +33,7 @@ from hwr_desktop.ui.widgets.training_plot import TrainingPlot
 from hwr_desktop.ui.workers.training import TrainingWorker
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE
+REFRESH_MS = 100   # 10 updates a second: smooth enough for a curve, cheap for the GUI thread
 
 
 def format_seconds(seconds: float) -> str:
@@ -89,6 +94,10 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setTextVisible(True)
         self.statusLabel = QLabel("", objectName="trainingStatus", wordWrap=True)
         self.trainingPlot = TrainingPlot()
+        self.refreshes = 0                   # times the progress was shown (tests count them)
+        self._latest_batch = None            # the newest BatchInfo not shown yet
+        self._refresh_timer = QTimer(self, interval=REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
 
         self.resultLabel = QLabel("", objectName="trainingResult", wordWrap=True)
         self.useButton = QPushButton("Use this model", objectName="useModelButton", enabled=False)
@@ -159,6 +168,8 @@ class TrainingPanel(QWidget):
         self.resultLabel.setText("")
         self.trainingPlot.reset()
         self.trainingPlot.start()
+        self._latest_batch = None
+        self._refresh_timer.start()
         self.trainingProgress.setValue(0)
         self.trainingProgress.setFormat("Starting…")
         self.statusLabel.setText("Loading TensorFlow and MNIST…")
@@ -186,16 +197,31 @@ class TrainingPanel(QWidget):
         return self.jobs.shutdown(timeout_ms)
 
     def _on_batch(self, info) -> None:
-        self.trainingProgress.setValue(int(1000 * info.step / info.total_steps))
-        self.trainingProgress.setFormat(f"Epoch {info.epoch}/{info.epochs} · batch {info.batch}/{info.batches}")
-        self.statusLabel.setText(f"loss {info.loss:.3f} · accuracy {info.accuracy:.1%} · "
-                                 f"{info.images_per_second:,.0f} images/s · {format_seconds(info.remaining)} left")
-        self.trainingPlot.add_batch(info)
+        self.trainingPlot.add_batch(info)    # cheap: appends; shown by the next refresh
+        self._latest_batch = info
 
     def _on_epoch(self, info) -> None:
         self.trainingPlot.add_epoch(info)
+        self.refresh()                       # an epoch's points are news: show them now
+
+    def refresh(self) -> None:
+        """Show the newest batch and redraw the plot if anything arrived since the last refresh."""
+        info, self._latest_batch = self._latest_batch, None
+        if info is not None:
+            self.trainingProgress.setValue(int(1000 * info.step / info.total_steps))
+            # Texts are set only when they change: an unchanged label need not be laid out or repainted.
+            progress = f"Epoch {info.epoch}/{info.epochs} · batch {info.batch}/{info.batches}"
+            if self.trainingProgress.format() != progress:
+                self.trainingProgress.setFormat(progress)
+            status = (f"loss {info.loss:.3f} · accuracy {info.accuracy:.1%} · "
+                      f"{info.images_per_second:,.0f} images/s · {format_seconds(info.remaining)} left")
+            if self.jobs.is_live() and self.statusLabel.text() != status:   # not over "Stopping…"
+                self.statusLabel.setText(status)
+            self.refreshes += 1
+        self.trainingPlot.flush()
 
     def _on_evaluating(self, done: int, total: int) -> None:
+        self.refresh()                       # the last batches first, so they never overwrite this
         self.trainingProgress.setFormat(f"Evaluating on the test set: {done:,}/{total:,}")
 
     def _on_finished(self, outcome: TrainedModel) -> None:
@@ -214,6 +240,8 @@ class TrainingPanel(QWidget):
         self.saveButton.setEnabled(True)
 
     def _on_job_ended(self, worker) -> None:
+        self._refresh_timer.stop()
+        self.refresh()                       # the last batches, before the final state below
         self.trainingPlot.stop()
         self._set_running(False)
         done = self.outcome is not None

@@ -1,17 +1,43 @@
 """Live loss/accuracy curves: two stacked pyqtgraph plots, created once and fed with setData.
 
 Batch values are smoothed with an exponential moving average; epoch values (train and
-validation) are drawn as points on top. Updates are coalesced by a 10 Hz timer, so a fast
-training loop never floods the event loop with redraws.
+validation) are drawn as points on top. `add_batch`/`add_epoch` only append: the owner calls
+`flush()` at its own pace (the training panel: 10 times a second), so a fast training loop never
+floods the GUI thread with redraws.
+
+What a redraw costs was measured (devtools/gui_probe.py, 2 cores, training beside it): letting
+pyqtgraph auto-range on every update moves the axes each time, which re-lays out the plots and
+repaints them whole (~12 ms of CPU per redraw, 20-130 ms on a busy machine); with axis ranges that
+change only in coarse steps a redraw of the new curve costs ~3 ms. Long runs (tens of thousands of
+batches) are downsampled to the pixels on screen.
+
+Until there is data an opaque one-line hint covers the plots, so no empty axes or legend dots
+show. (Hiding the plot items instead left pyqtgraph's layout collapsed when they came back.)
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel
 
 SMOOTHING = 0.9
+ACCURACY_FLOORS = (0.0, 0.5, 0.8, 0.9)   # the accuracy plot starts at one of these: 3 moves a run at most
+HINT = "Loss and accuracy curves appear here while a model trains."
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of ..., 0.5, 1, 2, 3, 5, 10, 20, ... that is >= value: axis limits that change rarely."""
+    if not value > 0:
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 2, 3, 5, 10):
+        if step * scale >= value * (1 - 1e-9):
+            return step * scale
+    return 10 * scale
 
 
 class TrainingPlot(pg.GraphicsLayoutWidget):
@@ -26,30 +52,52 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
             plot.setLabel("bottom", "epoch")
-        self.acc_plot.setYRange(0.8, 1.0, padding=0)
+            plot.disableAutoRange()          # flush() sets the ranges, in coarse steps
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+        batch_pen = pg.mkPen((70, 130, 220), width=1.5)
+        val_pen = pg.mkPen((230, 120, 40), width=2)
         self.curves = {
-            "batch_loss": self.loss_plot.plot(pen=pg.mkPen((70, 130, 220), width=1.5), name="train (batches)"),
+            "batch_loss": self.loss_plot.plot(pen=batch_pen, name="train (batches)"),
             "epoch_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(70, 130, 220),
                                               name="train (epoch)"),
-            "val_loss": self.loss_plot.plot(pen=pg.mkPen((230, 120, 40), width=2), symbol="s", symbolSize=7,
+            "val_loss": self.loss_plot.plot(pen=val_pen, symbol="s", symbolSize=7,
                                             symbolBrush=(230, 120, 40), name="validation"),
-            "batch_acc": self.acc_plot.plot(pen=pg.mkPen((70, 130, 220), width=1.5), name="train (batches)"),
-            "epoch_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(70, 130, 220), name="train (epoch)"),
-            "val_acc": self.acc_plot.plot(pen=pg.mkPen((230, 120, 40), width=2), symbol="s", symbolSize=7,
+            "batch_acc": self.acc_plot.plot(pen=batch_pen, name="train (batches)"),
+            "epoch_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=(70, 130, 220),
+                                            name="train (epoch)"),
+            "val_acc": self.acc_plot.plot(pen=val_pen, symbol="s", symbolSize=7,
                                           symbolBrush=(230, 120, 40), name="validation"),
         }
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self.flush)
+        self.hint = QLabel(HINT, self, objectName="trainingPlotHint", wordWrap=True,
+                           alignment=Qt.AlignmentFlag.AlignCenter, autoFillBackground=True)
+        self.ranges: tuple | None = None     # (x limit, loss limit, accuracy floor) last applied
+        self.flushes = 0                     # redraws asked of pyqtgraph (tests count them)
         self.apply_palette()
         self.reset()
 
     def apply_palette(self) -> None:
         palette = self.palette()
         self.setBackground(palette.color(QPalette.ColorRole.Base))
+        if hasattr(self, "hint"):
+            hint_palette = self.hint.palette()
+            hint_palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.Base))
+            self.hint.setPalette(hint_palette)
         for plot in (self.loss_plot, self.acc_plot):
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTextPen(palette.color(QPalette.ColorRole.Text))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "hint"):            # pyqtgraph resizes once inside its own __init__
+            self.hint.setGeometry(self.rect())   # covers the plots whole
+
+    def set_hint(self, text: str) -> None:
+        """What the empty plot says (e.g. that training is starting)."""
+        self.hint.setText(text)
+
+    def has_data(self) -> bool:
+        return any(xs for xs, _ in self.data.values())
 
     def reset(self) -> None:
         self.data = {key: ([], []) for key in self.curves}
@@ -57,11 +105,12 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._dirty = True
         self.flush()
 
+    # Kept for owners that start and stop a run; flushing is theirs (see the module docstring).
     def start(self) -> None:
-        self._timer.start()
+        self.set_hint("The curves appear with the first batches…")
 
     def stop(self) -> None:
-        self._timer.stop()
+        self.set_hint(HINT)
         self.flush()
 
     def _append(self, key: str, x: float, y: float) -> None:
@@ -94,13 +143,28 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
                     self._append(key, float(h["epoch"]), float(h[field]))
         self.flush()
 
+    def _wanted_ranges(self, arrays: dict) -> tuple[float, float, float]:
+        x_max = max((float(xs[-1]) for xs, _ in arrays.values() if len(xs)), default=1.0)
+        losses = [ys for key, (_, ys) in arrays.items() if key.endswith("loss") and len(ys)]
+        loss_max = float(np.nanmax(np.concatenate(losses))) if losses else 1.0
+        accs = self.data["batch_acc"][1][-200:] + self.data["epoch_acc"][1] + self.data["val_acc"][1]
+        low = min(accs) if accs else 0.8
+        floor = max(level for level in ACCURACY_FLOORS if level <= low - 0.01)
+        return max(1.0, nice_ceiling(x_max)), nice_ceiling(loss_max if math.isfinite(loss_max) else 1.0), floor
+
     def flush(self) -> None:
         if not self._dirty:
             return
+        self.hint.setVisible(not self.has_data())
+        arrays = {key: (np.asarray(xs, float), np.asarray(ys, float)) for key, (xs, ys) in self.data.items()}
         for key, curve in self.curves.items():
-            xs, ys = self.data[key]
-            curve.setData(np.asarray(xs, float), np.asarray(ys, float))
-        accs = [v for key in ("batch_acc", "val_acc", "epoch_acc") for v in self.data[key][1]]
-        low = min(accs[-200:]) if accs else 0.8
-        self.acc_plot.setYRange(max(0.0, min(0.9, low - 0.02)), 1.0, padding=0)
+            curve.setData(*arrays[key])
+        ranges = self._wanted_ranges(arrays)
+        if ranges != self.ranges:            # moving an axis repaints the plots whole: only when needed
+            x_limit, loss_limit, acc_floor = ranges
+            self.loss_plot.setXRange(0, x_limit, padding=0.02)
+            self.loss_plot.setYRange(0, loss_limit, padding=0.02)
+            self.acc_plot.setYRange(acc_floor, 1.0, padding=0.02)
+            self.ranges = ranges
+        self.flushes += 1
         self._dirty = False

@@ -2,6 +2,8 @@
 the same pipeline as `hwr-desktop train`, with this worker's signals as its callbacks."""
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import Signal
 
 from hwr_desktop.core.pipeline import TrainedModel
@@ -30,5 +32,15 @@ class TrainingWorker(Worker, TrainingCallbacks):
         from hwr_desktop.core.tfload import import_tensorflow
         import_tensorflow()
         from hwr_desktop.core.pipeline import train_model
-        return train_model(self.config, self, stop=self.stop_flag, abort=self.abort_flag,
-                           evaluating=self.evaluating.emit)
+        # A full garbage collection scans every tracked object with the GIL held: with TensorFlow,
+        # Keras and the window that is ~360,000 objects and ~200 ms, a freeze of the GUI thread
+        # (a gen-2 collection while the model is traced, sometimes more during training). What is
+        # alive now (modules, the window, the session's model) outlives the run: freeze it so
+        # collections only scan what the run creates. Unfrozen after the run, so that a model the
+        # session drops later is collected as before (reference counting frees the rest anyway).
+        gc.freeze()
+        try:
+            return train_model(self.config, self, stop=self.stop_flag, abort=self.abort_flag,
+                               evaluating=self.evaluating.emit)
+        finally:
+            gc.unfreeze()
