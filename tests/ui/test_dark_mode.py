@@ -121,3 +121,19 @@ def test_history_plots_follow_a_palette_switch(window, dark):
     background = window.history_panel.plot.backgroundBrush().color()
     axis_text = window.history_panel.loss_plot.getAxis("left").textPen().color()
     assert background.lightness() < 60 and axis_text.lightness() > 200
+
+
+def test_the_training_plot_follows_a_palette_switch(qtbot, dark):
+    from hwr_desktop.ui.widgets.training_plot import TrainingPlot
+    plot = TrainingPlot()
+    qtbot.addWidget(plot)
+    QApplication.processEvents()
+    assert plot.backgroundBrush().color().lightness() < 60
+    assert plot.loss_plot.getAxis("left").textPen().color().lightness() > 200
+    assert plot.hint.palette().color(plot.hint.backgroundRole()).lightness() < 60   # the hint covers it dark too
+    dark_train = plot.curves["batch_loss"].opts["pen"].color()
+    assert dark_train == theme.train_colour(dark_palette())
+    QApplication.setPalette(QApplication.style().standardPalette())                 # back to light while shown
+    QApplication.processEvents()
+    assert plot.backgroundBrush().color().lightness() > 200
+    assert plot.curves["batch_loss"].opts["pen"].color() != dark_train

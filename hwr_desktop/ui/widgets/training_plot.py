@@ -20,9 +20,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
+
+from hwr_desktop.ui.widgets import theme
 
 SMOOTHING = 0.9
 ACCURACY_FLOORS = (0.0, 0.5, 0.8, 0.9)   # the accuracy plot starts at one of these: 3 moves a run at most
@@ -48,9 +50,11 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self.loss_plot = self.addPlot(row=0, col=0, title="Loss")
         self.acc_plot = self.addPlot(row=1, col=0, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
+        self.setAccessibleName("Training curves: loss and accuracy")
+        self.legends = []
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.3)
-            plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+            self.legends.append(plot.addLegend(offset=(-10, 10), labelTextSize="8pt"))
             plot.setLabel("bottom", "epoch")
             plot.disableAutoRange()          # flush() sets the ranges, in coarse steps
             plot.setDownsampling(auto=True, mode="peak")
@@ -76,16 +80,28 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self.apply_palette()
         self.reset()
 
-    def apply_palette(self) -> None:
-        palette = self.palette()
-        self.setBackground(palette.color(QPalette.ColorRole.Base))
-        if hasattr(self, "hint"):
-            hint_palette = self.hint.palette()
-            hint_palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.Base))
-            self.hint.setPalette(hint_palette)
-        for plot in (self.loss_plot, self.acc_plot):
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(palette.color(QPalette.ColorRole.Text))
+    def apply_palette(self, palette: QPalette | None = None) -> None:
+        """Background, axes, titles, legends, series and the hint from the palette (light or dark)."""
+        palette = palette or self.palette()
+        theme.style_plot_widget(self, palette, (self.loss_plot, self.acc_plot), self.legends)
+        background, _ = theme.plot_colours(palette)
+        hint_palette = self.hint.palette()
+        hint_palette.setColor(QPalette.ColorRole.Window, QColor(background))
+        self.hint.setPalette(hint_palette)
+        train, val = theme.train_colour(palette), theme.val_colour(palette)
+        for name, curve in self.curves.items():
+            colour = val if name.startswith("val_") else train
+            if name.startswith("epoch_"):
+                curve.setSymbolBrush(colour)
+            else:
+                curve.setPen(pg.mkPen(colour, width=2 if name.startswith("val_") else 1.5))
+                curve.setSymbolBrush(colour)
+
+    def changeEvent(self, event) -> None:
+        # A dark or light palette chosen while the app runs (the system's, or the tests') is followed.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "hint"):
+            self.apply_palette()             # (pyqtgraph's own __init__ changes the palette before ours ran)
+        super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
