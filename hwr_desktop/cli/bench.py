@@ -66,7 +66,7 @@ def run_bench(args) -> int:
     from hwr_desktop.resources import default_model_path, ensemble_model_path
 
     quick = args.quick
-    figures: dict = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {_cores()} cores",
+    figures: dict = {"date": date.today().isoformat(), "machine": f"{_cpu_name()}, {platform.machine()}, {_cores()} cores",
                      "quick_mode": quick}
     limit = 1000 if quick else None
     runs = {}
@@ -107,6 +107,18 @@ def run_bench(args) -> int:
     else:
         _print_table(figures)
     return EXIT_OK
+
+
+def _cpu_name() -> str:
+    """The CPU model: figures from different machines (AVX-512 vs AVX2 only) must not be compared."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def _cores() -> int:
