@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from hwr_desktop.resources import ensemble_model_path, resource_path
-from hwr_desktop.ui import dialogs
+from hwr_desktop.ui import dialogs, gui_gc
 from hwr_desktop.ui.accessibility import name_from_labels
 from hwr_desktop.ui.model_files import ModelFiles
 from hwr_desktop.ui.panels.dataset_panel import DatasetPanel
@@ -37,6 +37,8 @@ from hwr_desktop.ui.widgets.compact_tabs import make_tabs_compact
 class MainWindow(QMainWindow):
     def __init__(self, model_path: str | Path | None = None, load_in_background: bool = False):
         super().__init__()
+        gui_gc.hold()                      # garbage is collected on this thread only (ui/gui_gc.py)
+        self._gc_held = True
         self.setObjectName("mainWindow")
         self.setWindowTitle("HWR Desktop")
         self.setAcceptDrops(True)  # drop an image file to read its digits
@@ -273,4 +275,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.draw_panel.save_settings(self.settings)
         self.settings.sync()
+        if self._gc_held:                  # no worker runs any more: collection may run anywhere again
+            self._gc_held = False
+            gui_gc.release()
         super().closeEvent(event)

@@ -1,0 +1,57 @@
+"""Python's cyclic garbage collector runs on the GUI thread only, while a main window is open.
+
+A collection runs in whichever thread happens to allocate when a threshold is crossed, and a
+worker that builds TensorFlow graphs allocates a lot. If it collects a cycle holding Qt wrappers
+(a closed dialog, an old window), their C++ objects are destroyed from that worker thread while
+the GUI thread destroys others: we saw the two threads deadlock (a Qt mutex against the GIL) in
+the export dialog's test. So, as pyqtgraph's GarbageCollector does, automatic collection is off
+while a window is open and a timer on the GUI thread collects, generation by generation, with
+Python's own thresholds. Reference counting still frees everything that is not in a cycle at once.
+The training worker freezes the long-lived objects for its run (workers/training.py), so a full
+collection here stays cheap while a model trains.
+"""
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+INTERVAL_MS = 1000
+_holders = 0
+_timer: QTimer | None = None
+
+
+def hold() -> None:
+    """A window opens: collect now (on the GUI thread), then only from the timer."""
+    global _holders, _timer
+    _holders += 1
+    if _holders == 1:
+        gc.collect()
+        gc.disable()
+        _timer = QTimer(QApplication.instance())
+        _timer.timeout.connect(collect)
+        _timer.start(INTERVAL_MS)
+
+
+def release() -> None:
+    """A window has closed; the last one gives automatic collection back."""
+    global _holders, _timer
+    _holders = max(0, _holders - 1)
+    if _holders == 0 and _timer is not None:
+        _timer.stop()
+        _timer.deleteLater()
+        _timer = None
+        gc.enable()
+
+
+def collect() -> None:
+    """What automatic collection would have done since the last tick, here on the GUI thread."""
+    threshold = gc.get_threshold()
+    young, middle, old = gc.get_count()
+    if young > threshold[0]:
+        gc.collect(0)
+        if middle > threshold[1]:
+            gc.collect(1)
+            if old > threshold[2]:
+                gc.collect(2)

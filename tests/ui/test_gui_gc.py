@@ -1,0 +1,36 @@
+"""Cyclic garbage is collected on the GUI thread while a window is open (ui/gui_gc.py)."""
+import gc
+import weakref
+
+from hwr_desktop.ui import gui_gc
+
+
+class Node:
+    pass
+
+
+def test_collection_is_the_gui_threads_while_held(qapp):
+    gui_gc.hold()
+    try:
+        assert not gc.isenabled()                   # no collection can start in a worker thread
+        a, b = Node(), Node()
+        a.other, b.other = b, a                     # a cycle: only the collector frees it
+        gone = weakref.ref(a)
+        del a, b
+        for _ in range(gc.get_threshold()[0] + 1):  # enough allocations to cross the threshold
+            Node()
+        young = [Node() for _ in range(gc.get_threshold()[0] + 1)]
+        assert gone() is not None                   # nothing collected it behind the timer's back
+        gui_gc.collect()                            # what the timer does on the GUI thread
+        assert gone() is None
+        del young
+    finally:
+        gui_gc.release()
+    assert gc.isenabled() == (gui_gc._holders == 0)   # the last holder gives it back
+
+
+def test_a_window_holds_collection_until_it_closes(window):
+    holders = gui_gc._holders
+    assert not gc.isenabled() and holders >= 1
+    window.close()
+    assert gui_gc._holders == holders - 1 and gc.isenabled() == (gui_gc._holders == 0)
