@@ -49,7 +49,7 @@ def test_reads_a_number_left_to_right_with_boxes_in_image_pixels(predictor, mnis
         assert np.allclose(read.box, (x0, y0, x1, y1), atol=8), (read.box, (x0, y0, x1, y1))
         assert read.confidence >= 0.5 and read.probabilities.shape == (10,)
     doc = result.to_dict()
-    assert doc["text"] == result.text and set(doc["digits"][0]) == {"digit", "confidence", "box"}
+    assert doc["text"] == result.text and set(doc["digits"][0]) == {"digit", "confidence", "box", "alternatives"}
 
 
 def test_all_crops_go_to_the_model_in_one_call(predictor, mnist):

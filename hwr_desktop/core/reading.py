@@ -19,7 +19,7 @@ digit None and appears as '?' in `text`, so "1?34" shows that something unreadab
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,9 @@ MAX_SOLID = 0.5         # share of ink pixels deep inside solid ink: above it, a
 MAX_ASPECT = 2.5        # width / height: flatter marks (dashes, underlines) are not digits
 
 
+ALTERNATIVES = 3        # digits listed per mark, most likely first
+
+
 @dataclass(frozen=True)
 class DigitRead:
     digit: int | None                 # None: a mark that is not confidently a digit
@@ -47,20 +50,40 @@ class DigitRead:
     box: tuple[int, int, int, int]    # x0, y0, x1, y1 (exclusive), image pixels
     probabilities: np.ndarray         # (10,), all 0 if not digit-shaped
 
+    @property
+    def alternatives(self) -> list[tuple[int, float]]:
+        """The ALTERNATIVES most likely digits and their calibrated probabilities, best first."""
+        order = np.argsort(-self.probabilities, kind="stable")[:ALTERNATIVES]
+        return [(int(k), float(self.probabilities[k])) for k in order if self.probabilities[k] > 0]
+
     def to_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box)}
+        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box),
+                "alternatives": [{"digit": k, "confidence": round(p, 6)} for k, p in self.alternatives]}
 
 
 @dataclass(frozen=True)
 class ReadResult:
     digits: list[DigitRead]           # left to right
+    # Probability that the whole text is right (calibrated); None: the product of the digits'.
+    number_confidence: float | None = None
+    # What the reader did, for showing it: the parts it considered (image pixels, left to right)
+    # and the printed lines it removed (bool mask over the image, possibly downscaled).
+    pieces: tuple[tuple[int, int, int, int], ...] = ()
+    lines_mask: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
         return "".join(REJECTED if d.digit is None else str(d.digit) for d in self.digits)
 
+    @property
+    def confidence(self) -> float:
+        if self.number_confidence is not None:
+            return self.number_confidence
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
     def to_dict(self) -> dict:
-        return {"text": self.text, "digits": [d.to_dict() for d in self.digits]}
+        return {"text": self.text, "confidence": round(self.confidence, 6),
+                "digits": [d.to_dict() for d in self.digits]}
 
 
 def check_min_confidence(value: float) -> float:
