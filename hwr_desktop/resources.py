@@ -28,3 +28,8 @@ def default_model_path() -> Path:
 def ensemble_model_path() -> Path:
     """Three default-recipe models averaged: more accurate, three times the work per prediction."""
     return resource_path("models", "ensemble.keras")
+
+
+def line_reader_path() -> Path:
+    """The line reader (core/line_reader.py): reads touching digits, form boxes, ruled paper, photos."""
+    return resource_path("models", "line_reader.keras")

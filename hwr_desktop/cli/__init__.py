@@ -13,12 +13,12 @@ import sys
 import traceback
 
 from hwr_desktop import __version__
-from hwr_desktop.cli import bench, calibrate, evaluate, export, read, samples, train
+from hwr_desktop.cli import bench, calibrate, evaluate, export, read, reader, samples, train
 from hwr_desktop.cli.common import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, PROG, Parser, say_error
 from hwr_desktop.core.errors import HwrError
 
 # In the order `--help` lists them.
-COMMAND_GROUPS = (train, read, samples, bench, evaluate, export, calibrate)
+COMMAND_GROUPS = (train, reader, read, samples, bench, evaluate, export, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

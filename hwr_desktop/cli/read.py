@@ -32,6 +32,10 @@ def register(sub) -> None:
     read.add_argument("--min-confidence", type=_confidence, default=DEFAULT_MIN_CONFIDENCE, metavar="P",
                       help=f"reject marks the model is less sure of than this probability, 0-1 "
                            f"(default {DEFAULT_MIN_CONFIDENCE})")
+    read.add_argument("--line-reader", metavar="FILE",
+                      help="line reader model that cross-checks the digits (default: the bundled one)")
+    read.add_argument("--digits-only", action="store_true",
+                      help="read with the digit model alone, without the line reader's cross-check")
     read.add_argument("images", nargs="+", metavar="IMAGE")
     read.add_argument("--json", action="store_true",
                       help="one JSON list: per image {file, text, confidence, digits: [{digit, confidence, box, "
@@ -60,10 +64,14 @@ def _describe(result: dict) -> str:
 
 def run_read(args) -> int:
     from hwr_desktop.core.images import load_image
-    from hwr_desktop.core.reading import read_image
+    from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
     predictor = load_predictor(args.model)
+    line_reader = None
+    if not args.digits_only:
+        line_reader = LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader()
     results, failed = process_files(
-        args.images, lambda name: read_image(predictor, load_image(name), args.min_confidence).to_dict(),
+        args.images,
+        lambda name: read_number(predictor, load_image(name), line_reader, args.min_confidence).to_dict(),
         quiet=args.json)
     if args.json:
         emit_json(results)

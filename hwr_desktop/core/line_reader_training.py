@@ -25,6 +25,8 @@ class LineReaderConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     seed: int = 0
+    threshold_per_condition: int = 100    # validation numbers per condition for the rejection threshold
+    workers: int = 2                      # processes making examples
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -92,3 +94,77 @@ def train_line_reader(train: Strips, validation: Strips, config: LineReaderConfi
     temperature = fit_temperature(logits, validation.texts)
     return model, {"val_exact": best, "temperature": temperature, "history": history,
                    "train_seconds": round(time.perf_counter() - start, 1), "frames": FRAMES}
+
+
+MAX_CONFIDENTLY_WRONG = 0.005    # on validation; the target is 1 % on test, so leave a margin
+LONE_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+
+
+def choose_lone_confidence(predictor, line_reader, per_condition: int = 100, seed: int = 5,
+                           min_confidence: float | None = None) -> tuple[float, dict]:
+    """The lowest `lone_confidence` whose confidently-wrong rate on validation numbers (the five
+    conditions, MNIST *validation* digits, the full reading path) is at most MAX_CONFIDENTLY_WRONG;
+    (threshold, figures)."""
+    from hwr_desktop.core.line_reader import decode, line_input
+    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.number_images import CONDITIONS, make_numbers
+    from hwr_desktop.core.number_reading import combine
+    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, read_marks
+    from hwr_desktop.core.segment import find_marks
+    min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+    data = load_mnist()
+    cases = []
+    for condition in CONDITIONS:
+        for sample in make_numbers(data.x_val, data.y_val, condition, per_condition, seed=seed):
+            marks = find_marks(sample.array())
+            by_digits = read_marks(predictor, marks, min_confidence)
+            line = line_input(marks)
+            by_line = decode(line_reader.frame_probabilities(line.strip)) if line is not None else None
+            cases.append((sample.text, by_digits, by_line, line))
+    table = {}
+    for lone in LONE_GRID:
+        right = confidently_wrong = 0
+        for truth, by_digits, by_line, line in cases:
+            text = by_digits.text if by_line is None else combine(by_digits, by_line, line, min_confidence, lone).text
+            right += text == truth
+            confidently_wrong += text != truth and "?" not in text
+        table[lone] = {"accuracy": right / len(cases), "confidently_wrong": confidently_wrong / len(cases)}
+    fine = [t for t in LONE_GRID if table[t]["confidently_wrong"] <= MAX_CONFIDENTLY_WRONG]
+    chosen = fine[0] if fine else LONE_GRID[-1]
+    return chosen, {"validation_numbers": len(cases), "table": {str(k): v for k, v in table.items()}}
+
+
+def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=None) -> dict:
+    """The whole recipe behind `hwr-desktop train-reader`: examples, training, calibration,
+    rejection threshold, model file. Returns the figures stored in the file."""
+    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.line_reader_data import make_strips
+    from hwr_desktop.core.model_info import Calibration, Metrics, new_info
+    from hwr_desktop.core.modelfile import save_model
+    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.tfload import import_tensorflow
+    from hwr_desktop.resources import default_model_path
+    say = progress or (lambda text: None)
+    start = time.perf_counter()
+    say(f"making {config.examples} training and {config.validation_examples} validation numbers")
+    train = make_strips("train", config.examples, seed=config.seed * 2 + 1, workers=config.workers)
+    validation = make_strips("validation", config.validation_examples, seed=config.seed * 2 + 2,
+                             workers=config.workers)
+    data_seconds = time.perf_counter() - start
+    import_tensorflow()
+    model, figures = train_line_reader(train, validation, config, say, should_stop)
+    say("choosing the rejection threshold on validation numbers")
+    reader = LineReader(model, figures["temperature"])
+    lone, choice = choose_lone_confidence(Predictor.from_file(default_model_path()), reader,
+                                          config.threshold_per_condition)
+    figures.update(lone_confidence=lone, threshold_choice=choice, data_seconds=round(data_seconds, 1),
+                   total_seconds=round(time.perf_counter() - start, 1))
+    info = new_info("line-reader", config.to_dict(),
+                    Metrics(val_accuracy=figures["val_exact"], train_seconds=figures["train_seconds"]),
+                    history=figures["history"],
+                    calibration=Calibration(temperature=figures["temperature"], fitted_on="validation"),
+                    extra={"line_reader": {"lone_confidence": lone, "trained_on": "MNIST training digits",
+                                           "threshold_choice": choice, "data_seconds": figures["data_seconds"],
+                                           "total_seconds": figures["total_seconds"]}})
+    save_model(model, out, info)
+    return figures

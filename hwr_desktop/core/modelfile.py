@@ -86,16 +86,20 @@ def read_metadata(path: str | Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _check_shapes(model, name: str) -> None:
+DIGIT_SHAPES = ((28, 28, 1), (10,))     # a digit classifier: 28x28x1 image -> 10 classes
+
+
+def _check_shapes(model, name: str, shapes=DIGIT_SHAPES) -> None:
     try:
         inputs = [tuple(t.shape) for t in model.inputs]
         outputs = [tuple(t.shape) for t in model.outputs]
     except (AttributeError, ValueError, TypeError):
         raise ModelFileError(f"{name}: the model has no defined input and output shapes") from None
-    if len(inputs) != 1 or tuple(inputs[0][1:]) != (28, 28, 1):
-        raise ModelFileError(f"{name}: the model takes input {inputs}, not 28x28x1 images")
-    if len(outputs) != 1 or tuple(outputs[0][1:]) != (10,):
-        raise ModelFileError(f"{name}: the model outputs {outputs}, not 10 classes")
+    if len(inputs) != 1 or tuple(inputs[0][1:]) != shapes[0]:
+        raise ModelFileError(f"{name}: the model takes input {inputs}, not {'x'.join(map(str, shapes[0]))} images")
+    if len(outputs) != 1 or tuple(outputs[0][1:]) != shapes[1]:
+        wanted = "10 classes" if shapes[1] == (10,) else str(shapes[1])
+        raise ModelFileError(f"{name}: the model outputs {outputs}, not {wanted}")
 
 
 def outputs_probabilities(model) -> bool:
@@ -109,8 +113,9 @@ def read_info(path: str | Path) -> ModelInfo:
     return ModelInfo.from_dict(read_metadata(path))
 
 
-def load_model(path: str | Path) -> tuple[object, ModelInfo]:
-    """(model, info). Any problem becomes a ModelFileError with a clear message."""
+def load_model(path: str | Path, shapes=DIGIT_SHAPES) -> tuple[object, ModelInfo]:
+    """(model, info). Any problem becomes a ModelFileError with a clear message. `shapes`: the
+    (input, output) shapes without the batch axis the file must have (a line reader's differ)."""
     path = Path(path)
     _check_file(path)
     info = read_info(path)
@@ -125,7 +130,7 @@ def load_model(path: str | Path) -> tuple[object, ModelInfo]:
             raise ModelFileError(f"{path.name}: refused: the model contains Python code (e.g. a Lambda layer), "
                                  "which is never loaded from files") from None
         raise ModelFileError(f"{path.name}: cannot load the model: {text[:300]}") from None
-    _check_shapes(model, path.name)
+    _check_shapes(model, path.name, shapes)
     return model, described(model, info)
 
 

@@ -48,15 +48,15 @@ def _touches(canvas: np.ndarray, a: np.ndarray, x: int, y: int) -> bool:
     grown = np.zeros_like(region)
     oy, ox = y - max(0, y - 1), x - max(0, x - 1)
     grown[oy:oy + h, ox:ox + w] = a[:region.shape[0] - oy, :region.shape[1] - ox] > 0.3
-    grown[1:] |= grown[:-1].copy()
-    grown[:, 1:] |= grown[:, :-1].copy()
+    for axis in (0, 1):   # grow by one pixel in all four directions
+        grown = grown | np.roll(grown, 1, axis) | np.roll(grown, -1, axis)
     return bool((grown & region).any())
 
 
 def _row(alphas, height, rng, gap_range, touching=False):
     """Digits left to right on a jittered baseline: (ink canvas, boxes). `gap_range` is the gap
     between ink boxes in digit heights (negative: overlap). With `touching`, each digit then
-    slides left until its ink meets its neighbour's (at most 0.3 heights further)."""
+    slides left until its ink meets its neighbour's (at most 0.6 heights further)."""
     width = int(sum(a.shape[1] for a in alphas) + height * (1 + 0.5 * len(alphas))) + 4
     tall = int(max(a.shape[0] for a in alphas) + 0.6 * height) + 4
     canvas = np.zeros((tall, width), np.float32)
@@ -67,7 +67,7 @@ def _row(alphas, height, rng, gap_range, touching=False):
         if i:
             x = int(round(x + rng.uniform(*gap_range) * height))
             if touching:
-                for _ in range(int(0.3 * height) + 1):
+                for _ in range(int(0.6 * height) + 1):
                     if _touches(canvas, a, x, y):
                         break
                     x -= 1
@@ -204,6 +204,7 @@ def photo(images28, rng, conditions, sizes):
     height = min(float(np.exp(rng.uniform(np.log(low), np.log(high)))), 0.8 * W / (0.95 * n + 0.5))
     gaps = (-0.05, 0.3) if rng.random() < 0.2 else (0.08, 0.45)
     row, digit_boxes = _row(_alphas(images28, height, rng), height, rng, gaps)
+    W, H = max(W, row.shape[1] + 2), max(H, row.shape[0] + 2)     # a long number widens the photo
     x, y = int(rng.integers(0, W - row.shape[1])), int(rng.integers(0, H - row.shape[0]))
     ink = np.zeros((H, W), np.float32)
     ink[y:y + row.shape[0], x:x + row.shape[1]] = row

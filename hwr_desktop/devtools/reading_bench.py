@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-single", type=int, default=1000, help="single-digit images (default 1000)")
     parser.add_argument("--n-per-condition", type=int, default=200,
                         help="3-8 digit numbers per reading condition (default 200)")
+    parser.add_argument("--line-reader", help="line reader model file (default: the bundled one)")
+    parser.add_argument("--digits-only", action="store_true", help="without the line reader")
     parser.add_argument("--n-photos", type=int, default=20, help="1-MP photos timed (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE)
@@ -159,20 +161,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)
+    from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
+    line_reader = None if args.digits_only else (
+        LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader())
+
     def read(image):
-        return read_image(predictor, image, args.min_confidence).text
+        return read_number(predictor, image, line_reader, args.min_confidence).text
     conditions = run_conditions(read, args.n_per_condition, args.seed)
     photos = time_photos(read, args.n_photos, args.seed)
     seconds = time.perf_counter() - start
-    report = {"model": args.model or "bundled default", "seed": args.seed, "min_confidence": args.min_confidence,
+    report = {"model": args.model or "bundled default", "line_reader": None if line_reader is None else
+              (args.line_reader or "bundled"), "seed": args.seed, "min_confidence": args.min_confidence,
               "cpu": cpu_name(), "single_digit_accuracy": singles["accuracy"], "seconds": round(seconds, 1),
               "single": singles, "conditions": conditions, "photo_1mp": photos}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"model: {report['model']}, seed {args.seed}, min confidence {args.min_confidence}, {seconds:.0f}s, "
+    print(f"model: {report['model']}, line reader: {report['line_reader']}, seed {args.seed}, "
+          f"min confidence {args.min_confidence}, {seconds:.0f}s, "
           f"{report['cpu']}, {time.strftime('%Y-%m-%d %H:%M')}")
-    _print_set("single digits read exactly", singles)
+    if singles["n"]:
+        _print_set("single digits read exactly", singles)
     _print_conditions(conditions, photos)
     return 0
 

@@ -1,16 +1,17 @@
-"""Reading every digit in an image for the Read Image tab (core.reading), off the GUI thread."""
+"""Reading every digit in an image for the Read Image tab (core.number_reading), off the GUI thread."""
 from __future__ import annotations
 
 from hwr_desktop.ui.jobs import Worker
 
 
 class ReadImageWorker(Worker):
-    """Segmentation + one batched model call; result: core.reading.ReadResult."""
+    """Segmentation, the digit model and the line reader; result: core.reading.ReadResult.
+    The bundled line reader is loaded here on first use (about a second), never on the GUI thread."""
 
     def __init__(self, predictor, image, min_confidence: float, parent=None):
         super().__init__(parent)
         self.predictor, self.image, self.min_confidence = predictor, image, min_confidence
 
     def work(self):
-        from hwr_desktop.core.reading import read_image
-        return read_image(self.predictor, self.image, self.min_confidence)
+        from hwr_desktop.core.number_reading import bundled_line_reader, read_number
+        return read_number(self.predictor, self.image, bundled_line_reader(), self.min_confidence)

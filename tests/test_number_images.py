@@ -1,0 +1,63 @@
+"""The five reading conditions (core/number_images.py) draw what they say they draw."""
+import numpy as np
+import pytest
+
+from hwr_desktop.core.components import label
+from hwr_desktop.core.number_images import CONDITIONS, TRAINING_SIZES, make_numbers, number_image
+
+
+def _dark(sample) -> np.ndarray:
+    gray = sample.array().astype(np.float32)
+    gray = gray.mean(axis=2) if gray.ndim == 3 else gray
+    return gray
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_each_condition_draws_the_number_it_names(mnist, condition):
+    samples = make_numbers(mnist.x_val, mnist.y_val, condition, 4, seed=3)
+    again = make_numbers(mnist.x_val, mnist.y_val, condition, 4, seed=3)
+    for sample, same in zip(samples, again):
+        assert sample.data == same.data                     # a seed fixes the image
+        assert 3 <= len(sample.text) <= 8 and sample.text.isdigit()
+        assert len(sample.boxes) == len(sample.text) and sample.conditions["condition"] == condition
+        h, w = sample.array().shape[:2]
+        assert all(0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h for x0, y0, x1, y1 in sample.boxes)
+    assert len({s.text for s in samples}) > 1
+
+
+def test_touching_digits_share_ink(mnist):
+    """Every neighbouring pair touches: some blob of one digit's own ink (outside the overlap)
+    reaches into its neighbour's own part too (a digit may itself be in two strokes)."""
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        picks = rng.choice(len(mnist.x_val), 4, replace=False)
+        sample = number_image(mnist.x_val[picks], mnist.y_val[picks], "touching", np.random.default_rng([9, i]),
+                              TRAINING_SIZES)
+        gray = _dark(sample)
+        ink = np.abs(gray - np.median(gray)) > 50
+        ink[1:] |= ink[:-1].copy()          # "touching" allows a 1 px gap (the generator's rule)
+        ink[:, 1:] |= ink[:, :-1].copy()
+        labels, _ = label(ink)
+        boxes = sample.boxes
+        for a, b in zip(boxes, boxes[1:]):
+            assert b[0] <= a[2] + 1                                  # ink boxes meet or overlap
+            own_a = labels[a[1]:a[3], a[0]:min(a[2], b[0])]         # a's columns left of b
+            own_b = labels[b[1]:b[3], max(a[2], b[0]):b[2]]         # b's columns right of a
+            assert np.intersect1d(own_a[own_a > 0], own_b[own_b > 0]).size, (i, sample.text)
+
+
+def test_boxes_and_ruled_paper_have_printed_lines(mnist):
+    for condition in ("boxes", "ruled"):
+        for sample in make_numbers(mnist.x_val, mnist.y_val, condition, 3, seed=1):
+            gray = _dark(sample)
+            paper = np.median(gray)
+            rows = (np.abs(gray - paper) > 25).mean(axis=1)
+            columns = (np.abs(gray - paper) > 25).mean(axis=0)
+            # a printed line crosses most of the drawing; digits never cover 60 % of a row
+            assert rows.max() > 0.6 or columns.max() > 0.6, (condition, sample.conditions)
+
+
+def test_photos_are_about_a_megapixel(mnist):
+    for sample in make_numbers(mnist.x_val, mnist.y_val, "photo", 2, seed=2):
+        h, w = sample.array().shape[:2]
+        assert 0.6e6 <= h * w <= 1.6e6 and sample.conditions["format"] == "jpeg"
