@@ -1,5 +1,8 @@
+import multiprocessing
 import sys
 
 from hwr_desktop.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":   # worker processes (spawned to make line-reader examples) import this too
+    multiprocessing.freeze_support()
+    sys.exit(main())

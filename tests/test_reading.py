@@ -1,5 +1,6 @@
 """Reading digits in photos and scans with the bundled model: core/reading.py and `hwr-desktop read`."""
 import json
+import re
 import struct
 import zlib
 
@@ -10,7 +11,7 @@ from PIL import Image, ImageDraw
 from hwr_desktop.cli import main
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.core.reading import check_min_confidence, read_image
+from hwr_desktop.core.reading import ReadResult, check_min_confidence, read_image
 from hwr_desktop.resources import default_model_path
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(),
@@ -50,6 +51,17 @@ def test_reads_a_number_left_to_right_with_boxes_in_image_pixels(predictor, mnis
         assert read.confidence >= 0.5 and read.probabilities.shape == (10,)
     doc = result.to_dict()
     assert doc["text"] == result.text and set(doc["digits"][0]) == {"digit", "confidence", "box", "alternatives"}
+
+
+def test_number_confidence_is_the_product_of_the_digits_when_not_given(predictor, mnist):
+    image = mnist_line(mnist, [0, 1, 2])[0]
+    read = read_image(predictor, image, min_confidence=0.0)
+    by_product = ReadResult(read.digits)                    # number_confidence None: the product
+    confidences = [d.confidence for d in read.digits]
+    assert by_product.confidence == pytest.approx(float(np.prod(confidences)))
+    assert 0.0 <= by_product.confidence <= min(confidences)
+    assert ReadResult(read.digits, number_confidence=0.25).confidence == 0.25
+    assert ReadResult([]).confidence == 0.0
 
 
 def test_all_crops_go_to_the_model_in_one_call(predictor, mnist):
@@ -170,11 +182,48 @@ def test_read_json_reports_every_file_in_order_and_exits_2_on_bad_ones(capsys, f
         assert set(r) == {"file", "error"} and "\n" not in r["error"]
 
 
+def check_alternatives(digit: dict) -> None:
+    """A digit's alternatives: at most 3, best first, the best being its digit when it was read."""
+    alternatives = digit["alternatives"]
+    assert 1 <= len(alternatives) <= 3 and all(set(a) == {"digit", "confidence"} for a in alternatives)
+    confidences = [a["confidence"] for a in alternatives]
+    assert confidences == sorted(confidences, reverse=True) and all(0 <= c <= 1 for c in confidences)
+    assert len({a["digit"] for a in alternatives}) == len(alternatives)
+    assert alternatives[0]["confidence"] == digit["confidence"]
+    if digit["digit"] is not None:
+        assert alternatives[0]["digit"] == digit["digit"]
+
+
+@pytest.mark.parametrize("threshold, text", [("0.4", "012"), ("1.0", "???")])
+def test_read_json_gives_alternatives_and_the_number_confidence(capsys, files, threshold, text):
+    code, out, _ = run(capsys, "read", str(files / "number.png"), "--json", "--min-confidence", threshold)
+    assert code == 0
+    (image,) = json.loads(out)
+    assert set(image) == {"file", "text", "confidence", "digits"} and image["text"] == text
+    for digit in image["digits"]:
+        assert set(digit) == {"digit", "confidence", "box", "alternatives"}
+        check_alternatives(digit)
+    confidences = [d["confidence"] for d in image["digits"]]
+    assert 0 <= image["confidence"] <= min(confidences) + 1e-6      # the product, today
+    assert image["confidence"] == pytest.approx(np.prod(confidences), abs=1e-5)
+
+
 def test_read_plain_text(capsys, files):
     code, out, err = run(capsys, "read", str(files / "number.png"), str(files / "empty.png"))
     assert code == 2
-    assert out.startswith(f"{files / 'number.png'}: 012  (0 ") and out.count("\n") == 1
+    assert re.fullmatch(rf"{re.escape(str(files / 'number.png'))}: 012  \(number \d+% sure; 0 \d+%, 1 \d+%, 2 \d+%\)\n",
+                        out), out
     assert err.strip().splitlines() == [f"hwr-desktop: error: {files / 'empty.png'}: the file is empty"]
+
+
+def test_read_plain_text_shows_why_a_mark_was_rejected(capsys, files):
+    code, out, _ = run(capsys, "read", str(files / "number.png"), "--min-confidence", "1.0")
+    assert code == 0 and out.count("\n") == 1
+    # Every '?' carries its two likeliest digits; the best of them is the digit read at 0.4.
+    marks = re.findall(r"\? (\d+)% \((\d) (\d+)%, (\d) (\d+)%\)", out)
+    assert [m[1] for m in marks] == ["0", "1", "2"], out
+    assert all(m[0] == m[2] and int(m[2]) >= int(m[4]) for m in marks), out
+    assert re.search(r": \?\?\?  \(number \d+% sure; ", out), out
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "lots"])

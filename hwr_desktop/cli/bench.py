@@ -14,6 +14,7 @@ from datetime import date
 
 from hwr_desktop.cli.common import EXIT_OK, emit_json
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.precision import cpu_name
 
 TARGETS = {  # name: (comparison, limit)
     "quick_vs_reference_time": ("<=", 0.2),
@@ -66,7 +67,7 @@ def run_bench(args) -> int:
     from hwr_desktop.resources import default_model_path, ensemble_model_path
 
     quick = args.quick
-    figures: dict = {"date": date.today().isoformat(), "machine": f"{_cpu_name()}, {platform.machine()}, {_cores()} cores",
+    figures: dict = {"date": date.today().isoformat(), "machine": f"{cpu_name()}, {platform.machine()}, {_cores()} cores",
                      "quick_mode": quick}
     limit = 1000 if quick else None
     runs = {}
@@ -107,18 +108,6 @@ def run_bench(args) -> int:
     else:
         _print_table(figures)
     return EXIT_OK
-
-
-def _cpu_name() -> str:
-    """The CPU model: figures from different machines (AVX-512 vs AVX2 only) must not be compared."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _cores() -> int:

@@ -9,7 +9,9 @@ from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 EPILOG = (f"Each mark is reported as a digit only when the model's probability for it is at least "
           f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}); otherwise its digit is null and it "
           f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
-          f"are still read; the exit status is then 2.")
+          f"are still read; the exit status is then 2. Plain output is one line per file: the text, how "
+          f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its two "
+          f"likeliest digits).")
 
 
 def _confidence(text: str) -> float:
@@ -32,15 +34,28 @@ def register(sub) -> None:
                            f"(default {DEFAULT_MIN_CONFIDENCE})")
     read.add_argument("images", nargs="+", metavar="IMAGE")
     read.add_argument("--json", action="store_true",
-                      help="one JSON list: per image {file, text, digits: [{digit, confidence, box}]} or {file, error}")
+                      help="one JSON list: per image {file, text, confidence, digits: [{digit, confidence, box, "
+                           "alternatives: [{digit, confidence}]}]} or {file, error}. 'confidence' of an image is "
+                           "the probability that the whole number is right; each digit's 'alternatives' are its "
+                           "three most likely digits, best first (also for rejected marks, whose digit is null); "
+                           "box is x0, y0, x1, y1 in image pixels, x1 and y1 exclusive")
     read.set_defaults(func=run_read)
 
 
+def _describe_digit(d: dict) -> str:
+    if d["digit"] is not None:
+        return f"{d['digit']} {d['confidence']:.0%}"
+    # A rejected mark: its likeliest digits show why it was not read (or that it is no digit at all).
+    alternatives = ", ".join(f"{a['digit']} {a['confidence']:.0%}" for a in d["alternatives"][:2])
+    return f"{REJECTED} {d['confidence']:.0%} ({alternatives or 'not digit-shaped'})"
+
+
 def _describe(result: dict) -> str:
+    """One line: the text, how sure the whole number is, then every mark."""
     if not result["digits"]:
         return "no digits"
-    marks = [f"{REJECTED if d['digit'] is None else d['digit']} {d['confidence']:.0%}" for d in result["digits"]]
-    return f"{result['text']}  ({', '.join(marks)})"
+    marks = ", ".join(_describe_digit(d) for d in result["digits"])
+    return f"{result['text']}  (number {result['confidence']:.0%} sure; {marks})"
 
 
 def run_read(args) -> int:

@@ -31,6 +31,19 @@ def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
     return False
 
 
+def cpu_name() -> str:
+    """The CPU model: figures from different machines (AVX-512 vs AVX2 only) must not be compared."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown CPU"
+
+
 def effective_precision(requested: str, has_bf16: bool | None = None) -> str:
     """The precision a run will use: bfloat16 falls back to float32 on CPUs without native support."""
     if requested not in PRECISIONS:

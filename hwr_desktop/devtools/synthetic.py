@@ -10,104 +10,13 @@ Only MNIST *test* digits are used: the models never saw them.
 """
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
-
 import numpy as np
 from PIL import Image, ImageDraw
 
+from hwr_desktop.core.number_painting import MAX_CANVAS, NumberImage, digit_alpha, render
 from hwr_desktop.core.preprocess import preprocess
 
-LUMA = np.float32([0.299, 0.587, 0.114])
-MAX_CANVAS = 2400         # px; bigger canvases only make the tests slower
-
-
-@dataclass
-class SyntheticImage:
-    data: bytes                                  # the encoded file
-    text: str                                    # the digits drawn, left to right
-    boxes: list[tuple[int, int, int, int]]       # each digit's ink box, x0, y0, x1, y1
-    conditions: dict = field(default_factory=dict)
-
-    def array(self) -> np.ndarray:
-        from hwr_desktop.core.images import load_image_bytes
-        return load_image_bytes(self.data, "synthetic")
-
-
-def _digit_alpha(x28: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
-    """An MNIST digit cropped to its ink and resized to `height` px: ink coverage in [0, 1]."""
-    rows, cols = np.flatnonzero(x28.max(axis=1) > 0), np.flatnonzero(x28.max(axis=0) > 0)
-    crop = x28[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255.0
-    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
-    big = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), Image.Resampling.BICUBIC))
-    # MNIST strokes are blurry; real ink has sharper edges. A random contrast curve also makes
-    # the strokes a little thinner or thicker, like different pens.
-    low = rng.uniform(0.0, 0.2)
-    high = rng.uniform(0.5, 0.8)
-    return np.clip((big - low) / (high - low), 0.0, 1.0)
-
-
-def _colours(rng: np.random.Generator, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Paper and ink RGB in [0, 1] with at least 0.35 luminance contrast."""
-    paper_l = rng.uniform(0.6, 1.0) if dark_ink else rng.uniform(0.0, 0.35)
-    paper = np.clip(paper_l + rng.uniform(-0.05, 0.05, 3), 0, 1).astype(np.float32)
-    target = paper_l - rng.uniform(0.35, 0.95) if dark_ink else paper_l + rng.uniform(0.35, 0.95)
-    target = float(np.clip(target, 0.0, 1.0))
-    hue = rng.uniform(0.0, 1.0, 3).astype(np.float32)
-    if rng.random() < 0.4:
-        hue[:] = 1.0                                      # black / gray / white ink
-    ink = np.clip(hue * target / max(float(hue @ LUMA), 1e-3), 0, 1)
-    if abs(float(ink @ LUMA) - float(paper @ LUMA)) < 0.3:  # a hue that cannot reach the target
-        ink = np.full(3, target, np.float32)
-    return paper, ink
-
-
-def _lighting(shape: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """A multiplicative light field: a linear ramp in a random direction plus a vignette."""
-    h, w = shape
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    y, x = y / max(h - 1, 1) - 0.5, x / max(w - 1, 1) - 0.5
-    angle = rng.uniform(0, 2 * np.pi)
-    ramp = rng.uniform(0.0, 0.3)
-    vignette = rng.uniform(0.0, 0.25)
-    field = 1.0 + ramp * (np.cos(angle) * x + np.sin(angle) * y) - vignette * (x * x + y * y) * 2
-    return field.astype(np.float32), ramp + vignette
-
-
-def _render(alpha: np.ndarray, rng: np.random.Generator, conditions: dict) -> bytes:
-    """Paint ink coverage `alpha` (H, W) as a photo/scan in a random style and encode it."""
-    dark_ink = rng.random() < 0.6
-    paper, ink = _colours(rng, dark_ink)
-    conditions["polarity"] = "dark-on-light" if dark_ink else "light-on-dark"
-    style = rng.choice(["png", "jpeg", "jpeg", "png-alpha", "png-gray"], p=[0.25, 0.25, 0.25, 0.1, 0.15])
-    if style == "png-alpha":  # strokes on a transparent layer, as drawing programs export them
-        rgba = np.concatenate([np.broadcast_to(ink, alpha.shape + (3,)), alpha[..., None]], axis=-1)
-        conditions.update(format="png-alpha", noise=0.0, lighting=0.0)
-        return _encode(rgba, "PNG", compress_level=1)
-    a = alpha[..., None]
-    image = paper * (1 - a) + ink * a
-    light, strength = _lighting(alpha.shape, rng)
-    image = image * light[..., None]
-    noise = float(rng.choice([0.0, 0.02, 0.04, 0.07]))
-    if noise:
-        image = image + noise * rng.standard_normal(image.shape, dtype=np.float32)
-    conditions.update(noise=noise, lighting=round(strength, 3))
-    if style == "png-gray":
-        conditions["format"] = "png-gray"
-        return _encode(image @ LUMA, "PNG", compress_level=1)
-    if style == "jpeg":
-        quality = int(rng.integers(30, 96))
-        conditions["format"] = "jpeg-q30-59" if quality < 60 else "jpeg-q60-95"
-        conditions["jpeg_quality"] = quality
-        return _encode(image, "JPEG", quality=quality)
-    conditions["format"] = "png"
-    return _encode(image, "PNG", compress_level=1)
-
-
-def _encode(image: np.ndarray, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, fmt, **options)
-    return buffer.getvalue()
+SyntheticImage = NumberImage   # the name the tests and screenshots use
 
 
 def _size_bucket(height: int) -> str:
@@ -121,7 +30,7 @@ def single_digit(x28: np.ndarray, label: int, rng: np.random.Generator,
                  min_height: int = 15, max_height: int = 1000) -> SyntheticImage:
     """One digit, 15-1000 px tall (log-uniform), somewhere on a canvas 1.15-2.5x its height."""
     height = int(round(np.exp(rng.uniform(np.log(min_height), np.log(max_height)))))
-    alpha = _digit_alpha(x28, height, rng)
+    alpha = digit_alpha(x28, height, rng)
     h, w = alpha.shape
     canvas_h = min(MAX_CANVAS, int(h * rng.uniform(1.15, 2.5)) + 4)
     canvas_w = min(MAX_CANVAS, max(w + 4, int(canvas_h * rng.uniform(0.6, 1.8))))
@@ -129,7 +38,7 @@ def single_digit(x28: np.ndarray, label: int, rng: np.random.Generator,
     canvas = np.zeros((canvas_h, canvas_w), np.float32)
     canvas[y:y + h, x:x + w] = alpha
     conditions = {"height": height, "size": _size_bucket(height)}
-    data = _render(canvas, rng, conditions)
+    data = render(canvas, rng, conditions)
     return SyntheticImage(data, str(label), [(x, y, x + w, y + h)], conditions)
 
 
@@ -142,7 +51,7 @@ def digit_string(images28: np.ndarray, labels, rng: np.random.Generator,
     """
     height = np.exp(rng.uniform(np.log(min_height), np.log(max_height)))
     height = min(height, MAX_CANVAS / (1.3 * len(labels) + 2))   # the whole number fits the canvas
-    alphas = [_digit_alpha(x, max(8, int(round(height * rng.uniform(0.85, 1.15)))), rng) for x in images28]
+    alphas = [digit_alpha(x, max(8, int(round(height * rng.uniform(0.85, 1.15)))), rng) for x in images28]
     xs, ys, x, touches = [], [], 0, 0
     for i, a in enumerate(alphas):
         if i:
@@ -169,7 +78,7 @@ def digit_string(images28: np.ndarray, labels, rng: np.random.Generator,
     text = "".join(str(int(d)) for d in labels)
     conditions = {"height": int(height), "size": _size_bucket(int(height)), "length": len(text),
                   "touching": touches > 0}
-    data = _render(canvas, rng, conditions)
+    data = render(canvas, rng, conditions)
     return SyntheticImage(data, text, boxes, conditions)
 
 

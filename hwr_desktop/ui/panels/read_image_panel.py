@@ -1,21 +1,36 @@
 """Read Image tab: an opened, dropped or pasted image with a box, digit and confidence per mark.
 
 Decoding goes through core.images (size limits checked before pixels are decoded); reading
-through core.reading in a worker, so a large photo never freezes the window.
+through core.reading in a worker, so a large photo never freezes the window. The view can show
+what the reader did (the printed lines it removed, the pieces it considered) and every mark's
+likeliest digits, so a user sees why a '?' appeared; clicking a '?' corrects it by hand. The
+corrections belong to one reading: a new image, model or threshold clears them.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont, QImage
-from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hwr_desktop.core.errors import HwrError, ImageError
 from hwr_desktop.core.images import MAX_PIXELS, load_image
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.alternatives_strip import AlternativesStrip
+from hwr_desktop.ui.widgets.correction_menu import UNDO, correction_menu
 from hwr_desktop.ui.widgets.reading_view import ReadingView, array_to_qimage
 from hwr_desktop.ui.workers.read_image import ReadImageWorker
 
@@ -45,6 +60,8 @@ class ReadImagePanel(QWidget):
         self.source: np.ndarray | None = None
         self.source_name = ""
         self.result = None
+        self.corrections: dict[int, int] = {}   # mark index -> the digit the user chose for its '?'
+        self.correctionMenu = None
         self.jobs = JobSlot(self)
 
         self.openButton = QPushButton("Open Image…", objectName="openImageButton")
@@ -66,6 +83,16 @@ class ReadImagePanel(QWidget):
         self.textLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusLabel = QLabel("", objectName="readStatusLabel", wordWrap=True)
         self.view = ReadingView()
+        self.view.digitClicked.connect(self.open_correction_menu)
+        self.strip = AlternativesStrip()
+        self.strip.digitClicked.connect(self.open_correction_menu)
+        self.linesCheck = QCheckBox("Show removed lines", objectName="showLinesCheck", checked=True)
+        self.linesCheck.setToolTip("Printed lines (ruled or squared paper) the reader removed before reading")
+        self.piecesCheck = QCheckBox("Show pieces", objectName="showPiecesCheck", checked=False)
+        self.piecesCheck.setToolTip("The parts of the ink the reader considered, as dashed grey boxes")
+        for check in (self.linesCheck, self.piecesCheck):
+            check.toggled.connect(self._layers_changed)
+        self._layers_changed()
 
         row = QHBoxLayout()
         row.addWidget(self.openButton)
@@ -73,16 +100,23 @@ class ReadImagePanel(QWidget):
         row.addStretch(1)
         row.addWidget(QLabel("Minimum confidence"))
         row.addWidget(self.confidenceSpin)
+        layers = QHBoxLayout()
+        layers.addWidget(self.linesCheck)
+        layers.addWidget(self.piecesCheck)
+        layers.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.textLabel)
         layout.addWidget(self.statusLabel)
+        layout.addLayout(layers)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.strip)
         session.modelChanged.connect(self.reread)
 
     def open_array(self, image: np.ndarray, name: str) -> None:
-        self.source, self.source_name, self.result = image, name, None
+        self.source, self.source_name, self.result, self.corrections = image, name, None, {}
         self.view.show_image(array_to_qimage(image))
+        self.strip.show_digits([], {})
         self.textLabel.setText("")
         self.imageOpened.emit()
         self.reread()
@@ -140,14 +174,63 @@ class ReadImagePanel(QWidget):
     def _on_read(self, result) -> None:
         if not self.jobs.is_live():
             return  # a newer request (other image, model or threshold) replaces this one
-        self.result = result
-        self.view.show_image(self.view.image, result)
+        self.show_result(result)
+
+    def show_result(self, result) -> None:
+        """A new reading of the image shown: its corrections start empty."""
+        self.result, self.corrections = result, {}
+        lines = result.lines_mask is not None and bool(result.lines_mask.any())
+        self.linesCheck.setEnabled(lines)
+        self.linesCheck.setToolTip("Printed lines (ruled or squared paper) the reader removed before reading"
+                                   if lines else "No printed lines were removed from this image")
+        self._show_corrections()
+
+    @property
+    def corrected_text(self) -> str:
+        """The text read, with the digits the user chose in place of their '?'."""
+        if self.result is None:
+            return ""
+        return "".join(str(self.corrections[i]) if i in self.corrections else REJECTED if d.digit is None
+                       else str(d.digit) for i, d in enumerate(self.result.digits))
+
+    def open_correction_menu(self, index: int, where: QPoint) -> None:
+        """Not exec(): a non-blocking popup keeps the event loop (and readings in progress) running."""
+        if self.result is None or not 0 <= index < len(self.result.digits):
+            return
+        self.correctionMenu = correction_menu(self, self.result.digits[index], self.corrections.get(index))
+        self.correctionMenu.triggered.connect(lambda action, i=index: self.correct(i, action.data()))
+        self.correctionMenu.popup(where)
+
+    def correct(self, index: int, digit: int) -> None:
+        """The user says mark `index` is `digit` (UNDO: back to what was read)."""
+        if self.result is None or digit is None:
+            return
+        if digit == UNDO:
+            self.corrections.pop(index, None)
+        else:
+            self.corrections[index] = int(digit)
+        self._show_corrections()
+
+    def _show_corrections(self) -> None:
+        result = self.result
+        self.view.show_image(self.view.image, result, self.corrections)
+        self.strip.show_digits(result.digits, self.corrections)
+        self.textLabel.setText(self.corrected_text)
         found = len(result.digits)
-        rejected = sum(d.digit is None for d in result.digits)
-        self.textLabel.setText(result.text if found else "")
-        self.statusLabel.setText(f"{self.source_name}: {found} mark{'s' * (found != 1)} found"
-                                 + (f", {rejected} not confidently a digit (shown as ?)" if rejected else "")
-                                 if found else f"{self.source_name}: no digits found")
+        if not found:
+            self.statusLabel.setText(f"{self.source_name}: no digits found")
+            return
+        rejected = sum(d.digit is None for i, d in enumerate(result.digits) if i not in self.corrections)
+        status = f"{self.source_name}: {found} mark{'s' * (found != 1)} found"
+        if rejected:
+            status += f", {rejected} not confidently a digit (shown as ?; click one to correct it)"
+        if self.corrections:
+            status += f", {len(self.corrections)} corrected by you"
+        before = " before your corrections" if self.corrections else ""   # the model's figure, not ours
+        self.statusLabel.setText(f"{status} · number {result.confidence:.0%} sure{before}")
+
+    def _layers_changed(self, _checked: bool = False) -> None:
+        self.view.set_layers(self.linesCheck.isChecked(), self.piecesCheck.isChecked())
 
     def _confidence_changed(self, value: float) -> None:
         self.settings.setValue("minConfidence", value)
