@@ -135,20 +135,21 @@ def _best_grouping(n: int, costs: list[float], scores: dict[tuple[int, int], flo
     return runs[::-1]
 
 
-def _candidates(marks: Marks) -> tuple[list[tuple[int, int, int, Piece]], list[list[float]]]:
+def _candidates(marks: Marks) -> tuple[list[tuple[int, int, int, Piece]], list[list[float]], list[Piece]]:
     """Every run parts[i:j] of every mark that could be one digit, as (mark, i, j, piece),
-    and per mark the ink crossed by the cuts between its parts."""
-    candidates, cut_costs = [], []
+    per mark the ink crossed by the cuts between its parts, and all the parts."""
+    candidates, cut_costs, all_parts = [], [], []
     for index, mark in enumerate(marks.pieces):
         parts, costs = _parts(mark, marks.height)
         cut_costs.append(costs)
+        all_parts += parts
         for i in range(len(parts)):
             group = parts[i]
             for j in range(i + 1, len(parts) + 1):
                 group = group if j == i + 1 else union(group, parts[j - 1])
                 if j - i == len(parts) or group.width <= MAX_DIGIT_WIDTH * marks.height:
                     candidates.append((index, i, j, group))
-    return candidates, cut_costs
+    return candidates, cut_costs, all_parts
 
 
 def _uncalibrated_best(probabilities: np.ndarray, predictor) -> np.ndarray:
@@ -169,7 +170,7 @@ def _uncalibrated_best(probabilities: np.ndarray, predictor) -> np.ndarray:
 
 
 def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
-    candidates, cut_costs = _candidates(marks)
+    candidates, cut_costs, parts = _candidates(marks)
     regions = [marks.region(c[3]) for c in candidates]
     prepared = [preprocess(r.crop) for r in regions]   # None: no ink left once cut out (too faint)
     usable = [n for n, p in enumerate(prepared) if p is not None]
@@ -200,7 +201,7 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             accepted = shaped[n] and confidence >= min_confidence
             digits.append(DigitRead(digit if accepted else None, confidence,
                                     (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs))
-    return ReadResult(digits)
+    return ReadResult(digits, lines_mask=marks.lines, pieces=tuple(marks.image_box(p) for p in parts))
 
 
 def read_image(predictor, image: np.ndarray, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:

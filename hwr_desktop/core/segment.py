@@ -7,12 +7,15 @@ Pure numpy (and Pillow for resizing). The steps, each for a reason:
 2. Hysteresis threshold on the lightly smoothed ink: pixels above a low threshold form marks,
    but only marks that reach a high threshold somewhere count, so faint anti-aliased joins keep
    strokes connected while noise and paper texture do not start marks of their own.
-3. 8-connected components (core/components.py).
-4. Broken strokes (a '5' whose bar was lifted, a '4' in two strokes) are merged: pieces that
+3. Printed lines (ruled paper, grids, form boxes, comb ticks) are taken out of the ink mask
+   (core/lines.py): they would join the digits into one mark or become marks themselves.
+   Where a stroke crosses a line, the crossing stays ink.
+4. 8-connected components (core/components.py).
+5. Broken strokes (a '5' whose bar was lifted, a '4' in two strokes) are merged: pieces that
    overlap strongly in x-range, or lie one above the other, and are vertically close form one mark.
-5. Specks (small relative to the typical mark of the line) are dropped; other short fragments
+6. Specks (small relative to the typical mark of the line) are dropped; other short fragments
    (a bar lifted off a '5' and placed beside it) join the nearest full-height mark.
-6. Touching neighbours are cut apart by core/cuts.py, here (`segment`) only when a mark is too
+7. Touching neighbours are cut apart by core/cuts.py, here (`segment`) only when a mark is too
    wide for one digit; core/reading.py tries several cuts and lets the model decide.
 """
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PIL import Image
 
 from hwr_desktop.core.components import box_mean, label
 from hwr_desktop.core.cuts import cut_paths, cut_piece
+from hwr_desktop.core.lines import find_lines
 from hwr_desktop.core.pieces import Piece, line_height, union
 from hwr_desktop.core.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
 
@@ -151,6 +155,15 @@ class Marks:
     work_shape: tuple[int, int]
     pieces: list[Piece]       # left to right, in working coordinates
     height: float             # the line's digit height, working pixels
+    lines: np.ndarray | None = None   # bool, working resolution: True = removed as a printed line;
+                                      # None: no lines found
+
+    def image_box(self, piece: Piece) -> tuple[int, int, int, int]:
+        """x0, y0, x1, y1 (exclusive) of a piece's box in image pixels."""
+        (h, w), (wh, ww) = self.gray.shape, self.work_shape
+        fy, fx = h / wh, w / ww
+        return (max(0, int(np.floor(piece.x0 * fx))), max(0, int(np.floor(piece.y0 * fy))),
+                min(w, int(np.ceil(piece.x1 * fx))), min(h, int(np.ceil(piece.y1 * fy))))
 
     def region(self, piece: Piece) -> Region:
         """Cut `piece` out of the full-resolution image, masked so that neighbours cannot leak in."""
@@ -160,6 +173,10 @@ class Marks:
         mask = np.pad(piece.mask, 1)
         grown = box_mean(mask.astype(np.float32), 1) > 0
         gy0, gx0 = piece.y0 - 1, piece.x0 - 1
+        if self.lines is not None:
+            # A printed line through the box must not leak in, nor its faint edge in the slack.
+            near_line = _near_lines(self.lines, gy0, gx0, grown.shape)
+            grown &= mask | ~near_line
         y0, x0 = max(0, int(np.floor(gy0 * fy))), max(0, int(np.floor(gx0 * fx)))
         y1 = min(h, int(np.ceil((gy0 + grown.shape[0]) * fy)))
         x1 = min(w, int(np.ceil((gx0 + grown.shape[1]) * fx)))
@@ -170,6 +187,16 @@ class Marks:
         crop = np.pad(ink, pad)
         box = (x0, y0, x1, y1)
         return Region(box, crop, (x0 - pad, y0 - pad))
+
+
+def _near_lines(lines: np.ndarray, y0: int, x0: int, shape: tuple[int, int]) -> np.ndarray:
+    """Line pixels grown by one working pixel, in the window at (y0, x0) of the given shape
+    (which may stick out of the image by a pixel)."""
+    window = np.zeros(shape, np.float32)
+    ys, xs = slice(max(y0, 0), y0 + shape[0]), slice(max(x0, 0), x0 + shape[1])
+    part = lines[ys, xs]
+    window[ys.start - y0:ys.start - y0 + part.shape[0], xs.start - x0:xs.start - x0 + part.shape[1]] = part
+    return box_mean(window, 1) > 0
 
 
 def find_marks(image: np.ndarray) -> Marks:
@@ -190,11 +217,13 @@ def find_marks(image: np.ndarray) -> Marks:
     if peak < MIN_CONTRAST or peak < 6 * noise:
         return empty
     high, low = max(0.5 * peak, 5 * noise), max(0.25 * peak, 3 * noise)
-    labels, count = label(smooth > low)
+    ink = smooth > low
+    lines = find_lines(ink)
+    labels, count = label(ink & ~lines)
     pieces = _pieces(labels, count, smooth, high, max(2.0, MIN_MARK_PX * work.shape[0] / h))
     pieces = merge_fragments(drop_specks(merge_broken(pieces)))
     pieces.sort(key=lambda p: (p.x0 + p.x1) / 2)
-    return Marks(gray, paper, work.shape, pieces, line_height(pieces))
+    return Marks(gray, paper, work.shape, pieces, line_height(pieces), lines if lines.any() else None)
 
 
 def segment(image: np.ndarray) -> list[Region]:

@@ -1,0 +1,261 @@
+"""Find printed lines (ruled paper, squared grids, form boxes, comb ticks) in an ink mask.
+
+Pure numpy. `find_lines(ink)` takes the working-resolution ink mask of core/segment.py and
+returns the pixels that belong to printed lines, so that segmentation can drop them before it
+labels marks: a ruled line or a box border would otherwise join all digits into one mark.
+
+Why this works, step by step:
+1. The digit height is estimated first (`typical_height`), with the obvious lines (runs over a
+   quarter of the image) left out, because every other length is relative to it.
+2. A horizontal line is ink that stays within a band of a few rows for LINE_LENGTH digit
+   heights; no stroke of a digit does. The mask is dilated by BAND rows before the runs are
+   measured, so that lines tilted by up to ~2 degrees and lines broken into steps still count.
+   Vertical lines are the same on the transposed mask.
+3. Box sides and comb ticks are short, like a '1'. They count only if they are straight,
+   touch a horizontal line at one end, and come in a regular row (or touch lines at both ends,
+   like the sides of a box); a handwritten '1' is none of these.
+4. Which pixels of a candidate line are line: per column, the rows around the line's centre,
+   which is measured where the line is alone (no ink touches it from above or below) and
+   interpolated where digits touch it. So a digit resting on a line keeps its foot.
+5. Where a digit stroke crosses a line (ink directly above and below the line), the line
+   pixels are given back to the digit, so it does not fall in two.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwr_desktop.core.components import label
+
+LINE_LENGTH = 2.5       # horizontal runs at least this many digit heights long are lines
+OBVIOUS_SHARE = 0.9     # for estimating the digit height: runs across this share of the image are lines
+MIN_HEIGHT = 8          # working pixels: smaller digits' strokes cannot be told from lines
+BAND = 0.045            # tolerance for tilt, in digit heights (2 degrees over LINE_LENGTH)
+MAX_THICKNESS = 6       # working pixels: printed lines are thin, a marker dash is not
+MIN_ALONE = 0.3         # share of a line's columns where it must be seen alone (not a thick blob)
+TICK_LENGTH = 0.25      # short vertical lines (box sides, comb ticks) at least this long ...
+TICK_STRAIGHT = 1.5     # ... whose centre wanders at most this many pixels from a straight line
+TICK_SLOPE = 0.06       # ... leaning at most ~3.5 degrees
+SPACING_TOLERANCE = 0.08  # ticks in a row are evenly spaced within this share of the spacing
+CROSSING_REACH = 2      # digit ink within this many pixels on both sides of a line crosses it
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """OR over rows y - radius .. y + radius (a vertical band of tolerance)."""
+    out = mask.copy()
+    for k in range(1, radius + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+    return out
+
+
+def _spread_labels(labels: np.ndarray, radius: int) -> np.ndarray:
+    """Labels dilated vertically by `radius` rows (where two meet, the larger wins)."""
+    out = labels.copy()
+    for k in range(1, radius + 1):
+        np.maximum(out[k:], labels[:-k], out=out[k:])
+        np.maximum(out[:-k], labels[k:], out=out[:-k])
+    return out
+
+
+def _runs(mask: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along each row (only `rows`, when given): (row, start, end exclusive)."""
+    if rows is None:
+        rows = np.flatnonzero(mask.any(axis=1))   # most rows of a page are empty: skip them
+    padded = np.zeros((len(rows), mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask[rows]
+    change = np.diff(padded, axis=1)
+    where, at = np.nonzero(change)
+    rising = change[where, at] > 0   # starts and ends alternate along a row
+    return rows[where[rising]], at[rising], at[~rising]
+
+
+def _paint(shape: tuple[int, int], rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The mask of the given row runs (a cumulative sum of +1 at starts, -1 at ends)."""
+    out = np.zeros(shape, bool)
+    if not len(rows):
+        return out
+    used, row_of = np.unique(rows, return_inverse=True)
+    delta = np.zeros((len(used), shape[1] + 1), np.int32)
+    np.add.at(delta, (row_of, starts), 1)
+    np.add.at(delta, (row_of, ends), -1)
+    out[used] = np.cumsum(delta[:, :-1], axis=1) > 0
+    return out
+
+
+def long_runs(mask: np.ndarray, length: float) -> np.ndarray:
+    """Pixels of row runs at least `length` long (only rows with that much ink can hold one)."""
+    rows, starts, ends = _runs(mask, np.flatnonzero(np.count_nonzero(mask, axis=1) >= length))
+    keep = ends - starts >= length
+    return _paint(mask.shape, rows[keep], starts[keep], ends[keep])
+
+
+def _boxes(labels: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+    """y0, x0, y1, x1 (exclusive) and area of every label 1..count (index 0 unused)."""
+    ys, xs = np.nonzero(labels)
+    ids = labels[ys, xs]
+    big = labels.shape[0] + labels.shape[1]
+    y0, x0 = np.full(count + 1, big), np.full(count + 1, big)
+    y1, x1 = np.zeros(count + 1, int), np.zeros(count + 1, int)
+    np.minimum.at(y0, ids, ys), np.minimum.at(x0, ids, xs)
+    np.maximum.at(y1, ids, ys + 1), np.maximum.at(x1, ids, xs + 1)
+    return y0, x0, y1, x1, np.bincount(ids, minlength=count + 1)
+
+
+def typical_height(ink: np.ndarray) -> float:
+    """The digits' height: the median height of the components with substantial ink, once the
+    runs across the whole image (surely lines, which join digits) are left out. Not less: that
+    would cut digits apart (a '7' in a tight crop) and make them look small."""
+    h, w = ink.shape
+    across = ink & _dilate(long_runs(_dilate(ink, 1), OBVIOUS_SHARE * w), 1)
+    down = ink & _dilate(long_runs(_dilate(ink.T, 1), OBVIOUS_SHARE * h), 1).T
+    labels, count = label(ink & ~restore_crossings(ink, across, down))   # digits stay whole
+    if count == 0:
+        return 0.0
+    y0, _, y1, _, area = _boxes(labels, count)
+    big = area[1:] >= 0.15 * area[1:].max()
+    return float(np.median((y1 - y0)[1:][big]))
+
+
+def _centred_lines(ink: np.ndarray, bands: np.ndarray, count: int, radius: int) -> np.ndarray:
+    """The pixels of horizontal lines, given candidate bands (labelled 1..count).
+
+    Per column, a line's rows are those within half its thickness (+1 for anti-aliasing and
+    tilt) of its centre; centre and thickness are measured in the columns where the line is
+    seen alone (no ink touches it from above or below) and interpolated in between.
+    """
+    h, w = ink.shape
+    ids = _spread_labels(bands, radius) * ink
+    # Vertical runs of candidate pixels: work on the transpose, whose rows are our columns.
+    cols, tops, bottoms = _runs(ids.T > 0)
+    if not len(cols):
+        return np.zeros_like(ink)
+    which = ids[tops, cols]
+    touched_above = (tops > 0) & ink[np.maximum(tops - 1, 0), cols]
+    touched_below = (bottoms < h) & ink[np.minimum(bottoms, h - 1), cols]
+    thickness = bottoms - tops
+    alone = ~touched_above & ~touched_below & (thickness <= MAX_THICKNESS)
+    out = np.zeros_like(ink)
+    top, _, bottom, _, _ = _boxes(bands, count)
+    for line in range(1, count + 1):
+        mine = which == line
+        seen = mine & alone
+        spanned = np.unique(cols[mine])
+        if not seen.any() or np.unique(cols[seen]).size < MIN_ALONE * spanned.size:
+            continue   # too thick, or never seen alone: a blob or a marker stroke, not a line
+        x, centre = cols[seen], (tops[seen] + bottoms[seen] - 1) / 2
+        order = np.argsort(x, kind="stable")
+        x, first = np.unique(x[order], return_index=True)
+        centre = centre[order][first]   # one centre per column (the topmost run if several)
+        half = np.median(thickness[seen]) / 2 + 0.5
+        at = np.interp(spanned, x, centre)
+        y0, y1 = max(top[line] - radius, 0), min(bottom[line] + radius, h)
+        near = np.abs(np.arange(y0, y1)[:, None] - at[None, :]) <= half
+        out[y0:y1, spanned] |= near & (ids[y0:y1, spanned] == line)
+    return out
+
+
+def horizontal_lines(ink: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Horizontal line pixels, and the candidate bands (labelled) they came from."""
+    radius = max(1, int(np.ceil(BAND * height)))
+    bands, count = label(long_runs(_dilate(ink, radius), max(LINE_LENGTH * height, 12)))
+    return _centred_lines(ink, bands, count, radius), bands, count
+
+
+def _regular(xs: np.ndarray) -> np.ndarray:
+    """Which of these x positions belong to an evenly spaced row (a neighbour one spacing away,
+    the spacing being the one most pairs share)."""
+    if len(xs) < 2:
+        return np.zeros(len(xs), bool)
+    gaps = np.abs(xs[:, None] - xs[None, :]).astype(float)
+    candidates = np.sort(gaps[np.triu_indices(len(xs), 1)])
+    support = (np.searchsorted(candidates, candidates * (1 + SPACING_TOLERANCE), side="right")
+               - np.searchsorted(candidates, candidates * (1 - SPACING_TOLERANCE), side="left"))
+    spacing = candidates[int(np.argmax(support))]
+    if spacing <= 0:
+        return np.zeros(len(xs), bool)
+    return (np.abs(gaps - spacing) <= SPACING_TOLERANCE * spacing).any(axis=1)
+
+
+def _ticks(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray, height: float) -> np.ndarray:
+    """Box sides and comb ticks: short, straight vertical lines standing on a horizontal line,
+    evenly spaced along it or touching lines at both ends. Labelled bands, transposed."""
+    h, w = ink.shape
+    radius = max(1, int(np.ceil(BAND * height)))
+    rest = ink & ~horizontal & ~vertical
+    bands, count = label(long_runs(_dilate(rest.T, radius), max(TICK_LENGTH * height, 4)))
+    keep = np.zeros(count + 1, bool)
+    if count == 0:
+        return bands
+    y0, x0, y1, x1, _ = _boxes(bands, count)   # transposed: y is the image's x
+    reach = 2 + radius
+    ends = []
+    for n in range(1, count + 1):
+        own = rest[x0[n]:x1[n], y0[n]:y1[n]] & (bands[y0[n]:y1[n], x0[n]:x1[n]].T == n)
+        rows = np.flatnonzero(own.any(axis=1))
+        if rows.size < TICK_LENGTH * height:
+            ends.append((0, 0))
+            continue
+        counts = own[rows].sum(axis=1)
+        centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
+        slope, offset = np.polyfit(rows, centre, 1)
+        wander = np.abs(centre - (slope * rows + offset)).max()
+        straight = wander <= TICK_STRAIGHT and abs(slope) <= TICK_SLOPE
+        top, bottom, cx = x0[n] + rows[0], x0[n] + rows[-1], y0[n] + int(round(np.median(centre)))
+        span = slice(max(cx - 1, 0), cx + 2)
+        on_top = horizontal[max(top - reach, 0):top + 1, span].any()
+        on_bottom = horizontal[bottom:bottom + reach + 1, span].any()
+        ends.append((int(on_top) + int(on_bottom), cx) if straight else (0, 0))
+    attached = np.array([e[0] for e in ends])
+    xs = np.array([e[1] for e in ends], float)
+    candidates = np.flatnonzero(attached > 0)
+    regular = _regular(xs[candidates])
+    for k, n in enumerate(candidates):
+        keep[n + 1] = regular[k] or attached[n] == 2
+    return np.where(keep[bands], bands, 0)
+
+
+def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
+    """Bool mask of the printed-line pixels of a working-resolution ink mask (True = line).
+
+    `height` is the digits' height in pixels when known; else it is estimated.
+    """
+    ink = np.asarray(ink, bool)
+    if height is None:
+        height = typical_height(ink)
+    if not ink.any() or height < MIN_HEIGHT:
+        return np.zeros(ink.shape, bool)
+    horizontal, _, _ = horizontal_lines(ink, height)
+    vertical, _, _ = horizontal_lines(ink.T, height)
+    ticks = _ticks(ink, horizontal, vertical.T, height) if horizontal.any() else None
+    if ticks is not None and ticks.any():
+        radius = max(1, int(np.ceil(BAND * height)))
+        _, ticks = np.unique(ticks, return_inverse=True)
+        ticks = ticks.reshape(ink.T.shape)
+        vertical |= _centred_lines(ink.T, ticks, int(ticks.max()), radius)
+    return restore_crossings(ink, horizontal, vertical.T)
+
+
+def restore_crossings(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """The line mask without the pixels where a digit stroke crosses a line: a line's pixels in
+    a column (row, for vertical lines) go back to the ink when other ink lies within
+    CROSSING_REACH pixels on both sides of them."""
+    lines = horizontal | vertical
+    if not lines.any():
+        return lines
+    other = ink & ~lines
+    out = lines.copy()
+    for mask, free in ((horizontal, other), (vertical.T, other.T)):
+        cols, tops, bottoms = _runs(mask.T)
+        n = free.shape[0]
+        above = np.zeros(len(cols), bool)
+        below = np.zeros(len(cols), bool)
+        for k in range(1, CROSSING_REACH + 1):
+            above |= (tops - k >= 0) & free[np.clip(tops - k, 0, n - 1), cols]
+            below |= (bottoms + k - 1 < n) & free[np.clip(bottoms + k - 1, 0, n - 1), cols]
+        both = above & below
+        crossing = _paint((free.shape[1], n), cols[both], tops[both], bottoms[both]).T
+        if mask is horizontal:
+            out &= ~crossing
+        else:
+            out &= ~crossing.T
+    return out
