@@ -44,10 +44,10 @@ def _height(rng, sizes: Sizes, n=1, factor=1.0) -> float:
 def _touches(canvas: np.ndarray, a: np.ndarray, x: int, y: int) -> bool:
     """Does ink `a` placed at (x, y) meet the ink already on the canvas (1 px reach)?"""
     h, w = a.shape
-    region = canvas[max(0, y - 1):y + h + 1, max(0, x - 1):x + w + 1] > 0.3
+    region = canvas[max(0, y - 1):y + h + 1, max(0, x - 1):x + w + 1] > 0.5   # solid ink, not its blur
     grown = np.zeros_like(region)
     oy, ox = y - max(0, y - 1), x - max(0, x - 1)
-    grown[oy:oy + h, ox:ox + w] = a[:region.shape[0] - oy, :region.shape[1] - ox] > 0.3
+    grown[oy:oy + h, ox:ox + w] = a[:region.shape[0] - oy, :region.shape[1] - ox] > 0.5
     for axis in (0, 1):   # grow by one pixel in all four directions
         grown = grown | np.roll(grown, 1, axis) | np.roll(grown, -1, axis)
     return bool((grown & region).any())
