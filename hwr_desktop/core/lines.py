@@ -36,6 +36,7 @@ TICK_LENGTH = 0.25      # short vertical lines (box sides, comb ticks) at least 
 TICK_STRAIGHT = 1.5     # ... whose centre wanders at most this many pixels from a straight line
 TICK_SLOPE = 0.06       # ... leaning at most ~3.5 degrees
 SPACING_TOLERANCE = 0.08  # ticks in a row are evenly spaced within this share of the spacing
+FULL_SIDE = 0.8         # a box side with digits beside it counts if this many digit heights tall
 CROSSING_REACH = 2      # digit ink within this many pixels on both sides of a line crosses it
 
 
@@ -215,23 +216,21 @@ def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, he
     keep = np.zeros(count + 1, bool)
     y0, x0, y1, x1, _ = _boxes(bands, count)   # transposed: y is the image's x
     reach = 2 + radius
-    ends = []
+    ends, strips = [], np.zeros((count + 1, 2), int)
     for n in range(1, count + 1):
         own = (rest_t[y0[n]:y1[n], x0[n]:x1[n]] & (bands[y0[n]:y1[n], x0[n]:x1[n]] == n)).T
-        rows = np.flatnonzero(own.any(axis=1))
-        if rows.size < TICK_LENGTH * height:
-            ends.append((0, 0))
-            continue
-        counts = own[rows].sum(axis=1)
-        centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
-        slope, offset = np.polyfit(rows, centre, 1)
-        wander = np.abs(centre - (slope * rows + offset)).max()
-        straight = wander <= TICK_STRAIGHT and abs(slope) <= TICK_SLOPE
-        top, bottom, cx = x0[n] + rows[0], x0[n] + rows[-1], y0[n] + int(round(np.median(centre)))
-        span = slice(max(cx - 1, 0), cx + 2)
-        on_top = horizontal[max(top - reach, 0):top + 1, span].any()
-        on_bottom = horizontal[bottom:bottom + reach + 1, span].any()
-        ends.append((int(on_top) + int(on_bottom), cx) if straight else (0, 0))
+        a, b = 0, own.shape[1]
+        attached, cx = _tick_ends(own, horizontal, x0[n], y0[n], height, reach)
+        if not attached:
+            # A digit stroke beside a box side joins its band: judge the side alone, the strip
+            # of columns around the one inked in the most rows. Only full sides (both ends on a
+            # line, about as tall as the digits): a stroke between grid lines is shorter.
+            a, b = _strip(own.sum(axis=0))
+            attached, cx = _tick_ends(own[:, a:b], horizontal, x0[n], y0[n] + a, height, reach)
+            if attached < 2 or np.count_nonzero(own[:, a:b].any(axis=1)) < FULL_SIDE * height:
+                attached = 0
+        strips[n] = y0[n] + a - radius, y0[n] + b + radius
+        ends.append((attached, cx))
     attached = np.array([e[0] for e in ends])
     xs = np.array([e[1] for e in ends], float)
     candidates = np.flatnonzero(attached > 0)
@@ -241,7 +240,43 @@ def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, he
     if not keep.any():
         return np.zeros(ink_t.shape, np.int32)
     renumber = np.cumsum(keep) * keep   # the kept bands, numbered 1.. in order; the rest 0
-    return renumber[bands]
+    ticks = renumber[bands]
+    for n in np.flatnonzero(keep):   # only the side's strip of each band, not the digits beside it
+        ticks[y0[n]:strips[n, 0]][ticks[y0[n]:strips[n, 0]] == renumber[n]] = 0
+        ticks[strips[n, 1]:y1[n]][ticks[strips[n, 1]:y1[n]] == renumber[n]] = 0
+    return ticks
+
+
+def _tick_ends(own: np.ndarray, horizontal: np.ndarray, top0: int, left0: int, height: float,
+               reach: int) -> tuple[int, int]:
+    """How many ends (0-2) of this candidate tick (its pixels `own`, image orientation, placed
+    at row top0, column left0) touch a horizontal line, and its column; 0 unless it is long
+    and straight."""
+    rows = np.flatnonzero(own.any(axis=1))
+    if rows.size < TICK_LENGTH * height:
+        return 0, 0
+    counts = own[rows].sum(axis=1)
+    centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
+    slope, offset = np.polyfit(rows, centre, 1)
+    wander = np.abs(centre - (slope * rows + offset)).max()
+    if wander > TICK_STRAIGHT or abs(slope) > TICK_SLOPE:
+        return 0, 0
+    top, bottom, cx = top0 + rows[0], top0 + rows[-1], left0 + int(round(np.median(centre)))
+    span = slice(max(cx - 1, 0), cx + 2)
+    on_top = horizontal[max(top - reach, 0):top + 1, span].any()
+    on_bottom = horizontal[bottom:bottom + reach + 1, span].any()
+    return int(on_top) + int(on_bottom), cx
+
+
+def _strip(counts: np.ndarray) -> tuple[int, int]:
+    """The columns around the fullest one that hold at least half as many pixels."""
+    a = b = int(np.argmax(counts))
+    while a > 0 and counts[a - 1] >= 0.5 * counts[b]:
+        a -= 1
+    end = b + 1
+    while end < len(counts) and counts[end] >= 0.5 * counts[b]:
+        end += 1
+    return a, end
 
 
 def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
