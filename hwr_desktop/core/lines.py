@@ -36,6 +36,7 @@ TICK_LENGTH = 0.25      # short vertical lines (box sides, comb ticks) at least 
 TICK_STRAIGHT = 1.5     # ... whose centre wanders at most this many pixels from a straight line
 TICK_SLOPE = 0.06       # ... leaning at most ~3.5 degrees
 SPACING_TOLERANCE = 0.08  # ticks in a row are evenly spaced within this share of the spacing
+FULL_SIDE = 0.8         # a box side with digits beside it counts if this many digit heights tall
 CROSSING_REACH = 2      # digit ink within this many pixels on both sides of a line crosses it
 
 
@@ -61,38 +62,43 @@ def _runs(mask: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray,
     """Runs of True along each row (only `rows`, when given): (row, start, end exclusive)."""
     if rows is None:
         rows = np.flatnonzero(mask.any(axis=1))   # most rows of a page are empty: skip them
-    padded = np.zeros((len(rows), mask.shape[1] + 2), np.int8)
+    padded = np.zeros((len(rows), mask.shape[1] + 2), bool)
     padded[:, 1:-1] = mask[rows]
-    change = np.diff(padded, axis=1)
-    where, at = np.nonzero(change)
-    rising = change[where, at] > 0   # starts and ends alternate along a row
-    return rows[where[rising]], at[rising], at[~rising]
+    # flatnonzero of a bool array is several times faster than np.nonzero of a 2-D one.
+    change = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
+    where, at = np.divmod(change, mask.shape[1] + 1)
+    # Starts and ends alternate along a row, and every row has as many of each.
+    return rows[where[0::2]], at[0::2], at[1::2]
 
 
-def _paint(shape: tuple[int, int], rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The mask of the given row runs (a cumulative sum of +1 at starts, -1 at ends)."""
+def _fill(shape: tuple[int, int], rows: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+          along_columns: bool = False) -> np.ndarray:
+    """The mask of the given runs: along rows (row, start, end), or along columns (column, top,
+    bottom) when `along_columns`. Only the painted pixels are touched: runs are few and short."""
     out = np.zeros(shape, bool)
-    if not len(rows):
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
         return out
-    used, row_of = np.unique(rows, return_inverse=True)
-    delta = np.zeros((len(used), shape[1] + 1), np.int32)
-    np.add.at(delta, (row_of, starts), 1)
-    np.add.at(delta, (row_of, ends), -1)
-    out[used] = np.cumsum(delta[:, :-1], axis=1) > 0
+    offset = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    at = np.repeat(starts, lengths) + offset
+    line = np.repeat(rows, lengths)
+    out.ravel()[at * shape[1] + line if along_columns else line * shape[1] + at] = True
     return out
 
 
-def long_runs(mask: np.ndarray, length: float) -> np.ndarray:
-    """Pixels of row runs at least `length` long (only rows with that much ink can hold one)."""
+def long_runs(mask: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row runs at least `length` long (only rows with that much ink can hold one)."""
     rows, starts, ends = _runs(mask, np.flatnonzero(np.count_nonzero(mask, axis=1) >= length))
     keep = ends - starts >= length
-    return _paint(mask.shape, rows[keep], starts[keep], ends[keep])
+    return rows[keep], starts[keep], ends[keep]
 
 
 def _boxes(labels: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
     """y0, x0, y1, x1 (exclusive) and area of every label 1..count (index 0 unused)."""
-    ys, xs = np.nonzero(labels)
-    ids = labels[ys, xs]
+    flat = np.flatnonzero(labels != 0)
+    ys, xs = np.divmod(flat, labels.shape[1])
+    ids = labels.ravel()[flat]
     big = labels.shape[0] + labels.shape[1]
     y0, x0 = np.full(count + 1, big), np.full(count + 1, big)
     y1, x1 = np.zeros(count + 1, int), np.zeros(count + 1, int)
@@ -101,14 +107,24 @@ def _boxes(labels: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
     return y0, x0, y1, x1, np.bincount(ids, minlength=count + 1)
 
 
-def typical_height(ink: np.ndarray) -> float:
+def _obvious(ink: np.ndarray) -> np.ndarray:
+    """Ink near row runs across OBVIOUS_SHARE of the image (surely lines)."""
+    rows, starts, ends = long_runs(_dilate(ink, 1), OBVIOUS_SHARE * ink.shape[1])
+    if not len(rows):
+        return np.zeros(ink.shape, bool)
+    return ink & _dilate(_fill(ink.shape, rows, starts, ends), 1)
+
+
+def typical_height(ink: np.ndarray, ink_t: np.ndarray | None = None) -> float:
     """The digits' height: the median height of the components with substantial ink, once the
     runs across the whole image (surely lines, which join digits) are left out. Not less: that
-    would cut digits apart (a '7' in a tight crop) and make them look small."""
-    h, w = ink.shape
-    across = ink & _dilate(long_runs(_dilate(ink, 1), OBVIOUS_SHARE * w), 1)
-    down = ink & _dilate(long_runs(_dilate(ink.T, 1), OBVIOUS_SHARE * h), 1).T
-    labels, count = label(ink & ~restore_crossings(ink, across, down))   # digits stay whole
+    would cut digits apart (a '7' in a tight crop) and make them look small.
+    `ink_t` is a C-contiguous copy of ink.T, when the caller has one."""
+    ink_t = np.ascontiguousarray(ink.T) if ink_t is None else ink_t
+    across, down = _obvious(ink), _obvious(ink_t)
+    if across.any() or down.any():
+        ink = ink & ~restore_crossings(ink, across, down.T)   # digits stay whole
+    labels, count = label(ink)
     if count == 0:
         return 0.0
     y0, _, y1, _, area = _boxes(labels, count)
@@ -124,40 +140,51 @@ def _centred_lines(ink: np.ndarray, bands: np.ndarray, count: int, radius: int) 
     seen alone (no ink touches it from above or below) and interpolated in between.
     """
     h, w = ink.shape
-    ids = _spread_labels(bands, radius) * ink
+    rows = np.flatnonzero(bands.any(axis=1))
+    y0, y1 = max(rows[0] - radius, 0), min(rows[-1] + radius + 1, h)   # all work inside these rows
+    ids = _spread_labels(bands[y0:y1], radius) * ink[y0:y1]
     # Vertical runs of candidate pixels: work on the transpose, whose rows are our columns.
-    cols, tops, bottoms = _runs(ids.T > 0)
+    cols, tops, bottoms = _runs(np.ascontiguousarray((ids > 0).T))
     if not len(cols):
         return np.zeros_like(ink)
     which = ids[tops, cols]
+    tops, bottoms = tops + y0, bottoms + y0
     touched_above = (tops > 0) & ink[np.maximum(tops - 1, 0), cols]
     touched_below = (bottoms < h) & ink[np.minimum(bottoms, h - 1), cols]
     thickness = bottoms - tops
     alone = ~touched_above & ~touched_below & (thickness <= MAX_THICKNESS)
-    out = np.zeros_like(ink)
-    top, _, bottom, _, _ = _boxes(bands, count)
+    # Group the runs by line, then by column, then top to bottom: each line is one slice.
+    order = np.lexsort((tops, cols, which))
+    cols, tops, bottoms, which, alone = cols[order], tops[order], bottoms[order], which[order], alone[order]
+    thickness = thickness[order]
+    bounds = np.searchsorted(which, np.arange(1, count + 2))
+    keep_top, keep_bottom = np.zeros_like(tops), np.zeros_like(bottoms)
     for line in range(1, count + 1):
-        mine = which == line
-        seen = mine & alone
-        spanned = np.unique(cols[mine])
-        if not seen.any() or np.unique(cols[seen]).size < MIN_ALONE * spanned.size:
+        part = slice(bounds[line - 1], bounds[line])
+        c, seen = cols[part], alone[part]
+        if not seen.any():
+            continue
+        spanned = np.count_nonzero(np.diff(c)) + 1
+        x, first = np.unique(c[seen], return_index=True)   # one centre per column: the topmost
+        if x.size < MIN_ALONE * spanned:
             continue   # too thick, or never seen alone: a blob or a marker stroke, not a line
-        x, centre = cols[seen], (tops[seen] + bottoms[seen] - 1) / 2
-        order = np.argsort(x, kind="stable")
-        x, first = np.unique(x[order], return_index=True)
-        centre = centre[order][first]   # one centre per column (the topmost run if several)
-        half = np.median(thickness[seen]) / 2 + 0.5
-        at = np.interp(spanned, x, centre)
-        y0, y1 = max(top[line] - radius, 0), min(bottom[line] + radius, h)
-        near = np.abs(np.arange(y0, y1)[:, None] - at[None, :]) <= half
-        out[y0:y1, spanned] |= near & (ids[y0:y1, spanned] == line)
-    return out
+        t, b = tops[part][seen][first], bottoms[part][seen][first]
+        half = np.median(thickness[part][seen]) / 2 + 0.5
+        at = np.interp(c, x, (t + b - 1) / 2)
+        # The rows within `half` of the centre, clipped to each run of this line.
+        keep_top[part] = np.maximum(tops[part], np.ceil(at - half))
+        keep_bottom[part] = np.minimum(bottoms[part], np.floor(at + half) + 1)
+    keep_bottom = np.maximum(keep_bottom, keep_top)
+    return _fill((h, w), cols, keep_top, keep_bottom, along_columns=True)
 
 
 def horizontal_lines(ink: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Horizontal line pixels, and the candidate bands (labelled) they came from."""
     radius = max(1, int(np.ceil(BAND * height)))
-    bands, count = label(long_runs(_dilate(ink, radius), max(LINE_LENGTH * height, 12)))
+    rows, starts, ends = long_runs(_dilate(ink, radius), max(LINE_LENGTH * height, 12))
+    if not len(rows):   # the common case of plain paper: no labelling, no centring
+        return np.zeros(ink.shape, bool), np.zeros(ink.shape, np.int32), 0
+    bands, count = label(_fill(ink.shape, rows, starts, ends))
     return _centred_lines(ink, bands, count, radius), bands, count
 
 
@@ -176,42 +203,80 @@ def _regular(xs: np.ndarray) -> np.ndarray:
     return (np.abs(gaps - spacing) <= SPACING_TOLERANCE * spacing).any(axis=1)
 
 
-def _ticks(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray, height: float) -> np.ndarray:
+def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, height: float) -> np.ndarray:
     """Box sides and comb ticks: short, straight vertical lines standing on a horizontal line,
-    evenly spaced along it or touching lines at both ends. Labelled bands, transposed."""
-    h, w = ink.shape
+    evenly spaced along it or touching lines at both ends. Labelled bands, transposed (as are
+    `ink_t` and `vertical_t`: the image's columns are their rows)."""
     radius = max(1, int(np.ceil(BAND * height)))
-    rest = ink & ~horizontal & ~vertical
-    bands, count = label(long_runs(_dilate(rest.T, radius), max(TICK_LENGTH * height, 4)))
+    rest_t = ink_t & ~np.ascontiguousarray(horizontal.T) & ~vertical_t
+    rows, starts, ends = long_runs(_dilate(rest_t, radius), max(TICK_LENGTH * height, 4))
+    if not len(rows):
+        return np.zeros(ink_t.shape, np.int32)
+    bands, count = label(_fill(ink_t.shape, rows, starts, ends))
     keep = np.zeros(count + 1, bool)
-    if count == 0:
-        return bands
     y0, x0, y1, x1, _ = _boxes(bands, count)   # transposed: y is the image's x
     reach = 2 + radius
-    ends = []
+    ends, strips = [], np.zeros((count + 1, 2), int)
     for n in range(1, count + 1):
-        own = rest[x0[n]:x1[n], y0[n]:y1[n]] & (bands[y0[n]:y1[n], x0[n]:x1[n]].T == n)
-        rows = np.flatnonzero(own.any(axis=1))
-        if rows.size < TICK_LENGTH * height:
-            ends.append((0, 0))
-            continue
-        counts = own[rows].sum(axis=1)
-        centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
-        slope, offset = np.polyfit(rows, centre, 1)
-        wander = np.abs(centre - (slope * rows + offset)).max()
-        straight = wander <= TICK_STRAIGHT and abs(slope) <= TICK_SLOPE
-        top, bottom, cx = x0[n] + rows[0], x0[n] + rows[-1], y0[n] + int(round(np.median(centre)))
-        span = slice(max(cx - 1, 0), cx + 2)
-        on_top = horizontal[max(top - reach, 0):top + 1, span].any()
-        on_bottom = horizontal[bottom:bottom + reach + 1, span].any()
-        ends.append((int(on_top) + int(on_bottom), cx) if straight else (0, 0))
+        own = (rest_t[y0[n]:y1[n], x0[n]:x1[n]] & (bands[y0[n]:y1[n], x0[n]:x1[n]] == n)).T
+        a, b = 0, own.shape[1]
+        attached, cx = _tick_ends(own, horizontal, x0[n], y0[n], height, reach)
+        if not attached:
+            # A digit stroke beside a box side joins its band: judge the side alone, the strip
+            # of columns around the one inked in the most rows. Only full sides (both ends on a
+            # line, about as tall as the digits): a stroke between grid lines is shorter.
+            a, b = _strip(own.sum(axis=0))
+            attached, cx = _tick_ends(own[:, a:b], horizontal, x0[n], y0[n] + a, height, reach)
+            if attached < 2 or np.count_nonzero(own[:, a:b].any(axis=1)) < FULL_SIDE * height:
+                attached = 0
+        strips[n] = y0[n] + a - radius, y0[n] + b + radius
+        ends.append((attached, cx))
     attached = np.array([e[0] for e in ends])
     xs = np.array([e[1] for e in ends], float)
     candidates = np.flatnonzero(attached > 0)
     regular = _regular(xs[candidates])
     for k, n in enumerate(candidates):
         keep[n + 1] = regular[k] or attached[n] == 2
-    return np.where(keep[bands], bands, 0)
+    if not keep.any():
+        return np.zeros(ink_t.shape, np.int32)
+    renumber = np.cumsum(keep) * keep   # the kept bands, numbered 1.. in order; the rest 0
+    ticks = renumber[bands]
+    for n in np.flatnonzero(keep):   # only the side's strip of each band, not the digits beside it
+        ticks[y0[n]:strips[n, 0]][ticks[y0[n]:strips[n, 0]] == renumber[n]] = 0
+        ticks[strips[n, 1]:y1[n]][ticks[strips[n, 1]:y1[n]] == renumber[n]] = 0
+    return ticks
+
+
+def _tick_ends(own: np.ndarray, horizontal: np.ndarray, top0: int, left0: int, height: float,
+               reach: int) -> tuple[int, int]:
+    """How many ends (0-2) of this candidate tick (its pixels `own`, image orientation, placed
+    at row top0, column left0) touch a horizontal line, and its column; 0 unless it is long
+    and straight."""
+    rows = np.flatnonzero(own.any(axis=1))
+    if rows.size < TICK_LENGTH * height:
+        return 0, 0
+    counts = own[rows].sum(axis=1)
+    centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
+    slope, offset = np.polyfit(rows, centre, 1)
+    wander = np.abs(centre - (slope * rows + offset)).max()
+    if wander > TICK_STRAIGHT or abs(slope) > TICK_SLOPE:
+        return 0, 0
+    top, bottom, cx = top0 + rows[0], top0 + rows[-1], left0 + int(round(np.median(centre)))
+    span = slice(max(cx - 1, 0), cx + 2)
+    on_top = horizontal[max(top - reach, 0):top + 1, span].any()
+    on_bottom = horizontal[bottom:bottom + reach + 1, span].any()
+    return int(on_top) + int(on_bottom), cx
+
+
+def _strip(counts: np.ndarray) -> tuple[int, int]:
+    """The columns around the fullest one that hold at least half as many pixels."""
+    a = b = int(np.argmax(counts))
+    while a > 0 and counts[a - 1] >= 0.5 * counts[b]:
+        a -= 1
+    end = b + 1
+    while end < len(counts) and counts[end] >= 0.5 * counts[b]:
+        end += 1
+    return a, end
 
 
 def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
@@ -219,20 +284,23 @@ def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
 
     `height` is the digits' height in pixels when known; else it is estimated.
     """
-    ink = np.asarray(ink, bool)
+    ink = np.ascontiguousarray(ink, bool)
+    if not ink.any():
+        return np.zeros(ink.shape, bool)
+    # Vertical lines are horizontal lines of the transpose; a contiguous copy keeps that fast.
+    ink_t = np.ascontiguousarray(ink.T)
     if height is None:
-        height = typical_height(ink)
-    if not ink.any() or height < MIN_HEIGHT:
+        height = typical_height(ink, ink_t)
+    if height < MIN_HEIGHT:
         return np.zeros(ink.shape, bool)
     horizontal, _, _ = horizontal_lines(ink, height)
-    vertical, _, _ = horizontal_lines(ink.T, height)
-    ticks = _ticks(ink, horizontal, vertical.T, height) if horizontal.any() else None
-    if ticks is not None and ticks.any():
-        radius = max(1, int(np.ceil(BAND * height)))
-        _, ticks = np.unique(ticks, return_inverse=True)
-        ticks = ticks.reshape(ink.T.shape)
-        vertical |= _centred_lines(ink.T, ticks, int(ticks.max()), radius)
-    return restore_crossings(ink, horizontal, vertical.T)
+    vertical_t, _, _ = horizontal_lines(ink_t, height)
+    if horizontal.any():
+        ticks = _ticks(ink_t, horizontal, vertical_t, height)
+        if ticks.any():
+            radius = max(1, int(np.ceil(BAND * height)))
+            vertical_t |= _centred_lines(ink_t, ticks, int(ticks.max()), radius)
+    return restore_crossings(ink, horizontal, vertical_t.T)
 
 
 def restore_crossings(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
@@ -245,7 +313,8 @@ def restore_crossings(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndar
     other = ink & ~lines
     out = lines.copy()
     for mask, free in ((horizontal, other), (vertical.T, other.T)):
-        cols, tops, bottoms = _runs(mask.T)
+        # Runs along the image's columns (rows, for vertical lines): rows of a contiguous transpose.
+        cols, tops, bottoms = _runs(np.ascontiguousarray(mask.T))
         n = free.shape[0]
         above = np.zeros(len(cols), bool)
         below = np.zeros(len(cols), bool)
@@ -253,9 +322,8 @@ def restore_crossings(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndar
             above |= (tops - k >= 0) & free[np.clip(tops - k, 0, n - 1), cols]
             below |= (bottoms + k - 1 < n) & free[np.clip(bottoms + k - 1, 0, n - 1), cols]
         both = above & below
-        crossing = _paint((free.shape[1], n), cols[both], tops[both], bottoms[both]).T
         if mask is horizontal:
-            out &= ~crossing
+            out &= ~_fill(out.shape, cols[both], tops[both], bottoms[both], along_columns=True)
         else:
-            out &= ~crossing.T
+            out &= ~_fill(out.shape, cols[both], tops[both], bottoms[both])
     return out
