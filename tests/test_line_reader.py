@@ -87,11 +87,14 @@ def test_readers_that_agree_show_the_number():
 
 
 def test_a_disagreement_below_the_lone_threshold_shows_a_question_mark():
-    by_digits = ReadResult([_digit(1), _digit(7, x=20), _digit(3, x=40)])
-    result = combine(by_digits, _line_digits("123", [0.99, 0.8, 0.99]), _Line(), 0.4, 0.95)
-    assert result.text == "1?3"
-    assert result.digits[1].alternatives[0][0] == 2        # the line reader's best guess is offered first
+    by_digits = ReadResult([_digit(1), _digit(7, 0.9, x=20), _digit(3, x=40)])
+    unsure = combine(by_digits, _line_digits("123", [0.99, 0.8, 0.99]), _Line(), 0.4, 0.95)
+    assert unsure.text == "1?3"
+    assert unsure.digits[1].alternatives[0][0] == 7        # the surer reader's best guess is offered first
+    # the surer reader's digit stands when it passes the stricter threshold
     assert combine(by_digits, _line_digits("123", [0.99, 0.97, 0.99]), _Line(), 0.4, 0.95).text == "123"
+    sure_digit = ReadResult([_digit(1), _digit(7, 0.99, x=20), _digit(3, x=40)])
+    assert combine(sure_digit, _line_digits("123", [0.99, 0.8, 0.99]), _Line(), 0.4, 0.95).text == "173"
 
 
 def test_touching_digits_the_digit_reader_merged_are_read_by_the_line_reader():

@@ -19,9 +19,9 @@ from hwr_desktop.core.line_reader_data import Strips
 
 @dataclass
 class LineReaderConfig:
-    examples: int = 60000
+    examples: int = 50000
     validation_examples: int = 3000
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 64
     learning_rate: float = 2e-3
     seed: int = 0

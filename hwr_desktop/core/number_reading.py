@@ -3,14 +3,15 @@
 The digit reader (core/reading.py) segments the marks, cuts them and classifies each digit with
 the digit model; it is precise where digits stand apart. The line reader (core/line_reader.py)
 reads the whole strip at once and never has to cut, so it copes with touching and overlapping
-digits. Both read the same marks (printed lines already removed). The number shown is the line
-reader's; a digit is shown only when
+digits. Both read the same marks (printed lines already removed). The digits shown are the line
+reader's, and a digit is shown (not '?') when
 
-    its calibrated confidence >= min_confidence, and
-    the digit reader, when it found as many digits, read the same digit there; where the two
-    readers disagree on the count, the line reader alone must be at least `lone_confidence` sure,
-
-otherwise it is '?'. `lone_confidence` is chosen on validation digits so that confidently wrong
+    both readers found as many digits and agree on this one, and it is >= min_confidence sure; or
+    they found as many digits and disagree on this one: the surer reader's digit, if it is at
+    least `lone_confidence` sure; or
+    they disagree on how many digits there are: the line reader's digit, if at least
+    `lone_confidence` sure.
+ `lone_confidence` is chosen on validation digits so that confidently wrong
 numbers stay under 1 % (core/line_reader_training.choose_lone_confidence) and stored in the
 line reader's file.
 """
@@ -61,11 +62,15 @@ def combine(by_digits: ReadResult, by_line: list[LineDigit], line, min_confidenc
     digits = []
     for i, d in enumerate(by_line):
         other = by_digits.digits[i] if same_count else None
-        agrees = other is not None and other.digit == d.digit
-        sure = d.confidence >= (min_confidence if agrees else max(min_confidence, lone_confidence))
-        box = other.box if other is not None else _digit_box(line, d, line.box)
         probabilities = d.probabilities * d.confidence / max(float(d.probabilities.max()), 1e-9)
-        digits.append(DigitRead(d.digit if sure else None, d.confidence, box, probabilities.astype(np.float32)))
+        digit, confidence = d.digit, d.confidence
+        if other is not None and other.digit is not None and other.digit != d.digit and other.confidence > d.confidence:
+            # Where the two disagree on a digit, the surer one is shown (if it passes the stricter threshold).
+            digit, confidence, probabilities = other.digit, other.confidence, other.probabilities
+        agrees = other is not None and other.digit == d.digit
+        sure = confidence >= (min_confidence if agrees else max(min_confidence, lone_confidence))
+        box = other.box if other is not None else _digit_box(line, d, line.box)
+        digits.append(DigitRead(digit if sure else None, confidence, box, np.asarray(probabilities, np.float32)))
     confidence = float(np.prod([d.confidence for d in digits])) if digits else 0.0
     if digits and not same_count:
         confidence *= 0.5   # the readers disagree on how many digits there are
