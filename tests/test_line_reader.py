@@ -104,3 +104,38 @@ def test_touching_digits_the_digit_reader_merged_are_read_by_the_line_reader():
     result = combine(by_digits, _line_digits("417", [0.99, 0.96, 0.9]), _Line(), 0.4, 0.95)
     assert result.text == "41?"
     assert result.confidence < 0.99 * 0.96 * 0.9      # the readers disagree on the count: less sure
+
+
+def test_train_and_save_writes_a_self_describing_line_reader(tmp_path):
+    """The `train-reader` recipe end to end at toy size: the file loads as a line reader and says
+    how it was made (the real run and its figures are in the README)."""
+    from hwr_desktop.core.line_reader_training import LineReaderConfig, train_and_save
+    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.number_reading import LineReader
+    config = LineReaderConfig(examples=24, validation_examples=10, epochs=1, batch_size=8,
+                              threshold_per_condition=1, workers=1)
+    out = tmp_path / "reader.keras"
+    figures = train_and_save(config, out)
+    info = read_info(out)
+    assert info.preset == "line-reader" and info.config["examples"] == 24
+    assert info.calibration.fitted_on == "validation" and info.calibration.temperature == figures["temperature"]
+    assert info.extra["line_reader"]["trained_on"] == "MNIST training digits"
+    reader = LineReader.from_file(out)
+    assert reader.lone_confidence == figures["lone_confidence"]
+    assert reader.frame_probabilities(np.zeros((LINE_HEIGHT, LINE_WIDTH), np.float32)).shape == (FRAMES, 11)
+
+
+def test_train_reader_refuses_bad_options_in_one_line(capsys, tmp_path):
+    from hwr_desktop.cli import main
+    assert main(["train-reader", "--examples", "0", "--out", str(tmp_path / "r.keras")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "examples" in err[0]
+    assert not (tmp_path / "r.keras").exists()
+
+
+def test_a_digit_model_file_is_not_a_line_reader():
+    from hwr_desktop.core.errors import ModelFileError
+    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.resources import default_model_path
+    with pytest.raises(ModelFileError, match="not 32x256x1"):
+        LineReader.from_file(default_model_path())
