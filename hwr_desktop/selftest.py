@@ -155,6 +155,34 @@ def check_samples(ctx: Context) -> str:
     return f"{len(files)} of {len(files)} sample images read correctly"
 
 
+def check_reading(ctx: Context) -> str:
+    """The line reader (its own network, packed separately) reads touching numbers made from
+    MNIST validation digits, through the same path as `hwr-desktop read`."""
+    import numpy as np
+
+    from hwr_desktop.core.number_images import number_image
+    from hwr_desktop.core.number_reading import LineReader, read_number
+    from hwr_desktop.resources import line_reader_path
+    data = _need(ctx.data, "loading MNIST")
+    path = line_reader_path()
+    if not path.is_file():
+        raise CheckFailed(f"bundled line reader not found: {path}")
+    reader = LineReader.from_file(path)
+    predictor = _need(ctx.predictor, "loading the model")
+    right = 0
+    for i in range(READING_NUMBERS):
+        rng = np.random.default_rng([20261129, i])
+        picks = rng.choice(len(data.x_val), 5, replace=False)
+        sample = number_image(data.x_val[picks], data.y_val[picks], "touching", rng)
+        right += read_number(predictor, sample.array(), reader).text == sample.text
+    if right < READING_NUMBERS - 1:
+        raise CheckFailed(f"only {right} of {READING_NUMBERS} touching numbers read exactly")
+    return f"{right} of {READING_NUMBERS} touching 5-digit numbers read exactly ({path.name})"
+
+
+READING_NUMBERS = 10
+
+
 def check_training(ctx: Context) -> str:
     from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
     data = _need(ctx.data, "loading MNIST")
@@ -214,6 +242,7 @@ CHECKS = [
     ("accuracy", check_accuracy),
     ("ensemble", check_ensemble),
     ("samples", check_samples),
+    ("reading", check_reading),
     ("training", check_training),
     ("gui", check_gui),
 ]

@@ -1,4 +1,4 @@
-"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/reading.py)."""
+"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/number_reading.py)."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,11 @@ import argparse
 from hwr_desktop.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, load_predictor, process_files
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 
-EPILOG = (f"Each mark is reported as a digit only when the model's probability for it is at least "
-          f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}); otherwise its digit is null and it "
+EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. Two readers read the marks: "
+          f"the digit model, digit by digit, and the line reader, the whole line at once. A digit is "
+          f"reported only when its calibrated probability is at least --min-confidence (default "
+          f"{DEFAULT_MIN_CONFIDENCE}) and the readers agree, or, where they disagree, when it passes the "
+          f"stricter threshold stored in the line reader's file; otherwise its digit is null and it "
           f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
           f"are still read; the exit status is then 2. Plain output is one line per file: the text, how "
           f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its two "
