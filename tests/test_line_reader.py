@@ -87,14 +87,27 @@ def test_readers_that_agree_show_the_number():
 
 
 def test_a_disagreement_below_the_lone_threshold_shows_a_question_mark():
-    by_digits = ReadResult([_digit(1), _digit(7, 0.9, x=20), _digit(3, x=40)])
+    by_digits = ReadResult([_digit(1), _digit(7, 0.99, x=20), _digit(3, x=40)])
     unsure = combine(by_digits, _line_digits("123", [0.99, 0.8, 0.99]), _Line(), 0.4, 0.95)
     assert unsure.text == "1?3"
-    assert unsure.digits[1].alternatives[0][0] == 7        # the surer reader's best guess is offered first
-    # the surer reader's digit stands when it passes the stricter threshold
+    assert unsure.digits[1].alternatives[0][0] == 2        # the line reader's best guess is offered first
+    # the line reader's digit stands when it passes the stricter threshold: the digit reader,
+    # often wrong about touching digits, never overrules it
     assert combine(by_digits, _line_digits("123", [0.99, 0.97, 0.99]), _Line(), 0.4, 0.95).text == "123"
-    sure_digit = ReadResult([_digit(1), _digit(7, 0.99, x=20), _digit(3, x=40)])
-    assert combine(sure_digit, _line_digits("123", [0.99, 0.8, 0.99]), _Line(), 0.4, 0.95).text == "173"
+
+
+def test_agreeing_readers_still_need_the_agree_threshold():
+    by_digits = ReadResult([_digit(1), _digit(2, x=20)])
+    assert combine(by_digits, _line_digits("12", [0.99, 0.5]), _Line(), 0.4, 0.95, 0.6).text == "1?"
+    assert combine(by_digits, _line_digits("12", [0.99, 0.7]), _Line(), 0.4, 0.95, 0.6).text == "12"
+
+
+def test_a_digit_the_line_reader_dropped_is_never_silent():
+    """The digit reader found a third mark far right that no line-reader digit covers: a '?' there."""
+    by_digits = ReadResult([_digit(4), _digit(1, x=20), _digit(3, x=80)])
+    result = combine(by_digits, _line_digits("41", [0.99, 0.99]), _Line(), 0.4, 0.95)
+    assert result.text == "41?" and result.digits[2].box == (80, 0, 90, 10)
+    assert result.digits[2].alternatives[0][0] == 3
 
 
 def test_touching_digits_the_digit_reader_merged_are_read_by_the_line_reader():

@@ -26,6 +26,7 @@ class LineReaderConfig:
     learning_rate: float = 2e-3
     seed: int = 0
     threshold_per_condition: int = 100    # validation numbers per condition for the rejection threshold
+    resume: str | None = None             # a line reader file to go on training (fresh examples, lower rate)
     workers: int = 2                      # processes making examples
 
     def to_dict(self) -> dict:
@@ -69,7 +70,11 @@ def train_line_reader(train: Strips, validation: Strips, config: LineReaderConfi
     """(model, figures): the weights with the best validation exact-match accuracy."""
     import keras
     keras.utils.set_random_seed(config.seed)
-    model = build_line_reader()
+    if config.resume:
+        from hwr_desktop.core.modelfile import load_model
+        model, _ = load_model(config.resume, shapes=reader_shapes())
+    else:
+        model = build_line_reader()
     steps = config.epochs * int(np.ceil(len(train.x) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=keras.losses.CTC())
@@ -97,41 +102,52 @@ def train_line_reader(train: Strips, validation: Strips, config: LineReaderConfi
 
 
 MAX_CONFIDENTLY_WRONG = 0.005    # on validation; the target is 1 % on test, so leave a margin
-LONE_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+THRESHOLDS = (0.4, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 
 
-def choose_lone_confidence(predictor, line_reader, per_condition: int = 100, seed: int = 5,
-                           min_confidence: float | None = None) -> tuple[float, dict]:
-    """The lowest `lone_confidence` whose confidently-wrong rate on validation numbers (the five
-    conditions, MNIST *validation* digits, the full reading path) is at most MAX_CONFIDENTLY_WRONG;
-    (threshold, figures)."""
+def reading_cases(predictor, line_reader, per_condition: int, seed: int, min_confidence: float) -> list:
+    """Both readers' readings of validation numbers in the five conditions (MNIST *validation*
+    digits, bench sizes, the full reading path): (truth, digit reader's result, line digits, line)."""
     from hwr_desktop.core.line_reader import decode, line_input
     from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.number_images import CONDITIONS, make_numbers
-    from hwr_desktop.core.number_reading import combine
-    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, read_marks
+    from hwr_desktop.core.reading import read_marks
     from hwr_desktop.core.segment import find_marks
-    min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
     data = load_mnist()
     cases = []
     for condition in CONDITIONS:
         for sample in make_numbers(data.x_val, data.y_val, condition, per_condition, seed=seed):
             marks = find_marks(sample.array())
-            by_digits = read_marks(predictor, marks, min_confidence)
             line = line_input(marks)
             by_line = decode(line_reader.frame_probabilities(line.strip)) if line is not None else None
-            cases.append((sample.text, by_digits, by_line, line))
+            cases.append((sample.text, read_marks(predictor, marks, min_confidence), by_line, line))
+    return cases
+
+
+def choose_thresholds(predictor, line_reader, per_condition: int = 100, seed: int = 5,
+                      min_confidence: float | None = None) -> tuple[float, float, dict]:
+    """(agree_confidence, lone_confidence, figures): of the pairs whose confidently-wrong rate on
+    validation numbers is at most MAX_CONFIDENTLY_WRONG, the one reading most numbers exactly."""
+    from hwr_desktop.core.number_reading import combine
+    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+    min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
+    cases = reading_cases(predictor, line_reader, per_condition, seed, min_confidence)
     table = {}
-    for lone in LONE_GRID:
-        right = confidently_wrong = 0
-        for truth, by_digits, by_line, line in cases:
-            text = by_digits.text if by_line is None else combine(by_digits, by_line, line, min_confidence, lone).text
-            right += text == truth
-            confidently_wrong += text != truth and "?" not in text
-        table[lone] = {"accuracy": right / len(cases), "confidently_wrong": confidently_wrong / len(cases)}
-    fine = [t for t in LONE_GRID if table[t]["confidently_wrong"] <= MAX_CONFIDENTLY_WRONG]
-    chosen = fine[0] if fine else LONE_GRID[-1]
-    return chosen, {"validation_numbers": len(cases), "table": {str(k): v for k, v in table.items()}}
+    for agree in THRESHOLDS:
+        for lone in THRESHOLDS:
+            right = confidently_wrong = 0
+            for truth, by_digits, by_line, line in cases:
+                text = by_digits.text if by_line is None else \
+                    combine(by_digits, by_line, line, min_confidence, lone, agree).text
+                right += text == truth
+                confidently_wrong += text != truth and "?" not in text
+            table[(agree, lone)] = (right / len(cases), confidently_wrong / len(cases))
+    fine = [pair for pair, (_, wrong) in table.items() if wrong <= MAX_CONFIDENTLY_WRONG]
+    best = max(fine, key=lambda pair: (table[pair][0], pair)) if fine else (THRESHOLDS[-1], THRESHOLDS[-1])
+    figures = {"validation_numbers": len(cases), "accuracy": table[best][0], "confidently_wrong": table[best][1],
+               "table": [{"agree": a, "lone": lo, "accuracy": acc, "confidently_wrong": w}
+                         for (a, lo), (acc, w) in table.items()]}
+    return best[0], best[1], figures
 
 
 def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=None) -> dict:
@@ -153,18 +169,51 @@ def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=Non
     data_seconds = time.perf_counter() - start
     import_tensorflow()
     model, figures = train_line_reader(train, validation, config, say, should_stop)
-    say("choosing the rejection threshold on validation numbers")
+    say("choosing the rejection thresholds on validation numbers")
     reader = LineReader(model, figures["temperature"])
-    lone, choice = choose_lone_confidence(Predictor.from_file(default_model_path()), reader,
-                                          config.threshold_per_condition)
-    figures.update(lone_confidence=lone, threshold_choice=choice, data_seconds=round(data_seconds, 1),
+    agree, lone, choice = choose_thresholds(Predictor.from_file(default_model_path()), reader,
+                                            config.threshold_per_condition)
+    say(f"agree {agree}, lone {lone}: validation numbers read exactly {choice['accuracy']:.1%}, "
+        f"confidently wrong {choice['confidently_wrong']:.1%}")
+    figures.update(agree_confidence=agree, lone_confidence=lone, threshold_choice=choice,
+                   data_seconds=round(data_seconds, 1),
                    total_seconds=round(time.perf_counter() - start, 1))
     info = new_info("line-reader", config.to_dict(),
                     Metrics(val_accuracy=figures["val_exact"], train_seconds=figures["train_seconds"]),
                     history=figures["history"],
                     calibration=Calibration(temperature=figures["temperature"], fitted_on="validation"),
-                    extra={"line_reader": {"lone_confidence": lone, "trained_on": "MNIST training digits",
+                    extra={"line_reader": {"agree_confidence": agree, "lone_confidence": lone,
+                                           "trained_on": "MNIST training digits",
                                            "threshold_choice": choice, "data_seconds": figures["data_seconds"],
                                            "total_seconds": figures["total_seconds"]}})
     save_model(model, out, info)
     return figures
+
+
+def rethreshold(path, out, progress=None) -> dict:
+    """Choose a line reader's rejection thresholds again (after the combining rule changed) and
+    write it to `out`, keeping everything else its file says."""
+    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.tfload import import_tensorflow
+    from hwr_desktop.resources import default_model_path
+    import_tensorflow()
+    start = time.perf_counter()
+    reader = LineReader.from_file(path)
+    _, info = load_model(path, shapes=reader_shapes())
+    if progress:
+        progress("choosing the rejection thresholds on validation numbers")
+    agree, lone, choice = choose_thresholds(Predictor.from_file(default_model_path()), reader)
+    extra = dict(info.extra)
+    extra["line_reader"] = {**extra.get("line_reader", {}), "agree_confidence": agree, "lone_confidence": lone,
+                            "threshold_choice": choice}
+    save_model(reader.model, out, info.replace(extra=extra))
+    return {"val_exact": info.metrics.val_accuracy or 0.0, "temperature": reader.temperature,
+            "agree_confidence": agree, "lone_confidence": lone, "threshold_choice": choice,
+            "total_seconds": round(time.perf_counter() - start, 1)}
+
+
+def reader_shapes():
+    from hwr_desktop.core.line_reader import LINE_HEIGHT, LINE_WIDTH
+    return (LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)

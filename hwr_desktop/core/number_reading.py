@@ -4,16 +4,19 @@ The digit reader (core/reading.py) segments the marks, cuts them and classifies 
 the digit model; it is precise where digits stand apart. The line reader (core/line_reader.py)
 reads the whole strip at once and never has to cut, so it copes with touching and overlapping
 digits. Both read the same marks (printed lines already removed). The digits shown are the line
-reader's, and a digit is shown (not '?') when
+reader's (where digits touch, the digit reader's count is often wrong by chance, so it never
+overrules the line reader), and a digit is shown (not '?') when
 
-    both readers found as many digits and agree on this one, and it is >= min_confidence sure; or
-    they found as many digits and disagree on this one: the surer reader's digit, if it is at
-    least `lone_confidence` sure; or
-    they disagree on how many digits there are: the line reader's digit, if at least
-    `lone_confidence` sure.
- `lone_confidence` is chosen on validation digits so that confidently wrong
-numbers stay under 1 % (core/line_reader_training.choose_lone_confidence) and stored in the
-line reader's file.
+    both readers found as many digits and agree on this one, and the line reader is at least
+    min_confidence and `agree_confidence` sure; or
+    otherwise (they disagree on this digit or on the count), it is at least `lone_confidence` sure.
+
+Where the readers disagree on the count, every mark of the digit reader that no line-reader
+digit covers is added as a '?': a digit the line reader dropped is never silent.
+
+Otherwise it is '?'. `agree_confidence` and `lone_confidence` are chosen on validation numbers so
+that confidently wrong numbers stay under 1 % (core/line_reader_training.choose_thresholds) and
+are stored in the line reader's file.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class LineReader:
     model: object
     temperature: float = 1.0
     lone_confidence: float = DEFAULT_LONE_CONFIDENCE
+    agree_confidence: float = 0.0
 
     @classmethod
     def from_file(cls, path) -> LineReader:
@@ -40,9 +44,12 @@ class LineReader:
         from hwr_desktop.core.modelfile import load_model
         model, info = load_model(path, shapes=((LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)))
         reading = info.extra.get("line_reader", {}) if isinstance(info.extra.get("line_reader"), dict) else {}
-        lone = reading.get("lone_confidence", DEFAULT_LONE_CONFIDENCE)
-        lone = float(lone) if isinstance(lone, (int, float)) and 0 <= lone <= 1 else DEFAULT_LONE_CONFIDENCE
-        return cls(model, info.temperature, lone)
+
+        def threshold(key: str, default: float) -> float:   # a hand-edited file must not break reading
+            value = reading.get(key, default)
+            return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else default
+        return cls(model, info.temperature, threshold("lone_confidence", DEFAULT_LONE_CONFIDENCE),
+                   threshold("agree_confidence", 0.0))
 
     def frame_probabilities(self, strip: np.ndarray) -> np.ndarray:
         logits = np.asarray(self.model(strip[None, ..., None].astype(np.float32), training=False))[0]
@@ -56,23 +63,31 @@ def _digit_box(line, digit: LineDigit, box: tuple[int, int, int, int]) -> tuple[
     return int(max(box[0], x0 - step * line.scale)), box[1], int(min(box[2], x1 + step * line.scale)), box[3]
 
 
+def _unmatched(by_digits: ReadResult, boxes: list[tuple[int, int, int, int]]) -> list[DigitRead]:
+    """The digit reader's marks that no line-reader digit covers: where the line reader may have
+    dropped a digit. They are shown as '?' so a missing digit is never silent."""
+    out = []
+    for d in by_digits.digits:
+        centre = (d.box[0] + d.box[2]) / 2
+        if not any(x0 <= centre <= x1 for x0, _, x1, _ in boxes):
+            out.append(DigitRead(None, d.confidence, d.box, d.probabilities))
+    return out
+
+
 def combine(by_digits: ReadResult, by_line: list[LineDigit], line, min_confidence: float,
-            lone_confidence: float) -> ReadResult:
+            lone_confidence: float, agree_confidence: float = 0.0) -> ReadResult:
     same_count = len(by_line) == len(by_digits.digits)
     digits = []
     for i, d in enumerate(by_line):
         other = by_digits.digits[i] if same_count else None
-        probabilities = d.probabilities * d.confidence / max(float(d.probabilities.max()), 1e-9)
-        digit, confidence = d.digit, d.confidence
-        if other is not None and other.digit is not None and other.digit != d.digit and other.confidence > d.confidence:
-            # Where the two disagree on a digit, the surer one is shown (if it passes the stricter threshold).
-            digit, confidence, probabilities = other.digit, other.confidence, other.probabilities
         agrees = other is not None and other.digit == d.digit
-        sure = confidence >= (min_confidence if agrees else max(min_confidence, lone_confidence))
+        sure = d.confidence >= max(min_confidence, agree_confidence if agrees else lone_confidence)
         box = other.box if other is not None else _digit_box(line, d, line.box)
-        digits.append(DigitRead(digit if sure else None, confidence, box, np.asarray(probabilities, np.float32)))
+        probabilities = d.probabilities * d.confidence / max(float(d.probabilities.max()), 1e-9)
+        digits.append(DigitRead(d.digit if sure else None, d.confidence, box, probabilities.astype(np.float32)))
     confidence = float(np.prod([d.confidence for d in digits])) if digits else 0.0
-    if digits and not same_count:
+    if not same_count:
+        digits = sorted(digits + _unmatched(by_digits, [d.box for d in digits]), key=lambda d: d.box[0])
         confidence *= 0.5   # the readers disagree on how many digits there are
     return ReadResult(digits, confidence, by_digits.pieces, by_digits.lines_mask)
 
@@ -87,7 +102,8 @@ def read_number(predictor, image: np.ndarray, line_reader: LineReader | None,
     if line is None:
         return by_digits
     by_line = decode(line_reader.frame_probabilities(line.strip))
-    return combine(by_digits, by_line, line, min_confidence, line_reader.lone_confidence)
+    return combine(by_digits, by_line, line, min_confidence, line_reader.lone_confidence,
+                   line_reader.agree_confidence)
 
 
 _BUNDLED: dict = {}
