@@ -113,7 +113,8 @@ def test_a_digit_the_line_reader_dropped_is_never_silent():
 def test_touching_digits_the_digit_reader_merged_are_read_by_the_line_reader():
     """The digit reader saw two marks where there are three digits: the line reader's reading
     stands, digit by digit, wherever it is surer than the lone threshold."""
-    by_digits = ReadResult([_digit(4), _digit(None, 0.3, x=20)])
+    merged = DigitRead(None, 0.3, (14, 0, 46, 10), np.zeros(10, np.float32))    # the "17", one wide mark
+    by_digits = ReadResult([_digit(4), merged])
     result = combine(by_digits, _line_digits("417", [0.99, 0.96, 0.9]), _Line(), 0.4, 0.95)
     assert result.text == "41?"
     assert result.confidence < 0.99 * 0.96 * 0.9      # the readers disagree on the count: less sure
@@ -152,3 +153,11 @@ def test_a_digit_model_file_is_not_a_line_reader():
     from hwr_desktop.resources import default_model_path
     with pytest.raises(ModelFileError, match="not 32x256x1"):
         LineReader.from_file(default_model_path())
+
+
+def test_an_unsure_digit_over_empty_paper_is_a_phantom_of_a_wide_gap():
+    """Line digits 4 (x 0-12), 1? (x 12-28, unsure), 3 (x 28-44); the digit reader's marks are
+    only under the 4 and the 3: the unsure one in between is dropped, not shown as '?'."""
+    by_digits = ReadResult([_digit(4, x=0), _digit(3, x=32)])
+    result = combine(by_digits, _line_digits("413", [0.99, 0.5, 0.99]), _Line(), 0.4, 0.95)
+    assert result.text == "43"
