@@ -114,9 +114,3 @@ def build_line_reader():
     outputs = layers.Dense(11, name="frames")(x)
     return keras.Model(inputs, outputs, name="line_reader")
 
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = logits / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.line_reader import FRAMES, build_line_reader, decode, softmax
+from hwr_desktop.core.evaluation import softmax
+from hwr_desktop.core.line_reader import FRAMES, build_line_reader, decode
 from hwr_desktop.core.line_reader_data import Strips
 
 
@@ -38,7 +39,7 @@ def frame_logits(model, x_uint8: np.ndarray, batch_size: int = 256) -> np.ndarra
 
 
 def texts(logits: np.ndarray, temperature: float = 1.0) -> list[str]:
-    return ["".join(str(d.digit) for d in decode(p)) for p in softmax(logits, temperature)]
+    return ["".join(str(d.digit) for d in decode(p)) for p in softmax(logits / temperature)]
 
 
 def exact_accuracy(logits: np.ndarray, truth: list[str]) -> float:
@@ -52,7 +53,7 @@ def fit_temperature(logits: np.ndarray, truth: list[str]) -> float:
     best, best_nll = 1.0, np.inf
     for t in grid:
         nll, count = 0.0, 0
-        for p, text in zip(softmax(logits, t), truth):
+        for p, text in zip(softmax(logits / t), truth):
             digits = decode(p)
             if len(digits) != len(text):
                 continue
@@ -194,14 +195,14 @@ def rethreshold(path, out, progress=None) -> dict:
     """Choose a line reader's rejection thresholds again (after the combining rule changed) and
     write it to `out`, keeping everything else its file says."""
     from hwr_desktop.core.inference import Predictor
-    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.modelfile import read_info, save_model
     from hwr_desktop.core.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
     import_tensorflow()
     start = time.perf_counter()
     reader = LineReader.from_file(path)
-    _, info = load_model(path, shapes=reader_shapes())
+    info = read_info(path)   # the description only: the network is already loaded above
     if progress:
         progress("choosing the rejection thresholds on validation numbers")
     agree, lone, choice = choose_thresholds(Predictor.from_file(default_model_path()), reader)

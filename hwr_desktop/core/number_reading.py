@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input, softmax
+from hwr_desktop.core.evaluation import softmax
+from hwr_desktop.core.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
 from hwr_desktop.core.segment import find_marks
 
@@ -56,7 +57,7 @@ class LineReader:
 
     def frame_probabilities(self, strip: np.ndarray) -> np.ndarray:
         logits = np.asarray(self.model(strip[None, ..., None].astype(np.float32), training=False))[0]
-        return softmax(logits, self.temperature)
+        return softmax(logits / self.temperature)
 
 
 def _digit_box(line, digit: LineDigit, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
