@@ -2,30 +2,25 @@
 
 Each sample holds the 28x28 image the model trains on (uint8, light ink on black, as MNIST), the
 original drawing or image file it came from (so a later, better preprocessing can be re-run on
-it), its label and when it was added. Every change is one explicit transaction, in the default
-rollback-journal mode with synchronous=FULL: a crash or power cut can lose the change in flight,
-never one that was committed, and the whole store stays one file that is easy to back up.
-PRAGMA user_version holds the schema version; MIGRATIONS upgrades older files one step at a time.
+it), its label and when it was added. Transactions, schema versions (MIGRATIONS) and damaged files
+are handled as in every store of ours (core/sqlite_store.py).
 """
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import sqlite3
-import threading
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core.errors import StoreCorruptError, StoreError
+from hwr_desktop.core import sqlite_store
+from hwr_desktop.core.errors import StoreError
 from hwr_desktop.core.samples_zip import MAX_ORIGINAL_BYTES, now_iso, read_sample_zip, write_sample_zip
+from hwr_desktop.core.sqlite_store import SqliteStore
 
 FILE_NAME = "samples.sqlite3"
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT = 10.0          # seconds to wait while another process (GUI and CLI at once) is writing
 COLUMNS = {"id", "label", "image28", "original", "created"}
 
 
@@ -104,121 +99,25 @@ def original_bytes(original) -> bytes | None:
 
 
 def move_aside_corrupt(path: str | Path) -> Path:
-    """Rename a damaged store (and any journal) to `<name>.<timestamp>.corrupt`; returns the backup path."""
-    path = Path(path)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    backup, n = path.with_name(f"{path.name}.{stamp}.corrupt"), 1
-    while backup.exists():
-        n += 1
-        backup = path.with_name(f"{path.name}.{stamp}-{n}.corrupt")
-    try:
-        os.replace(path, backup)
-        for suffix in ("-journal", "-wal", "-shm"):  # a hot journal belongs with its database
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.replace(side, backup.with_name(backup.name + suffix))
-    except OSError as exc:
-        raise StoreError(f"cannot move the damaged sample store {path} aside: {exc.strerror or exc}") from None
-    return backup
+    """Rename a damaged sample store (and any journal) to `<name>.<timestamp>.corrupt`; returns the backup."""
+    return sqlite_store.move_aside_corrupt(path, SampleStore.WHAT)
 
 
 def open_or_recover(path: str | Path | None = None) -> tuple[SampleStore, Path | None]:
     """Open the store; if it is damaged, back it up (see move_aside_corrupt) and start a fresh one."""
-    try:
-        return SampleStore(path), None
-    except StoreCorruptError:
-        target = Path(path) if path else default_store_path()
-        backup = move_aside_corrupt(target)
-        return SampleStore(target), backup
+    return SampleStore.open_or_recover(path)
 
 
-class SampleStore:
+class SampleStore(SqliteStore):
     """Thread-safe: one connection guarded by a lock, so the GUI and a worker thread can share it."""
+    WHAT, NOUN, TABLE, COLUMNS = "sample store", "sample", "samples", COLUMNS
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else default_store_path()
-        self._lock = threading.RLock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None,
-                                         check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the sample store {self.path}: {exc}") from None
-        try:
-            self._open()
-        except BaseException:
-            self._conn.close()
-            raise
+    @classmethod
+    def default_path(cls) -> Path:
+        return default_store_path()
 
-    # -- plumbing ---------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _guard(self):
-        """sqlite3 errors -> StoreError / StoreCorruptError with a message fit for the user."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:
-            text = str(exc)
-            if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-                raise StoreError("the sample store is busy (another HWR Desktop is writing to it); try again") from None
-            if any(word in text for word in ("malformed", "not a database", "corrupt")):
-                raise StoreCorruptError(f"{self.path}: the sample database is damaged ({text})") from None
-            raise StoreError(f"sample store {self.path}: {text}") from None
-
-    @contextlib.contextmanager
-    def _transaction(self):
-        # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        with self._lock, self._guard():
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _query(self, sql: str, params=()) -> list[tuple]:
-        with self._lock, self._guard():
-            return self._conn.execute(sql, params).fetchall()
-
-    def _open(self) -> None:
-        with self._lock, self._guard():
-            conn = self._conn
-            conn.execute("PRAGMA journal_mode=DELETE")   # the first read of the file: garbage fails here
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("BEGIN")  # one snapshot: another process may be creating the store right now
-            try:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if conn.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
-                    raise StoreCorruptError(f"{self.path}: the sample database is damaged (integrity check failed)")
-                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            finally:
-                if conn.in_transaction:
-                    conn.execute("COMMIT")
-            if version == 0 and tables - {"sqlite_sequence"}:
-                raise StoreCorruptError(f"{self.path}: not a sample store (an unrelated SQLite database)")
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path.name} was written by a newer HWR Desktop (schema {version}); "
-                                 "update the app to use it")
-        for step in range(version, SCHEMA_VERSION):
-            with self._transaction() as conn:
-                if conn.execute("PRAGMA user_version").fetchone()[0] > step:
-                    continue  # another process (the GUI and the CLI at first start) did this step meanwhile
-                MIGRATIONS[step](conn)
-                conn.execute(f"PRAGMA user_version = {step + 1}")  # committed together with the migration
-        columns = {row[1] for row in self._query("PRAGMA table_info(samples)")}
-        if not COLUMNS <= columns:
-            raise StoreCorruptError(f"{self.path}: not a sample store (the samples table is missing or altered)")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> SampleStore:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def schema(self) -> tuple[int, dict]:
+        return SCHEMA_VERSION, MIGRATIONS     # the module's, read at open (tests raise the version)
 
     # -- samples ----------------------------------------------------------------------------------
     def add(self, image28, label: int, original=None) -> int:
