@@ -9,7 +9,8 @@ test figures, its calibration error included, are reported with it, never used t
 
 Progress and Stop work as in training.py: plain callbacks and threading.Events, so the CLI prints
 a progress bar and the GUI emits signals from the same calls. The GUI does not save here: the
-user chooses to use or save the new model afterwards; the CLI passes `out`.
+user chooses to use or save the new model afterwards; the CLI passes `out`. Both record the run,
+from start to end or crash, in the run history (core/run_recorder.py; `record=False` opts out).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from hwr_desktop.core.finetune import FinetuneConfig, FinetuneResult, finetune
 from hwr_desktop.core.model_info import Metrics, ModelInfo, new_info
+from hwr_desktop.core.run_recorder import RunRecorder, finetune_figures, training_figures
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, TrainingResult, train
 
 
@@ -29,6 +31,7 @@ class TrainedModel:
     report: object | None     # core.evaluation.EvaluationReport on MNIST test; None: nothing to keep
     info: ModelInfo
     path: Path | None = None  # where it was saved, if it was
+    run_id: int | None = None  # its row in the run history (core/runs.py), if recorded
 
     @property
     def model(self):
@@ -40,6 +43,7 @@ class FinetunedModel:
     result: FinetuneResult    # its model is usable only if result.kept
     info: ModelInfo | None    # the fine-tuned model's description when kept, else None
     path: Path | None = None
+    run_id: int | None = None
 
 
 def training_metrics(result: TrainingResult, report=None) -> Metrics:
@@ -54,12 +58,15 @@ def training_metrics(result: TrainingResult, report=None) -> Metrics:
 
 def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
                 stop: threading.Event | None = None, abort: threading.Event | None = None,
-                evaluating: Callable[[int, int], None] | None = None, out: Path | None = None) -> TrainedModel:
+                evaluating: Callable[[int, int], None] | None = None, out: Path | None = None,
+                record: bool = True) -> TrainedModel:
     """Train, calibrate on the validation split, then evaluate on the test set (reported, never used
     to choose) with that calibration, and describe.
 
     `stop` ends training after the current batch and keeps the best epoch so far; `abort` (closing
     the app) also skips the evaluation. Nothing is kept, and nothing saved, when no epoch finished.
+    `record`: the run goes into the run history (core/runs.py), its model file included; a store
+    that cannot be written costs a warning, never the training.
     """
     from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.evaluation import evaluate
@@ -67,43 +74,78 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
     from hwr_desktop.core.modelfile import described, save_model
 
     abort = abort or threading.Event()
-    result = train(config, callbacks, stop)
-    report, calibration = None, None
-    if result.history and not abort.is_set():
-        data = load_mnist()
-        calibrated = calibrate(result.model, described(result.model, None), data, stop=abort)
-        calibration = calibrated.calibration
-        report = evaluate(result.model, data.x_test, data.y_test, calibrated.outputs_probabilities,
-                          progress=evaluating, stop=abort, temperature=calibrated.temperature)
-    info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
-                    [h.to_dict() for h in result.history], calibration=calibration)
-    trained = TrainedModel(result, report, info)
-    if out is not None and report is not None:
-        trained.path = save_model(result.model, out, info)
+    config = config.resolved()   # an impossible config fails here, before a run is recorded
+    recorder = RunRecorder.open("train", config.preset, config.to_dict(), callbacks) if record else None
+    try:
+        result = train(config, recorder or callbacks, stop)
+        report, calibration, val_report = None, None, None
+        if result.history and not abort.is_set():
+            data = load_mnist()
+            calibrated = calibrate(result.model, described(result.model, None), data, stop=abort)
+            calibration = calibrated.calibration
+            report = evaluate(result.model, data.x_test, data.y_test, calibrated.outputs_probabilities,
+                              progress=evaluating, stop=abort, temperature=calibrated.temperature)
+            if recorder is not None and recorder.recording:   # per-digit validation figures, for the record
+                val_report = evaluate(result.model, data.x_val, data.y_val, calibrated.outputs_probabilities,
+                                      stop=abort, temperature=calibrated.temperature)
+        info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
+                        [h.to_dict() for h in result.history], calibration=calibration)
+        trained = TrainedModel(result, report, info)
+        if out is not None and report is not None:
+            trained.path = save_model(result.model, out, info)
+    except BaseException as exc:
+        if recorder is not None:
+            recorder.failed(exc)
+        raise
+    if recorder is not None:
+        status, metrics = training_figures(trained, val_report)
+        recorder.finish(status, metrics, result.model if report is not None else None, info)
+        trained.run_id = recorder.run_id
     return trained
 
 
 def finetune_model(base, samples, config: FinetuneConfig | None = None, callbacks: TrainingCallbacks | None = None,
                    stop: threading.Event | None = None, data=None, base_name: str = "",
-                   out: Path | None = None) -> FinetunedModel:
+                   out: Path | None = None, record: bool = True) -> FinetunedModel:
     """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
-    if it kept MNIST test accuracy at the minimum (FinetuneResult.kept)."""
+    if it kept MNIST test accuracy at the minimum (FinetuneResult.kept). `record`: as train_model's."""
     from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.evaluation import evaluate
     from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import described
 
-    result = finetune(base, samples, config, callbacks, stop, data)
-    if not result.kept:
-        return FinetunedModel(result, None)
-    # New weights, new temperature (the base model's is not carried over): fitted on validation,
-    # then the test calibration error is reported with it.
-    data = data or load_mnist()
-    info = calibrate(result.model, described(result.model, result.model_info(base_name)), data)
-    report = evaluate(result.model, data.x_test, data.y_test, info.outputs_probabilities, temperature=info.temperature)
-    info.metrics.test_ece = round(report.ece, 6)
-    tuned = FinetunedModel(result, info)
-    if out is not None:
-        from hwr_desktop.core.modelfile import save_model
-        tuned.path = save_model(result.model, out, tuned.info)
+    config = config or FinetuneConfig()
+    recorder = None
+    if record:
+        from hwr_desktop.core.modelfile import read_info
+        info = base[1] if isinstance(base, tuple) else read_info(base)
+        preset = (info if isinstance(info, ModelInfo) else ModelInfo.from_dict(info)).preset
+        recorder = RunRecorder.open("fine-tune", preset,
+                                    {**config.to_dict(), "base_model": base_name or str(base)}, callbacks)
+    try:
+        result = finetune(base, samples, config, recorder or callbacks, stop, data)
+        tuned, report, val_report = FinetunedModel(result, None), None, None
+        if result.kept:
+            # New weights, new temperature (the base model's is not carried over): fitted on validation,
+            # then the test calibration error is reported with it.
+            data = data or load_mnist()
+            info = calibrate(result.model, described(result.model, result.model_info(base_name)), data)
+            report = evaluate(result.model, data.x_test, data.y_test, info.outputs_probabilities,
+                              temperature=info.temperature)
+            info.metrics.test_ece = round(report.ece, 6)
+            tuned = FinetunedModel(result, info)
+            if recorder is not None and recorder.recording:
+                val_report = evaluate(result.model, data.x_val, data.y_val, info.outputs_probabilities,
+                                      temperature=info.temperature)
+            if out is not None:
+                from hwr_desktop.core.modelfile import save_model
+                tuned.path = save_model(result.model, out, tuned.info)
+    except BaseException as exc:
+        if recorder is not None:
+            recorder.failed(exc)
+        raise
+    if recorder is not None:
+        status, metrics = finetune_figures(tuned, report, val_report)
+        recorder.finish(status, metrics, result.model if tuned.info is not None else None, tuned.info)
+        tuned.run_id = recorder.run_id
     return tuned

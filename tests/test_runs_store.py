@@ -1,0 +1,218 @@
+"""The run history store (core/runs.py) and its recording by the pipeline (core/run_recorder.py)."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from hwr_desktop.core.errors import StoreError
+from hwr_desktop.core.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
+from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(preset="quick", epochs=2, train_limit=512, val_limit=256)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with RunStore(tmp_path / "runs" / "runs.sqlite3") as s:
+        yield s
+
+
+def start(store, **kw):
+    return store.start("train", {"name": "quick", "layers": [{"type": "Dense", "units": 10}]},
+                       {"preset": "quick", "seed": 3, "learning_rate": 0.01, **kw}, {"cpu": "x", "threads": 2},
+                       params=1234, macs=5678, name="quick #{id}")
+
+
+def test_record_update_finish(store):
+    run_id = start(store)
+    run = store.get(run_id)
+    assert (run.status, run.kind, run.name, run.params, run.macs) == (RUNNING, "train", f"quick #{run_id}", 1234, 5678)
+    assert run.config["seed"] == 3 and run.history == [] and run.finished is None
+    store.set_history(run_id, [{"epoch": 1, "loss": 0.5, "val_accuracy": 0.9}])
+    assert store.get(run_id).history[0]["loss"] == 0.5
+    store.finish(run_id, FINISHED, {"val_accuracy": 0.91, "test_accuracy": 0.92, "train_seconds": 3.5})
+    run = store.get(run_id)
+    assert run.status == FINISHED and run.finished and run.metrics["test_accuracy"] == 0.92
+    d = run.to_dict()
+    assert (d["val_accuracy"], d["test_accuracy"], d["train_seconds"], d["epochs"]) == (0.91, 0.92, 3.5, 1)
+    json.dumps(d)
+    store.rename(run_id, "  best so far ")
+    store.set_notes(run_id, "lr 0.01\nseed 3")
+    assert (store.get(run_id).name, store.get(run_id).notes) == ("best so far", "lr 0.01\nseed 3")
+    with pytest.raises(StoreError, match="no run with id 99"):
+        store.rename(99, "x")
+    with pytest.raises(StoreError, match="cannot end as 'running'"):
+        store.finish(run_id, RUNNING, {})
+
+
+def test_stopped_and_crashed_are_kept_as_such(store):
+    a, b = start(store), start(store)
+    store.finish(a, STOPPED, {"stopped_early": True})
+    store.finish(b, CRASHED, {}, error="RuntimeError: boom")
+    assert [(r.id, r.status) for r in store.list()] == [(a, STOPPED), (b, CRASHED)]
+    assert store.get(b).error == "RuntimeError: boom"
+
+
+def test_a_running_row_of_a_dead_process_reads_as_crashed(store):
+    run_id = start(store)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()                       # its pid is now free: no process has it
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE runs SET pid = ? WHERE id = ?", (child.pid, run_id))
+    run = store.get(run_id)
+    assert run.status == CRASHED and run.error == INTERRUPTED
+    other = start(store)               # this process is alive: still running
+    assert store.get(other).status == RUNNING
+    with pytest.raises(StoreError, match="still running"):
+        store.delete(other)
+    store.delete(run_id)               # an interrupted run can go
+    assert [r.id for r in store.list()] == [other]
+
+
+def test_delete_removes_row_then_model_file_and_disk_use(store):
+    a, b = start(store), start(store)
+    store.models_dir.mkdir(parents=True)
+    for run_id, size in ((a, 1000), (b, 3000)):
+        path = store.model_path(run_id)
+        path.write_bytes(b"x" * size)
+        store.attach_model(run_id, path)
+        store.finish(run_id, FINISHED, {})
+    assert store.get(a).model == store.model_path(a) and store.get(a).model_bytes == 1000
+    assert store.disk_usage() == 4000
+    store.delete(a)
+    assert not store.model_path(a).exists() and store.model_path(b).exists()
+    assert store.disk_usage() == 3000 and len(store) == 1
+    with pytest.raises(StoreError, match=f"no run with id {a}"):
+        store.get(a)
+    assert start(store) == b + 1       # ids are never reused
+
+
+def test_a_damaged_store_is_moved_aside(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store, backup = RunStore.open_or_recover(path)
+    with store:
+        assert len(store) == 0 and backup.exists() and "corrupt" in backup.name
+
+
+WRITER = """
+import sys
+from hwr_desktop.core.runs import RunStore
+store = RunStore(sys.argv[1])
+i = 0
+while True:
+    run_id = store.start("train", {"name": "quick", "layers": []}, {"seed": i}, {}, name="r{id}")
+    history = []
+    for epoch in range(1, 6):
+        history.append({"epoch": epoch, "loss": 1.0 / epoch, "pad": "x" * 20000})
+        store.set_history(run_id, history)
+    store.finish(run_id, "finished", {"val_accuracy": 0.5})
+    print(run_id, flush=True)
+    i += 1
+"""
+
+
+def test_a_writer_killed_at_any_moment_leaves_a_readable_store(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    committed, crashed = [], 0
+    for kill in range(1, 4):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, env=env, text=True)
+        time.sleep(0.25 + 0.15 * kill)
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        committed += [int(line) for line in out.split()]
+        with RunStore(path) as store:         # opens: quick_check passes, a hot journal is rolled back
+            runs = {r.id: r for r in store.list()}
+            assert all(runs[i].status == FINISHED for i in committed)
+            # The run in flight reads as crashed (its process is gone), with the epochs it committed;
+            # or, killed between its last commit and the print, as finished.
+            in_flight = [r for i, r in runs.items() if i not in committed]
+            assert all(r.status in (CRASHED, FINISHED) for r in in_flight)
+            assert all(r.error == INTERRUPTED for r in in_flight if r.status == CRASHED)
+            crashed = sum(r.status == CRASHED for r in runs.values())
+            assert crashed <= kill
+            assert all([h["epoch"] for h in r.history] == list(range(1, len(r.history) + 1)) for r in runs.values())
+            with sqlite3.connect(path) as conn:
+                assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert committed and crashed, "the writer was never killed mid-run: the delays do not fit this machine"
+
+
+class Counting(TrainingCallbacks):
+    def __init__(self):
+        self.batches = self.epochs = 0
+
+    def on_batch(self, info):
+        self.batches += 1
+
+    def on_epoch(self, info):
+        self.epochs += 1
+
+
+def test_train_model_records_a_finished_run_with_its_model(tmp_path):
+    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.pipeline import train_model
+    callbacks = Counting()
+    trained = train_model(TrainingConfig(**TINY, seed=5), callbacks)
+    assert callbacks.epochs == 2 and callbacks.batches > 0       # the caller's callbacks still get everything
+    with RunStore() as store:
+        run = store.get(trained.run_id)
+    assert run.status == FINISHED and run.kind == "train" and run.name == f"quick #{run.id}"
+    assert run.config["seed"] == 5 and run.config["learning_rate"] > 0 and run.config["train_limit"] == 512
+    assert [h["epoch"] for h in run.history] == [1, 2]
+    assert run.params == trained.model.count_params() > 0
+    assert run.architecture["name"] == "quick" and run.architecture["layers"]
+    m = run.metrics
+    assert m["test_accuracy"] == pytest.approx(trained.report.accuracy)
+    assert m["val_accuracy"] == trained.result.val_accuracy and len(m["val_per_digit"]) == 10
+    assert len(m["test_per_digit"]) == 10 and 0 < m["test_ece"] < 1 and m["calibration"]["temperature"] > 0
+    assert m["images_per_second"] > 0 and m["train_seconds"] > 0 and m["stopped_early"] is False
+    assert run.machine["threads"] == os.cpu_count() and run.machine["cpu"]
+    assert run.model is not None and run.model_bytes == run.model.stat().st_size
+    model, info = load_model(run.model)
+    assert info.metrics.test_accuracy == m["test_accuracy"]
+
+
+def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
+    from hwr_desktop.core import pipeline
+    stop = threading.Event()
+
+    class StopAfterFirstEpoch(TrainingCallbacks):
+        def on_epoch(self, info):
+            stop.set()
+    trained = pipeline.train_model(TrainingConfig(**TINY), StopAfterFirstEpoch(), stop=stop)
+    with RunStore() as store:
+        run = store.get(trained.run_id)
+    assert run.status == STOPPED and len(run.history) == 1 and run.metrics["stopped_early"] is True
+    assert run.model is not None                      # the epoch it did finish is kept
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("calibration exploded")
+    monkeypatch.setattr("hwr_desktop.core.calibration.calibrate", boom)
+    with RunStore() as store:
+        before = {r.id for r in store.list()}
+    with pytest.raises(RuntimeError, match="exploded"):
+        pipeline.train_model(TrainingConfig(**{**TINY, "epochs": 1}))
+    with RunStore() as store:
+        (new,) = [r for r in store.list() if r.id not in before]
+    assert new.status == CRASHED and "calibration exploded" in new.error and len(new.history) == 1
+
+
+def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tmp_path):
+    from hwr_desktop.core.pipeline import train_model
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the data folder should be")
+    monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(blocked))
+    with pytest.warns(RuntimeWarning, match="not recorded in the run history"):
+        trained = train_model(TrainingConfig(**{**TINY, "epochs": 1}))
+    assert trained.report is not None and trained.run_id is None
+    trained = train_model(TrainingConfig(**{**TINY, "epochs": 1}), record=False)   # opting out: no warning
+    assert trained.run_id is None
