@@ -1,0 +1,133 @@
+"""`hwr-desktop runs list|show|compare|delete|export-csv`: the run history (core/runs.py).
+
+Every `train` and `finetune` (and every run started in the app) is recorded there; these commands
+read it. Unknown ids are one-line errors with exit status 2.
+"""
+from __future__ import annotations
+
+from hwr_desktop.cli.common import EXIT_OK, emit_json
+
+
+def register(sub) -> None:
+    runs = sub.add_parser("runs", help="the history of training and fine-tuning runs")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True, parser_class=sub._parser_class)
+
+    lst = rsub.add_parser("list", help="all recorded runs, oldest first, and the disk their models take")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+
+    show = rsub.add_parser("show", help="one run: config, architecture, history and figures")
+    show.add_argument("id", metavar="ID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+
+    compare = rsub.add_parser("compare", help="two runs: what differs in architecture and config, figures side by side")
+    compare.add_argument("ids", nargs=2, metavar="ID")
+    compare.add_argument("--all", action="store_true", help="every setting, not only those that differ")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_compare)
+
+    delete = rsub.add_parser("delete", help="delete a run and its model file")
+    delete.add_argument("id", metavar="ID")
+    delete.add_argument("--json", action="store_true")
+    delete.set_defaults(func=cmd_delete)
+
+    export = rsub.add_parser("export-csv", help="write the runs table to a CSV file")
+    export.add_argument("file", metavar="FILE")
+    export.set_defaults(func=cmd_export_csv)
+
+
+def _store():
+    from hwr_desktop.core.runs import RunStore
+    return RunStore()
+
+
+def _percent(value) -> str:
+    return f"{value:.2%}" if isinstance(value, (int, float)) else "—"
+
+
+def cmd_list(args) -> int:
+    from hwr_desktop.core.runs_report import format_bytes
+    with _store() as store:
+        runs, used = store.list(), store.disk_usage()
+    if args.json:
+        emit_json([run.to_dict() for run in runs])
+        return EXIT_OK
+    print(f"{'ID':>4}  {'STARTED':<20} {'KIND':<9} {'STATUS':<8} {'NAME':<24} {'PARAMS':>9} {'EP':>3} "
+          f"{'SECONDS':>8} {'VAL':>7} {'TEST':>7}")
+    for run in runs:
+        d = run.to_dict()
+        seconds = f"{d['train_seconds']:.1f}" if d["train_seconds"] is not None else "—"
+        params = f"{d['params']:,}" if d["params"] is not None else "—"
+        print(f"{run.id:>4}  {run.started[:19]:<20} {run.kind:<9} {run.status:<8} {run.name[:24]:<24} {params:>9} "
+              f"{d['epochs']:>3} {seconds:>8} {_percent(d['val_accuracy']):>7} {_percent(d['test_accuracy']):>7}")
+    print(f"{len(runs)} runs; their model files take {format_bytes(used)}")
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    import json
+    with _store() as store:
+        run = store.get(args.id)
+    d = run.to_dict()
+    if args.json:
+        emit_json(d)
+        return EXIT_OK
+    print(f"run {run.id}: {run.name} ({run.kind}, {run.status})")
+    print(f"started {run.started}" + (f", ended {run.finished}" if run.finished else ""))
+    if run.error:
+        print(f"error: {run.error}")
+    if run.notes:
+        print(f"notes: {run.notes}")
+    print(f"validation {_percent(d['val_accuracy'])}, test {_percent(d['test_accuracy'])}, "
+          f"{len(run.history)} epochs, {d['train_seconds'] or 0:.1f} s, {d['images_per_second'] or 0:,.0f} images/s")
+    print(f"network {run.architecture_name}: {run.params or 0:,} parameters" +
+          (f", {run.macs:,} multiply-adds per image" if run.macs else ""))
+    print(f"machine: {json.dumps(run.machine)}")
+    print(f"config: {json.dumps(run.config, sort_keys=True)}")
+    print(f"model: {run.model or '—'}")
+    for row in run.history:
+        print("  epoch {epoch}: loss {loss:.4f} val_loss {val_loss:.4f} val_acc {val_accuracy:.4f} "
+              "({seconds:.1f} s)".format(**{"seconds": 0.0, **row}))
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from hwr_desktop.core.runs_report import compare_figures, diff_runs, format_value
+    with _store() as store:
+        a, b = store.get(args.ids[0]), store.get(args.ids[1])
+    settings, figures = diff_runs(a, b, everything=args.all), compare_figures(a, b)
+    if args.json:
+        emit_json({"runs": [a.id, b.id], "names": [a.name, b.name],
+                   "differences": [{"key": k, "a": x, "b": y} for k, x, y in settings],
+                   "figures": {k: [x, y] for k, x, y in figures}})
+        return EXIT_OK
+    width = max([len(k) for k, _, _ in settings + figures] + [8])
+    print(f"{'':<{width}}  {f'#{a.id} {a.name}':<24} #{b.id} {b.name}")
+    print("settings that differ:" if not args.all else "settings:")
+    for key, x, y in settings or [("(none)", "", "")]:
+        print(f"{key:<{width}}  {format_value(x):<24} {format_value(y)}")
+    print("figures:")
+    for key, x, y in figures:
+        print(f"{key:<{width}}  {format_value(x):<24} {format_value(y)}")
+    return EXIT_OK
+
+
+def cmd_delete(args) -> int:
+    with _store() as store:
+        run = store.get(args.id)
+        store.delete(run.id)
+    if args.json:
+        emit_json({"deleted": run.id})
+    else:
+        print(f"deleted run {run.id} ({run.name})")
+    return EXIT_OK
+
+
+def cmd_export_csv(args) -> int:
+    from hwr_desktop.core.runs_report import write_runs_csv
+    with _store() as store:
+        runs = store.list()
+    path = write_runs_csv(runs, args.file)
+    print(f"wrote {len(runs)} runs to {path}")
+    return EXIT_OK
