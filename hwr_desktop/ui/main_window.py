@@ -25,6 +25,7 @@ from hwr_desktop.ui.panels.history_panel import HistoryPanel
 from hwr_desktop.ui.panels.inside_panel import InsidePanel
 from hwr_desktop.ui.panels.my_samples_panel import MySamplesPanel
 from hwr_desktop.ui.panels.read_image_panel import ReadImagePanel
+from hwr_desktop.ui.panels.runs_panel import RunsPanel
 from hwr_desktop.ui.panels.test_predictions_panel import TestPredictionsPanel
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
 from hwr_desktop.ui.personal_samples import PersonalSamples
@@ -88,11 +89,12 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel()
         self.read_image_panel = ReadImagePanel(session, self.settings)
         self.my_samples_panel = MySamplesPanel(self.personal)
+        self.runs_panel = RunsPanel()
         # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
         # fine-tuning before the sample store it reads.
         self.shutdown_order = [self.training_panel, self.evaluation_panel, self.test_predictions_panel,
                                self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
-                               self.personal, self.session]
+                               self.personal, self.runs_panel, self.session]
 
     def _create_tabs(self) -> None:
         # The Training tab: training a new model, and below it fine-tuning on the user's samples.
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
                 (self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
                 (self.test_predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
                 (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
+                (self.runs_panel, "Runs", "Every training and fine-tuning run: compare, rename, delete, reopen"),
                 (self.inside_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
                 (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"),
                 (self.read_image_panel, "Read Image",
@@ -121,13 +124,16 @@ class MainWindow(QMainWindow):
         # Inside has no errorOccurred: a model it cannot explain is a state its caption describes.
         for source in (self.session, self.files, self.draw_panel, self.training_panel, self.finetune_panel,
                        self.evaluation_panel, self.test_predictions_panel, self.history_panel, self.dataset_panel,
-                       self.read_image_panel, self.my_samples_panel):
+                       self.read_image_panel, self.my_samples_panel, self.runs_panel):
             source.errorOccurred.connect(self.show_error)
         for panel in (self.training_panel, self.finetune_panel):
             panel.useModelRequested.connect(self.files.use_trained)
             panel.saveModelRequested.connect(self.files.save_trained)
         self.training_panel.trainingStarted.connect(self._update_training_actions)
         self.training_panel.trainingEnded.connect(self._update_training_actions)
+        self.training_panel.trainingEnded.connect(self.runs_panel.refresh)    # the run just recorded
+        self.finetune_panel.finetuneEnded.connect(self.runs_panel.refresh)
+        self.runs_panel.openModelRequested.connect(self.open_model)
         self.read_image_panel.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.read_image_panel))
         self.session.modelChanged.connect(self._on_model_changed)
         self.files.statusMessage.connect(self.statusBar().showMessage)

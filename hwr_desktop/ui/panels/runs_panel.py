@@ -1,0 +1,292 @@
+"""The Runs tab: every recorded training and fine-tuning run (core/runs.py) in a sortable table.
+
+Select runs to overlay their curves (against epoch or seconds); with two or more selected, the
+first two's architecture and config differences are listed. Rename, notes, delete, open a run's
+model for drawing (through the File menu's path: `openModelRequested`), export the table as CSV.
+Store reads are small and run on the GUI thread; the table is re-read when the tab is shown and
+when a training or fine-tuning run ends.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
+from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
+from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, sorting_proxy
+
+
+class RunsPanel(QWidget):
+    errorOccurred = Signal(str, str)         # title, message
+    openModelRequested = Signal(str)         # a run's model file, to open for drawing
+
+    def __init__(self, store_path: str | Path | None = None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("runsPanel")
+        self.store_path = store_path
+        self._store = None
+        self.runs = []
+
+        self.model = RunsTableModel(self)
+        self.proxy = sorting_proxy(self.model, self)
+        self.table = QTableView(objectName="runsTable")
+        self.table.setAccessibleName("Recorded runs")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)        # newest first
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.table.doubleClicked.connect(lambda _index: self.rename_dialog())
+
+        self.curves = RunCurves()
+        self.axisCombo = QComboBox(objectName="runsAxis")
+        self.axisCombo.setAccessibleName("Curves against")
+        self.axisCombo.addItem("against epoch", EPOCH)
+        self.axisCombo.addItem("against seconds", SECONDS)
+        self.axisCombo.currentIndexChanged.connect(lambda _i: self.curves.set_axis(self.axisCombo.currentData()))
+        self.diffTable = QTableWidget(0, 3, objectName="runsDiff")
+        self.diffTable.setAccessibleName("Architecture and config differences")
+        self.diffTable.verticalHeader().hide()
+        self.diffTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.diffTable.horizontalHeader().setStretchLastSection(True)
+        self.diffAll = QCheckBox("all settings", objectName="runsDiffAll")
+        self.diffAll.toggled.connect(lambda _on: self._show_diff())
+        self.diffLabel = QLabel("Select two runs to compare them.", objectName="runsDiffLabel", wordWrap=True)
+        self.notesLabel = QLabel("", objectName="runsNotes", wordWrap=True)
+        self.usageLabel = QLabel("", objectName="runsUsage")
+
+        buttons = QHBoxLayout()
+        self.buttons = {}
+        for key, text, slot in (("rename", "Rename…", self.rename_dialog), ("notes", "Notes…", self.notes_dialog),
+                                ("delete", "Delete…", self.delete_dialog), ("open", "Open for Drawing", self.open_selected),
+                                ("export", "Export CSV…", self.export_dialog), ("refresh", "Refresh", self.refresh)):
+            button = QPushButton(text, objectName=f"runs{key.title()}Button")
+            button.clicked.connect(lambda _checked=False, s=slot: s())
+            buttons.addWidget(button)
+            self.buttons[key] = button
+        buttons.addStretch(1)
+        buttons.addWidget(self.usageLabel)
+
+        curves_box = QWidget()
+        curves_layout = QVBoxLayout(curves_box)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        axis_row = QHBoxLayout()
+        axis_row.addWidget(QLabel("Curves (solid: validation, dashed: training)"))
+        axis_row.addStretch(1)
+        axis_row.addWidget(self.axisCombo)
+        curves_layout.addLayout(axis_row)
+        curves_layout.addWidget(self.curves, 1)
+        diff_box = QWidget()
+        diff_layout = QVBoxLayout(diff_box)
+        diff_layout.setContentsMargins(0, 0, 0, 0)
+        diff_row = QHBoxLayout()
+        diff_row.addWidget(self.diffLabel, 1)
+        diff_row.addWidget(self.diffAll)
+        diff_layout.addLayout(diff_row)
+        diff_layout.addWidget(self.diffTable, 1)
+        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="runsBottomSplitter")
+        bottom.addWidget(curves_box)
+        bottom.addWidget(diff_box)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(buttons)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.notesLabel)
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._update_buttons()
+
+    # ----- the store -----
+    def store(self):
+        """The run history, opened when first needed (a damaged one is moved aside and a new one started)."""
+        if self._store is None:
+            from hwr_desktop.core.runs import RunStore
+            self._store, backup = RunStore.open_or_recover(self.store_path)
+            if backup is not None:
+                self.errorOccurred.emit("Run history", f"The run history was damaged; it was moved to {backup} "
+                                                       "and a new one started.")
+        return self._store
+
+    def shutdown(self) -> bool:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        return True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the runs, keeping the selection."""
+        selected = self.selected_ids()
+        try:
+            store = self.store()
+            self.runs, used = store.list(), store.disk_usage()
+        except HwrError as exc:
+            self.runs, used = [], 0
+            self.errorOccurred.emit("Cannot read the run history", str(exc))
+        self.model.set_runs(self.runs)
+        self.usageLabel.setText(f"{len(self.runs)} runs · models take {format_bytes(used)}")
+        self.select_runs([i for i in selected if any(r.id == i for r in self.runs)])
+
+    # ----- selection -----
+    def selected_ids(self) -> list[int]:
+        """Selected runs' ids in table order (as sorted)."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.proxy.index(row, 0).data(RUN_ID_ROLE) for row in rows]
+
+    def selected_runs(self) -> list:
+        by_id = {run.id: run for run in self.runs}
+        return [by_id[i] for i in self.selected_ids() if i in by_id]
+
+    def select_runs(self, ids) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(RUN_ID_ROLE) in ids:
+                selection.select(self.proxy.index(row, 0), flags)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        runs = self.selected_runs()
+        self.curves.show_runs(runs)
+        self._show_diff()
+        current = runs[0] if len(runs) == 1 else None
+        self.notesLabel.setText(f"Notes: {current.notes}" if current is not None and current.notes else "")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        runs = self.selected_runs()
+        one = len(runs) == 1
+        self.buttons["rename"].setEnabled(one)
+        self.buttons["notes"].setEnabled(one)
+        self.buttons["delete"].setEnabled(bool(runs))
+        self.buttons["open"].setEnabled(one and runs[0].model is not None)
+        self.buttons["export"].setEnabled(bool(self.runs))
+
+    def _show_diff(self) -> None:
+        runs = self.selected_runs()
+        table = self.diffTable
+        if len(runs) < 2:
+            table.setRowCount(0)
+            self.diffLabel.setText("Select two runs to compare their architecture and config.")
+            return
+        a, b = runs[:2]
+        rows = diff_runs(a, b, everything=self.diffAll.isChecked())
+        table.setHorizontalHeaderLabels(["Setting", f"#{a.id} {a.name}", f"#{b.id} {b.name}"])
+        table.setRowCount(len(rows))
+        for r, (key, x, y) in enumerate(rows):
+            for c, text in enumerate((key, format_value(x), format_value(y))):
+                table.setItem(r, c, QTableWidgetItem(text))
+        what = "settings" if self.diffAll.isChecked() else "differences"
+        self.diffLabel.setText(f"{len(rows)} {what}: #{a.id} and #{b.id}" +
+                               (f" (of {len(runs)} selected, the first two)" if len(runs) > 2 else ""))
+
+    def diff_rows(self) -> list[tuple[str, str, str]]:
+        t = self.diffTable
+        return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]
+
+    # ----- editing (the dialogs call these; tests too) -----
+    def _edit(self, title: str, action) -> bool:
+        try:
+            action(self.store())
+        except HwrError as exc:
+            self.errorOccurred.emit(title, str(exc))
+            return False
+        self.refresh()
+        return True
+
+    def rename(self, run_id: int, name: str) -> bool:
+        return self._edit("Cannot rename the run", lambda store: store.rename(run_id, name))
+
+    def set_notes(self, run_id: int, notes: str) -> bool:
+        return self._edit("Cannot save the notes", lambda store: store.set_notes(run_id, notes))
+
+    def delete_runs(self, ids) -> bool:
+        def delete(store):
+            for run_id in ids:
+                store.delete(run_id)
+        return self._edit("Cannot delete the run", delete)
+
+    def open_run(self, run_id: int) -> None:
+        run = next((r for r in self.runs if r.id == run_id), None)
+        if run is None or run.model is None:
+            self.errorOccurred.emit("Cannot open the run's model", f"run {run_id} kept no model file")
+            return
+        self.openModelRequested.emit(str(run.model))
+
+    def export_csv(self, path: str | Path) -> Path:
+        return write_runs_csv(self.runs, path)
+
+    # ----- dialogs -----
+    def rename_dialog(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            name, ok = QInputDialog.getText(self, "Rename Run", "Name:", text=runs[0].name)
+            if ok and name.strip():
+                self.rename(runs[0].id, name)
+
+    def notes_dialog(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            notes, ok = QInputDialog.getMultiLineText(self, "Run Notes", f"Notes on {runs[0].name}:", runs[0].notes)
+            if ok:
+                self.set_notes(runs[0].id, notes)
+
+    def delete_dialog(self) -> None:
+        runs = self.selected_runs()
+        if not runs:
+            return
+        names = ", ".join(run.name for run in runs[:5]) + (" …" if len(runs) > 5 else "")
+        answer = QMessageBox.question(self, "Delete Runs", f"Delete {len(runs)} run(s) and their model files?\n{names}")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_runs([run.id for run in runs])
+
+    def open_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.open_run(runs[0].id)
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export Runs", str(Path.home() / "runs.csv"), "CSV file (*.csv)")
+        if not path:
+            return
+        try:
+            self.export_csv(Path(path) if Path(path).suffix else Path(path).with_suffix(".csv"))
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot export", str(exc))
