@@ -58,7 +58,7 @@ class RunsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)   # the name
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.table.doubleClicked.connect(lambda _index: self.rename_dialog())
 
@@ -72,11 +72,12 @@ class RunsPanel(QWidget):
         self.diffTable.setAccessibleName("Architecture and config differences")
         self.diffTable.verticalHeader().hide()
         self.diffTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.diffTable.horizontalHeader().setStretchLastSection(True)
+        self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.diffTable.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.diffTable.setWordWrap(False)
         self.diffAll = QCheckBox("all settings", objectName="runsDiffAll")
         self.diffAll.toggled.connect(lambda _on: self._show_diff())
-        self.diffLabel = QLabel("Select two runs to compare them.", objectName="runsDiffLabel", wordWrap=True)
+        self.diffLabel = QLabel("", objectName="runsDiffLabel", wordWrap=True)
         self.notesLabel = QLabel("", objectName="runsNotes", wordWrap=True)
         self.usageLabel = QLabel("", objectName="runsUsage")
 
@@ -112,8 +113,10 @@ class RunsPanel(QWidget):
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="runsBottomSplitter")
         bottom.addWidget(curves_box)
         bottom.addWidget(diff_box)
+        diff_box.setMinimumWidth(300)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
+        bottom.setSizes([600, 400])
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -214,8 +217,8 @@ class RunsPanel(QWidget):
             for c, text in enumerate((key, format_value(x), format_value(y))):
                 table.setItem(r, c, QTableWidgetItem(text))
         what = "settings" if self.diffAll.isChecked() else "differences"
-        self.diffLabel.setText(f"{len(rows)} {what}: #{a.id} and #{b.id}" +
-                               (f" (of {len(runs)} selected, the first two)" if len(runs) > 2 else ""))
+        self.diffLabel.setText(f"#{a.id} vs #{b.id}: {len(rows)} {what}" +
+                               (f" (the first two of {len(runs)})" if len(runs) > 2 else ""))
 
     def diff_rows(self) -> list[tuple[str, str, str]]:
         t = self.diffTable

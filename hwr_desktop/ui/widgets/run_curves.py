@@ -78,8 +78,13 @@ class RunCurves(pg.GraphicsLayoutWidget):
                         symbol="o" if prefix else None, symbolSize=5, symbolBrush=colour, symbolPen=colour)
                     if field == "accuracy":
                         accuracies.extend(ys)
+        epochs = max((len(run.history) for run in self.runs), default=0)
         for plot in (self.loss_plot, self.acc_plot):
             plot.setLabel("bottom", "epoch" if self.axis == EPOCH else "seconds of training")
+            if self.axis == EPOCH:      # whole epochs only: there is no epoch 1.5
+                plot.getAxis("bottom").setTickSpacing(1 if epochs <= 12 else 5, 1)
+            else:
+                plot.getAxis("bottom").setTickSpacing()     # back to automatic ticks
         low = float(np.nanmin(accuracies)) if accuracies else 0.8
         self.acc_plot.setYRange(max(0.0, min(0.95, low - 0.01)), 1.0, padding=0.02)
         self.loss_plot.enableAutoRange()
