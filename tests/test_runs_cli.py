@@ -5,16 +5,10 @@ import json
 
 import pytest
 
-from hwr_desktop.cli import main
+from tests.test_cli import run
 
 LIST_KEYS = {"id", "started", "kind", "name", "architecture", "config", "history", "val_accuracy", "test_accuracy",
              "train_seconds", "params", "model"}
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

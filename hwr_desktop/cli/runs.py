@@ -11,30 +11,23 @@ from hwr_desktop.cli.common import EXIT_OK, emit_json
 def register(sub) -> None:
     runs = sub.add_parser("runs", help="the history of training and fine-tuning runs")
     rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True, parser_class=sub._parser_class)
-
-    lst = rsub.add_parser("list", help="all recorded runs, oldest first, and the disk their models take")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(func=cmd_list)
-
-    show = rsub.add_parser("show", help="one run: config, architecture, history and figures")
-    show.add_argument("id", metavar="ID")
-    show.add_argument("--json", action="store_true")
-    show.set_defaults(func=cmd_show)
-
-    compare = rsub.add_parser("compare", help="two runs: what differs in architecture and config, figures side by side")
-    compare.add_argument("ids", nargs=2, metavar="ID")
-    compare.add_argument("--all", action="store_true", help="every setting, not only those that differ")
-    compare.add_argument("--json", action="store_true")
-    compare.set_defaults(func=cmd_compare)
-
-    delete = rsub.add_parser("delete", help="delete a run and its model file")
-    delete.add_argument("id", metavar="ID")
-    delete.add_argument("--json", action="store_true")
-    delete.set_defaults(func=cmd_delete)
-
-    export = rsub.add_parser("export-csv", help="write the runs table to a CSV file")
-    export.add_argument("file", metavar="FILE")
-    export.set_defaults(func=cmd_export_csv)
+    # (action, help, positional arguments, takes --json, function)
+    for name, text, positionals, json_option, func in (
+            ("list", "all recorded runs, oldest first, and the disk their models take", {}, True, cmd_list),
+            ("show", "one run: config, architecture, history and figures", {"id": {}}, True, cmd_show),
+            ("compare", "two runs: what differs in architecture and config, figures side by side",
+             {"ids": {"nargs": 2}}, True, cmd_compare),
+            ("delete", "delete a run and its model file", {"id": {}}, True, cmd_delete),
+            ("export-csv", "write the runs table to a CSV file", {"file": {"metavar": "FILE"}}, False,
+             cmd_export_csv)):
+        action = rsub.add_parser(name, help=text)
+        for dest, options in positionals.items():
+            action.add_argument(dest, **{"metavar": "ID", **options})
+        if name == "compare":
+            action.add_argument("--all", action="store_true", help="every setting, not only those that differ")
+        if json_option:
+            action.add_argument("--json", action="store_true")
+        action.set_defaults(func=func)
 
 
 def _store():
