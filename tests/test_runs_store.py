@@ -216,3 +216,36 @@ def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tm
     assert trained.report is not None and trained.run_id is None
     trained = train_model(TrainingConfig(**{**TINY, "epochs": 1}), record=False)   # opting out: no warning
     assert trained.run_id is None
+
+
+def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
+    import dataclasses
+
+    from hwr_desktop.core.finetune import FinetuneConfig
+    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.pipeline import finetune_model
+    small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000],
+                                x_val=mnist.x_val[:1000], y_val=mnist.y_val[:1000])
+    samples = (mnist.x_val[-30:], mnist.y_val[-30:])
+    base = load_model(tiny_model_file)
+    callbacks = Counting()
+    tuned = finetune_model(base, samples, FinetuneConfig(epochs=2, replay_size=256, val_size=200, seed=9,
+                                                         min_mnist_accuracy=0.0),
+                           callbacks, data=small, base_name="tiny.keras")
+    assert tuned.result.kept and callbacks.epochs == 2
+    with RunStore() as store:
+        run = store.get(tuned.run_id)
+    assert run.kind == "fine-tune" and run.status == FINISHED and run.name == f"quick fine-tune #{run.id}"
+    assert run.config["seed"] == 9 and run.config["base_model"] == "tiny.keras" and run.config["replay_size"] == 256
+    assert [h["epoch"] for h in run.history] == [1, 2] and "personal_accuracy" in run.history[0]
+    assert run.metrics["test_accuracy"] == tuned.result.mnist_accuracy_after
+    assert len(run.metrics["val_per_digit"]) == 10 and 0 < run.metrics["val_accuracy"] <= 1
+    assert run.architecture["name"] == "quick" and run.params == base[0].count_params()
+    assert run.model is not None and load_model(run.model)[1].finetune["base_model"] == "tiny.keras"
+
+    stop = threading.Event()
+    stop.set()                                       # stopped before it starts: nothing kept, recorded as stopped
+    tuned = finetune_model(base, samples, FinetuneConfig(epochs=1, replay_size=256), stop=stop, data=small)
+    with RunStore() as store:
+        run = store.get(tuned.run_id)
+    assert run.status == STOPPED and run.model is None and run.history == []

@@ -76,6 +76,10 @@ def cmd_show(args) -> int:
           f"{len(run.history)} epochs, {d['train_seconds'] or 0:.1f} s, {d['images_per_second'] or 0:,.0f} images/s")
     print(f"network {run.architecture_name}: {run.params or 0:,} parameters" +
           (f", {run.macs:,} multiply-adds per image" if run.macs else ""))
+    for split in ("val", "test"):
+        digits = run.metrics.get(f"{split}_per_digit")
+        if digits:
+            print(f"{split} per digit: " + " ".join(f"{d}:{a:.1%}" for d, a in enumerate(digits)))
     print(f"machine: {json.dumps(run.machine)}")
     print(f"config: {json.dumps(run.config, sort_keys=True)}")
     print(f"model: {run.model or '—'}")
