@@ -75,7 +75,7 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
         calibration = calibrated.calibration
         report = evaluate(result.model, data.x_test, data.y_test, calibrated.outputs_probabilities,
                           progress=evaluating, stop=abort, temperature=calibrated.temperature)
-    info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
+    info = new_info(result.config.network_name, result.config.to_dict(), training_metrics(result, report),
                     [h.to_dict() for h in result.history], calibration=calibration)
     trained = TrainedModel(result, report, info)
     if out is not None and report is not None:
