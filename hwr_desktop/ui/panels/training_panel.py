@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -130,11 +131,19 @@ class TrainingPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.designer, 1)
-        layout.addLayout(buttons)
-        layout.addWidget(self.trainingProgress)
-        layout.addWidget(self.statusLabel)
-        layout.addWidget(self.trainingPlot, 1)
+        # The designer and the curves share a splitter: the user decides which one gets the room.
+        controls = QWidget()
+        controls_layout = QVBoxLayout(controls)
+        controls_layout.setContentsMargins(0, 0, 0, 0)
+        controls_layout.addLayout(buttons)
+        controls_layout.addWidget(self.trainingProgress)
+        controls_layout.addWidget(self.statusLabel)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter", childrenCollapsible=False)
+        for widget in (self.designer, controls, self.trainingPlot):
+            self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(2, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(result_row)
         self._load_recipe()
         self._design_from_preset()
@@ -163,6 +172,12 @@ class TrainingPanel(QWidget):
     def _on_design_toggled(self, on: bool) -> None:
         self.designer.setVisible(on)
         self.presetDesignButton.setVisible(on)
+        # Designing: most of the room to the layers, the rest to the curves (smaller, but still readable).
+        self.trainingPlot.setMinimumHeight(140 if on else 220)
+        sizes = self.splitter.sizes()
+        if on and sum(sizes) > 0:
+            rest = sum(sizes) - sizes[1]
+            self.splitter.setSizes([rest * 2 // 3, sizes[1], rest - rest * 2 // 3])
         self._update_start_button()
 
     def _design_from_preset(self) -> None:

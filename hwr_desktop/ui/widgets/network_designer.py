@@ -74,6 +74,9 @@ class NetworkDesigner(QWidget):
         self.table.setAccessibleName("Layers of the network")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)                 # one line a layer: long arguments are elided, full in the tooltip
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        self.table.setMinimumHeight(6 * (self.fontMetrics().height() + 12))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CHECK, QHeaderView.ResizeMode.Stretch)
@@ -214,7 +217,8 @@ class NetworkDesigner(QWidget):
                     combo.addItem(kind)          # an unknown type from a file: shown, and flagged by the check
                 combo.setCurrentText(kind)
                 arguments = {k: v for k, v in layer.items() if k != "type"}
-                self._set_item(row, ARGUMENTS, format_arguments(arguments), editable=True)
+                self._set_item(row, ARGUMENTS, format_arguments(arguments), editable=True).setToolTip(
+                    format_arguments(arguments))
         finally:
             self._filling = False
         self._recheck()
@@ -265,10 +269,13 @@ class NetworkDesigner(QWidget):
         estimate = seconds_per_epoch(design.macs, self.images_per_epoch, self.machine_factor)
         basis = ("from runs recorded on this machine" if self.machine_factor
                  else "rough: no run recorded on this machine yet")
-        self.totalsLabel.setText(f"{len(self._layers)} layers · {design.params:,} parameters · "
-                                 f"{design.macs / 1e6:,.1f} M multiply-adds per image · about "
-                                 f"{_duration(estimate)} per epoch here ({basis})")
         problems = self.problems()
+        if problems:     # totals of the rows before the problem would mislead
+            self.totalsLabel.setText(f"{len(self._layers)} layers · totals once the problem below is fixed")
+        else:
+            self.totalsLabel.setText(f"{len(self._layers)} layers · {design.params:,} parameters · "
+                                     f"{design.macs / 1e6:,.1f} M multiply-adds per image · about "
+                                     f"{_duration(estimate)} per epoch here ({basis})")
         if problems:
             row, message = problems[0]
             where = f"Layer {row + 1}: " if row is not None else ""
