@@ -168,8 +168,9 @@ def test_train_model_records_a_finished_run_with_its_model(tmp_path):
     assert run.status == FINISHED and run.kind == "train" and run.name == f"quick #{run.id}"
     assert run.config["seed"] == 5 and run.config["learning_rate"] > 0 and run.config["train_limit"] == 512
     assert [h["epoch"] for h in run.history] == [1, 2]
-    assert run.params == trained.model.count_params() > 0
-    assert run.architecture["name"] == "quick" and run.architecture["layers"]
+    assert run.params == trained.model.count_params() > 0 and run.macs > run.params
+    # the network as the design it was built from (core/architecture.py)
+    assert run.architecture == {"name": "quick", "layers": trained.result.config.architecture["layers"]}
     m = run.metrics
     assert m["test_accuracy"] == pytest.approx(trained.report.accuracy)
     assert m["val_accuracy"] == trained.result.val_accuracy and len(m["val_per_digit"]) == 10
@@ -249,3 +250,26 @@ def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
     with RunStore() as store:
         run = store.get(tuned.run_id)
     assert run.status == STOPPED and run.model is None and run.history == []
+
+
+def test_a_foreign_network_is_recorded_by_name_and_parameters():
+    import keras
+
+    from hwr_desktop.core.run_recorder import _architecture_of
+    inputs = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(inputs)
+    outputs = keras.layers.Add()([keras.layers.Dense(10)(flat), keras.layers.Dense(10)(flat)])
+    model = keras.Model(inputs, outputs)
+    assert _architecture_of(model, "theirs") == ({"name": "theirs", "layers": []}, model.count_params(), None)
+
+
+def test_the_diff_names_what_differs_in_architecture_and_config(store):
+    from hwr_desktop.core.runs_report import diff_runs
+    layers = [{"type": "Conv2D", "filters": 32, "kernel_size": 3}, {"type": "Dense", "units": 10}]
+    a = store.start("train", {"name": "a", "layers": layers}, {"seed": 1, "architecture": {"layers": layers}}, {})
+    wider = [{**layers[0], "filters": 64}, layers[1], {"type": "Dropout", "rate": 0.2}]
+    b = store.start("train", {"name": "b", "layers": wider}, {"seed": 1, "architecture": {"layers": wider}}, {})
+    rows = diff_runs(store.get(a), store.get(b))
+    assert rows == [("architecture[0].filters", 32, 64), ("architecture[2].rate", None, 0.2),
+                    ("architecture[2].type", None, "Dropout")]
+    assert ("config.seed", 1, 1) in diff_runs(store.get(a), store.get(b), everything=True)

@@ -12,7 +12,10 @@ def register(sub) -> None:
     from hwr_desktop.core.precision import PRECISIONS
     from hwr_desktop.core.presets import PRESETS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
-    train.add_argument("--preset", default="default", choices=list(PRESETS))
+    train.add_argument("--preset", default="default", choices=list(PRESETS),
+                       help="the network and training recipe (with --architecture: the recipe only)")
+    train.add_argument("--architecture", metavar="FILE.json",
+                       help="train your own network design (see `hwr-desktop architecture show`)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
@@ -39,16 +42,18 @@ def register(sub) -> None:
 def run_train(args) -> int:
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
+    from hwr_desktop.core.architecture import load_design
     from hwr_desktop.core.paths import new_model_path
     from hwr_desktop.core.pipeline import train_model
     from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
 
     require_positive(args, "epochs", "batch_size", "train_limit")
-    out = checked_out_path(args.out) if args.out else new_model_path(args.preset)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    config = TrainingConfig(preset=args.preset, epochs=args.epochs, batch_size=args.batch_size,
+    design = load_design(args.architecture) if args.architecture else None
+    config = TrainingConfig(preset=args.preset, architecture=design, epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
                             precision=args.precision, train_limit=args.train_limit).resolved()
+    out = checked_out_path(args.out) if args.out else new_model_path(config.network_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
     show_progress = not args.json
 
     class Progress(TrainingCallbacks):
@@ -69,7 +74,7 @@ def run_train(args) -> int:
 
     trained = train_model(config, Progress(), out=out)
     result, metrics = trained.result, trained.info.metrics
-    summary = {"model": str(trained.path), "preset": config.preset, "epochs": len(result.history),
+    summary = {"model": str(trained.path), "preset": config.preset, "network": config.network_name, "epochs": len(result.history),
                "best_epoch": result.best_epoch, "val_accuracy": result.val_accuracy,
                "test_accuracy": metrics.test_accuracy, "test_loss": metrics.test_loss,
                "train_seconds": metrics.train_seconds, "peak_rss_mb": peak_rss_mb(), "history": trained.info.history}

@@ -75,7 +75,7 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
 
     abort = abort or threading.Event()
     config = config.resolved()   # an impossible config fails here, before a run is recorded
-    recorder = RunRecorder.open("train", config.preset, config.to_dict(), callbacks) if record else None
+    recorder = RunRecorder.open("train", config.network_name, config.to_dict(), callbacks) if record else None
     try:
         result = train(config, recorder or callbacks, stop)
         report, calibration, val_report = None, None, None
@@ -88,7 +88,7 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
             if recorder is not None and recorder.recording:   # per-digit validation figures, for the record
                 val_report = evaluate(result.model, data.x_val, data.y_val, calibrated.outputs_probabilities,
                                       stop=abort, temperature=calibrated.temperature)
-        info = new_info(result.config.preset, result.config.to_dict(), training_metrics(result, report),
+        info = new_info(result.config.network_name, result.config.to_dict(), training_metrics(result, report),
                         [h.to_dict() for h in result.history], calibration=calibration)
         trained = TrainedModel(result, report, info)
         if out is not None and report is not None:

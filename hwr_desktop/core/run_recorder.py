@@ -19,30 +19,17 @@ from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.runs import CRASHED, FINISHED, STOPPED, RunStore
 from hwr_desktop.core.training import TrainingCallbacks
 
-SPEC_KEYS = ("filters", "kernel_size", "strides", "padding", "units", "rate", "activation", "pool_size",
-             "use_bias", "groups", "epsilon", "momentum")
-
-
-def _json_safe(value):
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-
 
 def _architecture_of(model, name: str) -> tuple[dict, int | None, int | None]:
-    """(spec, params, multiply-adds per image) of a network; spec = {"name", "layers": [{"type", ...}]}."""
-    params = int(model.count_params())
-    layers = []
-    for layer in getattr(model, "layers", []):
-        try:
-            config = layer.get_config()
-        except Exception:  # a foreign layer that cannot describe itself: its type still says something
-            config = {}
-        layers.append({"type": type(layer).__name__,
-                       **{k: _json_safe(config[k]) for k in SPEC_KEYS if k in config}})
-    return {"name": name, "layers": layers}, params, None
+    """(spec, params, multiply-adds per image) of a network; spec = {"name", "layers": [{"type", ...}]}
+    in the design format (core/architecture.py). A network no design can describe (a foreign
+    model) is recorded by name and parameter count."""
+    from hwr_desktop.core.architecture_build import describe_model
+    try:
+        design = describe_model(model)
+    except Exception:  # DesignError, or whatever a foreign network raises: the record must not stop training
+        return {"name": name, "layers": []}, int(model.count_params()), None
+    return {**design.spec, "name": name}, design.params, design.macs
 
 
 def machine(precision: str | None) -> dict:

@@ -42,9 +42,12 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
 
 
 def diff_runs(a, b, everything: bool = False) -> list[tuple[str, object, object]]:
-    """(key, a's value, b's value) for every architecture and config setting that differs (or all)."""
-    left = flatten({"architecture": a.architecture.get("layers", []), "config": a.config})
-    right = flatten({"architecture": b.architecture.get("layers", []), "config": b.config})
+    """(key, a's value, b's value) for every architecture and config setting that differs (or all).
+    The config's own copy of the design (TrainingConfig.architecture) is left out: `architecture` says it."""
+    left = flatten({"architecture": a.architecture.get("layers", []),
+                    "config": {k: v for k, v in a.config.items() if k != "architecture"}})
+    right = flatten({"architecture": b.architecture.get("layers", []),
+                     "config": {k: v for k, v in b.config.items() if k != "architecture"}})
     missing = object()
     rows = []
     for key in sorted(left.keys() | right.keys(), key=_natural):

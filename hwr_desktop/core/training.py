@@ -1,6 +1,6 @@
 """Training: one readable loop shared by the GUI worker, the CLI and the benchmark.
 
-`train(config, callbacks, stop)` builds the preset's model, runs mini-batch training with the
+`train(config, callbacks, stop)` builds the config's network (a preset's design or the user's), runs mini-batch training with the
 preset's recipe (or the config's overrides), evaluates the validation split after every epoch
 and returns the weights of the best epoch. Progress goes to plain-Python callbacks; `stop` is a
 threading.Event checked before every batch, so a GUI's Stop button takes effect within one batch.
@@ -8,6 +8,7 @@ threading.Event checked before every batch, so a GUI's Stop button takes effect 
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import math
 import threading
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hwr_desktop.core.architecture import require_buildable
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
@@ -24,8 +26,9 @@ from hwr_desktop.core.presets import get_preset
 
 @dataclass
 class TrainingConfig:
-    """What to train. None means: take the preset's recipe value."""
+    """What to train. None means: take the preset's recipe value (and its network)."""
     preset: str = "default"
+    architecture: dict | None = None   # the network as a design (core/architecture.py); None: the preset's
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
@@ -44,7 +47,10 @@ class TrainingConfig:
         recipe = get_preset(self.preset).recipe
         filled = {f.name: getattr(recipe, f.name) for f in dataclasses.fields(recipe)
                   if hasattr(self, f.name) and getattr(self, f.name) is None}
+        if self.architecture is None:
+            filled["architecture"] = copy.deepcopy(get_preset(self.preset).design)
         cfg = dataclasses.replace(self, **filled)
+        require_buildable(cfg.architecture)   # a design with a problem stops here, before any training
         if cfg.epochs < 1 or cfg.batch_size < 1 or not cfg.learning_rate > 0:
             raise HwrError("epochs and batch size must be at least 1 and the learning rate positive")
         if not 0.0 < cfg.augment_fraction <= 1.0:
@@ -55,6 +61,11 @@ class TrainingConfig:
         if cfg.schedule not in ("constant", "onecycle"):
             raise HwrError(f"unknown learning-rate schedule {cfg.schedule!r}")
         return cfg
+
+    @property
+    def network_name(self) -> str:
+        """What the trained model is called: the design's name (a preset's design has the preset's)."""
+        return str((self.architecture or {}).get("name") or self.preset)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -168,6 +179,7 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import keras
     import tensorflow as tf
 
+    from hwr_desktop.core.architecture_build import build_network
     from hwr_desktop.core.averaging import WeightAverage
     from hwr_desktop.core.evaluation import loss_and_accuracy
 
@@ -179,7 +191,9 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     x_val, y_val = _subset(data.x_val, data.y_val, cfg.val_limit)
 
     keras.utils.set_random_seed(cfg.seed)
-    build = get_preset(cfg.preset).build
+    def build():
+        return build_network(cfg.architecture)
+
     with dtype_policy(cfg.precision):
         model = build()
     optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)

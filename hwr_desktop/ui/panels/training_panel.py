@@ -1,4 +1,5 @@
-"""Training tab, upper part: recipe controls, Start/Stop, progress over the whole run, live curves, result.
+"""Training tab, upper part: recipe controls, the network (a preset's, or designed in the network
+designer), Start/Stop, progress over the whole run, live curves, result.
 
 The run is a TrainingWorker in this panel's JobSlot; it joins the window's ExclusiveRuns, so it
 never trains while fine-tuning runs.
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +31,7 @@ from hwr_desktop.core.pipeline import TrainedModel
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig
 from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.network_designer import NetworkDesigner
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot
 from hwr_desktop.ui.workers.training import TrainingWorker
 
@@ -73,8 +76,23 @@ class TrainingPanel(QWidget):
         self.presetCombo.setCurrentIndex(self.presetCombo.findData("quick"))  # fast first experience
         self.presetCombo.currentIndexChanged.connect(self._load_recipe)
 
+        # The network: the preset's, or one the user designs (starting from the preset's).
+        self.designCheck = QCheckBox("Design your own network", objectName="designCheck")
+        self.designCheck.setToolTip("Edit the layers yourself; the preset still gives the training recipe")
+        self.designCheck.toggled.connect(self._on_design_toggled)
+        self.designer = NetworkDesigner()
+        self.designer.designChanged.connect(lambda _: self._update_start_button())
+        self.designer.errorOccurred.connect(self.errorOccurred)
+        self.designer.opened.connect(lambda: self.designCheck.setChecked(True))
+        self.presetDesignButton = QPushButton("Start from the preset", objectName="presetDesignButton")
+        self.presetDesignButton.clicked.connect(self._design_from_preset)
+        design_row = QHBoxLayout()
+        design_row.addWidget(self.designCheck, 1)
+        design_row.addWidget(self.presetDesignButton)
+
         form = QFormLayout()
         form.addRow("Preset", self.presetCombo)
+        form.addRow("Network", design_row)
         form.addRow("Epochs", self.epochsSpin)
         form.addRow("Batch size", self.batchSpin)
         form.addRow("Learning rate", self.lrSpin)
@@ -113,12 +131,23 @@ class TrainingPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.trainingProgress)
-        layout.addWidget(self.statusLabel)
-        layout.addWidget(self.trainingPlot, 1)
+        # The designer and the curves share a splitter: the user decides which one gets the room.
+        controls = QWidget()
+        controls_layout = QVBoxLayout(controls)
+        controls_layout.setContentsMargins(0, 0, 0, 0)
+        controls_layout.addLayout(buttons)
+        controls_layout.addWidget(self.trainingProgress)
+        controls_layout.addWidget(self.statusLabel)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter", childrenCollapsible=False)
+        for widget in (self.designer, controls, self.trainingPlot):
+            self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(2, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(result_row)
         self._load_recipe()
+        self._design_from_preset()
+        self._on_design_toggled(False)
         if runs is not None:             # ui.run_policy.ExclusiveRuns
             runs.join(self, self.trainingStarted, self.trainingEnded, "Training a new model", "train")
 
@@ -132,22 +161,54 @@ class TrainingPanel(QWidget):
 
     def config(self) -> TrainingConfig:
         limit = self.limitSpin.value()
-        return TrainingConfig(preset=self.presetCombo.currentData(), epochs=self.epochsSpin.value(),
+        architecture = self.designer.document() if self.designCheck.isChecked() else None
+        return TrainingConfig(preset=self.presetCombo.currentData(), architecture=architecture,
+                              epochs=self.epochsSpin.value(),
                               batch_size=self.batchSpin.value(), learning_rate=self.lrSpin.value(),
                               augment=self.augmentCheck.isChecked(),
                               train_limit=None if limit >= TRAIN_IMAGES else limit)
 
-    def set_busy_elsewhere(self, reason: str | None) -> None:
-        """Fine-tuning shares the two cores: one run at a time, with the reason as a tooltip."""
-        self.busy_elsewhere = reason
+    # ----- the network designer -----
+    def _on_design_toggled(self, on: bool) -> None:
+        self.designer.setVisible(on)
+        self.presetDesignButton.setVisible(on)
+        # Designing: most of the room to the layers, the rest to the curves (smaller, but still readable).
+        self.trainingPlot.setMinimumHeight(140 if on else 220)
+        sizes = self.splitter.sizes()
+        if on and sum(sizes) > 0:
+            rest = sum(sizes) - sizes[1]
+            self.splitter.setSizes([rest * 2 // 3, sizes[1], rest - rest * 2 // 3])
+        self._update_start_button()
+
+    def _design_from_preset(self) -> None:
+        design = PRESETS[self.presetCombo.currentData()].design
+        self.designer.set_design({**design, "name": f"my-{design['name']}"})
+
+    def _start_blocker(self) -> str | None:
+        """Why Start is unavailable, if it is: another run, or a design that cannot be built."""
+        if self.busy_elsewhere:
+            return self.busy_elsewhere
+        if self.designCheck.isChecked() and not self.designer.is_buildable():
+            row, message = self.designer.problems()[0]
+            return f"Fix the design first: {'layer ' + str(row + 1) + ': ' if row is not None else ''}{message}"
+        return None
+
+    def _update_start_button(self) -> None:
+        reason = self._start_blocker()
         self.trainButton.setEnabled(reason is None and not self.is_running())
         self.trainButton.setToolTip(reason or "")
 
+    def set_busy_elsewhere(self, reason: str | None) -> None:
+        """Fine-tuning shares the two cores: one run at a time, with the reason as a tooltip."""
+        self.busy_elsewhere = reason
+        self._update_start_button()
+
     def _set_running(self, running: bool) -> None:
-        self.trainButton.setEnabled(not running and not self.busy_elsewhere)
         self.stopButton.setEnabled(running)
-        for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin):
+        for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin,
+                  self.designCheck, self.designer, self.presetDesignButton):
             w.setEnabled(not running)
+        self.trainButton.setEnabled(not running and self._start_blocker() is None)
 
     @property
     def worker(self) -> TrainingWorker | None:
@@ -159,7 +220,7 @@ class TrainingPanel(QWidget):
 
     # ----- run -----
     def start(self, config: TrainingConfig | None = None) -> None:
-        if self.is_running() or self.busy_elsewhere:
+        if self.is_running() or self._start_blocker():
             return
         config = config or self.config()
         self.outcome = None

@@ -1,0 +1,408 @@
+"""Networks as small JSON documents: checked, measured and explained without TensorFlow.
+
+A design is {"name": "...", "layers": [{"type": "Conv2D", "filters": 32, "kernel_size": 3}, ...]}
+(a bare list of layers works too). Each layer names a Keras layer type from the allow-list below
+and uses that layer's own argument names; nothing else is accepted, so a design file can never
+run code (Keras' safe mode, by construction: we build from a fixed table, never from the file).
+Every network takes a 28x28x1 image and must end in Dense(10): ten logits, one per digit.
+
+`check_design` walks the layers with plain arithmetic, as Keras will: each row's output shape,
+parameters and multiply-adds per image, or the reason the row cannot work. The designer shows
+this on every edit, and training refuses a design with any error (`require_buildable`). Keras is
+only imported to build (core/architecture_build.py).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwr_desktop.core.errors import HwrError
+
+INPUT_SHAPE = (28, 28, 1)
+CLASSES = 10
+MAX_LAYERS = 100
+MAX_FILE_BYTES = 256 * 1024
+# What "too big to train here" means: beyond these a run takes hours or memory we do not have.
+MAX_PARAMS = 20_000_000
+MAX_MACS = 500_000_000               # multiply-adds per image: ~200x the default network
+MAX_ACTIVATIONS = 2_000_000          # floats one image keeps per layer for the backward pass
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "silu", "swish", "softplus", "leaky_relu", "softmax",
+               "linear")
+
+
+class DesignError(HwrError):
+    """A design that cannot be built; `row` is the 0-based layer index it is about (None: the whole)."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
+# ---- arguments -------------------------------------------------------------------------------
+
+def _count(limit: int):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise ValueError(f"a whole number from 1 to {limit}")
+        return value
+    return check
+
+
+def _size(value):
+    """kernel_size, strides, pool_size: n or [h, w], as Keras takes them."""
+    pair = value if isinstance(value, list) else [value, value]
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 28 for v in pair):
+        raise ValueError("a whole number from 1 to 28, or [height, width]")
+    return value
+
+
+def _fraction(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError("a number from 0 up to (not including) 1")
+    return value
+
+
+def _choice(*options):
+    def check(value):
+        if value not in options:
+            raise ValueError("one of " + ", ".join(map(str, options)))
+        return value
+    return check
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _activation(value):
+    if value is None:
+        return value
+    return _choice(*ACTIVATIONS)(value)
+
+
+_CONV = {"kernel_size": _size, "strides": _size, "padding": _choice("valid", "same"),
+         "activation": _activation, "use_bias": _flag}
+_POOL = {"pool_size": _size, "strides": _size, "padding": _choice("valid", "same")}
+
+
+@dataclass(frozen=True)
+class LayerType:
+    arguments: dict            # name -> checker (raises ValueError with what is expected)
+    required: tuple = ()
+    image_in: bool = True      # needs an (h, w, c) input; False: a flat one; None: either
+
+
+LAYER_TYPES: dict[str, LayerType] = {
+    "Conv2D": LayerType({"filters": _count(1024), **_CONV}, ("filters", "kernel_size")),
+    "SeparableConv2D": LayerType({"filters": _count(1024), **_CONV}, ("filters", "kernel_size")),
+    "DepthwiseConv2D": LayerType(dict(_CONV), ("kernel_size",)),
+    "MaxPooling2D": LayerType(dict(_POOL)),
+    "AveragePooling2D": LayerType(dict(_POOL)),
+    "BatchNormalization": LayerType({"momentum": _fraction}, image_in=None),
+    "Dropout": LayerType({"rate": _fraction}, ("rate",), image_in=None),
+    "SpatialDropout2D": LayerType({"rate": _fraction}, ("rate",)),
+    "ReLU": LayerType({}, image_in=None),
+    "Activation": LayerType({"activation": _activation}, ("activation",), image_in=None),
+    "Flatten": LayerType({}),
+    "GlobalAveragePooling2D": LayerType({}),
+    "GlobalMaxPooling2D": LayerType({}),
+    "Dense": LayerType({"units": _count(65536), "activation": _activation, "use_bias": _flag}, ("units",),
+                       image_in=False),
+    # Ours (core/deskew.py): straightens the slant of the raw image; no weights, first layer only.
+    "Deskew": LayerType({}),
+}
+
+
+# ---- the walk --------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One layer as the designer shows it."""
+    index: int
+    type: str
+    arguments: dict
+    output_shape: tuple | None = None
+    params: int = 0
+    macs: int = 0
+    error: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.type}({format_arguments(self.arguments)})"
+
+
+@dataclass
+class Design:
+    name: str
+    layers: list[dict]
+    rows: list[Row] = field(default_factory=list)
+    error: str | None = None   # about the design as a whole (no layers, ...), not one row
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.rows)
+
+    @property
+    def errors(self) -> list[tuple[int | None, str]]:
+        found = [(r.index, r.error) for r in self.rows if r.error]
+        return found + ([(None, self.error)] if self.error else [])
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def spec(self) -> dict:
+        return {"name": self.name, "layers": [dict(layer) for layer in self.layers]}
+
+    def to_dict(self) -> dict:
+        return {**self.spec, "params": self.params, "macs": self.macs, "ok": self.ok,
+                "rows": [{"index": r.index, "type": r.type, "arguments": r.arguments,
+                          "output_shape": list(r.output_shape) if r.output_shape else None,
+                          "params": r.params, "macs": r.macs, "error": r.error} for r in self.rows],
+                "error": self.error}
+
+
+def _pair(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, list) else (value, value)
+
+
+def _spatial(size: int, window: int, stride: int, padding: str) -> int:
+    return math.ceil(size / stride) if padding == "same" else (size - window) // stride + 1
+
+
+def _walk(kind: str, args: dict, shape: tuple) -> tuple[tuple, int, int]:
+    """(output shape, parameters, multiply-adds per image) of one layer on `shape`, as Keras has them.
+    Multiply-adds count convolutions and dense layers, the work that dominates."""
+    if kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D"):
+        h, w, c = shape
+        if "Pooling" in kind:
+            kh, kw = _pair(args.get("pool_size", 2))
+            sh, sw = _pair(args.get("strides", args.get("pool_size", 2)))
+        else:
+            kh, kw = _pair(args["kernel_size"])
+            sh, sw = _pair(args.get("strides", 1))
+        padding = args.get("padding", "valid")
+        oh, ow = _spatial(h, kh, sh, padding), _spatial(w, kw, sw, padding)
+        if oh < 1 or ow < 1:
+            raise DesignError(f"its {h}x{w} input shrinks below 1 px with a {kh}x{kw} window, stride {sh}x{sw} and "
+                              f"'{padding}' padding: use padding 'same', a smaller window or fewer layers before it")
+        bias = args.get("use_bias", True)
+        f = args.get("filters", c)
+        if kind == "Conv2D":
+            return (oh, ow, f), kh * kw * c * f + f * bias, oh * ow * kh * kw * c * f
+        if kind == "SeparableConv2D":
+            return (oh, ow, f), kh * kw * c + c * f + f * bias, oh * ow * (kh * kw * c + c * f)
+        if kind == "DepthwiseConv2D":
+            return (oh, ow, c), kh * kw * c + c * bias, oh * ow * kh * kw * c
+        return (oh, ow, c), 0, 0
+    if kind == "BatchNormalization":
+        return shape, 4 * shape[-1], 0     # scale, offset, moving mean and variance per channel
+    if kind == "Flatten":
+        return (math.prod(shape),), 0, 0
+    if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        return (shape[-1],), 0, 0
+    if kind == "Dense":
+        units, n = args["units"], shape[0]
+        return (units,), n * units + units * args.get("use_bias", True), n * units
+    return shape, 0, 0                     # dropout, activations, Deskew
+
+
+def _check_layer(index: int, layer, shape: tuple) -> Row:
+    if not isinstance(layer, dict) or not isinstance(layer.get("type"), str):
+        return Row(index, "?", {}, error='each layer must be an object with a "type", e.g. {"type": "Conv2D", ...}')
+    kind, args = layer["type"], {k: v for k, v in layer.items() if k != "type"}
+    row = Row(index, kind, args)
+    spec = LAYER_TYPES.get(kind)
+    if spec is None:
+        row.error = f"unknown layer type {kind!r} (allowed: {', '.join(LAYER_TYPES)})"
+        return row
+    for name in args:
+        if name not in spec.arguments:
+            allowed = ", ".join(spec.arguments) or "none"
+            row.error = f"{kind} has no argument {name!r} here (allowed: {allowed})"
+            return row
+    missing = [name for name in spec.required if name not in args]
+    if missing:
+        row.error = f"{kind} needs {' and '.join(missing)}"
+        return row
+    for name, value in args.items():
+        try:
+            spec.arguments[name](value)
+        except ValueError as exc:
+            row.error = f"{name} must be {exc}, not {json.dumps(value)}"
+            return row
+    if kind == "Deskew" and index != 0:
+        row.error = "Deskew straightens the raw image: it can only be the first layer"
+    elif spec.image_in is True and len(shape) != 3:
+        row.error = f"{kind} needs an image-shaped input, but the layers before it made it flat {shape}"
+    elif spec.image_in is False and len(shape) != 1:
+        row.error = (f"{kind} needs a flat input, but it gets {'x'.join(map(str, shape))} maps: "
+                     "put Flatten or GlobalAveragePooling2D before it")
+    else:
+        try:
+            row.output_shape, row.params, row.macs = _walk(kind, args, shape)
+        except DesignError as exc:
+            row.error = str(exc)
+    return row
+
+
+def _check_size(design: Design) -> None:
+    """Too big to train here: the error goes on the row that contributes the most."""
+    for total, limit, what, key in ((design.params, MAX_PARAMS, "parameters", lambda r: r.params),
+                                    (design.macs, MAX_MACS, "multiply-adds per image", lambda r: r.macs)):
+        if total > limit:
+            worst = max(design.rows, key=key)
+            worst.error = worst.error or (f"too big to train here: {total:,} {what} in all (limit {limit:,}); "
+                                          f"this layer has {key(worst):,}")
+            return
+    for row in design.rows:
+        if row.output_shape and math.prod(row.output_shape) > MAX_ACTIVATIONS:
+            row.error = row.error or (f"too big to train here: {math.prod(row.output_shape):,} values per image "
+                                      f"(limit {MAX_ACTIVATIONS:,}); use fewer filters or shrink the maps first")
+            return
+
+
+def check_design(document) -> Design:
+    """Every row's shape, parameters and multiply-adds, and each problem on the row it is about.
+    `document`: a design dict, a bare list of layers, or a Design. Never raises for a bad design."""
+    name, layers, problem = _parse(document)
+    design = Design(name, layers, error=problem)
+    shape: tuple = INPUT_SHAPE
+    for index, layer in enumerate(layers):
+        row = _check_layer(index, layer, shape)
+        design.rows.append(row)
+        if row.error:
+            break      # the shapes after a broken layer mean nothing: the user fixes this one first
+        shape = row.output_shape
+    if design.ok and not problem:
+        last = design.rows[-1]
+        if last.type != "Dense":
+            last.error = (f"the network must end in the classifier, Dense with 10 units (one per digit); "
+                          f"it ends in {last.type}")
+        elif last.arguments["units"] != CLASSES:
+            units = last.arguments["units"]
+            last.error = f"the last Dense layer is the classifier: it needs 10 units (one per digit), not {units}"
+        elif last.arguments.get("activation") not in (None, "linear"):
+            last.error = "leave out the last layer's activation: it outputs logits, the app applies the softmax"
+        else:
+            _check_size(design)
+    return design
+
+
+def _parse(document) -> tuple[str, list, str | None]:
+    if isinstance(document, Design):
+        return document.name, document.layers, document.error
+    name = "design"
+    if isinstance(document, dict):
+        name = document.get("name", name)
+        if not isinstance(name, str) or not name.strip():
+            return "design", [], '"name" must be a non-empty string'
+        document = document.get("layers")
+    if not isinstance(document, list):
+        return name, [], 'a design is {"name": ..., "layers": [...]} or a list of layers'
+    if not document:
+        return name, [], "the design has no layers"
+    if len(document) > MAX_LAYERS:
+        return name, [], f"the design has {len(document)} layers; at most {MAX_LAYERS}"
+    return name.strip()[:60], document, None
+
+
+def require_buildable(document) -> Design:
+    """The checked design, or DesignError naming the first layer that cannot work."""
+    design = check_design(document)
+    for row, message in design.errors:
+        if row is None:
+            raise DesignError(f"{design.name}: {message}")
+        r = design.rows[row]
+        raise DesignError(f"layer {row + 1} ({r.type}): {message}", row)
+    return design
+
+
+def load_design(path: str | Path) -> dict:
+    """A design file's document (JSON only, size-checked); its layers are checked by check_design."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DesignError(f"{path.name}: too large for a design file ({path.stat().st_size:,} bytes)")
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DesignError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DesignError(f"{path}: is a folder, not a design file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DesignError(f"{path.name}: cannot read it ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise DesignError(f"{path.name}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(document, list):
+        document = {"name": path.stem, "layers": document}
+    if not isinstance(document, dict):
+        raise DesignError(f'{path.name}: a design is {{"name": ..., "layers": [...]}}')
+    # Only the design itself: `architecture show --json` output (rows, totals) can be edited and used as it is.
+    return {"name": document.get("name", path.stem), "layers": document.get("layers")}
+
+
+def save_design(document: dict, path: str | Path) -> Path:
+    """Write a design as indented JSON, atomically (a crash never leaves half a file)."""
+    from hwr_desktop.core.export_files import write_text_tmp
+    path = Path(path)
+    design = check_design(document)
+    tmp = None
+    try:
+        tmp = write_text_tmp(path.parent, path.name, json.dumps(design.spec, indent=2) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DesignError(f"cannot save {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+    return path
+
+
+# ---- arguments as text, as the designer edits them: filters=32, kernel_size=3, padding=same ----
+
+# What a newly added layer of each type starts with (the designer's "Add layer").
+STARTING_ARGUMENTS = {
+    "Conv2D": {"filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    "SeparableConv2D": {"filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    "DepthwiseConv2D": {"kernel_size": 3, "padding": "same", "activation": "relu"},
+    "MaxPooling2D": {"pool_size": 2}, "AveragePooling2D": {"pool_size": 2},
+    "Dropout": {"rate": 0.25}, "SpatialDropout2D": {"rate": 0.1},
+    "Dense": {"units": 64, "activation": "relu"}, "Activation": {"activation": "relu"},
+}
+
+
+def format_arguments(arguments: dict) -> str:
+    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in arguments.items())
+
+
+def parse_arguments(text: str) -> dict:
+    """'filters=32, kernel_size=[3, 5], padding=same' -> dict; values are JSON, or plain words.
+    ValueError says which part it cannot read."""
+    arguments, depth, part = {}, 0, ""
+    for char in text + ",":
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            if part.strip():
+                name, equals, value = part.partition("=")
+                if not equals or not name.strip().isidentifier():
+                    raise ValueError(f"cannot read {part.strip()!r}: write name=value")
+                value = value.strip()
+                try:
+                    arguments[name.strip()] = json.loads(value)
+                except json.JSONDecodeError:
+                    if not value.replace("_", "").isalnum():   # a plain word (same, relu), nothing else
+                        raise ValueError(f"cannot read {part.strip()!r}: write name=value, separated by commas") from None
+                    arguments[name.strip()] = {"none": None, "true": True, "false": False}.get(value.lower(), value)
+            part = ""
+        else:
+            part += char
+    return arguments
