@@ -5,6 +5,7 @@ so a tool imports it before it opens a window.
 """
 import os
 import tempfile
+from pathlib import Path
 
 from hwr_desktop.resources import resource_root
 
@@ -13,6 +14,16 @@ SCREENSHOTS = resource_root() / "screenshots"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Screenshots must not change the user's recent models or window geometry.
 os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-")
+
+
+def output_folder(description: str) -> Path:
+    """The tool's --out folder (default: the README's screenshots), made if missing."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default=str(SCREENSHOTS))
+    out = Path(parser.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def use_private_samples() -> None:

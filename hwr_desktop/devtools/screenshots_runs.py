@@ -8,13 +8,11 @@ Runs tab with the first two's config diff and grabs the tab.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 from PySide6.QtTest import QTest
 
-from hwr_desktop.devtools.offscreen_window import SCREENSHOTS, open_main_window, use_private_samples
+from hwr_desktop.devtools.offscreen_window import open_main_window, output_folder, use_private_samples
 
 WINDOW_SIZE = (1600, 1000)
 RUNS = ((0.008, 0, "quick, lr 0.008"), (0.003, 1, "quick, lr 0.003"), (0.02, 2, "quick, lr 0.02"))
@@ -38,11 +36,7 @@ def record_runs() -> list[int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(SCREENSHOTS))
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(__doc__.splitlines()[0])
     use_private_samples()             # a throw-away data folder: the runs go there, not to the user's
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
