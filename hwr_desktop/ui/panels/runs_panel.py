@@ -144,6 +144,10 @@ class RunsPanel(QWidget):
         return self._store
 
     def shutdown(self) -> bool:
+        # The plots' items go now, while Python runs: left to the scene's destructor at interpreter
+        # exit, a pyqtgraph item's Python override was called mid-teardown and crashed the app.
+        self.curves.show_runs([])
+        self.curves.clear()
         if self._store is not None:
             self._store.close()
             self._store = None
