@@ -81,24 +81,27 @@ class RunsPanel(QWidget):
         self.notesLabel = QLabel("", objectName="runsNotes", wordWrap=True)
         self.usageLabel = QLabel("", objectName="runsUsage")
 
-        buttons = QHBoxLayout()
+        # Two rows of buttons: the tab must fit the window's narrow side at 1200 px.
+        buttons, second = QHBoxLayout(), QHBoxLayout()
         self.buttons = {}
-        for key, text, slot in (("rename", "Rename…", self.rename_dialog), ("notes", "Notes…", self.notes_dialog),
-                                ("delete", "Delete…", self.delete_dialog), ("open", "Open for Drawing", self.open_selected),
-                                ("export", "Export CSV…", self.export_dialog), ("refresh", "Refresh", self.refresh)):
+        for key, text, slot, row in (
+                ("rename", "Rename…", self.rename_dialog, buttons), ("notes", "Notes…", self.notes_dialog, buttons),
+                ("delete", "Delete…", self.delete_dialog, buttons),
+                ("open", "Open for Drawing", self.open_selected, buttons),
+                ("export", "Export CSV…", self.export_dialog, second), ("refresh", "Refresh", self.refresh, second)):
             button = QPushButton(text, objectName=f"runs{key.title()}Button")
             button.clicked.connect(lambda _checked=False, s=slot: s())
-            buttons.addWidget(button)
+            row.addWidget(button)
             self.buttons[key] = button
         buttons.addStretch(1)
-        buttons.addWidget(self.usageLabel)
+        second.addStretch(1)
+        second.addWidget(self.usageLabel)
 
         curves_box = QWidget()
         curves_layout = QVBoxLayout(curves_box)
         curves_layout.setContentsMargins(0, 0, 0, 0)
         axis_row = QHBoxLayout()
-        axis_row.addWidget(QLabel("Curves (solid: validation, dashed: training)"))
-        axis_row.addStretch(1)
+        axis_row.addWidget(QLabel("Solid: validation, dashed: training", wordWrap=True), 1)
         axis_row.addWidget(self.axisCombo)
         curves_layout.addLayout(axis_row)
         curves_layout.addWidget(self.curves, 1)
@@ -113,7 +116,6 @@ class RunsPanel(QWidget):
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="runsBottomSplitter")
         bottom.addWidget(curves_box)
         bottom.addWidget(diff_box)
-        diff_box.setMinimumWidth(300)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
         bottom.setSizes([600, 400])
@@ -121,6 +123,7 @@ class RunsPanel(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(buttons)
+        top_layout.addLayout(second)
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.notesLabel)
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")

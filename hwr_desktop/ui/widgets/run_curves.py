@@ -32,7 +32,7 @@ class RunCurves(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("runCurves")
-        self.setMinimumSize(260, 220)
+        self.setMinimumSize(200, 200)
         self.setAccessibleName("Loss and accuracy of the selected runs")
         self.loss_plot = self.addPlot(row=0, col=0, title="Loss")
         self.acc_plot = self.addPlot(row=1, col=0, title="Accuracy")
