@@ -144,3 +144,18 @@ def test_the_runs_tab_opens_a_runs_model_for_drawing(window, qtbot, good_model_f
     panel.open_selected()
     qtbot.waitUntil(lambda: window.session.path == store.model_path(run_id), timeout=30000)
     assert window.session.ready
+
+
+def test_the_runs_can_be_sorted_from_the_keyboard(qtbot, store):
+    from PySide6.QtTest import QTest
+    a, b = add_run(store, 0.001, 1, 0.95), add_run(store, 0.003, 2, 0.99)
+    panel = RunsPanel(store.path)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    header = panel.table.horizontalHeader()
+    header.setSortIndicator(TEST_COLUMN - 1, Qt.SortOrder.AscendingOrder)
+    QTest.keyClick(header, Qt.Key.Key_Right)                   # the next column: Test
+    assert header.sortIndicatorSection() == TEST_COLUMN
+    assert [panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2) for r in range(2)] == [a, b]
+    QTest.keyClick(header, Qt.Key.Key_Space)                   # the other way
+    assert [panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2) for r in range(2)] == [b, a]

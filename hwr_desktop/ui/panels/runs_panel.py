@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
 from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
-from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, sorting_proxy
+from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, keyboard_sortable, sorting_proxy
 
 
 class RunsPanel(QWidget):
@@ -59,6 +59,7 @@ class RunsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)   # the name
+        keyboard_sortable(self.table.horizontalHeader(), "Sort runs by (Left, Right: column; Space: order)")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.table.doubleClicked.connect(lambda _index: self.rename_dialog())
 
@@ -75,6 +76,8 @@ class RunsPanel(QWidget):
         self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.diffTable.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.diffTable.setWordWrap(False)
+        self.diffTable.horizontalHeader().setAccessibleName("Compared runs")     # read out by screen readers
+        self.diffTable.horizontalHeader().setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.diffAll = QCheckBox("all settings", objectName="runsDiffAll")
         self.diffAll.toggled.connect(lambda _on: self._show_diff())
         self.diffLabel = QLabel("", objectName="runsDiffLabel", wordWrap=True)

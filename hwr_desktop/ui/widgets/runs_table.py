@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, QSortFilterProxyModel, Qt
 
 from hwr_desktop.core.runs_report import TABLE_COLUMNS, row_values
 
@@ -92,3 +92,29 @@ def sorting_proxy(model: RunsTableModel, parent=None) -> QSortFilterProxyModel:
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
     return proxy
+
+
+class _HeaderKeys(QObject):
+    """Sorting without a mouse: on the focused header, Left/Right sort by the previous/next column,
+    Space or Enter reverses the order."""
+
+    def eventFilter(self, header, event) -> bool:
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        key, section, order = event.key(), header.sortIndicatorSection(), header.sortIndicatorOrder()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 1 if key == Qt.Key.Key_Right else -1
+            header.setSortIndicator((max(section, 0) + step) % header.count(), order)
+        elif key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            header.setSortIndicator(section, Qt.SortOrder.DescendingOrder if order == Qt.SortOrder.AscendingOrder
+                                    else Qt.SortOrder.AscendingOrder)
+        else:
+            return False
+        return True
+
+
+def keyboard_sortable(header, name: str) -> None:
+    """The sortable table's header in the Tab chain, named, sorted with the keys of _HeaderKeys."""
+    header.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+    header.setAccessibleName(name)
+    header.installEventFilter(_HeaderKeys(header))
