@@ -104,6 +104,12 @@ def layer_outputs(model, image28: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(out, np.float32)[0] for out in run_chain(chain(model), as_batch(image28)[:1])]
 
 
+def as_image_batch(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) as MNIST stores them, or floats in [0, 1] -> float32 (N, 28, 28, 1)."""
+    images = np.asarray(images)
+    return as_batch(images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images)
+
+
 def batch_function(model, index: int):
     """A traced x (N, 28, 28, 1) -> layer `index`'s output (float32), for many images at a time."""
     import tensorflow as tf
