@@ -79,3 +79,11 @@ def test_one_member_of_an_ensemble_is_probed_on_its_own(mnist):
     np.testing.assert_allclose(logits, members[1](image[None, ..., None], training=False).numpy()[0], atol=1e-5)
     with pytest.raises(HwrError, match="members"):
         LayerProbe(ensemble)
+
+
+def test_stroke_to_activations_bench_measures_drawn_digits():
+    from hwr_desktop.devtools.inside_bench import drawings, stroke_to_activations
+    assert len(drawings()) == 15 and drawings()[0].dtype == np.uint8
+    figures = stroke_to_activations(repetitions=20)
+    assert figures["layers"] == 21 and figures["repetitions"] == 20 and figures["cpu"]
+    assert 0 < figures["median_ms"] <= figures["p95_ms"] <= 50.0   # the target, with room on a busy machine
