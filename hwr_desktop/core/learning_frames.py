@@ -120,17 +120,15 @@ def render_frame(frame: LearningFrame, side: int = 240) -> Image.Image:
 
 def _write_atomic(path: str | Path, save: Callable[[Path], None]) -> Path:
     """save(temporary path beside `path`), then rename it over `path`: never a half-written file."""
-    from hwr_desktop.core.export_files import temporary_beside
+    from hwr_desktop.core.export_files import move_into_place, temporary_beside
     path = Path(path)
     if not path.parent.is_dir():
         raise HwrError(f"cannot save {path}: folder {path.parent} does not exist")
     tmp = temporary_beside(path)
     try:
         save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o644)                    # mkstemp makes private files; a picture is an ordinary one
+        move_into_place(tmp, path)
     except OSError as exc:
         raise HwrError(f"cannot save {path}: {exc.strerror or exc}") from None
     finally:
