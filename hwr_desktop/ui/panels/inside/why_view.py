@@ -1,10 +1,10 @@
-"""Look inside the drawn digit: which pixels drove the answer, and what the first layer sees.
+"""Why this answer: which pixels of the drawn digit drove it, and what the first layer sees.
 
 Follows DrawingPanel.predicted: after each prediction the 28x28 model input is explained with a
 saliency map (SmoothGrad) or Grad-CAM, laid over the input, and the first convolution block's
 feature maps are shown one per filter. The maths is core.insight's; its graphs are traced once per
 model in an InspectorWorker, after which an update takes a few tens of milliseconds, so it runs on
-the GUI thread, only while this tab is visible, and at most every UPDATE_INTERVAL_MS while drawing.
+the GUI thread, only while this view is visible, and at most every UPDATE_INTERVAL_MS while drawing.
 """
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
                                            Qt.TransformationMode.FastTransformation)
 
 
-class InsidePanel(QWidget):
+class WhyView(QWidget):
     def __init__(self, session, draw_panel, parent=None):
         super().__init__(parent)
-        self.setObjectName("insidePanel")
+        self.setObjectName("insideWhy")
         self.session = session
         self.prediction = None            # the latest core.inference.Prediction from the canvas
         self.inspector = None             # core.insight.Inspector for inspector_model
@@ -129,7 +129,7 @@ class InsidePanel(QWidget):
 
     def _on_failed(self, message: str) -> None:
         # Not an error dialog: a model that cannot be explained (e.g. no convolution layer) is a
-        # state of this tab, said in its caption for as long as that model is current.
+        # state of this view, said in its caption for as long as that model is current.
         if self.jobs.is_live():
             self.error = message
             self.update_now()
