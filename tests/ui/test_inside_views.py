@@ -2,12 +2,12 @@
 for, and the digit map, on the bundled model with a drawn digit (the numbers checked against core)."""
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from hwr_desktop.core.layer_activations import MAPS, OUTPUT
 from hwr_desktop.core.receptive_field import receptive_field
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
-from hwr_desktop.ui.widgets.layer_row import shape_text
+from hwr_desktop.ui.widgets.layer_row import UnitRequest, shape_text
 
 
 def open_view(window, qtbot, name):
@@ -114,8 +114,7 @@ def test_a_deeper_unit_steps_through_its_input_channels_and_its_batch_norm(windo
 def test_a_dense_bar_shows_its_strongest_inputs(window, qtbot, layers):
     inside, view = layers
     out = view.rows[-1]
-    qtbot.mouseClick(out.body, Qt.MouseButton.LeftButton,
-                     pos=out.body.rect().center().__class__(int(out.body.bar_centre(3)), out.body.height() // 2))
+    qtbot.mouseClick(out.body, Qt.MouseButton.LeftButton, pos=QPoint(int(out.body.bar_centre(3)), out.body.height() // 2))
     unit = inside.unit
     a = unit.arithmetic
     assert (a.layer_index, a.unit) == (20, 3)
@@ -188,3 +187,23 @@ def test_an_ensemble_offers_its_members(window, qtbot):
     inside.networkCombo.setCurrentIndex(3)
     qtbot.waitUntil(lambda: bool(view.rows) and view.rows[0].activation.type == "Deskew", timeout=30000)
     assert len(view.rows) == len(inside.source.network.model.layers)
+
+
+def test_every_inside_view_is_reachable_and_named(window, qtbot, layers):
+    from PySide6.QtWidgets import QHeaderView
+
+    from tests.ui.test_accessibility import describe, reachable, spoken_name, visible_controls
+    inside, view = layers
+    inside.show_unit(UnitRequest(20, 3))                # One unit with its table of strongest inputs
+    problems, seen = set(), set()
+    for index in range(inside.views.count()):
+        inside.views.setCurrentIndex(index)
+        qtbot.wait(10)
+        for widget in visible_controls(inside):
+            if isinstance(widget, QHeaderView):
+                continue                                # a table's own header: the table is the control
+            seen.add(type(widget).__name__)
+            if not reachable(widget) or not spoken_name(widget):
+                problems.add(describe(widget))
+    assert {"QPushButton", "QSpinBox", "QComboBox", "QTableWidget", "ImageGrid"} <= seen   # the slider: no frames yet
+    assert not problems, "\n".join(sorted(problems))

@@ -1,7 +1,8 @@
 """Digits on a 2-D map (pyqtgraph): one colour per digit with a legend, mistakes ringed in the theme's
-red, and an optional big star for the current drawing. Hovering emits the map coordinates under the
-mouse. Background, axes and legend text follow the palette (theme.style_plot_widget); the digit
-colours are core.learning_frames' (the GIF's), a little lighter on a dark palette."""
+red, and a big star for the current drawing (both left out, legend too, when not `annotated`).
+Hovering emits the map coordinates under the mouse. Background, axes and legend text follow the
+palette (theme.style_plot_widget); the digit colours are core.learning_frames' (the GIF's), a little
+lighter on a dark palette."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,7 @@ def digit_colours(palette: QPalette) -> list[QColor]:
 class DigitMapPlot(pg.GraphicsLayoutWidget):
     hovered = Signal(float, float)       # map coordinates under the mouse
 
-    def __init__(self, point_size: float = 5, parent=None):
+    def __init__(self, point_size: float = 5, annotated: bool = True, parent=None):
         super().__init__(parent)
         self.point_size = point_size
         self.plot = self.addPlot()
@@ -32,7 +33,7 @@ class DigitMapPlot(pg.GraphicsLayoutWidget):
         self.digits = [pg.ScatterPlotItem(name=str(d), size=point_size, pen=None) for d in range(10)]
         self.mistakes = pg.ScatterPlotItem(name="mistake", size=point_size + 5, symbol="o", brush=None)
         self.marker = pg.ScatterPlotItem(name="your drawing", size=22, symbol="star")
-        for item in self.digits + [self.mistakes, self.marker]:
+        for item in self.digits + ([self.mistakes, self.marker] if annotated else []):
             self.plot.addItem(item)
         self.points = np.zeros((0, 2), np.float32)
         self.labels = np.zeros(0, int)
@@ -62,6 +63,8 @@ class DigitMapPlot(pg.GraphicsLayoutWidget):
     def _style(self) -> None:
         palette = self.palette()
         theme.style_plot_widget(self, palette, [self.plot], [self.legend])
+        for _sample, label in self.legend.items:         # the colour applies to labels set from now on
+            label.setText(label.text, color=theme.plot_colours(palette)[1])
         for item, colour in zip(self.digits, digit_colours(palette)):
             item.setBrush(pg.mkBrush(colour))
         self.mistakes.setPen(pg.mkPen(theme.bad_colour(palette), width=1.5))

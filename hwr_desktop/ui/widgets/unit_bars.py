@@ -69,6 +69,8 @@ class UnitBars(QWidget):
         span = (high - low) or 1.0
         zero = top + (bottom - top) * high / span
         width = self.bar_width()
+        widest = max(self.fontMetrics().horizontalAdvance(label) for label in self.labels) + 4
+        every = max(1, -(-widest // int(width)))     # labels that fit: every bar's, or every n-th
         painter.fillRect(QRectF(0, top, width * len(self.units), bottom - top),
                          palette.color(QPalette.ColorRole.AlternateBase))
         for i, (unit, value) in enumerate(zip(self.units, self.values)):
@@ -77,7 +79,7 @@ class UnitBars(QWidget):
             height = (bottom - top) * float(value) / span
             painter.fillRect(QRectF(x + 1, min(zero, zero - height), width - 2, abs(height)), palette.color(role))
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-            if width >= 14 or i % max(1, int(28 // width)) == 0:
+            if i % every == 0:
                 painter.drawText(QRectF(x - 6, bottom + 1, width + 12, line), Qt.AlignmentFlag.AlignHCenter,
                                  self.labels[i])
             if i < len(self.texts) and self.texts[i]:

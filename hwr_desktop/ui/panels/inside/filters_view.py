@@ -56,13 +56,9 @@ class FiltersView(InsideView):
         layout.addWidget(self.kernelsLabel)
         layout.addWidget(self.kernelsGrid, 2)
 
-    def shutdown(self) -> bool:
-        return self.jobs.shutdown()
-
     def refresh(self) -> None:
-        probe = self.source.ensure_probe()
+        probe = self.probe_or_say(self.statusLabel)
         if probe is None:
-            self.statusLabel.setText(self.source.error or "Preparing this network…")
             return
         if probe.model is not self._model:
             self._fill(probe)

@@ -35,7 +35,7 @@ class LearningView(QWidget):
         self.kernelsGrid = ImageGrid(side=40, caption_lines=1, widest_caption="#00")
         self.kernelsGrid.setObjectName("learningKernels")
         self.kernelsGrid.setAccessibleName("First-layer kernels at this epoch")
-        self.plot = DigitMapPlot(point_size=4)
+        self.plot = DigitMapPlot(point_size=4, annotated=False)
         self.plot.setObjectName("learningMap")
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Epoch"))

@@ -49,13 +49,9 @@ class DigitMapView(InsideView):
         layout.addWidget(self.statusLabel)
         layout.addLayout(row, 1)
 
-    def shutdown(self) -> bool:
-        return self.jobs.shutdown()
-
     def refresh(self) -> None:
-        probe = self.source.ensure_probe()
+        probe = self.probe_or_say(self.statusLabel)
         if probe is None:
-            self.statusLabel.setText(self.source.error or "Preparing this network…")
             return
         if self.mapped is None or self.mapped.model is not probe.model:
             if self._asked_for is not probe.model:
@@ -97,7 +93,8 @@ class DigitMapView(InsideView):
         self.plot.set_marker(position)
         row = found.nearest(*position)
         self.drawingLabel.setText(f"Your drawing (★) lands nearest to test #{int(found.image_indices[row])}, "
-                                  f"a {int(found.labels[row])}.")
+                                  f"a {int(found.labels[row])} (shown above until you point at another).")
+        self.show_nearest(*position)
 
     def show_nearest(self, x: float, y: float) -> None:
         """Show the image of the point nearest to map position (x, y)."""

@@ -81,9 +81,10 @@ class UnitView(InsideView):
 
         self.gridsBox = QWidget()
         grids = QGridLayout(self.gridsBox)
-        for col, (grid, title) in enumerate(((self.kernelGrid, "kernel weights"), (self.patchGrid, "input patch"),
-                                             (self.productGrid, "weight × input"))):
-            grids.addWidget(QLabel(title), 0, col)
+        self.patchTitle = QLabel("input patch", objectName="unitPatchTitle")
+        for col, (grid, title) in enumerate(((self.kernelGrid, QLabel("kernel weights")), (self.patchGrid, self.patchTitle),
+                                             (self.productGrid, QLabel("weight × input")))):
+            grids.addWidget(title, 0, col)
             grids.addWidget(grid, 1, col, alignment=Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         channel_row = QHBoxLayout()
         channel_row.addWidget(QLabel("Input channel"))
@@ -177,6 +178,8 @@ class UnitView(InsideView):
         self.patchGrid.set_values(a.patch[..., k])
         self.productGrid.set_values(a.products[..., k])
         total = float(a.products[..., k].sum())
+        source = "the input image" if a.layer_index == 0 else self.source.probe.layers[a.layer_index - 1].name
+        self.patchTitle.setText(f"input patch: {source}, map #{a.input_channels[k]}")
         self.channelLabel.setText(f"#{a.input_channels[k]} of the previous layer's {len(a.input_channels)} "
                                   f"(rank {rank + 1} by contribution): its products sum to {total:.6f}")
 

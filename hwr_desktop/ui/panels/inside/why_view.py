@@ -9,12 +9,13 @@ the GUI thread, only while this view is visible, and at most every UPDATE_INTERV
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from hwr_desktop.core.insight import heat_colours, heat_overlay, normalize_maps
 from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.panels.inside.view import InsideView
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
 from hwr_desktop.ui.workers.inspector import InspectorWorker
@@ -37,9 +38,11 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
                                            Qt.TransformationMode.FastTransformation)
 
 
-class WhyView(QWidget):
+class WhyView(InsideView):
+    """Follows the predictions itself (it needs the answer, not only the image): no ProbeSource."""
+
     def __init__(self, session, draw_panel, parent=None):
-        super().__init__(parent)
+        super().__init__(None, parent, UPDATE_INTERVAL_MS)
         self.setObjectName("insideWhy")
         self.session = session
         self.prediction = None            # the latest core.inference.Prediction from the canvas
@@ -82,30 +85,16 @@ class WhyView(QWidget):
         layout.addWidget(self.featureTitle)
         layout.addWidget(self.featureGrid, 1)
 
-        self._timer = QTimer(self, singleShot=True, interval=UPDATE_INTERVAL_MS)
-        self._timer.timeout.connect(self.update_now)
         draw_panel.predicted.connect(self._on_predicted)
-        session.modelChanged.connect(self._schedule)
+        session.modelChanged.connect(self.schedule)
         self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
 
     def method(self) -> str:
         return self.methodCombo.currentData()
 
-    def shutdown(self) -> bool:
-        return self.jobs.shutdown()
-
-    # ----- when to update -----
     def _on_predicted(self, prediction) -> None:
         self.prediction = prediction
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if self.isVisible() and not self._timer.isActive():
-            self._timer.start()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._schedule()
+        self.schedule()
 
     # ----- the inspector for the current model, built in the background -----
     def _current_inspector(self):
@@ -143,8 +132,7 @@ class WhyView(QWidget):
         self.featureGrid.set_tiles([])
         self.featureTitle.setText("")
 
-    def update_now(self) -> None:
-        self._timer.stop()
+    def refresh(self) -> None:
         prediction = self.prediction
         if prediction is None or prediction.digit is None or prediction.prepared is None:
             self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
