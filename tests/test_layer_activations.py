@@ -82,8 +82,9 @@ def test_one_member_of_an_ensemble_is_probed_on_its_own(mnist):
 
 
 def test_stroke_to_activations_bench_measures_drawn_digits():
-    from hwr_desktop.devtools.inside_bench import drawings, stroke_to_activations
-    assert len(drawings()) == 15 and drawings()[0].dtype == np.uint8
+    from hwr_desktop.devtools.inside_bench import STAGES, drawings, stroke_to_activations
+    from hwr_desktop.devtools.strokes import SHAPES
+    assert len(drawings()) == len(SHAPES) * len(STAGES) == 18 and drawings()[0].dtype == np.uint8
     figures = stroke_to_activations(repetitions=20)
     assert figures["layers"] == 21 and figures["repetitions"] == 20 and figures["cpu"]
     assert 0 < figures["median_ms"] <= figures["p95_ms"] <= 50.0   # the target, with room on a busy machine
