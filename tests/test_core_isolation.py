@@ -4,7 +4,8 @@ import sys
 CORE_MODULES = ["augment", "averaging", "components", "cuts", "deskew", "ensemble", "errors", "evaluation", "finetune",
                 "history", "idx", "images", "inference", "insight", "mnist", "modelfile", "paths",
                 "precision", "preprocess", "presets", "reading", "samples", "samples_zip", "segment",
-                "tfload", "training"]
+                "tfload", "training", "layer_activations", "receptive_field", "unit_arithmetic", "filter_patches",
+                "feature_projection", "learning_frames"]
 
 
 def test_core_imports_without_qt():

@@ -26,6 +26,7 @@ TARGETS = {  # name: (comparison, limit)
     "prediction_p50_ms": ("<=", 5.0),
     "prediction_p95_ms": ("<=", 15.0),
     "release_to_prediction_ms_p95": ("<=", 30.0),
+    "stroke_to_activations_p95_ms": ("<=", 50.0),   # drawing -> every layer's activations (Inside tab)
     # While the Training panel trains the quick preset: gaps between ticks of a 10 ms timer on the
     # GUI thread (12 s, from 1 s after the first batch), its images/s over the same training in a
     # plain process, and Stop clicked -> training over.
@@ -82,6 +83,10 @@ def run_bench(args) -> int:
     _say(args, "prediction latency…")
     latency = benchmark.prediction_latency(default_model_path(), n=30 if quick else 300)
     figures.update(prediction_p50_ms=round(latency["p50_ms"], 2), prediction_p95_ms=round(latency["p95_ms"], 2))
+
+    _say(args, "stroke to every layer's activations (the Inside tab)…")
+    inside = benchmark.stroke_to_activations(repetitions=20 if quick else 200)
+    figures.update(stroke_to_activations_p50_ms=inside["median_ms"], stroke_to_activations_p95_ms=inside["p95_ms"])
 
     bundled = read_info(default_model_path())
     metrics = bundled.metrics

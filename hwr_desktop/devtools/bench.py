@@ -87,6 +87,13 @@ def prediction_latency(model_path, n: int = 300) -> dict:
             "accuracy": correct / n}
 
 
+def stroke_to_activations(model_path=None, repetitions: int = 200) -> dict:
+    """A drawing through preprocessing and LayerProbe: what the Inside tab's Every layer pays per stroke
+    (devtools/inside_bench.py; median_ms, p95_ms, ...)."""
+    from hwr_desktop.devtools.inside_bench import stroke_to_activations as measure
+    return measure(model_path, repetitions)
+
+
 def _run_json(argv: list[str], env: dict | None = None, timeout: float = 1800) -> tuple[dict, float]:
     t0 = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)

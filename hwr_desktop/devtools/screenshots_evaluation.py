@@ -64,7 +64,7 @@ def main() -> int:
     for name, panel, ready in (
             ("samples", window.test_predictions_panel, lambda p: p.report is not None),
             ("history", window.history_panel, lambda p: True),
-            ("insight", window.inside_panel, lambda p: p.feature_maps is not None),
+            ("insight", window.inside_panel, lambda p: p.why.feature_maps is not None),
             ("dataset", window.dataset_panel, lambda p: p.data is not None)):
         window.tabs.setCurrentWidget(panel)
         wait_until(app, lambda ready=ready, panel=panel: ready(panel))

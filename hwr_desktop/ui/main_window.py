@@ -111,7 +111,8 @@ class MainWindow(QMainWindow):
                 (self.test_predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
                 (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
                 (self.runs_panel, "Runs", "Every training and fine-tuning run: compare, rename, delete, reopen"),
-                (self.inside_panel, "Inside", "Saliency / Grad-CAM and first-layer feature maps of your drawing"),
+                (self.inside_panel, "Inside", "Inside the network: why this answer, every layer, one unit worked out, "
+                                   "filters, the digit map, and watching it learn"),
                 (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"),
                 (self.read_image_panel, "Read Image",
                  "Find and read every digit in a photo or scan (open, drop or paste)"),
@@ -121,14 +122,16 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setAccessibleName("Tabs")     # Ctrl+Tab / Ctrl+Shift+Tab switch them too
 
     def _connect(self) -> None:
-        # Inside has no errorOccurred: a model it cannot explain is a state its caption describes.
+        # A model Inside cannot explain is a state its views describe; its errorOccurred is for saving frames.
         for source in (self.session, self.files, self.draw_panel, self.training_panel, self.finetune_panel,
-                       self.evaluation_panel, self.test_predictions_panel, self.history_panel, self.dataset_panel,
-                       self.read_image_panel, self.my_samples_panel, self.runs_panel):
+                       self.evaluation_panel, self.test_predictions_panel, self.history_panel, self.inside_panel,
+                       self.dataset_panel, self.read_image_panel, self.my_samples_panel, self.runs_panel):
             source.errorOccurred.connect(self.show_error)
         for panel in (self.training_panel, self.finetune_panel):
             panel.useModelRequested.connect(self.files.use_trained)
             panel.saveModelRequested.connect(self.files.save_trained)
+        self.training_panel.trainingStarted.connect(self.inside_panel.learning.reset)
+        self.training_panel.learningFrame.connect(self.inside_panel.learning.add_frame)
         self.training_panel.trainingStarted.connect(self._update_training_actions)
         self.training_panel.trainingEnded.connect(self._update_training_actions)
         self.training_panel.trainingEnded.connect(self.runs_panel.refresh)    # the run just recorded

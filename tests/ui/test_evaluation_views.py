@@ -133,7 +133,7 @@ def test_history_shows_the_model_and_the_last_run_and_exports(window, qtbot, tmp
 
 
 def test_insight_overlay_and_feature_maps_follow_the_drawing(window, qtbot):
-    panel = window.findChild(object, "insidePanel")
+    panel = window.findChild(object, "insidePanel").why     # the Inside tab's first view, "Why"
     canvas = window.draw_panel.canvas
     draw_stroke(canvas, SHAPES[1][0])
     assert panel.heat is None                     # hidden tab: nothing is computed

@@ -1,174 +1,84 @@
-"""Look inside the drawn digit: which pixels drove the answer, and what the first layer sees.
+"""The Inside tab: a row of views into the network, one module each under ui/panels/inside/.
 
-Follows DrawingPanel.predicted: after each prediction the 28x28 model input is explained with a
-saliency map (SmoothGrad) or Grad-CAM, laid over the input, and the first convolution block's
-feature maps are shown one per filter. The maths is core.insight's; its graphs are traced once per
-model in an InspectorWorker, after which an update takes a few tens of milliseconds, so it runs on
-the GUI thread, only while this tab is visible, and at most every UPDATE_INTERVAL_MS while drawing.
+Why (saliency / Grad-CAM and the first layer's maps), Every layer, One unit, Filters, Digit map and
+Watch it learn. Above them, a network chooser when the model is an ensemble (each member is a
+network of its own). The views share one ProbeSource: the chosen network, its traced LayerProbe and
+the current drawing's activations. Clicking a unit in Every layer opens it in One unit.
 """
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from hwr_desktop.core.insight import heat_colours, heat_overlay, normalize_maps
-from hwr_desktop.ui.jobs import JobSlot
-from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
-from hwr_desktop.ui.workers.inspector import InspectorWorker
-
-UPDATE_INTERVAL_MS = 120
-IMAGE_SIDE = 140
-SALIENCY, GRAD_CAM = "saliency", "gradcam"
-WHAT_IT_SHOWS = {
-    SALIENCY: "yellow marks the ink that counts most for this answer (gradient x input, averaged over noisy copies).",
-    GRAD_CAM: "yellow marks the regions where the last convolution layer found evidence for this answer; "
-              "a black map means it found none.",
-}
-
-
-def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
-    """(H, W, 3) uint8 -> a pixmap scaled without smoothing, so the 28x28 pixels stay visible."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0], QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                           Qt.TransformationMode.FastTransformation)
+from hwr_desktop.ui.panels.inside.filters_view import FiltersView
+from hwr_desktop.ui.panels.inside.layers_view import LayersView
+from hwr_desktop.ui.panels.inside.learning_view import LearningView
+from hwr_desktop.ui.panels.inside.map_view import DigitMapView
+from hwr_desktop.ui.panels.inside.probe_source import ProbeSource
+from hwr_desktop.ui.panels.inside.unit_view import UnitView
+from hwr_desktop.ui.panels.inside.why_view import WhyView
+from hwr_desktop.ui.widgets.compact_tabs import make_tabs_compact
 
 
 class InsidePanel(QWidget):
+    errorOccurred = Signal(str, str)     # title, message
+
     def __init__(self, session, draw_panel, parent=None):
         super().__init__(parent)
         self.setObjectName("insidePanel")
-        self.session = session
-        self.prediction = None            # the latest core.inference.Prediction from the canvas
-        self.inspector = None             # core.insight.Inspector for inspector_model
-        self.inspector_model = None
-        self.error = ""                   # why this model cannot be inspected
-        self.heat: np.ndarray | None = None          # shown saliency / Grad-CAM map, (28, 28) in [0, 1]
-        self.feature_maps: np.ndarray | None = None  # shown maps, (filters, H, W) in [0, 1]
-        self.jobs = JobSlot(self)
+        self.source = ProbeSource(session, draw_panel, self)
+        self.why = WhyView(session, draw_panel)
+        self.layers = LayersView(self.source)
+        self.unit = UnitView(self.source)
+        self.filters = FiltersView(self.source)
+        self.digit_map = DigitMapView(self.source)
+        self.learning = LearningView()
+        self.views = QTabWidget(objectName="insideViews")
+        make_tabs_compact(self.views)
+        for view, title, tip in (
+                (self.why, "Why", "Which pixels drove the answer; the first layer's maps"),
+                (self.layers, "Every layer", "Every layer's activations for your drawing, live"),
+                (self.unit, "One unit", "One unit's arithmetic, number by number"),
+                (self.filters, "Filters", "What a filter looks for: the test patches that excite it most"),
+                (self.digit_map, "Digit map", "2,000 test digits as the network arranges them, and your drawing"),
+                (self.learning, "Watch it learn", "Kernels and the digit map at every epoch of a training run")):
+            self.views.setTabToolTip(self.views.addTab(view, title), tip)
+        self.views.tabBar().setAccessibleName("Inside views")
 
-        self.methodCombo = QComboBox(objectName="overlayMethod")
-        self.methodCombo.setAccessibleName("Explanation method")
-        self.methodCombo.addItem("Saliency (SmoothGrad × input)", SALIENCY)
-        self.methodCombo.addItem("Grad-CAM (last convolution layer)", GRAD_CAM)
-        self.methodCombo.setToolTip("Saliency: how much each pixel changes the score of the answer.\n"
-                                    "Grad-CAM: which regions the last convolution layer's evidence for the answer comes from.")
-        self.methodCombo.currentIndexChanged.connect(lambda _index: self.update_now())
-        self.captionLabel = QLabel("", objectName="insideCaption", wordWrap=True)
-        self.inputImage = QLabel(objectName="insideInput")
-        self.heatImage = QLabel(objectName="heatImage")
-        self.saliencyImage = QLabel(objectName="saliencyImage")
-        images = QGridLayout()
-        for col, (label, title) in enumerate(((self.inputImage, "Model input"), (self.heatImage, "Influence"),
-                                              (self.saliencyImage, "Overlay"))):
-            label.setFixedSize(IMAGE_SIDE, IMAGE_SIDE)
-            images.addWidget(label, 0, col, alignment=Qt.AlignmentFlag.AlignCenter)
-            images.addWidget(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), 1, col)
-        self.featureTitle = QLabel("", objectName="featureTitle", wordWrap=True)
-        self.featureGrid = ImageGrid(side=64, caption_lines=1, widest_caption="#00")
-        self.featureGrid.setObjectName("featureMaps")
-        self.featureGrid.setAccessibleName("First-layer feature maps")
-
-        method_row = QHBoxLayout()
-        method_row.addWidget(QLabel("Explain with"))
-        method_row.addWidget(self.methodCombo, 1)
+        self.networkCombo = QComboBox(objectName="insideNetwork")
+        self.networkCombo.setAccessibleName("Network to look inside")
+        self.networkCombo.setToolTip("An ensemble averages several networks: choose the one to look inside")
+        self.networkCombo.currentIndexChanged.connect(lambda i: i >= 0 and self.source.choose(i))
+        self.networkLabel = QLabel("Network")
+        chooser = QHBoxLayout()
+        chooser.addWidget(self.networkLabel)
+        chooser.addWidget(self.networkCombo, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(method_row)
-        layout.addWidget(self.captionLabel)
-        layout.addLayout(images)
-        layout.addWidget(self.featureTitle)
-        layout.addWidget(self.featureGrid, 1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(chooser)
+        layout.addWidget(self.views, 1)
 
-        self._timer = QTimer(self, singleShot=True, interval=UPDATE_INTERVAL_MS)
-        self._timer.timeout.connect(self.update_now)
-        draw_panel.predicted.connect(self._on_predicted)
-        session.modelChanged.connect(self._schedule)
-        self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
+        self.source.networksChanged.connect(self._fill_networks)
+        self.layers.unitRequested.connect(self.show_unit)
+        self.learning.errorOccurred.connect(self.errorOccurred)
+        self._fill_networks()
 
-    def method(self) -> str:
-        return self.methodCombo.currentData()
+    def _fill_networks(self) -> None:
+        self.networkCombo.blockSignals(True)
+        self.networkCombo.clear()
+        for network in self.source.networks:
+            self.networkCombo.addItem(network.name)
+        self.networkCombo.setCurrentIndex(self.source.index if self.source.networks else -1)
+        self.networkCombo.blockSignals(False)
+        several = len(self.source.networks) > 1
+        self.networkCombo.setVisible(several)
+        self.networkLabel.setVisible(several)
+
+    def show_unit(self, request) -> None:
+        """Open One unit on a unit (ui.widgets.layer_row.UnitRequest)."""
+        self.views.setCurrentWidget(self.unit)
+        self.unit.show_unit(request)
 
     def shutdown(self) -> bool:
-        return self.jobs.shutdown()
-
-    # ----- when to update -----
-    def _on_predicted(self, prediction) -> None:
-        self.prediction = prediction
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if self.isVisible() and not self._timer.isActive():
-            self._timer.start()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._schedule()
-
-    # ----- the inspector for the current model, built in the background -----
-    def _current_inspector(self):
-        """The Inspector for the session's model, or None while it is being built (or cannot be)."""
-        model = self.session.model
-        if model is None:
-            self.error = "No model loaded."
-            return None
-        if model is self.inspector_model:
-            return self.inspector
-        self.inspector, self.inspector_model, self.error = None, model, ""
-        probs = self.session.info.outputs_probabilities
-
-        self.jobs.start(lambda: InspectorWorker(model, probs, self), self._on_ready, self._on_failed)
-        return None
-
-    def _on_ready(self, inspector) -> None:
-        if self.jobs.is_live() and inspector.model is self.inspector_model:
-            self.inspector = inspector
-            self.update_now()
-
-    def _on_failed(self, message: str) -> None:
-        # Not an error dialog: a model that cannot be explained (e.g. no convolution layer) is a
-        # state of this tab, said in its caption for as long as that model is current.
-        if self.jobs.is_live():
-            self.error = message
-            self.update_now()
-
-    # ----- drawing the pictures -----
-    def _show_nothing(self, message: str) -> None:
-        self.heat = self.feature_maps = None
-        self.captionLabel.setText(message)
-        for label in (self.inputImage, self.heatImage, self.saliencyImage):
-            label.setPixmap(gray_pixmap(None, IMAGE_SIDE))
-        self.featureGrid.set_tiles([])
-        self.featureTitle.setText("")
-
-    def update_now(self) -> None:
-        self._timer.stop()
-        prediction = self.prediction
-        if prediction is None or prediction.digit is None or prediction.prepared is None:
-            self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
-            return
-        inspector = self._current_inspector()
-        if inspector is None:
-            self._show_nothing(self.error or "Preparing the insight view for this model…")
-            return
-        image, digit = prediction.prepared.image, prediction.digit
-        if self.method() == GRAD_CAM:
-            heat = inspector.grad_cam(image, digit)
-            how = f"Grad-CAM on {inspector.last_conv.name}"
-        else:
-            heat = inspector.saliency(image, digit)
-            how = "Saliency"
-        self.heat = heat
-        self.captionLabel.setText(f"Why <b>{digit}</b> ({prediction.confidence:.0%})? {how}: {WHAT_IT_SHOWS[self.method()]}")
-        self.inputImage.setPixmap(gray_pixmap(image, IMAGE_SIDE))
-        self.heatImage.setPixmap(rgb_pixmap(heat_colours(heat), IMAGE_SIDE))
-        self.saliencyImage.setPixmap(rgb_pixmap(heat_overlay(image, heat), IMAGE_SIDE))
-
-        maps = normalize_maps(inspector.feature_maps(image))
-        self.feature_maps = maps
-        self.featureTitle.setText(
-            f"First convolution layer ({inspector.first_conv.name}): {len(maps)} filters, each map "
-            f"{maps.shape[1]}x{maps.shape[2]}, bright where the filter responds to your drawing.")
-        self.featureGrid.set_tiles([Tile(m, f"#{i + 1}", key=i) for i, m in enumerate(maps)])
+        return all([self.why.shutdown(), self.source.shutdown(), self.filters.shutdown(),
+                    self.digit_map.shutdown()])

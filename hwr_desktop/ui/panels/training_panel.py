@@ -50,6 +50,7 @@ class TrainingPanel(QWidget):
     trainingStarted = Signal()
     trainingEnded = Signal()
     errorOccurred = Signal(str, str)             # title, message
+    learningFrame = Signal(object)               # core.learning_frames.LearningFrame (Inside > Watch it learn)
 
     def __init__(self, runs=None, parent=None):
         super().__init__(parent)
@@ -73,6 +74,9 @@ class TrainingPanel(QWidget):
         self.limitSpin = QSpinBox(objectName="trainLimitSpin", minimum=500, maximum=TRAIN_IMAGES, singleStep=5000)
         self.limitSpin.setValue(TRAIN_IMAGES)
         self.limitSpin.setToolTip("Train on fewer images for a fast experiment")
+        self.recordCheck = QCheckBox("Record kernels and digit map each epoch", objectName="recordLearningCheck",
+                                     checked=True)
+        self.recordCheck.setToolTip("For Inside > Watch it learn: about half a second an epoch")
         self.presetCombo.setCurrentIndex(self.presetCombo.findData("quick"))  # fast first experience
         self.presetCombo.currentIndexChanged.connect(self._load_recipe)
 
@@ -98,6 +102,7 @@ class TrainingPanel(QWidget):
         form.addRow("Learning rate", self.lrSpin)
         form.addRow("Training images", self.limitSpin)
         form.addRow("", self.augmentCheck)
+        form.addRow("", self.recordCheck)
 
         self.trainButton = QPushButton("Start training", objectName="trainButton")
         self.stopButton = QPushButton("Stop", objectName="stopButton", enabled=False)
@@ -206,7 +211,7 @@ class TrainingPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.stopButton.setEnabled(running)
         for w in (self.presetCombo, self.epochsSpin, self.batchSpin, self.lrSpin, self.augmentCheck, self.limitSpin,
-                  self.designCheck, self.designer, self.presetDesignButton):
+                  self.recordCheck, self.designCheck, self.designer, self.presetDesignButton):
             w.setEnabled(not running)
         self.trainButton.setEnabled(not running and self._start_blocker() is None)
 
@@ -237,7 +242,8 @@ class TrainingPanel(QWidget):
         self._set_running(True)
 
         def make_worker():
-            worker = TrainingWorker(config, self)
+            worker = TrainingWorker(config, self.recordCheck.isChecked(), self)
+            worker.frameReady.connect(self.learningFrame)
             worker.batchDone.connect(self._on_batch)
             worker.epochDone.connect(self._on_epoch)
             worker.evaluating.connect(self._on_evaluating)
