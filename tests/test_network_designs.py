@@ -159,3 +159,21 @@ def test_a_config_with_an_impossible_design_fails_before_training():
     from hwr_desktop.core.training import TrainingConfig
     with pytest.raises(DesignError, match="layer 2"):
         TrainingConfig(architecture={"name": "x", "layers": [CONV, _dense()]}).resolved()
+
+
+def test_the_epoch_estimate_is_scaled_by_runs_recorded_on_this_cpu():
+    from hwr_desktop.core.epoch_time import machine_factor, observed_here, seconds_per_epoch
+    from hwr_desktop.core.runs import Run
+    default_macs = check_design(PRESETS["default"].design).macs
+    assert seconds_per_epoch(0) == pytest.approx(55_000 * 60e-6)
+    assert seconds_per_epoch(default_macs) == pytest.approx(55_000 * (60e-6 + 35e-6 * default_macs / 1e6))
+    # A machine twice as slow as the constants say, seen in two runs; an odd third run does not swing the median.
+    slow = [(default_macs, 0.5 / (60e-6 + 35e-6 * default_macs / 1e6)), (1_000_000, 0.5 / 95e-6),
+            (1_000_000, 0.1 / 95e-6)]
+    assert machine_factor(slow) == pytest.approx(2.0)
+    assert machine_factor([]) is None
+    runs = [Run(1, "", "train", "finished", machine={"cpu": "A"}, macs=10, metrics={"images_per_second": 100.0}),
+            Run(2, "", "train", "finished", machine={"cpu": "B"}, macs=10, metrics={"images_per_second": 50.0}),
+            Run(3, "", "finetune", "finished", machine={"cpu": "A"}, macs=10, metrics={"images_per_second": 9.0}),
+            Run(4, "", "train", "crashed", machine={"cpu": "A"}, macs=10, metrics={})]
+    assert observed_here(runs, "A") == [(10, 100.0)]

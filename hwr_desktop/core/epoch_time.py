@@ -36,3 +36,28 @@ def machine_factor(observed: Iterable[tuple[int, float]]) -> float | None:
 def seconds_per_epoch(macs: int, images: int = TRAINING_IMAGES, factor: float | None = None) -> float:
     """Estimated seconds for one pass over `images` training images; `factor` from machine_factor."""
     return images * predicted_seconds_per_image(macs) * (factor or 1.0)
+
+
+def observed_here(runs, cpu: str) -> list[tuple[int, float]]:
+    """(multiply-adds per image, images per second) of the training runs recorded on this CPU."""
+    return [(run.macs, run.metric("images_per_second")) for run in runs
+            if run.kind == "train" and run.machine.get("cpu") == cpu and run.macs
+            and run.metric("images_per_second")]
+
+
+def machine_factor_here() -> float | None:
+    """machine_factor from the run history (core/runs.py) on this CPU; None without any (or any store)."""
+    from hwr_desktop.core.errors import HwrError
+    from hwr_desktop.core.precision import cpu_name
+    from hwr_desktop.core.runs import RunStore
+    if not RunStore.default_path().exists():
+        return None          # never create a store just to look at it
+    try:
+        store = RunStore()
+        try:
+            runs = store.list()
+        finally:
+            store.close()
+    except HwrError:
+        return None
+    return machine_factor(observed_here(runs, cpu_name()))

@@ -318,4 +318,6 @@ class TrainingPanel(QWidget):
             self.statusLabel.setText("Stopped.")
         elif done:
             self.statusLabel.setText("Finished. Use the new model or save it; the current model stays in use until you do.")
+        if self.designer.isVisible():
+            self.designer.update_machine_factor()      # the run just recorded makes the estimate better
         self.trainingEnded.emit()

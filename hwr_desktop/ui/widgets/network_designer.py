@@ -38,7 +38,7 @@ from hwr_desktop.core.architecture import (
     parse_arguments,
     save_design,
 )
-from hwr_desktop.core.epoch_time import seconds_per_epoch
+from hwr_desktop.core.epoch_time import machine_factor_here, seconds_per_epoch
 
 TYPE, ARGUMENTS, OUTPUT, PARAMS, MACS, CHECK = range(6)
 HEADERS = ("Layer", "Arguments", "Output", "Params", "Mult-adds", "Check")
@@ -113,6 +113,15 @@ class NetworkDesigner(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totalsLabel)
         layout.addWidget(self.problemLabel)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.update_machine_factor()
+
+    def update_machine_factor(self) -> None:
+        """Re-read how fast runs recorded here really were (a small SQLite read) and re-estimate."""
+        self.machine_factor = machine_factor_here()
+        self._show_totals()
 
     # ----- the design -----
     def set_design(self, document: dict) -> None:
