@@ -9,7 +9,8 @@ a fine-tuned model) can be shown, compared and recorded in the same terms.
 """
 from __future__ import annotations
 
-from hwr_desktop.core.architecture import INPUT_SHAPE, LAYER_TYPES, Design, DesignError, check_design, require_buildable
+from hwr_desktop.core.architecture import INPUT_SHAPE, Design, DesignError, check_design, require_buildable
+from hwr_desktop.core.layer_types import LAYER_TYPES
 
 
 def _layer_classes() -> dict:

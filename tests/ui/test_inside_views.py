@@ -207,3 +207,16 @@ def test_every_inside_view_is_reachable_and_named(window, qtbot, layers):
                 problems.add(describe(widget))
     assert {"QPushButton", "QSpinBox", "QComboBox", "QTableWidget", "ImageGrid"} <= seen   # the slider: no frames yet
     assert not problems, "\n".join(sorted(problems))
+
+
+def test_why_explains_the_chosen_member_of_an_ensemble(window, qtbot):
+    from hwr_desktop.resources import ensemble_model_path
+    window.session.load(ensemble_model_path())
+    draw(window)
+    inside, why = open_view(window, qtbot, "why")
+    qtbot.waitUntil(lambda: why.heat is not None, timeout=30000)    # not "no convolution layer"
+    assert inside.networkCombo.count() == 6 and why.inspector_model is inside.source.network.model
+    first = why.inspector_model
+    inside.networkCombo.setCurrentIndex(3)
+    qtbot.waitUntil(lambda: why.inspector_model is not first and why.heat is not None, timeout=30000)
+    assert why.inspector_model is inside.source.networks[3].model

@@ -27,7 +27,7 @@ class InsidePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("insidePanel")
         self.source = ProbeSource(session, draw_panel, self)
-        self.why = WhyView(session, draw_panel)
+        self.why = WhyView(session, draw_panel, self.source)
         self.layers = LayersView(self.source)
         self.unit = UnitView(self.source)
         self.filters = FiltersView(self.source)

@@ -101,8 +101,10 @@ class TrainingPanel(QWidget):
         form.addRow("Batch size", self.batchSpin)
         form.addRow("Learning rate", self.lrSpin)
         form.addRow("Training images", self.limitSpin)
-        form.addRow("", self.augmentCheck)
-        form.addRow("", self.recordCheck)
+        checks = QHBoxLayout()              # one row for both: the form must fit a 760 px tall window
+        checks.addWidget(self.augmentCheck)
+        checks.addWidget(self.recordCheck, 1)
+        form.addRow("", checks)
 
         self.trainButton = QPushButton("Start training", objectName="trainButton")
         self.stopButton = QPushButton("Stop", objectName="stopButton", enabled=False)

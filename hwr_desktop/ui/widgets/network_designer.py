@@ -27,18 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_desktop.core.architecture import (
-    LAYER_TYPES,
-    STARTING_ARGUMENTS,
-    Design,
-    DesignError,
-    check_design,
-    format_arguments,
-    load_design,
-    parse_arguments,
-    save_design,
-)
+from hwr_desktop.core.architecture import Design, DesignError, check_design, load_design, save_design
 from hwr_desktop.core.epoch_time import machine_factor_here, seconds_per_epoch
+from hwr_desktop.core.layer_types import LAYER_TYPES, STARTING_ARGUMENTS, format_arguments, parse_arguments
 
 TYPE, ARGUMENTS, OUTPUT, PARAMS, MACS, CHECK = range(6)
 HEADERS = ("Layer", "Arguments", "Output", "Params", "Mult-adds", "Check")

@@ -39,12 +39,17 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
 
 
 class WhyView(InsideView):
-    """Follows the predictions itself (it needs the answer, not only the image): no ProbeSource."""
+    """Follows the predictions itself (it needs the answer, not only the image). For an ensemble it
+    explains the network chosen above the views (`members`, the shared ProbeSource): the ensemble as a
+    whole has no single convolution layer to show."""
 
-    def __init__(self, session, draw_panel, parent=None):
+    def __init__(self, session, draw_panel, members=None, parent=None):
         super().__init__(None, parent, UPDATE_INTERVAL_MS)
         self.setObjectName("insideWhy")
         self.session = session
+        self.members = members
+        if members is not None:
+            members.probeChanged.connect(self.schedule)     # another network chosen
         self.prediction = None            # the latest core.inference.Prediction from the canvas
         self.inspector = None             # core.insight.Inspector for inspector_model
         self.inspector_model = None
@@ -103,10 +108,17 @@ class WhyView(InsideView):
         if model is None:
             self.error = "No model loaded."
             return None
+        probs = self.session.info.outputs_probabilities
+        if self.members is not None and self.session.info.is_ensemble:
+            self.members.ensure_probe()                   # finds the members (and shows the chooser)
+            network = self.members.network
+            if network is None:
+                self.error = self.members.error
+                return None
+            model, probs = network.model, network.outputs_probabilities
         if model is self.inspector_model:
             return self.inspector
         self.inspector, self.inspector_model, self.error = None, model, ""
-        probs = self.session.info.outputs_probabilities
 
         self.jobs.start(lambda: InspectorWorker(model, probs, self), self._on_ready, self._on_failed)
         return None
