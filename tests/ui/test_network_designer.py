@@ -102,3 +102,18 @@ def test_a_designed_network_trains_in_the_gui_worker(qtbot):
     assert outcome is not None and outcome.info.preset == "tiny-design"
     assert outcome.info.config["architecture"]["layers"] == designer.document()["layers"]
     assert outcome.model.count_params() == check_design(designer.document()).params == 13_610
+
+
+def test_designing_fits_a_1200x760_window(window, qtbot):
+    window.resize(1200, 760)
+    window.tabs.setCurrentWidget(window.training_panel.parentWidget() or window.training_panel)
+    panel = window.training_panel
+    panel.designCheck.setChecked(True)
+    qtbot.waitUntil(lambda: panel.designerArea.height() >= 200)     # the layers get the room the empty curves had
+    assert not panel.trainingPlot.isVisible()
+    window.layout().activate()
+    hint = window.minimumSizeHint()
+    # The designer scrolls inside its area rather than making the window taller or wider than the screen.
+    assert hint.width() <= 1200 and hint.height() <= 760
+    assert (window.width(), window.height()) == (1200, 760)
+    assert panel.designerArea.height() >= 200 and window.draw_panel.canvas.width() >= 400

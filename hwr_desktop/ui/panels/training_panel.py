@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -74,9 +76,9 @@ class TrainingPanel(QWidget):
         self.limitSpin = QSpinBox(objectName="trainLimitSpin", minimum=500, maximum=TRAIN_IMAGES, singleStep=5000)
         self.limitSpin.setValue(TRAIN_IMAGES)
         self.limitSpin.setToolTip("Train on fewer images for a fast experiment")
-        self.recordCheck = QCheckBox("Record kernels and digit map each epoch", objectName="recordLearningCheck",
-                                     checked=True)
-        self.recordCheck.setToolTip("For Inside > Watch it learn: about half a second an epoch")
+        self.recordCheck = QCheckBox("Record each epoch", objectName="recordLearningCheck", checked=True)
+        self.recordCheck.setToolTip("Record the first-layer kernels and the digit map at every epoch, for "
+                                    "Inside > Watch it learn (about half a second an epoch)")
         self.presetCombo.setCurrentIndex(self.presetCombo.findData("quick"))  # fast first experience
         self.presetCombo.currentIndexChanged.connect(self._load_recipe)
 
@@ -119,6 +121,9 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setTextVisible(True)
         self.statusLabel = QLabel("", objectName="trainingStatus", wordWrap=True)
         self.trainingPlot = TrainingPlot()
+        # Lower than the plot's own minimum: with the designer open, the layers and the curves share
+        # the tab, and the window must still fit 1200x760 (the curves get all the room otherwise).
+        self.trainingPlot.setMinimumHeight(120)
         self.refreshes = 0                   # times the progress was shown (tests count them)
         self._latest_batch = None            # the newest BatchInfo not shown yet
         self._refresh_timer = QTimer(self, interval=REFRESH_MS)
@@ -146,7 +151,12 @@ class TrainingPanel(QWidget):
         controls_layout.addWidget(self.trainingProgress)
         controls_layout.addWidget(self.statusLabel)
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter", childrenCollapsible=False)
-        for widget in (self.designer, controls, self.trainingPlot):
+        # In a scroll area: squeezed in a small window it scrolls instead of making the window taller.
+        self.designerArea = QScrollArea(objectName="designerArea", widgetResizable=True,
+                                        frameShape=QFrame.Shape.NoFrame)
+        self.designerArea.setWidget(self.designer)
+        self.designerArea.setVisible(False)
+        for widget in (self.designerArea, controls, self.trainingPlot):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(2, 1)
@@ -177,15 +187,21 @@ class TrainingPanel(QWidget):
 
     # ----- the network designer -----
     def _on_design_toggled(self, on: bool) -> None:
-        self.designer.setVisible(on)
+        self.designerArea.setVisible(on)
         self.presetDesignButton.setVisible(on)
-        # Designing: most of the room to the layers, the rest to the curves (smaller, but still readable).
-        self.trainingPlot.setMinimumHeight(140 if on else 220)
-        sizes = self.splitter.sizes()
-        if on and sum(sizes) > 0:
-            rest = sum(sizes) - sizes[1]
-            self.splitter.setSizes([rest * 2 // 3, sizes[1], rest - rest * 2 // 3])
+        # Before any run the curves are only a hint: while designing, the layers take their place
+        # (a 760 px window has little room to spare); Start brings the curves back.
+        self.trainingPlot.setVisible(not on or self.trainingPlot.has_data())
+        if on:      # once the splitter has laid out the area just shown
+            QTimer.singleShot(0, self._give_room_to_designer)
         self._update_start_button()
+
+    def _give_room_to_designer(self) -> None:
+        """Designing: two thirds of the room to the layers, the rest to the curves."""
+        sizes = self.splitter.sizes()
+        rest = sum(sizes) - sizes[1]
+        if rest > 0:
+            self.splitter.setSizes([rest * 2 // 3, sizes[1], rest - rest * 2 // 3])
 
     def _design_from_preset(self) -> None:
         design = PRESETS[self.presetCombo.currentData()].design
@@ -235,6 +251,7 @@ class TrainingPanel(QWidget):
         self.saveButton.setEnabled(False)
         self.resultLabel.setText("")
         self.trainingPlot.reset()
+        self.trainingPlot.setVisible(True)
         self.trainingPlot.start()
         self._latest_batch = None
         self._refresh_timer.start()

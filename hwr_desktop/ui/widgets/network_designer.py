@@ -67,7 +67,7 @@ class NetworkDesigner(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)                 # one line a layer: long arguments are elided, full in the tooltip
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
-        self.table.setMinimumHeight(6 * (self.fontMetrics().height() + 12))
+        self.table.setMinimumHeight(4 * (self.fontMetrics().height() + 12))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CHECK, QHeaderView.ResizeMode.Stretch)
@@ -89,17 +89,21 @@ class NetworkDesigner(QWidget):
         self.saveButton.setToolTip("Save this design as a .json file")
         self.openButton.clicked.connect(self._ask_open)
         self.saveButton.clicked.connect(self._ask_save)
+        # Two short rows rather than one long one: the Training tab must still fit beside the canvas.
+        name_row = QHBoxLayout()
+        name_row.addWidget(QLabel("Name"))
+        name_row.addWidget(self.nameEdit, 1)
+        name_row.addWidget(self.openButton)
+        name_row.addWidget(self.saveButton)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("Name"))
-        buttons.addWidget(self.nameEdit, 1)
-        for button in (self.addButton, self.removeButton, self.upButton, self.downButton, self.openButton,
-                       self.saveButton):
+        for button in (self.addButton, self.removeButton, self.upButton, self.downButton):
             buttons.addWidget(button)
 
         self.totalsLabel = QLabel("", objectName="designTotals", wordWrap=True)
         self.problemLabel = QLabel("", objectName="designProblem", wordWrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(name_row)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totalsLabel)

@@ -44,10 +44,10 @@ class LearningView(QWidget):
         controls.addWidget(self.stripButton)
         pictures = QHBoxLayout()
         kernels = QVBoxLayout()
-        kernels.addWidget(QLabel("First-layer kernels (grey: zero weight)"))
+        kernels.addWidget(QLabel("First-layer kernels (grey: zero weight)", wordWrap=True))   # wraps: the tab fits 1200 px
         kernels.addWidget(self.kernelsGrid, 1)
         digits = QVBoxLayout()
-        digits.addWidget(QLabel("1,000 validation digits (PCA of the classifier's features)"))
+        digits.addWidget(QLabel("1,000 validation digits (PCA of the classifier's features)", wordWrap=True))
         digits.addWidget(self.plot, 1)
         pictures.addLayout(kernels, 2)
         pictures.addLayout(digits, 3)
