@@ -12,8 +12,10 @@ from hwr_desktop.resources import resource_root
 SCREENSHOTS = resource_root() / "screenshots"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Screenshots must not change the user's recent models or window geometry.
+# Screenshots must not change the user's recent models or window geometry, nor add to their
+# samples or run history (a screenshot that trains records a run).
 os.environ["HWR_DESKTOP_CONFIG_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-")
+os.environ["HWR_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-data-")
 
 
 def output_folder(description: str) -> Path:
@@ -27,7 +29,7 @@ def output_folder(description: str) -> Path:
 
 
 def use_private_samples() -> None:
-    """A throw-away personal sample store, for tools that add samples."""
+    """A fresh throw-away data folder (samples, run history), empty whatever ran before in this process."""
     os.environ["HWR_DESKTOP_DATA_DIR"] = tempfile.mkdtemp(prefix="hwr-screenshots-data-")
 
 
