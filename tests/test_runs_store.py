@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,25 @@ def test_a_running_row_of_a_dead_process_reads_as_crashed(store):
         store.delete(other)
     store.delete(run_id)               # an interrupted run can go
     assert [r.id for r in store.list()] == [other]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times come from /proc")
+def test_a_pid_reused_by_a_later_process_reads_as_crashed(store):
+    from hwr_desktop.core.runs import process_started
+    run_id = start(store)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert abs(process_started(child.pid) - time.time()) < 5
+        with sqlite3.connect(store.path) as conn:       # the run's process had this id an hour ago
+            conn.execute("UPDATE runs SET pid = ?, started = ? WHERE id = ?",
+                         (child.pid, datetime.fromtimestamp(time.time() - 3600, UTC).isoformat(), run_id))
+        assert store.get(run_id).status == CRASHED     # alive, but not the process that started the run
+        with sqlite3.connect(store.path) as conn:
+            conn.execute("UPDATE runs SET started = ? WHERE id = ?", (datetime.now(UTC).isoformat(), run_id))
+        assert store.get(run_id).status == RUNNING     # started with the run: it may still be running it
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_delete_removes_row_then_model_file_and_disk_use(store):

@@ -66,10 +66,30 @@ FIELDS = ("id", "started", "finished", "kind", "status", "name", "notes", *JSON_
           "model", "model_bytes", "error", "pid", "host")
 
 
-def process_alive(pid: int | None, host: str | None) -> bool:
-    """Whether the process that started a run may still be running it (another machine's: assumed so)."""
+def process_started(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from Linux's /proc; None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])     # field 22, after the command name in ()
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def process_alive(pid: int | None, host: str | None, started: str | None = None) -> bool:
+    """Whether the process that started a run may still be running it (another machine's: assumed so).
+    A process with the same id that started after the run did is another one: the id was reused."""
     if not pid or host != socket.gethostname() or pid == os.getpid():
         return True
+    born = process_started(pid)
+    if born is not None and started:
+        try:
+            if born > datetime.fromisoformat(started).timestamp() + 2:    # 2 s: clock-tick rounding
+                return False
+        except ValueError:
+            pass
     if os.name == "nt":   # os.kill(pid, 0) would terminate the process on Windows
         import ctypes
         handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)   # PROCESS_QUERY_LIMITED_INFORMATION
@@ -208,7 +228,7 @@ class RunStore(SqliteStore):
             except (TypeError, ValueError):
                 values[key] = [] if key == "history" else {}
         pid, host = values.pop("pid"), values.pop("host")
-        if values["status"] == RUNNING and not process_alive(pid, host):
+        if values["status"] == RUNNING and not process_alive(pid, host, values["started"]):
             values["status"], values["error"] = CRASHED, values["error"] or INTERRUPTED
         model = values["model"]
         values["model"] = self.models_dir / model if model and (self.models_dir / model).is_file() else None
