@@ -9,10 +9,17 @@ while a window is open and a timer on the GUI thread collects, generation by gen
 Python's own thresholds. Reference counting still frees everything that is not in a cycle at once.
 The training worker freezes the long-lived objects for its run (workers/training.py), so a full
 collection here stays cheap while a model trains.
+
+While a model is converted for export, nothing collects at all (`paused`): the converter
+(TFLite's, in C++) holds TensorFlow's locks for seconds, and a collection on the GUI thread that
+finalizes a TensorFlow object waits for them while holding the GIL the converter needs back. We
+saw that deadlock too, in the same test (one run in three, 2026-11-29).
 """
 from __future__ import annotations
 
+import contextlib
 import gc
+import threading
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -20,33 +27,65 @@ from PySide6.QtWidgets import QApplication
 INTERVAL_MS = 1000
 _holders = 0
 _timer: QTimer | None = None
+_pauses = 0
+_lock = threading.Lock()     # hold/release on the GUI thread, paused() in a worker
+
+
+def _set_automatic() -> None:
+    """Automatic collection only while no window holds it and no export pauses it."""
+    if _holders == 0 and _pauses == 0:
+        gc.enable()
+    else:
+        gc.disable()
 
 
 def hold() -> None:
     """A window opens: collect now (on the GUI thread), then only from the timer."""
     global _holders, _timer
-    _holders += 1
-    if _holders == 1:
+    with _lock:
+        _holders += 1
+        first = _holders == 1
+        _set_automatic()
+    if first:
         gc.collect()
-        gc.disable()
         _timer = QTimer(QApplication.instance())
         _timer.timeout.connect(collect)
         _timer.start(INTERVAL_MS)
 
 
 def release() -> None:
-    """A window has closed; the last one gives automatic collection back."""
+    """A window has closed; the last one gives automatic collection back (unless an export pauses it)."""
     global _holders, _timer
-    _holders = max(0, _holders - 1)
-    if _holders == 0 and _timer is not None:
+    with _lock:
+        _holders = max(0, _holders - 1)
+        last = _holders == 0
+        _set_automatic()
+    if last and _timer is not None:
         _timer.stop()
         _timer.deleteLater()
         _timer = None
-        gc.enable()
+
+
+@contextlib.contextmanager
+def paused():
+    """No collection at all within this block, neither the timer's nor an automatic one (any thread
+    may enter it; they nest)."""
+    global _pauses
+    with _lock:
+        _pauses += 1
+        _set_automatic()
+    try:
+        yield
+    finally:
+        with _lock:
+            _pauses -= 1
+            _set_automatic()
 
 
 def collect() -> None:
     """What automatic collection would have done since the last tick, here on the GUI thread."""
+    if _pauses:
+        return           # the garbage waits for the next tick after the pause
     threshold = gc.get_threshold()
     young, middle, old = gc.get_count()
     if young > threshold[0]:

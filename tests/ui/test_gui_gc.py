@@ -34,3 +34,31 @@ def test_a_window_holds_collection_until_it_closes(window):
     assert not gc.isenabled() and holders >= 1
     window.close()
     assert gui_gc._holders == holders - 1 and gc.isenabled() == (gui_gc._holders == 0)
+
+
+def test_no_collection_while_paused_then_at_the_next_tick(qapp):
+    gui_gc.hold()
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        gone = weakref.ref(a)
+        del a, b
+        young = [Node() for _ in range(gc.get_threshold()[0] + 1)]
+        with gui_gc.paused():                       # an export converting its model
+            gui_gc.collect()
+            assert gone() is not None               # the timer's tick collected nothing
+        gui_gc.collect()
+        assert gone() is None                       # the next tick after the pause does
+        del young
+    finally:
+        gui_gc.release()
+
+
+def test_a_pause_also_stops_automatic_collection_without_a_window(qapp):
+    assert gc.isenabled() == (gui_gc._holders == 0)
+    with gui_gc.paused():
+        assert not gc.isenabled()                   # no collection in any thread during a conversion
+        with gui_gc.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()                   # nested: still paused
+    assert gc.isenabled() == (gui_gc._holders == 0)

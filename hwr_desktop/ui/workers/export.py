@@ -5,6 +5,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
+from hwr_desktop.ui import gui_gc
 from hwr_desktop.ui.jobs import Worker
 
 
@@ -18,5 +19,6 @@ class ExportWorker(Worker):
 
     def work(self):
         from hwr_desktop.core.export import export_model
-        return export_model((self.model, self.info), self.fmt, self.out, self.quantize,
-                            progress=self.stageProgress.emit, stop=self.stop_flag)
+        with gui_gc.paused():      # a GUI-thread collection can deadlock with the converter (ui/gui_gc.py)
+            return export_model((self.model, self.info), self.fmt, self.out, self.quantize,
+                                progress=self.stageProgress.emit, stop=self.stop_flag)
