@@ -80,8 +80,6 @@ def describe_model(model) -> Design:
                 continue
             if argument not in spec.required and _DEFAULTS.get(argument, object()) == value:
                 continue
-            if argument == "activation" and value == "linear":
-                continue
             entry[argument] = value
         if kind == "BatchNormalization":
             entry["momentum"] = round(float(config["momentum"]), 6)

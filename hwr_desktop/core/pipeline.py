@@ -69,7 +69,7 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
     that cannot be written costs a warning, never the training.
     """
     from hwr_desktop.core.calibration import calibrate
-    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
     from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import described, save_model
 
@@ -81,13 +81,14 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
         report, calibration, val_report = None, None, None
         if result.history and not abort.is_set():
             data = load_mnist()
-            calibrated = calibrate(result.model, described(result.model, None), data, stop=abort)
+            val_outputs = predict_logits(result.model, data.x_val, stop=abort)   # calibration's and the record's
+            calibrated = calibrate(result.model, described(result.model, None), data, val_outputs=val_outputs)
             calibration = calibrated.calibration
             report = evaluate(result.model, data.x_test, data.y_test, calibrated.outputs_probabilities,
                               progress=evaluating, stop=abort, temperature=calibrated.temperature)
             if recorder is not None and recorder.recording:   # per-digit validation figures, for the record
-                val_report = evaluate(result.model, data.x_val, data.y_val, calibrated.outputs_probabilities,
-                                      stop=abort, temperature=calibrated.temperature)
+                val_report = report_from_logits(val_outputs, data.y_val, calibrated.outputs_probabilities,
+                                                calibrated.temperature)
         info = new_info(result.config.network_name, result.config.to_dict(), training_metrics(result, report),
                         [h.to_dict() for h in result.history], calibration=calibration)
         trained = TrainedModel(result, report, info)
@@ -110,7 +111,7 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
     """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
     if it kept MNIST test accuracy at the minimum (FinetuneResult.kept). `record`: as train_model's."""
     from hwr_desktop.core.calibration import calibrate
-    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
     from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import described
 
@@ -129,14 +130,16 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
             # New weights, new temperature (the base model's is not carried over): fitted on validation,
             # then the test calibration error is reported with it.
             data = data or load_mnist()
-            info = calibrate(result.model, described(result.model, result.model_info(base_name)), data)
+            val_outputs = predict_logits(result.model, data.x_val)          # calibration's and the record's
+            info = calibrate(result.model, described(result.model, result.model_info(base_name)), data,
+                             val_outputs=val_outputs)
             report = evaluate(result.model, data.x_test, data.y_test, info.outputs_probabilities,
                               temperature=info.temperature)
             info.metrics.test_ece = round(report.ece, 6)
             tuned = FinetunedModel(result, info)
             if recorder is not None and recorder.recording:
-                val_report = evaluate(result.model, data.x_val, data.y_val, info.outputs_probabilities,
-                                      temperature=info.temperature)
+                val_report = report_from_logits(val_outputs, data.y_val, info.outputs_probabilities,
+                                                info.temperature)
             if out is not None:
                 from hwr_desktop.core.modelfile import save_model
                 tuned.path = save_model(result.model, out, tuned.info)
