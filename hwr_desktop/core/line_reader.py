@@ -38,9 +38,10 @@ class LineInput:
     box: tuple[int, int, int, int]     # the marks' box in image pixels
 
 
-def line_input(marks: Marks) -> LineInput | None:
-    """All marks of the image as one strip: ink only where the marks are (printed lines and specks
-    left out), scaled so the marks are DIGIT_ROWS high (or the strip's width, if that is less)."""
+def marks_ink(marks: Marks) -> tuple[np.ndarray, int, int, tuple[int, int, int, int]] | None:
+    """The ink of all marks of the image at full resolution, in their box: (ink in [0, 1] scaled to
+    its 98th percentile, image x and y of its corner, the box). Ink only where the marks are
+    (printed lines and specks left out). None when there is no ink."""
     if not marks.pieces:
         return None
     (h, w), (wh, ww) = marks.gray.shape, marks.work_shape
@@ -60,7 +61,16 @@ def line_input(marks: Marks) -> LineInput | None:
     peak = float(np.percentile(ink[ink > 0], 98)) if (ink > 0).any() else 0.0
     if peak <= 0:
         return None
-    ink = np.clip(ink / peak, 0.0, 1.0)
+    return np.clip(ink / peak, 0.0, 1.0), ix0, iy0, (ix0, iy0, ix1, iy1)
+
+
+def line_input(marks: Marks) -> LineInput | None:
+    """All marks of the image as one strip: ink only where the marks are (printed lines and specks
+    left out), scaled so the marks are DIGIT_ROWS high (or the strip's width, if that is less)."""
+    found = marks_ink(marks)
+    if found is None:
+        return None
+    ink, ix0, _, box = found
     ih, iw = ink.shape
     scale = max(ih / DIGIT_ROWS, iw / (LINE_WIDTH - 8))       # image px per strip px
     sh, sw = max(1, round(ih / scale)), max(1, round(iw / scale))
@@ -68,7 +78,7 @@ def line_input(marks: Marks) -> LineInput | None:
     strip = np.zeros((LINE_HEIGHT, LINE_WIDTH), np.float32)
     top, left = (LINE_HEIGHT - sh) // 2, 4
     strip[top:top + sh, left:left + sw] = np.clip(small, 0, 1)
-    return LineInput(strip, ix0 - left * scale, scale, (ix0, iy0, ix1, iy1))
+    return LineInput(strip, ix0 - left * scale, scale, box)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,348 @@
+"""Strips for the sequence reader (core/strip_reader.py): the one geometry, and training data made on the fly.
+
+A strip is a line of digits as the reader sees it: ink (light on black, in [0, 1]) scaled to
+STRIP_HEIGHT rows with the digits' box DIGIT_ROWS high (about the 20 px of an MNIST digit, so the
+trunk taken from the digit model sees digits at the size it learned them), and as wide as the
+number needs (`fit_strip`: a multiple of WIDTH_STEP, so ten digits never shrink into a fixed
+width). Reading (`strip_input`) and training make strips with the same `fit_strip`.
+
+Training examples are made while training runs, in numpy, from MNIST *training* digits; batch k
+of a run depends only on (seed, k), so a resumed run sees exactly the data it would have seen:
+- each digit augmented like the digit model's training (rotation, scale, shear, shift, stroke
+  thickness; the ranges of core/augment.py), then sized and laid out by core/number_images.py's row
+  maker: spaced, tight, or touching and overlapping (TOUCHING_SHARE of all numbers);
+- strip-level effects: remains of printed lines (base lines, form boxes, comb ticks, ruled and
+  squared paper; cut to the ink around the digits, as line removal leaves them, or whole), blur,
+  noise inside the ink, faded and broken strokes;
+- REAL_SHARE of each batch comes from a pool made through the real reading pipeline (a full
+  image of core/number_images.py in one of the five conditions -> find_marks -> strip_input), so
+  training sees what reading feeds it, segmentation's slips included.
+Validation strips are made the same way from the validation split; the test split is never used.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+STRIP_HEIGHT = 32
+DIGIT_ROWS = 22          # the marks' box is scaled to this height, centred in STRIP_HEIGHT
+LEFT = 4                 # blank strip columns before the ink (and at least as many after it)
+WIDTH_STEP = 32          # strip widths are multiples of this (the network halves the width once)
+MIN_WIDTH, MAX_WIDTH = 64, 640
+FRAME_STEP = 2           # strip columns per output frame
+MAX_LABEL = 12           # label slots per example (numbers of up to 10 digits are trained)
+LENGTHS = (1, 10)
+TOUCHING_SHARE = 0.45
+REAL_SHARE = 0.2
+
+# The digit augmentation's ranges, as in core/augment.py (which runs in the TensorFlow graph).
+MAX_ROTATION = math.radians(12)
+SCALE_RANGE = (0.85, 1.12)
+MAX_SHEAR = 0.25
+MAX_SHIFT = 2.5
+
+
+def fit_strip(ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """(strip, scale): `ink` (h, w) in [0, 1], already cut to its box, scaled so its height is
+    DIGIT_ROWS (narrower if the number would pass MAX_WIDTH), left-aligned at LEFT; `scale` is ink
+    pixels per strip pixel."""
+    ih, iw = ink.shape
+    scale = max(ih / DIGIT_ROWS, iw / (MAX_WIDTH - 2 * LEFT))
+    sh, sw = max(1, round(ih / scale)), max(1, round(iw / scale))
+    small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize((sw, sh), Image.Resampling.BOX))
+    width = max(MIN_WIDTH, -(-(sw + 2 * LEFT) // WIDTH_STEP) * WIDTH_STEP)
+    strip = np.zeros((STRIP_HEIGHT, width), np.float32)
+    top = (STRIP_HEIGHT - sh) // 2
+    strip[top:top + sh, LEFT:LEFT + sw] = np.clip(small, 0, 1)
+    return strip, scale
+
+
+@dataclass(frozen=True)
+class StripInput:
+    strip: np.ndarray                  # (STRIP_HEIGHT, width) float32 ink in [0, 1]
+    x0: float                          # image x of strip column 0
+    scale: float                       # image pixels per strip pixel
+    box: tuple[int, int, int, int]     # the marks' box in image pixels
+
+    def image_x(self, strip_x: float) -> float:
+        return self.x0 + strip_x * self.scale
+
+
+def strip_input(marks) -> StripInput | None:
+    """All marks of an image (core/segment.find_marks) as one strip, or None when there is no ink."""
+    from hwr_desktop.core.line_reader import marks_ink
+    found = marks_ink(marks)
+    if found is None:
+        return None
+    ink, ix0, _, box = found
+    strip, scale = fit_strip(ink)
+    return StripInput(strip, ix0 - LEFT * scale, scale, box)
+
+
+# --- one digit ----------------------------------------------------------------------------------
+
+def _dilate(a: np.ndarray) -> np.ndarray:
+    p = np.pad(a, 1)
+    return np.max([p[dy:dy + a.shape[0], dx:dx + a.shape[1]] for dy in range(3) for dx in range(3)], axis=0)
+
+
+def _erode(a: np.ndarray) -> np.ndarray:
+    return -_dilate(-a)
+
+
+def augment_digit(x28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST digit (uint8) warped by a random affine map and made thicker or thinner: uint8 28x28."""
+    angle, scale = rng.uniform(-MAX_ROTATION, MAX_ROTATION), rng.uniform(*SCALE_RANGE)
+    shear, tx, ty = rng.uniform(-MAX_SHEAR, MAX_SHEAR), rng.uniform(-MAX_SHIFT, MAX_SHIFT), rng.uniform(-MAX_SHIFT, MAX_SHIFT)
+    cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
+    a0, a1, b0, b1 = cos, -sin + cos * shear, sin, cos + sin * shear
+    c = 13.5
+    coeffs = (a0, a1, c - a0 * c - a1 * c + tx, b0, b1, c - b0 * c - b1 * c + ty)
+    image = Image.fromarray(x28.astype(np.float32) / 255.0, mode="F")
+    a = np.asarray(image.transform((28, 28), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR))
+    amount = rng.uniform()
+    if rng.uniform() < 0.5:
+        a = a + amount * (_dilate(a) - a)
+    else:
+        a = a + 0.5 * amount * (_erode(a) - a)
+    return np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
+
+
+# --- one synthetic strip ------------------------------------------------------------------------
+
+def _layout(n: int, rng) -> tuple[tuple[float, float], bool]:
+    """(gap range in digit heights, touching?) of one number."""
+    roll = rng.uniform()
+    if roll < TOUCHING_SHARE:
+        return (-0.15, 0.0), True
+    if roll < TOUCHING_SHARE + 0.15:
+        return (-0.05, 0.1), False
+    return (0.05, 0.6), False
+
+
+def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarray:
+    """Printed lines over the number (base line, ruled lines, form cells, comb, grid) in [0, 1]."""
+    H, W = canvas.shape
+    lines = np.zeros_like(canvas)
+    t = max(1, int(round(height * rng.uniform(0.02, 0.07))))
+    tone = rng.uniform(0.3, 1.0)
+    bottom = int(np.median([b[3] for b in boxes]) + rng.uniform(-0.1, 0.1) * height)
+    top = int(np.median([b[1] for b in boxes]) + rng.uniform(-0.15, 0.05) * height)
+    kind = rng.choice(["base", "ruled", "cells", "comb", "grid"])
+    if kind in ("base", "ruled", "cells", "comb"):
+        lines[np.clip(bottom, 0, H - t):np.clip(bottom, 0, H - t) + t] = tone
+    if kind == "ruled":
+        y = int(bottom - height * rng.uniform(1.3, 1.9))
+        if 0 <= y < H - t:
+            lines[y:y + t] = tone
+    if kind in ("cells", "comb"):
+        if kind == "cells" and 0 <= top < H - t:
+            lines[max(0, top - t):top] = tone
+        tick_top = max(0, top - t) if kind == "cells" else int(bottom - height * rng.uniform(0.25, 0.5))
+        edges = [boxes[0][0] - 0.15 * height] + [(a[2] + b[0]) / 2 for a, b in zip(boxes, boxes[1:])] + [boxes[-1][2] + 0.15 * height]
+        for x in edges:
+            x = int(np.clip(x + rng.normal(0, 0.05) * height, 0, W - t))
+            lines[max(0, tick_top):bottom + t, x:x + t] = tone
+    if kind == "grid":
+        step = height * rng.uniform(0.4, 0.8)
+        for y in np.arange(rng.uniform(0, step), H - t, step).astype(int):
+            lines[y:y + t] = tone
+        for x in np.arange(rng.uniform(0, step), W - t, step).astype(int):
+            lines[:, x:x + t] = tone
+    return lines
+
+
+def synthetic_strip(images28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One number of the given MNIST digits as a strip, with random layout and strip-level effects."""
+    from hwr_desktop.core.number_images import _row
+    from hwr_desktop.core.number_painting import digit_alpha
+    height = float(np.exp(rng.uniform(np.log(22), np.log(40))))     # drawn a little larger, then scaled down
+    alphas = [digit_alpha(augment_digit(x, rng), max(8, int(round(height * rng.uniform(0.85, 1.15)))), rng)
+              for x in images28]
+    gaps, touching = _layout(len(alphas), rng)
+    canvas, boxes = _row(alphas, height, rng, gaps, touching=touching)
+    canvas = np.pad(canvas, 4)
+    boxes = [(x0 + 4, y0 + 4, x1 + 4, y1 + 4) for x0, y0, x1, y1 in boxes]
+    ink = canvas > 0.05
+    if rng.uniform() < 0.3:                     # printed lines that line removal left behind
+        lines = _printed_remains(canvas, boxes, height, rng)
+        if rng.uniform() < 0.7:                 # only where they cross or touch the digits
+            near = ink
+            for _ in range(int(rng.integers(1, 4))):
+                near = _dilate(near.astype(np.float32)) > 0
+            lines = lines * near
+        canvas = np.maximum(canvas, lines)
+    if rng.uniform() < 0.25:                    # faded or broken strokes
+        canvas = canvas * np.clip(rng.uniform(0.3, 1.2, canvas.shape), 0, 1).astype(np.float32) ** 0.5
+    if rng.uniform() < 0.3:                     # blur: a photo out of focus
+        blurred = Image.fromarray(np.round(canvas * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.5)))
+        canvas = np.asarray(blurred, np.float32) / 255.0
+    if rng.uniform() < 0.3:                     # noise where the marks' mask lets it through
+        near = _dilate(ink.astype(np.float32)) > 0
+        canvas = canvas + near * rng.normal(0, rng.uniform(0.03, 0.12), canvas.shape).astype(np.float32)
+    canvas = np.clip(canvas, 0, 1) ** rng.uniform(0.7, 1.4)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    # The box the marks give reading: the ink's box, sometimes a little loose (a speck or line stub).
+    y0, y1 = rows[0] - int(rng.integers(0, 2)), rows[-1] + 1 + int(rng.integers(0, 2))
+    x0, x1 = cols[0] - int(rng.integers(0, 2)), cols[-1] + 1 + int(rng.integers(0, 2))
+    cut = canvas[max(0, y0):y1, max(0, x0):x1]
+    positive = cut[cut > 0]
+    peak = float(np.percentile(positive, 98)) if positive.size else 1.0
+    strip, _ = fit_strip(np.clip(cut / max(peak, 1e-3), 0, 1))
+    return strip
+
+
+# --- strips through the real reading pipeline ----------------------------------------------------
+
+def real_strip(images28, labels, condition: str, rng) -> np.ndarray | None:
+    from hwr_desktop.core.number_images import TRAINING_SIZES, number_image
+    from hwr_desktop.core.segment import find_marks
+    sample = number_image(images28, labels, condition, rng, TRAINING_SIZES)
+    found = strip_input(find_marks(sample.array()))
+    return None if found is None else found.strip
+
+
+def _split(split: str):
+    from hwr_desktop.core.mnist import load_mnist
+    if split not in ("train", "validation"):
+        raise ValueError(f"reader strips come from train or validation digits, not {split!r}")
+    data = load_mnist()
+    return (data.x_train, data.y_train) if split == "train" else (data.x_val, data.y_val)
+
+
+def _real_chunk(args):
+    from hwr_desktop.core.number_images import CONDITIONS
+    split, seed, start, stop = args
+    images, labels = _split(split)
+    out = []
+    for i in range(start, stop):
+        rng = np.random.default_rng([seed, 11, i])
+        n = LENGTHS[0] + i % (LENGTHS[1] - LENGTHS[0] + 1)
+        picks = rng.choice(len(images), size=n, replace=False)
+        condition = CONDITIONS[(i // 10) % len(CONDITIONS)]
+        strip = real_strip(images[picks], labels[picks], condition, rng)
+        out.append((strip, "".join(str(int(d)) for d in labels[picks]), condition))
+    return out
+
+
+@dataclass
+class StripSet:
+    """Strips of many widths, padded to the widest; `widths` says where each one ends."""
+    x: np.ndarray            # (n, STRIP_HEIGHT, max width) uint8 ink
+    widths: np.ndarray       # (n,) int
+    texts: list[str]
+    kinds: list[str]         # the condition (real pipeline) or "synthetic"
+
+    def save(self, path) -> None:
+        from hwr_desktop.core.export_files import temporary_beside
+        from pathlib import Path
+        path = Path(path)
+        tmp = temporary_beside(path)
+        with open(tmp, "wb") as handle:
+            np.savez(handle, x=self.x, widths=self.widths, texts=np.array(self.texts), kinds=np.array(self.kinds))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path) -> StripSet:
+        with np.load(path, allow_pickle=False) as f:
+            return cls(f["x"], f["widths"], [str(t) for t in f["texts"]], [str(k) for k in f["kinds"]])
+
+    def strip(self, i: int) -> np.ndarray:
+        return self.x[i, :, :self.widths[i]].astype(np.float32) / 255.0
+
+
+def _stack(strips: list[np.ndarray], texts: list[str], kinds: list[str]) -> StripSet:
+    width = max([s.shape[1] for s in strips] + [MIN_WIDTH])
+    x = np.zeros((len(strips), STRIP_HEIGHT, width), np.uint8)
+    for k, s in enumerate(strips):
+        x[k, :, :s.shape[1]] = np.round(s * 255)
+    return StripSet(x, np.array([s.shape[1] for s in strips], np.int32), texts, kinds)
+
+
+def real_strips(split: str, n: int, seed: int, workers: int = 2, progress=None) -> StripSet:
+    """`n` strips made through the real reading pipeline from MNIST `split` digits, lengths 1-10
+    in turn, the five conditions in turn; example i depends only on (split, seed, i)."""
+    step = 250
+    jobs = [(split, seed, start, min(n, start + step)) for start in range(0, n, step)]
+    results = []
+    if workers <= 1:
+        iterator = map(_real_chunk, jobs)
+        pool = None
+    else:
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+        iterator = pool.imap(_real_chunk, jobs)
+    try:
+        for chunk in iterator:
+            results.extend(chunk)
+            if progress:
+                progress(len(results), n)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    kept = [r for r in results if r[0] is not None]
+    return _stack([r[0] for r in kept], [r[1] for r in kept], [r[2] for r in kept])
+
+
+def synthetic_strips(split: str, n: int, seed: int) -> StripSet:
+    images, labels = _split(split)
+    strips, texts = [], []
+    for i in range(n):
+        rng = np.random.default_rng([seed, 13, i])
+        picks = rng.choice(len(images), size=int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)), replace=False)
+        strips.append(synthetic_strip(images[picks], rng))
+        texts.append("".join(str(int(d)) for d in labels[picks]))
+    return _stack(strips, texts, ["synthetic"] * n)
+
+
+# --- training batches ----------------------------------------------------------------------------
+
+def encode_labels(texts: list[str]) -> np.ndarray:
+    """(n, MAX_LABEL) int32: digit + 1 (0 is the CTC blank), zero-padded."""
+    y = np.zeros((len(texts), MAX_LABEL), np.int32)
+    for k, text in enumerate(texts):
+        y[k, :len(text)] = [int(c) + 1 for c in text]
+    return y
+
+
+def pad_batch(strips: list[np.ndarray]) -> np.ndarray:
+    """(n, STRIP_HEIGHT, width, 1) float32: the strips padded with blank columns to the widest."""
+    width = max(s.shape[1] for s in strips)
+    x = np.zeros((len(strips), STRIP_HEIGHT, width, 1), np.float32)
+    for k, s in enumerate(strips):
+        x[k, :, :s.shape[1], 0] = s
+    return x
+
+
+class BatchMaker:
+    """Training batch k of a run, made from (seed, k) alone: synthetic strips of MNIST training
+    digits and REAL_SHARE of strips from the real-pipeline pool (one length class per batch so the
+    strips of a batch are of similar width)."""
+
+    def __init__(self, seed: int, batch_size: int, pool: StripSet | None):
+        self.seed, self.batch_size, self.pool = seed, batch_size, pool
+        self.images, self.labels = _split("train")
+        if pool is not None:
+            lengths = np.array([len(t) for t in pool.texts])
+            self.by_length = {n: np.flatnonzero(lengths == n) for n in range(LENGTHS[0], LENGTHS[1] + 1)}
+
+    def __call__(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, 17, k])
+        longest = int(rng.integers(LENGTHS[0], LENGTHS[1] + 1))
+        strips, texts = [], []
+        for _ in range(self.batch_size):
+            n = int(rng.integers(max(LENGTHS[0], longest - 2), longest + 1))
+            candidates = self.by_length.get(n, ()) if self.pool is not None else ()
+            if len(candidates) and rng.uniform() < REAL_SHARE:
+                i = int(candidates[rng.integers(len(candidates))])
+                strips.append(self.pool.strip(i))
+                texts.append(self.pool.texts[i])
+                continue
+            picks = rng.choice(len(self.images), size=n, replace=False)
+            strips.append(synthetic_strip(self.images[picks], rng))
+            texts.append("".join(str(int(d)) for d in self.labels[picks]))
+        return pad_batch(strips), encode_labels(texts)
