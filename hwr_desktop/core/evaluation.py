@@ -32,11 +32,17 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
     labels = np.asarray(labels)
     if len(labels) == 0:
         return 0.0
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
+    return confidence_calibration_error(probabilities.max(axis=1), probabilities.argmax(axis=1) == labels, bins)
+
+
+def confidence_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
+    """The same error for any answers: each answer's confidence and whether it was right."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, np.float64)
+    if len(confidence) == 0:
+        return 0.0
     which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
     gap = np.bincount(which, weights=correct - confidence, minlength=bins)   # sum of (right - confidence)
-    return float(np.abs(gap).sum() / len(labels))
+    return float(np.abs(gap).sum() / len(confidence))
 
 
 def _as_float_batch(images: np.ndarray) -> np.ndarray:

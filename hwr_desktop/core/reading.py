@@ -70,6 +70,8 @@ class ReadResult:
     # and the printed lines it removed (bool mask over the image, possibly downscaled).
     pieces: tuple[tuple[int, int, int, int], ...] = ()
     lines_mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The likeliest readings of the whole number, (text, probability), best first; empty: only `text`.
+    readings: tuple[tuple[str, float], ...] = ()
 
     @property
     def text(self) -> str:
@@ -82,8 +84,10 @@ class ReadResult:
         return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
 
     def to_dict(self) -> dict:
+        readings = self.readings or ((self.text, self.confidence),)
         return {"text": self.text, "confidence": round(self.confidence, 6),
-                "digits": [d.to_dict() for d in self.digits]}
+                "digits": [d.to_dict() for d in self.digits],
+                "readings": [{"text": t, "probability": round(p, 6)} for t, p in readings]}
 
 
 def check_min_confidence(value: float) -> float:

@@ -48,28 +48,36 @@ MAX_SHIFT = 2.5
 
 def fit_strip(ink: np.ndarray) -> tuple[np.ndarray, float]:
     """(strip, scale): `ink` (h, w) in [0, 1], already cut to its box, scaled so its height is
-    DIGIT_ROWS (narrower if the number would pass MAX_WIDTH), left-aligned at LEFT; `scale` is ink
-    pixels per strip pixel."""
+    DIGIT_ROWS (narrower if the number would pass MAX_WIDTH), left-aligned at LEFT and centred
+    vertically (`strip_top`); `scale` is ink pixels per strip pixel."""
     ih, iw = ink.shape
     scale = max(ih / DIGIT_ROWS, iw / (MAX_WIDTH - 2 * LEFT))
     sh, sw = max(1, round(ih / scale)), max(1, round(iw / scale))
     small = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize((sw, sh), Image.Resampling.BOX))
     width = max(MIN_WIDTH, -(-(sw + 2 * LEFT) // WIDTH_STEP) * WIDTH_STEP)
     strip = np.zeros((STRIP_HEIGHT, width), np.float32)
-    top = (STRIP_HEIGHT - sh) // 2
+    top = strip_top(sh)
     strip[top:top + sh, LEFT:LEFT + sw] = np.clip(small, 0, 1)
     return strip, scale
+
+
+def strip_top(rows: int) -> int:
+    return (STRIP_HEIGHT - rows) // 2
 
 
 @dataclass(frozen=True)
 class StripInput:
     strip: np.ndarray                  # (STRIP_HEIGHT, width) float32 ink in [0, 1]
     x0: float                          # image x of strip column 0
+    y0: float                          # image y of strip row 0
     scale: float                       # image pixels per strip pixel
     box: tuple[int, int, int, int]     # the marks' box in image pixels
 
-    def image_x(self, strip_x: float) -> float:
-        return self.x0 + strip_x * self.scale
+    def image_box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        """A box in strip pixels as image pixels, inside the marks' box."""
+        bx0, by0, bx1, by1 = self.box
+        return (int(max(bx0, np.floor(self.x0 + x0 * self.scale))), int(max(by0, np.floor(self.y0 + y0 * self.scale))),
+                int(min(bx1, np.ceil(self.x0 + x1 * self.scale))), int(min(by1, np.ceil(self.y0 + y1 * self.scale))))
 
 
 def strip_input(marks) -> StripInput | None:
@@ -78,9 +86,10 @@ def strip_input(marks) -> StripInput | None:
     found = marks_ink(marks)
     if found is None:
         return None
-    ink, ix0, _, box = found
+    ink, ix0, iy0, box = found
     strip, scale = fit_strip(ink)
-    return StripInput(strip, ix0 - LEFT * scale, scale, box)
+    top = strip_top(max(1, round(ink.shape[0] / scale)))
+    return StripInput(strip, ix0 - LEFT * scale, iy0 - top * scale, scale, box)
 
 
 # --- one digit ----------------------------------------------------------------------------------
@@ -143,7 +152,8 @@ def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarra
         if kind == "cells" and 0 <= top < H - t:
             lines[max(0, top - t):top] = tone
         tick_top = max(0, top - t) if kind == "cells" else int(bottom - height * rng.uniform(0.25, 0.5))
-        edges = [boxes[0][0] - 0.15 * height] + [(a[2] + b[0]) / 2 for a, b in zip(boxes, boxes[1:])] + [boxes[-1][2] + 0.15 * height]
+        between = [(a[2] + b[0]) / 2 for a, b in zip(boxes, boxes[1:])]
+        edges = [boxes[0][0] - 0.15 * height] + between + [boxes[-1][2] + 0.15 * height]
         for x in edges:
             x = int(np.clip(x + rng.normal(0, 0.05) * height, 0, W - t))
             lines[max(0, tick_top):bottom + t, x:x + t] = tone
@@ -238,8 +248,9 @@ class StripSet:
     kinds: list[str]         # the condition (real pipeline) or "synthetic"
 
     def save(self, path) -> None:
-        from hwr_desktop.core.export_files import temporary_beside
         from pathlib import Path
+
+        from hwr_desktop.core.export_files import temporary_beside
         path = Path(path)
         tmp = temporary_beside(path)
         with open(tmp, "wb") as handle:

@@ -344,18 +344,38 @@ def _validate(model, optimizer, predict, val_real, val_synthetic) -> dict:
                 "val_synthetic_exact": round(exact(predict, val_synthetic), 4)}
 
 
-def _write_final(config, model, optimizer, run_dir: Path, history: list, seconds: float) -> None:
-    """reader.keras: the EMA weights in a float32 network (predicting never depends on bfloat16)."""
-    import keras
+def _final_network(config, model, optimizer):
+    """A float32 network with the EMA weights (predicting never depends on bfloat16)."""
     with _with_ema(model, optimizer):
         weights = model.get_weights()
     final = build(config, "float32")
     final.set_weights(weights)
+    return final
+
+
+def _write_final(config, model, optimizer, run_dir: Path, history: list, seconds: float) -> None:
+    """reader.keras (the plain network, no reading settings yet) and training.json."""
+    import keras
+    final = _final_network(config, model, optimizer)
     final.save(run_dir / "reader.tmp.keras")
     os.replace(run_dir / "reader.tmp.keras", run_dir / "reader.keras")
     (run_dir / "training.json").write_text(json.dumps({"config": asdict(config), "history": history,
                                                        "seconds": round(seconds, 1),
                                                        "keras": keras.__version__}, indent=2))
+
+
+def model_from_checkpoint(path) -> tuple[object, dict]:
+    """(float32 network with the checkpoint's EMA weights, the checkpoint's meta: step, config, history)."""
+    from hwr_desktop.core.precision import effective_precision
+    path = Path(path)
+    meta, arrays = read_checkpoint(path)
+    config = ReaderTrainingConfig.from_dict(meta["config"])
+    model = build(config, effective_precision(config.precision))
+    optimizer = _optimizer(config)
+    optimizer.build(model.trainable_variables)
+    _restore(arrays, "model", model.variables, path)
+    _restore(arrays, "optimizer", optimizer.variables, path)
+    return _final_network(config, model, optimizer), meta
 
 
 def main(argv=None) -> int:

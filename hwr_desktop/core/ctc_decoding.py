@@ -1,0 +1,114 @@
+"""Decoding a CTC reader's frames into numbers: prefix beam search and forced alignment (numpy only).
+
+Frames are (T, 11) log-probabilities: class 0 is the CTC blank, class d + 1 the digit d.
+
+- `beam_search` keeps, frame by frame, the `width` most likely digit strings (prefixes), summing
+  over every alignment that spells the same string (blank or repeated frames between digits), so
+  a number is scored by its total probability, not by its single best path as greedy decoding
+  does. Classes far below the best of their frame are skipped (they cannot change the top beams).
+- `align` finds, for one digit string, its most likely alignment (Viterbi over the CTC states):
+  which frames each digit occupies. The reader cuts each digit's crop for the digit model from
+  these frames (core/sequence_reading.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NEG = -1e30
+PRUNE = 10.0        # classes more than this below a frame's best log-probability are not extended
+
+
+@dataclass(frozen=True)
+class Beam:
+    digits: tuple[int, ...]
+    log_probability: float          # log P(string | frames), all alignments summed
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d) for d in self.digits)
+
+
+def _add(a: float, b: float) -> float:
+    if a < b:
+        a, b = b, a
+    return a if b <= NEG else a + float(np.log1p(np.exp(b - a)))
+
+
+def beam_search(log_probs: np.ndarray, width: int = 10, prune: float = PRUNE, max_digits: int = 16) -> list[Beam]:
+    """The most likely digit strings of one strip's frames, best first (at most `width`)."""
+    log_probs = np.asarray(log_probs, np.float64)
+    beams: dict[tuple[int, ...], list[float]] = {(): [0.0, NEG]}     # prefix -> [log P ending in blank, ... in its last digit]
+    for frame in log_probs:
+        floor = frame.max() - prune
+        candidates = [c for c in range(1, frame.shape[0]) if frame[c] >= floor]
+        blank = float(frame[0])
+        nxt: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (pb, pd) in beams.items():
+            total = _add(pb, pd)
+            entry = nxt.setdefault(prefix, [NEG, NEG])
+            entry[0] = _add(entry[0], total + blank)
+            if prefix:                                   # the last digit held for one more frame
+                entry[1] = _add(entry[1], pd + float(frame[prefix[-1] + 1]))
+            if len(prefix) >= max_digits:
+                continue
+            for c in candidates:
+                d = c - 1
+                longer = prefix + (d,)
+                target = nxt.setdefault(longer, [NEG, NEG])
+                # the same digit twice needs a blank between them
+                source = pb if prefix and prefix[-1] == d else total
+                target[1] = _add(target[1], source + float(frame[c]))
+        ranked = sorted(nxt.items(), key=lambda kv: -_add(*kv[1]))
+        beams = dict(ranked[:width])
+    out = [Beam(prefix, _add(pb, pd)) for prefix, (pb, pd) in beams.items()]
+    return sorted(out, key=lambda b: -b.log_probability)
+
+
+def greedy(log_probs: np.ndarray) -> tuple[int, ...]:
+    """Best class per frame, repeats merged, blanks dropped."""
+    best = np.asarray(log_probs).argmax(axis=1)
+    keep = (best != 0) & np.concatenate([[True], best[1:] != best[:-1]])
+    return tuple(int(c) - 1 for c in best[keep])
+
+
+def align(log_probs: np.ndarray, digits: tuple[int, ...]) -> list[tuple[int, int]]:
+    """For each digit of `digits`, the first and last frame (inclusive) it occupies in the most
+    likely alignment. Empty for an empty string; ValueError if the frames are too few."""
+    if not digits:
+        return []
+    log_probs = np.asarray(log_probs, np.float64)
+    T = len(log_probs)
+    states = np.zeros(2 * len(digits) + 1, np.int64)
+    states[1::2] = np.asarray(digits) + 1        # blank, d1, blank, d2, ..., blank
+    S = len(states)
+    skip = np.zeros(S, bool)                     # a digit may follow the previous digit directly
+    skip[3::2] = states[3::2] != states[1:-2:2]
+    score = np.full((T, S), NEG)
+    back = np.zeros((T, S), np.int64)
+    score[0, :2] = log_probs[0, states[:2]]
+    index = np.arange(S)
+    for t in range(1, T):
+        prev = score[t - 1]
+        stay = prev
+        step = np.concatenate([[NEG], prev[:-1]])
+        jump = np.where(skip, np.concatenate([[NEG, NEG], prev[:-2]]), NEG)
+        options = np.stack([stay, step, jump])
+        arg = options.argmax(axis=0)
+        best = options[arg, index]
+        score[t] = np.where(best > NEG / 2, best + log_probs[t, states], NEG)
+        back[t] = index - arg
+    end = S - 1 if score[T - 1, S - 1] >= score[T - 1, S - 2] else S - 2
+    if score[T - 1, end] <= NEG / 2:
+        raise ValueError(f"{len(digits)} digits do not fit in {T} frames")
+    path = [end]
+    for t in range(T - 1, 0, -1):
+        path.append(back[t, path[-1]])
+    path = path[::-1]
+    spans: list[list[int]] = [[T, -1] for _ in digits]
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            k = s // 2
+            spans[k][0], spans[k][1] = min(spans[k][0], t), max(spans[k][1], t)
+    return [(a, b) for a, b in spans]

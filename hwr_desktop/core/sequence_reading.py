@@ -1,0 +1,234 @@
+"""Reading a number with the sequence reader, each digit checked by the digit model.
+
+    image -> find_marks (printed lines removed) -> strip_input (one strip, as wide as the number)
+    -> the sequence reader's frames -> CTC prefix beam search: the likeliest digit strings
+    -> each string's digits located by forced alignment and cut out of the strip (ink that belongs
+       wholly to one digit goes with it; ink shared by touching digits is cut between them)
+    -> the digit model's probability of each digit on its crop:
+           score = log P_ctc(string) + sum over digits of  w x log P_digit_model(digit | crop)
+       with w = `apart_weight` where the digit stands apart (its crop cuts no ink: the digit
+       model, at 99.7 % on single digits, has the strongest say there) and `touching_weight`
+       where the crop had to be cut out of touching ink
+    -> the number's probability: softmax of the scores over the strings, at `number_temperature`
+       (fitted on validation numbers, so "x % sure" is right x % of the time); each digit's
+       probability: the share of that probability whose strings agree on it
+    -> a digit is shown as '?' when it is less sure than `digit_threshold` (or than the caller's
+       minimum confidence), and the least sure digit of a number less sure than
+       `number_threshold` is a '?' too: both chosen on validation numbers so that confidently
+       wrong numbers stay rare. The digit reader no longer vetoes a reading on its digit count.
+
+`analyse` does the expensive part once per image; `decide` applies settings to it, so fitting the
+settings on validation numbers (core/sequence_reader_fit.py) costs one analysis per number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hwr_desktop.core.ctc_decoding import Beam, align, beam_search
+from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
+from hwr_desktop.core.strip_data import STRIP_HEIGHT, StripInput, strip_input
+
+BEAM_WIDTH = 10
+RESCORED = 6            # the likeliest strings the digit model checks
+READINGS = 3            # whole-number readings offered to the user
+INK = 0.15              # strip ink above this is a stroke (for components)
+OWN_SLACK = 4           # strip px a digit's own component may reach past its cut
+MIN_LOG = np.log(1e-4)  # the digit model's log-probability floor (one bad crop must not veto alone)
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    apart_weight: float = 1.0
+    touching_weight: float = 0.3
+    number_temperature: float = 1.0
+    digit_threshold: float = 0.5
+    number_threshold: float = 0.0
+
+    @classmethod
+    def from_dict(cls, document) -> ReaderSettings:
+        """From a model file's description; a hand-edited value out of range keeps its default."""
+        defaults = cls()
+        if not isinstance(document, dict):
+            return defaults
+        values = {}
+        for name in cls.__dataclass_fields__:
+            value = document.get(name, getattr(defaults, name))
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value) and value >= 0
+            if name.endswith("threshold") and ok:
+                ok = value <= 1
+            values[name] = float(value) if ok and (name != "number_temperature" or value > 0) else getattr(defaults, name)
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class SequenceReader:
+    model: object
+    settings: ReaderSettings = field(default_factory=ReaderSettings)
+
+    SHAPES = ((STRIP_HEIGHT, None, 1), (None, 11))
+
+    @classmethod
+    def from_file(cls, path) -> SequenceReader:
+        from hwr_desktop.core.modelfile import load_model
+        model, info = load_model(path, shapes=cls.SHAPES)
+        return cls(model, ReaderSettings.from_dict(info.extra.get("sequence_reader")))
+
+    def frame_log_probs(self, strip: np.ndarray) -> np.ndarray:
+        """(T, 11) log-probabilities of one strip's frames (blank, digits 0-9)."""
+        logits = np.asarray(self.model(strip[None, :, :, None].astype(np.float32), training=False), np.float64)[0]
+        z = logits - logits.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass
+class Candidate:
+    """One digit string with what the digit model said of each of its digits."""
+    beam: Beam
+    digit_log: list[float]           # log P_digit_model(digit | its crop), floored at MIN_LOG
+    apart: list[bool]                # the crop cut no ink
+    probabilities: list[np.ndarray]  # the digit model's ten probabilities on each crop
+    boxes: list[tuple[int, int, int, int]]   # each digit's ink box, image pixels
+
+
+@dataclass
+class Analysis:
+    line: StripInput | None
+    candidates: list[Candidate]
+    pieces: tuple = ()
+    lines_mask: np.ndarray | None = None
+
+
+def _components(strip: np.ndarray):
+    from hwr_desktop.core.components import label
+    labels, count = label(strip > INK)
+    spans = []
+    for c in range(1, count + 1):
+        cols = np.flatnonzero((labels == c).any(axis=0))
+        spans.append((int(cols[0]), int(cols[-1]) + 1))
+    return labels, spans
+
+
+def _cuts(spans_frames: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:
+    """Each digit's column range in the strip: cut half-way between neighbouring digits' frames."""
+    centres = [(a + b + 1) for a, b in spans_frames]          # frame f covers columns 2f, 2f + 1
+    edges = [0] + [int(round((x + y) / 2)) for x, y in zip(centres, centres[1:])] + [width]
+    return list(zip(edges, edges[1:]))
+
+
+def _crops(strip, labels, spans, cuts) -> tuple[list[np.ndarray], list[bool]]:
+    """Each digit's crop (the strip with only its ink) and whether it stands apart."""
+    owners = []
+    for x0, x1 in spans:
+        centre = (x0 + x1) / 2
+        owner = next((i for i, (a, b) in enumerate(cuts) if a <= centre < b), None)
+        if owner is not None and (x0 < cuts[owner][0] - OWN_SLACK or x1 > cuts[owner][1] + OWN_SLACK):
+            owner = None                           # shared by touching digits: cut by columns
+        owners.append(owner)
+    owners = np.array([-1] + [-2 if o is None else o for o in owners])   # per label; -1: background
+    per_pixel = owners[labels]
+    crops, apart = [], []
+    columns = np.arange(strip.shape[1])[None, :]
+    for i, (a, b) in enumerate(cuts):
+        inside = (columns >= a) & (columns < b)
+        keep = (per_pixel == i) | ((per_pixel == -2) & inside)
+        crops.append(np.where(keep, strip, 0.0).astype(np.float32))
+        apart.append(not ((per_pixel == -2) & inside).any())
+    return crops, apart
+
+
+def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
+    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.segment import find_marks
+    marks = find_marks(image)
+    pieces = tuple(marks.image_box(p) for p in marks.pieces)
+    line = strip_input(marks)
+    if line is None:
+        return Analysis(None, [], pieces, marks.lines)
+    log_probs = reader.frame_log_probs(line.strip)
+    beams = beam_search(log_probs, BEAM_WIDTH)[:RESCORED]
+    labels, spans = _components(line.strip)
+    pending, crops_of = {}, []
+    for beam in beams:
+        cuts = _cuts(align(log_probs, beam.digits), line.strip.shape[1]) if beam.digits else []
+        crops, apart = _crops(line.strip, labels, spans, cuts)
+        entry = []
+        for crop, a in zip(crops, apart):
+            key = crop.tobytes()
+            if key not in pending:
+                pending[key] = preprocess(crop)
+            entry.append((key, a, crop))
+        crops_of.append(entry)
+    usable = [k for k, p in pending.items() if p is not None]
+    probs = dict(zip(usable, predictor.probabilities(np.stack([pending[k].image for k in usable])))) if usable else {}
+    candidates = []
+    for beam, entry in zip(beams, crops_of):
+        digit_log, apart, probabilities, boxes = [], [], [], []
+        for d, (key, a, crop) in zip(beam.digits, entry):
+            p = probs.get(key, np.zeros(10, np.float32))
+            digit_log.append(float(max(np.log(max(float(p[d]), 1e-30)), MIN_LOG)))
+            apart.append(a)
+            probabilities.append(p)
+            boxes.append(_ink_box(line, crop))
+        candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes))
+    return Analysis(line, candidates, pieces, marks.lines)
+
+
+def _ink_box(line: StripInput, crop: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.flatnonzero((crop > INK).any(axis=1)), np.flatnonzero((crop > INK).any(axis=0))
+    if not len(rows):
+        rows, cols = np.array([0, crop.shape[0] - 1]), np.array([0, crop.shape[1] - 1])
+    return line.image_box(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
+
+
+def scores(analysis: Analysis, settings: ReaderSettings) -> np.ndarray:
+    out = []
+    for c in analysis.candidates:
+        weights = [settings.apart_weight if a else settings.touching_weight for a in c.apart]
+        out.append(c.beam.log_probability + float(np.dot(weights, c.digit_log)) if c.digit_log else c.beam.log_probability)
+    return np.array(out, np.float64)
+
+
+def posterior(analysis: Analysis, settings: ReaderSettings) -> np.ndarray:
+    s = scores(analysis, settings) / settings.number_temperature
+    if not len(s):
+        return s
+    e = np.exp(s - s.max())
+    return e / e.sum()
+
+
+def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
+    """The reading of an analysed image under `settings`."""
+    if not analysis.candidates:
+        return ReadResult([], 0.0, analysis.pieces, analysis.lines_mask)
+    post = posterior(analysis, settings)
+    order = np.argsort(-post, kind="stable")
+    best = analysis.candidates[order[0]]
+    n = len(best.beam.digits)
+    digits = []
+    same = [(c, p) for c, p in zip(analysis.candidates, post) if len(c.beam.digits) == n]
+    for i, d in enumerate(best.beam.digits):
+        votes = np.zeros(10)
+        for c, p in same:
+            votes[c.beam.digits[i]] += p
+        # What the strings leave open, the digit model's view of this crop fills in (for alternatives).
+        probabilities = votes + (1 - votes.sum()) * best.probabilities[i] / max(float(best.probabilities[i].sum()), 1e-9)
+        confidence = float(votes[d])
+        sure = confidence >= max(settings.digit_threshold, min_confidence)
+        digits.append(DigitRead(d if sure else None, confidence, best.boxes[i], probabilities.astype(np.float32)))
+    number = float(post[order[0]])
+    if digits and number < settings.number_threshold and all(x.digit is not None for x in digits):
+        k = int(np.argmin([x.confidence for x in digits]))
+        digits[k] = DigitRead(None, digits[k].confidence, digits[k].box, digits[k].probabilities)
+    readings = tuple((analysis.candidates[k].beam.text, float(post[k])) for k in order[:READINGS])
+    return ReadResult(digits, number, analysis.pieces, analysis.lines_mask, readings=readings)
+
+
+def read_number(predictor, image: np.ndarray, reader: SequenceReader,
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
+    check_min_confidence(min_confidence)
+    return decide(analyse(reader, predictor, image), reader.settings, min_confidence)

@@ -1,0 +1,110 @@
+"""The sequence reader: CTC decoding, strips whose width follows the number, training data made on
+the fly, resumable training and its checkpoints. How well the bundled reader reads is the reading
+bench's business (devtools/reading_bench.py); a few images here check that it reads at all."""
+import itertools
+
+import numpy as np
+import pytest
+
+from hwr_desktop.core.ctc_decoding import align, beam_search, greedy
+from hwr_desktop.core.strip_data import (
+    DIGIT_ROWS,
+    LEFT,
+    MAX_WIDTH,
+    STRIP_HEIGHT,
+    WIDTH_STEP,
+    BatchMaker,
+    encode_labels,
+    fit_strip,
+)
+
+
+def log_probs(rows):
+    p = np.asarray(rows, np.float64) + 1e-12
+    return np.log(p / p.sum(axis=1, keepdims=True))
+
+
+def brute_force(lp):
+    """Every path's probability, summed per digit string: the exact CTC answer."""
+    totals = {}
+    for path in itertools.product(range(lp.shape[1]), repeat=lp.shape[0]):
+        digits, previous = [], None
+        for c in path:
+            if c != 0 and c != previous:
+                digits.append(c - 1)
+            previous = c
+        key = tuple(digits)
+        totals[key] = np.logaddexp(totals.get(key, -np.inf), sum(lp[t, c] for t, c in enumerate(path)))
+    return max(totals.items(), key=lambda kv: kv[1])
+
+
+def test_beam_search_sums_alignments_where_greedy_takes_one_path():
+    # Two frames, each 60 % blank: the best single path is "" (36 %), but "0" has three paths
+    # (0-0, 0-blank, blank-0) worth 16 + 24 + 24 = 64 %.
+    lp = log_probs([[0.6, 0.4, 0, 0], [0.6, 0.4, 0, 0]])
+    assert greedy(lp) == ()
+    best = beam_search(lp)[0]
+    assert best.digits == (0,) and np.exp(best.log_probability) == pytest.approx(0.64)
+
+
+def test_beam_search_matches_brute_force_on_random_frames():
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        z = rng.normal(0, 2, (5, 4))
+        lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        digits, total = brute_force(lp)
+        best = beam_search(lp, width=10_000, prune=1e9)[0]
+        assert best.digits == digits and best.log_probability == pytest.approx(total, abs=1e-9)
+
+
+def test_a_digit_repeated_needs_a_blank_between():
+    lp = log_probs([[0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0]])
+    assert beam_search(lp)[0].digits == (1, 1)
+    assert greedy(lp) == (1, 1)
+
+
+def test_a_digit_in_the_last_frame_is_read():
+    lp = log_probs([[1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]])
+    assert beam_search(lp)[0].digits == (2, 0)
+    assert greedy(lp) == (2, 0)
+    assert align(lp, (2, 0)) == [(1, 1), (3, 3)]
+
+
+def test_alignment_gives_each_digit_its_frames():
+    z = np.full((40, 11), -8.0)
+    z[:, 0] = 0
+    for d, t in [(3, 5), (1, 15), (3, 16), (9, 30)]:
+        z[t, d + 1], z[t, 0] = 4, -4
+    lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    assert beam_search(lp)[0].text == "3139"
+    assert align(lp, (3, 1, 3, 9)) == [(5, 5), (15, 15), (16, 16), (30, 30)]
+    with pytest.raises(ValueError):
+        align(lp[:3], (1, 1, 1))       # three digits, two of them equal, need five frames
+
+
+def test_strip_width_follows_the_number():
+    short, scale = fit_strip(np.ones((50, 30), np.float32))
+    assert short.shape == (STRIP_HEIGHT, 64) and scale == pytest.approx(50 / DIGIT_ROWS)
+    rows = np.flatnonzero(short.max(axis=1) > 0)
+    assert len(rows) == DIGIT_ROWS and short[:, :LEFT].max() == 0
+    long, _ = fit_strip(np.ones((50, 500), np.float32))           # ten digits' worth: wider, same height
+    assert long.shape[1] % WIDTH_STEP == 0 and long.shape[1] >= 500 / scale + 2 * LEFT
+    assert len(np.flatnonzero(long.max(axis=1) > 0)) == DIGIT_ROWS
+    huge, _ = fit_strip(np.ones((50, 5000), np.float32))          # past MAX_WIDTH it shrinks instead
+    assert huge.shape[1] == MAX_WIDTH
+
+
+def test_batches_depend_only_on_seed_and_step(mnist):
+    a, b = BatchMaker(4, 6, None), BatchMaker(4, 6, None)
+    xa, ya = a(7)
+    xb, yb = b(7)
+    assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
+    assert not np.array_equal(a(8)[1], ya)
+    assert xa.shape[0] == 6 and xa.shape[1] == STRIP_HEIGHT and xa.shape[2] % WIDTH_STEP == 0
+    lengths = (ya > 0).sum(axis=1)
+    assert lengths.min() >= 1 and lengths.max() <= 10 and (ya[:, :1] > 0).all()
+
+
+def test_labels_are_digit_plus_one_and_zero_padded():
+    y = encode_labels(["907", "1"])
+    assert y[0, :4].tolist() == [10, 1, 8, 0] and y[1, :2].tolist() == [2, 0] and y.shape[1] == 12
