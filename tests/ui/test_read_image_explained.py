@@ -174,3 +174,24 @@ def test_a_real_reading_offers_the_models_alternatives_and_a_new_threshold_clear
     panel.confidenceSpin.setValue(0.0)                                       # a new reading
     result = wait_read(qtbot, window)
     assert panel.corrections == {} and panel.textLabel.text() == result.text == f"{mnist.y_test[0]}{mnist.y_test[1]}"
+
+
+def test_the_likeliest_numbers_can_be_chosen_with_a_click(panel, qtbot):
+    result = hand_made_result()
+    readings = (("4?2", 0.62), ("412", 0.2), ("4172", 0.1))   # the third has another digit count
+    panel.show_result(ReadResult(result.digits, 0.62, result.pieces, result.lines_mask, readings=readings))
+    buttons = panel.readings.buttons
+    assert [b.text() for b in buttons] == ["4?2  62%", "412  20%", "4172  10%"]
+    assert panel.readings.isVisible() and buttons[1].focusPolicy() & Qt.FocusPolicy.TabFocus
+    assert "Reading 2: 4 1 2, 20% likely" in buttons[1].accessibleName()
+    qtbot.mouseClick(panel.readings.buttons[1], Qt.MouseButton.LeftButton)
+    assert panel.textLabel.text() == "412" and panel.corrections == {1: 1}      # the '?' corrected to 1
+    assert panel.readings.buttons[1].isChecked() and not panel.readings.buttons[0].isChecked()
+    qtbot.mouseClick(panel.readings.buttons[2], Qt.MouseButton.LeftButton)
+    assert panel.textLabel.text() == "4172" and panel.corrections == {}
+    panel.correct(1, 7)                                        # a digit corrected by hand: back to the marks
+    assert panel.textLabel.text() == "472"
+
+
+def test_a_single_reading_offers_no_choice(panel):
+    assert not panel.readings.isVisible() and panel.readings.buttons == []

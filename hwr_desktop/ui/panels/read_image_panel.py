@@ -32,6 +32,7 @@ from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.alternatives_strip import AlternativesStrip
 from hwr_desktop.ui.widgets.correction_menu import UNDO, correction_menu
 from hwr_desktop.ui.widgets.reading_view import ReadingView, array_to_qimage
+from hwr_desktop.ui.widgets.readings_row import ReadingsRow
 from hwr_desktop.ui.workers.read_image import ReadImageWorker
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -61,6 +62,7 @@ class ReadImagePanel(QWidget):
         self.source_name = ""
         self.result = None
         self.corrections: dict[int, int] = {}   # mark index -> the digit the user chose for its '?'
+        self.chosen_text: str | None = None      # a whole reading chosen that has another number of digits
         self.correctionMenu = None
         self.jobs = JobSlot(self)
 
@@ -86,6 +88,8 @@ class ReadImagePanel(QWidget):
         self.view.digitClicked.connect(self.open_correction_menu)
         self.strip = AlternativesStrip()
         self.strip.digitClicked.connect(self.open_correction_menu)
+        self.readings = ReadingsRow()
+        self.readings.readingChosen.connect(self.choose_reading)
         self.linesCheck = QCheckBox("Show removed lines", objectName="showLinesCheck", checked=True)
         self.linesCheck.setToolTip("Printed lines (ruled or squared paper) the reader removed before reading")
         self.piecesCheck = QCheckBox("Show pieces", objectName="showPiecesCheck", checked=False)
@@ -107,6 +111,7 @@ class ReadImagePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.textLabel)
+        layout.addWidget(self.readings)
         layout.addWidget(self.statusLabel)
         layout.addLayout(layers)
         layout.addWidget(self.view, 1)
@@ -117,6 +122,7 @@ class ReadImagePanel(QWidget):
         self.source, self.source_name, self.result, self.corrections = image, name, None, {}
         self.view.show_image(array_to_qimage(image))
         self.strip.show_digits([], {})
+        self.readings.show_readings(())
         self.textLabel.setText("")
         self.imageOpened.emit()
         self.reread()
@@ -178,7 +184,7 @@ class ReadImagePanel(QWidget):
 
     def show_result(self, result) -> None:
         """A new reading of the image shown: its corrections start empty."""
-        self.result, self.corrections = result, {}
+        self.result, self.corrections, self.chosen_text = result, {}, None
         lines = result.lines_mask is not None and bool(result.lines_mask.any())
         self.linesCheck.setEnabled(lines)
         self.linesCheck.setToolTip("Printed lines (ruled or squared paper) the reader removed before reading"
@@ -190,6 +196,8 @@ class ReadImagePanel(QWidget):
         """The text read, with the digits the user chose in place of their '?'."""
         if self.result is None:
             return ""
+        if self.chosen_text is not None:
+            return self.chosen_text
         return "".join(str(self.corrections[i]) if i in self.corrections else REJECTED if d.digit is None
                        else str(d.digit) for i, d in enumerate(self.result.digits))
 
@@ -205,10 +213,23 @@ class ReadImagePanel(QWidget):
         """The user says mark `index` is `digit` (UNDO: back to what was read)."""
         if self.result is None or digit is None:
             return
+        self.chosen_text = None
         if digit == UNDO:
             self.corrections.pop(index, None)
         else:
             self.corrections[index] = int(digit)
+        self._show_corrections()
+
+    def choose_reading(self, text: str) -> None:
+        """The user picks one of the likeliest readings: its digits become corrections of the marks
+        (a reading with another number of digits replaces the text shown)."""
+        if self.result is None:
+            return
+        if len(text) == len(self.result.digits):
+            self.chosen_text = None
+            self.corrections = {i: int(c) for i, (c, d) in enumerate(zip(text, self.result.digits)) if d.digit != int(c)}
+        else:
+            self.chosen_text, self.corrections = text, {}
         self._show_corrections()
 
     def _show_corrections(self) -> None:
@@ -216,6 +237,7 @@ class ReadImagePanel(QWidget):
         self.view.show_image(self.view.image, result, self.corrections)
         self.strip.show_digits(result.digits, self.corrections)
         self.textLabel.setText(self.corrected_text)
+        self.readings.show_readings(result.readings, self.corrected_text)
         found = len(result.digits)
         if not found:
             self.statusLabel.setText(f"{self.source_name}: no digits found")
