@@ -344,9 +344,13 @@ def _validate(model, optimizer, predict, val_real, val_synthetic) -> dict:
                 "val_synthetic_exact": round(exact(predict, val_synthetic), 4)}
 
 
-def _final_network(config, model, optimizer):
-    """A float32 network with the EMA weights (predicting never depends on bfloat16)."""
-    with _with_ema(model, optimizer):
+def _final_network(config, model, optimizer, ema: bool = True):
+    """A float32 network with the EMA weights (predicting never depends on bfloat16); `ema=False`:
+    the weights as trained (early in a run the average still holds much of the starting weights)."""
+    if ema:
+        with _with_ema(model, optimizer):
+            weights = model.get_weights()
+    else:
         weights = model.get_weights()
     final = build(config, "float32")
     final.set_weights(weights)
@@ -364,7 +368,7 @@ def _write_final(config, model, optimizer, run_dir: Path, history: list, seconds
                                                        "keras": keras.__version__}, indent=2))
 
 
-def model_from_checkpoint(path) -> tuple[object, dict]:
+def model_from_checkpoint(path, ema: bool = True) -> tuple[object, dict]:
     """(float32 network with the checkpoint's EMA weights, the checkpoint's meta: step, config, history)."""
     from hwr_desktop.core.precision import effective_precision
     path = Path(path)
@@ -375,7 +379,7 @@ def model_from_checkpoint(path) -> tuple[object, dict]:
     optimizer.build(model.trainable_variables)
     _restore(arrays, "model", model.variables, path)
     _restore(arrays, "optimizer", optimizer.variables, path)
-    return _final_network(config, model, optimizer), meta
+    return _final_network(config, model, optimizer, ema), meta
 
 
 def main(argv=None) -> int:
