@@ -274,7 +274,7 @@ def load_design(path: str | Path) -> dict:
 
 def save_design(document: dict, path: str | Path) -> Path:
     """Write a design as indented JSON, atomically (a crash never leaves half a file)."""
-    from hwr_desktop.core.export_files import write_text_tmp
+    from hwr_desktop.core.files import write_text_tmp
     path = Path(path)
     design = check_design(document)
     tmp = None

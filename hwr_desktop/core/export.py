@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core import export_files as files
+from hwr_desktop.core import files
 from hwr_desktop.core.export_check import (
     BATCH,
     ExportCheckError,

@@ -120,7 +120,7 @@ def render_frame(frame: LearningFrame, side: int = 240) -> Image.Image:
 
 def _write_atomic(path: str | Path, save: Callable[[Path], None]) -> Path:
     """save(temporary path beside `path`), then rename it over `path`: never a half-written file."""
-    from hwr_desktop.core.export_files import move_into_place, temporary_beside
+    from hwr_desktop.core.files import move_into_place, temporary_beside
     path = Path(path)
     if not path.parent.is_dir():
         raise HwrError(f"cannot save {path}: folder {path.parent} does not exist")

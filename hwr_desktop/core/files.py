@@ -1,17 +1,17 @@
-"""File handling for core/export.py: temporary names in the target folder, then renames into place.
+"""Atomic writes: temporary names in the target folder, then renames into place.
 
-An export (a file, or a SavedModel folder) and its README and .check.json are first written under
-hidden temporary names beside the target; only a verified export is renamed over the target, so
-an interrupted or failed export never leaves a half-written file under the real name.
+A file (or folder) is first written under a hidden temporary name beside the target and only
+renamed over it when complete, so an interrupted or failed write never leaves a half-written file
+under the real name. An export (a file, or a SavedModel folder) and its README and .check.json are
+published this way once verified. Problems are OSErrors, which each caller words for its user.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
-
-from hwr_desktop.core.export_check import ExportError
 
 
 def temporary_beside(out: Path, folder: bool = False) -> Path:
@@ -54,7 +54,7 @@ def move_into_place(tmp: Path, out: Path) -> None:
     old = None
     if out.exists():
         if not out.is_dir():
-            raise ExportError(f"cannot write {out}: a file of that name is in the way")
+            raise NotADirectoryError(errno.ENOTDIR, "a file of that name is in the way", str(out))
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
         os.replace(out, old / out.name)
     os.replace(tmp, out)
