@@ -42,7 +42,7 @@ def window(qtbot, good_model_file):
 
 @pytest.fixture(scope="session")
 def mnist():
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     return load_mnist()
 
 

@@ -91,7 +91,7 @@ def test_readme_snippet_runs_and_reads_a_digit_image(bundled, fmt, mnist, tmp_pa
 
 
 def test_readme_prepare_matches_the_apps_preprocessing(bundled, mnist):
-    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.data.preprocess import preprocess
     report, _ = bundled["onnx"]
     code = re.search(r"```python\n(.*?)```", report.readme_path.read_text(), re.S).group(1)
     namespace = {}

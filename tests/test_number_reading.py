@@ -4,7 +4,7 @@ come from the reading bench on *test* digits; these guard against regressions.""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.number_images import CONDITIONS, make_numbers, number_image
+from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers, number_image
 from hwr_desktop.core.number_reading import LineReader, read_number
 from hwr_desktop.resources import default_model_path, line_reader_path
 

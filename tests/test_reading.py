@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from hwr_desktop.cli import main
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.core.reading import ReadResult, check_min_confidence, read_image
 from hwr_desktop.resources import default_model_path
 

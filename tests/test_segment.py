@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwr_desktop.core.preprocess import estimate_paper, preprocess
+from hwr_desktop.core.data.preprocess import estimate_paper, preprocess
 from hwr_desktop.core.segment import WORK_SIDE, label, segment
 
 

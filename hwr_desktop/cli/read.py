@@ -66,7 +66,7 @@ def _describe(result: dict) -> str:
 
 
 def run_read(args) -> int:
-    from hwr_desktop.core.images import load_image
+    from hwr_desktop.core.data.images import load_image
     from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
     predictor = load_predictor(args.model)
     line_reader = None

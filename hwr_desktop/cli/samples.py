@@ -84,8 +84,8 @@ def register(sub) -> None:
 
 
 def cmd_add(args) -> int:
-    from hwr_desktop.core.images import load_image
-    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.data.images import load_image
+    from hwr_desktop.core.data.preprocess import preprocess
     label = _digit(args.label)
     items = []
     for name in args.images:  # read and check every image first: one bad file adds nothing

@@ -97,7 +97,7 @@ def fitted_calibration(outputs: np.ndarray, labels: np.ndarray, outputs_are_prob
 
 def calibrate(model, info: ModelInfo, data, stop: threading.Event | None = None,
               val_outputs: np.ndarray | None = None) -> ModelInfo:
-    """`info` with a temperature fitted on the validation split of `data` (core.mnist.MnistSplits);
+    """`info` with a temperature fitted on the validation split of `data` (core.data.mnist.MnistSplits);
     `val_outputs`: the model's outputs on data.x_val, if already computed. The test set is not read.
     `calibration.extra` records the validation ECE before and after."""
     if val_outputs is None:

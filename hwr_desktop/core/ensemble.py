@@ -58,8 +58,8 @@ def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -
     weigh the models unequally. Returns the saved file's description.
     """
     from hwr_desktop.core.calibration import calibrate
+    from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.evaluation import evaluate, predict_logits, softmax_cross_entropy
-    from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import load_model, save_model
 
     if len(paths) < 2:

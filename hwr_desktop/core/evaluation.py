@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwr_desktop.core.data.preprocess import as_batch
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.preprocess import as_batch
 
 ECE_BINS = 15   # the calibration error's bins (core/calibration.py fits the temperature that lowers it)
 

@@ -202,7 +202,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         source_name = getattr(model, "name", "model")
     _refuse_unsupported(model)
     if data is None:
-        from hwr_desktop.core.mnist import load_mnist
+        from hwr_desktop.core.data.mnist import load_mnist
         data = load_mnist()
     images = (np.asarray(data.x_test, np.float32) / 255.0)[..., None]
     wrapper, temperature = _wrapper(model, info)

@@ -1,7 +1,7 @@
 '''The README written beside an exported model: how to run it, and the figures it was checked with.
 
 The snippet is standalone (numpy + Pillow + the format's runtime): its `prepare` function is a
-short version of core/preprocess.py, so a digit photographed or drawn elsewhere reaches the model
+short version of core/data/preprocess.py, so a digit photographed or drawn elsewhere reaches the model
 as the MNIST-style 28x28 image it was trained on.
 '''
 from __future__ import annotations

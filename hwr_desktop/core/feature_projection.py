@@ -147,6 +147,6 @@ def digit_map(model, images: np.ndarray, labels: np.ndarray, image_indices: np.n
 def mnist_test_map(model, count: int = DEFAULT_COUNT, seed: int = 0, stop: threading.Event | None = None,
                    progress: Callable[[int, int], None] | None = None) -> DigitMap:
     """The map of the first `count` MNIST test images (shown only: nothing is chosen on them)."""
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     return digit_map(model, data.x_test[:count], data.y_test[:count], seed=seed, stop=stop, progress=progress)

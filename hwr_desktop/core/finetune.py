@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.model_info import ModelInfo, new_info
 from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, learning_rate_at, make_train_step
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core.data.preprocess import Preprocessed, as_batch, preprocess
 from hwr_desktop.core.evaluation import softmax
 from hwr_desktop.core.model_info import ModelInfo
-from hwr_desktop.core.preprocess import Preprocessed, as_batch, preprocess
 
 
 @dataclass(frozen=True)

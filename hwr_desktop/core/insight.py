@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwr_desktop.core.data.preprocess import as_batch
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.preprocess import as_batch
 
 SMOOTHGRAD_SAMPLES = 8
 SMOOTHGRAD_NOISE = 0.15      # noise standard deviation, as a share of the [0, 1] pixel range

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwr_desktop.core.data.preprocess import as_batch
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.evaluation import softmax
-from hwr_desktop.core.preprocess import as_batch
 
 MAPS, VECTOR, OUTPUT = "maps", "vector", "output"
 

@@ -50,7 +50,7 @@ class LearningRecorder(TrainingCallbacks):
                  count: int = DEFAULT_COUNT, seed: int = 0,
                  on_frame: Callable[[LearningFrame], None] | None = None):
         if images is None:
-            from hwr_desktop.core.mnist import load_mnist
+            from hwr_desktop.core.data.mnist import load_mnist
             data = load_mnist()
             images, labels = data.x_val[:count], data.y_val[:count]
         self.images, self.labels = images, np.asarray(labels)

@@ -11,7 +11,7 @@ confidence is its peak frame probability, calibrated by the temperature stored i
 The network (`build_line_reader`): four conv blocks that halve the height to 1 and the width to
 FRAMES, then three 1-D convolutions along the line (each frame sees about a digit and a half), then
 11 logits per frame. Trained by core/line_reader_training.py on numbers composed from MNIST
-*training* digits (core/number_images.py).
+*training* digits (core/data/number_images.py).
 """
 from __future__ import annotations
 

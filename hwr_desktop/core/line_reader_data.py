@@ -1,7 +1,7 @@
 """Training and validation strips for the line reader, from MNIST training / validation digits.
 
 Each example is a number of 1-8 digits drawn in one of the five reading conditions
-(core/number_images.py, at TRAINING_SIZES), encoded and decoded like a user's file, then sent
+(core/data/number_images.py, at TRAINING_SIZES), encoded and decoded like a user's file, then sent
 through exactly the reading path: find_marks (paper model, printed-line removal, marks) and
 line_input (the strip). So the network learns from what reading will really give it,
 including segmentation's mistakes. Examples are made in worker processes (spawned, so no
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwr_desktop.core.data.number_images import CONDITIONS, TRAINING_SIZES, number_image
 from hwr_desktop.core.line_reader import LINE_HEIGHT, LINE_WIDTH, MAX_DIGITS
-from hwr_desktop.core.number_images import CONDITIONS, TRAINING_SIZES, number_image
 
 LENGTHS = (1, 8)
 
@@ -42,7 +42,7 @@ def _example(images, labels, seed: int, i: int):
 
 def _chunk(args):
     split, seed, start, stop = args
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     images, labels = (data.x_train, data.y_train) if split == "train" else (data.x_val, data.y_val)
     return [_example(images, labels, seed, i) for i in range(start, stop)]

@@ -109,9 +109,9 @@ THRESHOLDS = (0.4, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 def reading_cases(predictor, line_reader, per_condition: int, seed: int, min_confidence: float) -> list:
     """Both readers' readings of validation numbers in the five conditions (MNIST *validation*
     digits, bench sizes, the full reading path): (truth, digit reader's result, line digits, line)."""
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
     from hwr_desktop.core.line_reader import decode, line_input
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import CONDITIONS, make_numbers
     from hwr_desktop.core.reading import read_marks
     from hwr_desktop.core.segment import find_marks
     data = load_mnist()

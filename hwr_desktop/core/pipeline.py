@@ -69,8 +69,8 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
     that cannot be written costs a warning, never the training.
     """
     from hwr_desktop.core.calibration import calibrate
+    from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
-    from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import described, save_model
 
     abort = abort or threading.Event()
@@ -111,8 +111,8 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
     """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
     if it kept MNIST test accuracy at the minimum (FinetuneResult.kept). `record`: as train_model's."""
     from hwr_desktop.core.calibration import calibrate
+    from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
-    from hwr_desktop.core.mnist import load_mnist
     from hwr_desktop.core.modelfile import described
 
     config = config or FinetuneConfig()

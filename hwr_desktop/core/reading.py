@@ -4,7 +4,7 @@
 CUT_FROM_WIDTH line heights wide may be touching digits, so it is also cut along its cheapest
 cut paths (core/cuts.py). Every way of grouping the parts of a mark into digits is a reading;
 each candidate digit is cut out of the full-resolution image, sent through
-core/preprocess.preprocess (the same function the canvas uses) and classified, all candidates
+core/data/preprocess.preprocess (the same function the canvas uses) and classified, all candidates
 of the image in one model call. Per mark, the reading with the best score wins:
     sum over its digits of (log p(best class) + DIGIT_BONUS) - CUT_COST * ink crossed by its cuts
 (a small dynamic programme over the parts). The constants were tuned on synthetic images
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwr_desktop.core.cuts import cut_paths, cut_piece
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.pieces import Piece, union
-from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.core.segment import Marks, find_marks
 
 DEFAULT_MIN_CONFIDENCE = 0.4

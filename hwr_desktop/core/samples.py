@@ -82,7 +82,7 @@ def original_bytes(original) -> bytes | None:
     """The source drawing or image as file bytes: PNG-encodes arrays, checks that bytes are a safe image."""
     if original is None:
         return None
-    from hwr_desktop.core.images import load_image_bytes
+    from hwr_desktop.core.data.images import load_image_bytes
     if isinstance(original, np.ndarray):
         from PIL import Image
         buffer = io.BytesIO()

@@ -86,8 +86,8 @@ def write_sample_zip(store, path: str | Path) -> int:
 
 
 def _image28(data: bytes, name: str) -> np.ndarray:
-    from hwr_desktop.core.images import load_image_bytes
-    from hwr_desktop.core.preprocess import to_gray
+    from hwr_desktop.core.data.images import load_image_bytes
+    from hwr_desktop.core.data.preprocess import to_gray
     pixels = load_image_bytes(data, name)
     if pixels.shape[:2] != (28, 28):
         raise StoreError(f"{name}: a sample image must be 28x28 pixels, not {pixels.shape[1]}x{pixels.shape[0]}")
@@ -111,7 +111,7 @@ def _row(archive: zipfile.ZipFile, names: set[str], row: dict, where: str) -> tu
             raise StoreError(f"{where}: original {original_name!r} is not in the zip")
         if archive.getinfo(original_name).file_size > MAX_ORIGINAL_BYTES:
             raise StoreError(f"{where}: original {original_name!r} is too large")
-        from hwr_desktop.core.images import load_image_bytes
+        from hwr_desktop.core.data.images import load_image_bytes
         original = archive.read(original_name)
         load_image_bytes(original, original_name)
     created = (row.get("created") or "").strip()

@@ -1,7 +1,7 @@
 """Find the marks in a photo or scan of a line of digits and cut them into single-digit crops.
 
 Pure numpy (and Pillow for resizing). The steps, each for a reason:
-1. Grayscale and paper model from core/preprocess (`to_gray`, `estimate_paper`): uneven light,
+1. Grayscale and paper model from core/data/preprocess (`to_gray`, `estimate_paper`): uneven light,
    either polarity, noise level. Large images are box-downscaled to at most WORK_SIDE pixels for
    this and for labelling (speed); crops are always cut from the full-resolution image.
 2. Hysteresis threshold on the lightly smoothed ink: pixels above a low threshold form marks,
@@ -27,9 +27,9 @@ from PIL import Image
 
 from hwr_desktop.core.components import box_mean, label
 from hwr_desktop.core.cuts import cut_paths, cut_piece
+from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
 from hwr_desktop.core.lines import find_lines
 from hwr_desktop.core.pieces import Piece, line_height, union
-from hwr_desktop.core.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
 
 WORK_SIDE = 1200        # longest side used for finding marks; crops still come from full resolution
 MIN_MARK_PX = 6         # marks whose longer side is below this many original pixels are dust

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwr_desktop.core.architecture import require_buildable
+from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
 from hwr_desktop.core.presets import get_preset
 

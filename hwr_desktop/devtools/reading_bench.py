@@ -2,7 +2,7 @@
 
     python -m hwr_desktop.devtools.reading_bench [--n-single N] [--n-per-condition N] [--json]
 
-Numbers of 3-8 digits in the five conditions of core/number_images.py (spaced, touching, form
+Numbers of 3-8 digits in the five conditions of core/data/number_images.py (spaced, touching, form
 boxes, ruled/squared paper, photos), made from MNIST *test* digits with fixed seeds: per condition
 the exact-string accuracy, the confidently-wrong rate (a wrong number shown without a '?') and the
 median time per image; then the median time to read 1-megapixel photos of 8-digit numbers.
@@ -67,8 +67,8 @@ def run_set(predictor, samples, groups, min_confidence: float) -> dict:
 
 def run_conditions(read, n: int, seed: int) -> dict:
     """Accuracy, confidently-wrong rate and median time per condition, and over all five."""
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import CONDITIONS, make_numbers
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
     data = load_mnist()
     report, right, confident_wrong, total = {}, 0, 0, 0
     for condition in CONDITIONS:
@@ -92,8 +92,8 @@ def run_conditions(read, n: int, seed: int) -> dict:
 
 def time_photos(read, n: int, seed: int) -> dict:
     """Median time to read a ~1-megapixel photo of an 8-digit number (decoding not counted)."""
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import make_numbers
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import make_numbers
     data = load_mnist()
     photos = [s.array() for s in make_numbers(data.x_test, data.y_test, "photo", n, seed=seed + 99, lengths=(8, 8))]
     read(photos[0])   # warm-up: the first model call builds the graph

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.finetune import FinetuneConfig
-from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.core.samples import SampleStore
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
@@ -281,7 +281,7 @@ CLOSE_DURING_FINETUNING = textwrap.dedent("""
     app = QApplication([])
     from hwr_desktop.app import create_main_window
     from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     w = create_main_window(sys.argv[1])
     w.show()
     data = load_mnist()

@@ -146,7 +146,7 @@ class EvaluationPanel(QWidget):
     def _on_evaluated(self, report) -> None:
         if not self.jobs.is_live():
             return                        # stopped: for a model that is no longer current
-        from hwr_desktop.core.mnist import load_mnist  # cached: the worker has just loaded it
+        from hwr_desktop.core.data.mnist import load_mnist  # cached: the worker has just loaded it
         self.images = load_mnist().x_test
         self.progress.setValue(self.progress.maximum())
         self.progress.setFormat(f"Evaluated on {report.n:,} test images")

@@ -1,6 +1,6 @@
 """Read Image tab: an opened, dropped or pasted image with a box, digit and confidence per mark.
 
-Decoding goes through core.images (size limits checked before pixels are decoded); reading
+Decoding goes through core.data.images (size limits checked before pixels are decoded); reading
 through core.reading in a worker, so a large photo never freezes the window. The view can show
 what the reader did (the printed lines it removed, the pieces it considered) and every mark's
 likeliest digits, so a user sees why a '?' appeared; clicking a '?' corrects it by hand. The
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hwr_desktop.core.data.images import MAX_PIXELS, load_image
 from hwr_desktop.core.errors import HwrError, ImageError
-from hwr_desktop.core.images import MAX_PIXELS, load_image
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.alternatives_strip import AlternativesStrip

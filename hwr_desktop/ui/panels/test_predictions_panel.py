@@ -89,7 +89,7 @@ class TestPredictionsPanel(QWidget):
         if not self.jobs.is_live():
             return                        # for a model that is no longer current
         indices, report = predictions.indices, predictions.report
-        from hwr_desktop.core.mnist import load_mnist  # cached: the worker has just loaded it
+        from hwr_desktop.core.data.mnist import load_mnist  # cached: the worker has just loaded it
         images = load_mnist().x_test
         self.indices, self.report = indices, report
         tiles = []

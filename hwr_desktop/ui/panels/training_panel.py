@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_desktop.core.mnist import VALIDATION_SIZE
+from hwr_desktop.core.data.mnist import VALIDATION_SIZE
 from hwr_desktop.core.pipeline import TrainedModel
 from hwr_desktop.core.presets import PRESETS
 from hwr_desktop.core.training import TrainingConfig

@@ -17,8 +17,8 @@ class EvaluationWorker(Worker):
         self.temperature = temperature
 
     def work(self):
+        from hwr_desktop.core.data.mnist import load_mnist
         from hwr_desktop.core.evaluation import evaluate
-        from hwr_desktop.core.mnist import load_mnist
         data = load_mnist()
         return evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
                         progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag,
@@ -47,8 +47,8 @@ class TestPredictionsWorker(Worker):
     def work(self) -> TestPredictions:
         import numpy as np
 
+        from hwr_desktop.core.data.mnist import load_mnist
         from hwr_desktop.core.evaluation import evaluate
-        from hwr_desktop.core.mnist import load_mnist
         data = load_mnist()
         idx = self.indices
         if idx is None:

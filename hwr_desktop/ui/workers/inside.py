@@ -38,8 +38,8 @@ class PatchWorker(Worker):
         self.model, self.layer_index, self.channel = model, layer_index, channel
 
     def work(self) -> FoundPatches:
+        from hwr_desktop.core.data.mnist import load_mnist
         from hwr_desktop.core.filter_patches import top_patches
-        from hwr_desktop.core.mnist import load_mnist
         search = top_patches(self.model, self.layer_index, self.channel, load_mnist().x_test, k=9,
                              stop=self.stop_flag, progress=self.progress.emit)
         return FoundPatches(self.model, search)
@@ -60,7 +60,7 @@ class DigitMapWorker(Worker):
         self.model = model
 
     def work(self) -> MappedDigits:
+        from hwr_desktop.core.data.mnist import load_mnist
         from hwr_desktop.core.feature_projection import mnist_test_map
-        from hwr_desktop.core.mnist import load_mnist
         found = mnist_test_map(self.model, stop=self.stop_flag, progress=self.progress.emit)
         return MappedDigits(self.model, found, load_mnist().x_test[found.image_indices])

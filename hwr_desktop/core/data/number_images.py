@@ -11,7 +11,7 @@ Five conditions, one layout each, all drawn from a seeded numpy RNG:
 The digits come from whichever MNIST split the caller passes: the reading bench uses *test*
 digits (never seen by a model); a reader's training uses *training* digits and its rejection
 threshold is chosen on *validation* digits. Printed lines and ink are painted separately
-(core/number_painting.py).
+(core/data/number_painting.py).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from hwr_desktop.core.number_painting import MAX_CANVAS, NumberImage, digit_alpha, encode, lighting, paint_printed, render
+from hwr_desktop.core.data.number_painting import MAX_CANVAS, NumberImage, digit_alpha, encode, lighting, paint_printed, render
 
 CONDITIONS = ("spaced", "touching", "boxes", "ruled", "photo")
 

@@ -1,5 +1,5 @@
 """Painting synthetic numbers: digits cut from MNIST, ink and paper colours, light, printed lines,
-encoding. core/number_images.py lays the digits out in the five reading conditions and calls these.
+encoding. core/data/number_images.py lays the digits out in the five reading conditions and calls these.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class NumberImage:
     conditions: dict = field(default_factory=dict)
 
     def array(self) -> np.ndarray:
-        from hwr_desktop.core.images import load_image_bytes
+        from hwr_desktop.core.data.images import load_image_bytes
         return load_image_bytes(self.data, "synthetic")
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core.data.idx import read_idx_bytes
 from hwr_desktop.core.errors import DataError
-from hwr_desktop.core.idx import read_idx_bytes
 from hwr_desktop.resources import resource_path
 
 FILES = {
