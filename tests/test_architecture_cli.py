@@ -3,7 +3,7 @@ the layer, exit status 2, no model file, for a design that cannot be built."""
 import json
 
 from hwr_desktop.cli import main
-from hwr_desktop.core.layer_types import parse_arguments
+from hwr_desktop.core.network.layer_types import parse_arguments
 
 
 def run(capsys, *argv):

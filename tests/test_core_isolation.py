@@ -31,7 +31,8 @@ def test_every_module_of_core_is_found():
 
 
 def test_listing_presets_does_not_import_tensorflow():
-    code = ("import sys\nfrom hwr_desktop.core.presets import preset_names\nfrom hwr_desktop.core.data import preprocess\n"
+    code = ("import sys\nfrom hwr_desktop.core.network.presets import preset_names\n"
+            "from hwr_desktop.core.data import preprocess\n"
             "assert preset_names() == ['keras-example', 'quick', 'default', 'deskew']\n"
             "assert 'tensorflow' not in sys.modules")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

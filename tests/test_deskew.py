@@ -1,10 +1,10 @@
-"""The Deskew layer (core/deskew.py): what it does to strokes, and that its models load in safe mode."""
+"""The Deskew layer (core/network/deskew.py): what it does to strokes, and that its models load in safe mode."""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.deskew import Deskew
 from hwr_desktop.core.modelfile import load_model, make_metadata, save_model
-from hwr_desktop.core.presets import build_model
+from hwr_desktop.core.network.deskew import Deskew
+from hwr_desktop.core.network.presets import build_model
 
 
 def moments(image):

@@ -89,7 +89,7 @@ def test_tta_ensemble_averages_each_member_over_shifted_images(members, mnist, t
 def test_tta_lets_a_deskewing_member_read_the_image_once(members, mnist):
     # It centres the digit itself, so shifted copies would read the same (unless the shift pushes
     # ink out of the frame, hence digits clear of the border here): one call, the same weight.
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.network.presets import build_model
     plain, deskewing = load_model(members[0])[0], build_model("deskew")
     x = mnist.x_test[:200]
     border = np.ones((28, 28), bool)

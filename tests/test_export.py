@@ -141,8 +141,8 @@ def test_a_freshly_trained_model_exports_in_the_other_formats(quick_model, fmt, 
 def _deskewing_ensemble():
     import keras
 
-    from hwr_desktop.core.deskew import Deskew
     from hwr_desktop.core.ensemble import build_ensemble
+    from hwr_desktop.core.network.deskew import Deskew
     members = [keras.Sequential([keras.Input((28, 28, 1)), *([Deskew()] if i else []),
                                  keras.layers.Conv2D(4, 5, strides=3, activation="relu"),
                                  keras.layers.Flatten(), keras.layers.Dense(10)]) for i in range(2)]
@@ -161,7 +161,7 @@ def test_int8_keeps_deskew_in_float():
     """Full-integer int8 cost the bundled ensemble 0.64 points (refused by the check); Deskew models
     quantize their weights only (measured: 99.76 % vs 99.75 % Keras, 28 % of the float file)."""
     from hwr_desktop.core.export import _int8_mode
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.network.presets import build_model
     assert _int8_mode(_deskewing_ensemble()) == "dynamic-range"
     assert _int8_mode(build_model("quick")) == "full-integer"
 
@@ -169,8 +169,8 @@ def test_int8_keeps_deskew_in_float():
 def test_portable_warp_is_the_deskew_warp(mnist):
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import warp
     from hwr_desktop.core.export_ops import portable_warp
+    from hwr_desktop.core.network.augment import warp
     images = tf.constant(mnist.x_test[:300, :, :, None].astype(np.float32) / 255)
     rng = np.random.default_rng(0)
     angle, scale = rng.uniform(-1, 1, 300), rng.uniform(0.7, 1.3, 300)

@@ -49,7 +49,7 @@ def digit(mnist):
 @pytest.mark.parametrize("preset, shape", [("keras-example", (32, 26, 26)), ("quick", (32, 14, 14)),
                                            ("default", (32, 28, 28))])
 def test_feature_maps_of_every_preset(preset, shape, digit):
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.network.presets import build_model
     inspector = Inspector(build_model(preset))
     maps = inspector.feature_maps(digit)
     assert maps.shape == shape and inspector.feature_count == shape[0]
@@ -63,7 +63,7 @@ def test_feature_maps_of_every_preset(preset, shape, digit):
 def test_feature_maps_are_the_first_convolution(digit):
     import tensorflow as tf
 
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.network.presets import build_model
     model = build_model("keras-example")
     kernel, bias = model.layers[0].get_weights()
     expected = tf.nn.relu(tf.nn.conv2d(digit[None, ..., None].astype(np.float32), kernel, 1, "VALID") + bias)

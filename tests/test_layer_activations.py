@@ -52,7 +52,7 @@ def test_bundled_model_every_layer_has_the_reported_shape_and_calibrated_output(
 
 @pytest.mark.parametrize("design", [VARIED, DESKEWING], ids=lambda d: d["name"])
 def test_designed_networks_every_layer_has_the_reported_shape(design, mnist):
-    from hwr_desktop.core.architecture import check_design
+    from hwr_desktop.core.network.design import check_design
     model = randomized(design)
     activations = LayerProbe(model, temperature=2.0).probe(digit(mnist, 3))
     _check_shapes_and_order(model, activations)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.presets import PRESETS, build_model
+from hwr_desktop.core.network.presets import PRESETS, build_model
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, learning_rate_at, train
 
 
@@ -82,7 +82,7 @@ def test_training_is_reproducible_with_a_seed():
 def test_augmentation_keeps_digits_recognizable(mnist):
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import augment_batch
+    from hwr_desktop.core.network.augment import augment_batch
     x = tf.constant(mnist.x_test[:64, :, :, None] / 255.0, tf.float32)
     out = augment_batch(x, tf.random.Generator.from_seed(1)).numpy()
     assert out.shape == x.shape and 0.0 <= out.min() and out.max() <= 1.0

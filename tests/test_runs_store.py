@@ -189,7 +189,7 @@ def test_train_model_records_a_finished_run_with_its_model(tmp_path):
     assert run.config["seed"] == 5 and run.config["learning_rate"] > 0 and run.config["train_limit"] == 512
     assert [h["epoch"] for h in run.history] == [1, 2]
     assert run.params == trained.model.count_params() > 0 and run.macs > run.params
-    # the network as the design it was built from (core/architecture.py)
+    # the network as the design it was built from (core/network/design.py)
     assert run.architecture == {"name": "quick", "layers": trained.result.config.architecture["layers"]}
     m = run.metrics
     assert m["test_accuracy"] == pytest.approx(trained.report.accuracy)

@@ -128,7 +128,7 @@ def test_default_preset_conv_without_bias_is_shown_with_its_batch_norm_and_relu(
 
 
 def test_keras_example_conv_with_relu_and_bias(mnist):
-    from hwr_desktop.core.presets import KERAS_EXAMPLE
+    from hwr_desktop.core.network.presets import KERAS_EXAMPLE
     model = randomized(KERAS_EXAMPLE, seed=5)
     image = digit(mnist, 2)
     outputs = layer_outputs(model, image)

@@ -1,4 +1,4 @@
-"""`hwr-desktop architecture show NAME|FILE`: a network design (core/architecture.py) as a table of
+"""`hwr-desktop architecture show NAME|FILE`: a network design (core/network/design.py) as a table of
 layers with each one's output shape, parameters and multiply-adds, or why it cannot be built."""
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ def register(sub) -> None:
 
 def design_document(name_or_file: str) -> dict:
     """A preset's design by name, else a design file's document (DesignError if unreadable)."""
-    from hwr_desktop.core.architecture import load_design
-    from hwr_desktop.core.presets import PRESETS
+    from hwr_desktop.core.network.design import load_design
+    from hwr_desktop.core.network.presets import PRESETS
     if name_or_file in PRESETS and not Path(name_or_file).exists():
         return PRESETS[name_or_file].design
     return load_design(name_or_file)
@@ -30,7 +30,7 @@ def _shape(shape) -> str:
 
 
 def run_show(args) -> int:
-    from hwr_desktop.core.architecture import INPUT_SHAPE, check_design, require_buildable
+    from hwr_desktop.core.network.design import INPUT_SHAPE, check_design, require_buildable
 
     design = check_design(design_document(args.design))
     if args.json:

@@ -9,8 +9,8 @@ from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_
 
 
 def register(sub) -> None:
+    from hwr_desktop.core.network.presets import PRESETS
     from hwr_desktop.core.precision import PRECISIONS
-    from hwr_desktop.core.presets import PRESETS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS),
                        help="the network and training recipe (with --architecture: the recipe only)")
@@ -42,7 +42,7 @@ def register(sub) -> None:
 def run_train(args) -> int:
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.architecture import load_design
+    from hwr_desktop.core.network.design import load_design
     from hwr_desktop.core.paths import new_model_path
     from hwr_desktop.core.pipeline import train_model
     from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig

@@ -34,7 +34,7 @@ def build_ensemble(members: list, tta: bool = False):
     shifted views first, with tta, so every member weighs the same)."""
     import keras
 
-    from hwr_desktop.core.deskew import deskew_layer
+    from hwr_desktop.core.network.deskew import deskew_layer
     if len(members) < 2:
         raise HwrError("an ensemble needs at least two models")
     image = keras.Input((28, 28, 1), name="image")

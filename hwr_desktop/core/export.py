@@ -115,7 +115,7 @@ def _all_layers(model):
 def _int8_mode(model) -> str:
     """Deskew computes image moments and sampling positions: in int8 they move pixels (the bundled
     ensemble lost 0.64 points), so Deskew models keep float activations and only the weights go int8."""
-    from hwr_desktop.core.deskew import Deskew
+    from hwr_desktop.core.network.deskew import Deskew
     return "dynamic-range" if any(isinstance(layer, Deskew) for layer in _all_layers(model)) else "full-integer"
 
 

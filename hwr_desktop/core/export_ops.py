@@ -1,6 +1,6 @@
 """The Deskew layer's warp in ops every exporter knows, swapped in while a model is converted.
 
-Deskew (core/deskew.py) warps images with TensorFlow's ImageProjectiveTransformV3, which tf2onnx
+Deskew (core/network/deskew.py) warps images with TensorFlow's ImageProjectiveTransformV3, which tf2onnx
 cannot convert and LiteRT has no built-in kernel for. `portable_warp` computes the same bilinear
 sampling with zero fill from floor, gather and arithmetic, and `portable_deskew()` puts it in the
 layer's place for the duration of a conversion (the Keras model itself, and the reference the
@@ -14,7 +14,7 @@ SIZE = 28
 
 
 def portable_warp(images, transforms):
-    """Same contract as core/augment.warp for affine transforms: output pixel (x, y) samples the
+    """Same contract as core/network/augment.warp for affine transforms: output pixel (x, y) samples the
     input bilinearly at (a0 x + a1 y + a2, b0 x + b1 y + b2), zeros outside."""
     import tensorflow as tf
     images = tf.convert_to_tensor(images, tf.float32)
@@ -43,7 +43,7 @@ def portable_warp(images, transforms):
 @contextlib.contextmanager
 def portable_deskew():
     """Deskew layers traced inside this block use `portable_warp` (the module global they call)."""
-    from hwr_desktop.core import deskew
+    from hwr_desktop.core.network import deskew
     original = deskew.warp
     deskew.warp = portable_warp
     try:

@@ -115,7 +115,7 @@ class Inspector:
         if not blocks:
             raise HwrError("this model has no convolution layer, so there are no feature maps or "
                            "Grad-CAM to show (the insight view needs a convolutional network)")
-        from hwr_desktop.core.deskew import deskew_layer
+        from hwr_desktop.core.network.deskew import deskew_layer
         self.model = model
         # A network that deskews its input computes Grad-CAM on the deskewed digit: warped back for display.
         self._deskew = deskew_layer(model)

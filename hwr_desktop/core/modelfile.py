@@ -121,7 +121,7 @@ def load_model(path: str | Path, shapes=DIGIT_SHAPES) -> tuple[object, ModelInfo
     info = read_info(path)
     import keras
 
-    import hwr_desktop.core.deskew  # noqa: F401  (registers the Deskew layer, so safe mode can load it)
+    import hwr_desktop.core.network.deskew  # noqa: F401  (registers the Deskew layer, so safe mode can load it)
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for bad archives; all mean "cannot use this file"

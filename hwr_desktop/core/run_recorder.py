@@ -22,9 +22,9 @@ from hwr_desktop.core.training import TrainingCallbacks
 
 def _architecture_of(model, name: str) -> tuple[dict, int | None, int | None]:
     """(spec, params, multiply-adds per image) of a network; spec = {"name", "layers": [{"type", ...}]}
-    in the design format (core/architecture.py). A network no design can describe (a foreign
+    in the design format (core/network/design.py). A network no design can describe (a foreign
     model) is recorded by name and parameter count."""
-    from hwr_desktop.core.architecture_build import describe_model
+    from hwr_desktop.core.network.build import describe_model
     try:
         design = describe_model(model)
     except Exception:  # DesignError, or whatever a foreign network raises: the record must not stop training

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwr_desktop.core.architecture import require_buildable
 from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.network.design import require_buildable
+from hwr_desktop.core.network.presets import get_preset
 from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
-from hwr_desktop.core.presets import get_preset
 
 
 @dataclass
 class TrainingConfig:
     """What to train. None means: take the preset's recipe value (and its network)."""
     preset: str = "default"
-    architecture: dict | None = None   # the network as a design (core/architecture.py); None: the preset's
+    architecture: dict | None = None   # the network as a design (core/network/design.py); None: the preset's
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
@@ -155,7 +155,7 @@ def make_train_step(model, optimizer, loss_fn, augment_rng=None):
     """
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import augment_batch
+    from hwr_desktop.core.network.augment import augment_batch
 
     @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.uint8), tf.TensorSpec([None], tf.int64),
                                   tf.TensorSpec([None], tf.bool)])
@@ -179,9 +179,9 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.architecture_build import build_network
     from hwr_desktop.core.averaging import WeightAverage
     from hwr_desktop.core.evaluation import loss_and_accuracy
+    from hwr_desktop.core.network.build import build_network
 
     cfg = config.resolved()
     callbacks = callbacks or TrainingCallbacks()

@@ -1,4 +1,4 @@
-"""Designs (core/architecture.py) to Keras networks and back.
+"""Designs (core/network/design.py) to Keras networks and back.
 
 `build_network` makes a Sequential model from a checked design: only the allow-listed layer types,
 each from a fixed table (never a name looked up from the file), with the file's arguments. The
@@ -9,14 +9,14 @@ a fine-tuned model) can be shown, compared and recorded in the same terms.
 """
 from __future__ import annotations
 
-from hwr_desktop.core.architecture import INPUT_SHAPE, Design, DesignError, check_design, require_buildable
-from hwr_desktop.core.layer_types import LAYER_TYPES
+from hwr_desktop.core.network.design import INPUT_SHAPE, Design, DesignError, check_design, require_buildable
+from hwr_desktop.core.network.layer_types import LAYER_TYPES
 
 
 def _layer_classes() -> dict:
     from keras import layers
 
-    from hwr_desktop.core.deskew import Deskew
+    from hwr_desktop.core.network.deskew import Deskew
     return {name: Deskew if name == "Deskew" else getattr(layers, name) for name in LAYER_TYPES}
 
 

@@ -9,7 +9,7 @@ Every network takes a 28x28x1 image and must end in Dense(10): ten logits, one p
 `check_design` walks the layers with plain arithmetic, as Keras will: each row's output shape,
 parameters and multiply-adds per image, or the reason the row cannot work. The designer shows
 this on every edit, and training refuses a design with any error (`require_buildable`). Keras is
-only imported to build (core/architecture_build.py).
+only imported to build (core/network/build.py).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_types import LAYER_TYPES, format_arguments
+from hwr_desktop.core.network.layer_types import LAYER_TYPES, format_arguments
 
 INPUT_SHAPE = (28, 28, 1)
 CLASSES = 10

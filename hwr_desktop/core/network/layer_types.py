@@ -1,7 +1,7 @@
 """The layer types a network design may use, and their arguments: the allow-list.
 
 Each type names a Keras layer and the arguments a design may give it, each with a check that
-raises ValueError saying what it expects. Nothing else is ever built (core/architecture_build.py
+raises ValueError saying what it expects. Nothing else is ever built (core/network/build.py
 builds from this table, never from a name in a file). Also the arguments as the designer edits
 them, as text: `filters=32, kernel_size=3, padding=same`.
 """
@@ -86,7 +86,7 @@ LAYER_TYPES: dict[str, LayerType] = {
     "GlobalMaxPooling2D": LayerType({}),
     "Dense": LayerType({"units": _count(65536), "activation": _activation, "use_bias": _flag}, ("units",),
                        image_in=False),
-    # Ours (core/deskew.py): straightens the slant of the raw image; no weights, first layer only.
+    # Ours (core/network/deskew.py): straightens the slant of the raw image; no weights, first layer only.
     "Deskew": LayerType({}),
 }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from hwr_desktop.core.augment import warp
+from hwr_desktop.core.network.augment import warp
 
 MAX_SKEW = 1.0   # a shear of 45 degrees; beyond that the "axis" of a blob is not a slant
 _C = 13.5        # the centre of a 28-pixel row

@@ -1,7 +1,7 @@
 """Model presets: an architecture plus the training recipe it was tuned with, built by name.
 
-Each network is a design, the JSON format of core/architecture.py, built by
-core/architecture_build.py; listing presets (the GUI's combo box, --help) imports no TensorFlow.
+Each network is a design, the JSON format of core/network/design.py, built by
+core/network/build.py; listing presets (the GUI's combo box, --help) imports no TensorFlow.
 Every model takes (28, 28, 1) floats in [0, 1] and outputs 10 logits.
 """
 from __future__ import annotations
@@ -27,11 +27,11 @@ class Recipe:
 class Preset:
     name: str
     description: str
-    design: dict                 # the network, in the design format (core/architecture.py)
+    design: dict                 # the network, in the design format (core/network/design.py)
     recipe: Recipe
 
     def build(self):
-        from hwr_desktop.core.architecture_build import build_network
+        from hwr_desktop.core.network.build import build_network
         return build_network(self.design)
 
 
@@ -42,7 +42,7 @@ def _conv_bn(filters: int, kernel: int = 3, strides: int = 1) -> list[dict]:
     return [conv, {"type": "BatchNormalization", "momentum": 0.9}, {"type": "ReLU"}]
 
 
-# Each network is a design (core/architecture.py): the same JSON format a user's own network uses,
+# Each network is a design (core/network/design.py): the same JSON format a user's own network uses,
 # so `hwr-desktop architecture show default` prints it and the designer can start from it.
 # Every network ends in Dense(10): logits; the softmax is applied by whoever needs probabilities.
 
@@ -92,7 +92,7 @@ _DEFAULT_LAYERS = [
 ]
 DEFAULT = {"name": "default", "layers": _DEFAULT_LAYERS}
 
-# The default network reading deskewed digits (core/deskew.py). Alone it is no better than the
+# The default network reading deskewed digits (core/network/deskew.py). Alone it is no better than the
 # default (seeds 0-2: 99.70 / 99.63 / 99.67 % test, validation 99.60 / 99.62 / 99.50 %); its value
 # is that it makes different mistakes: three of it with three default models reach 99.74-99.75 %.
 DESKEW = {"name": "deskew", "layers": [{"type": "Deskew"}, *_DEFAULT_LAYERS]}
