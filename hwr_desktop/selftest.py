@@ -90,8 +90,8 @@ def check_tensorflow(ctx: Context) -> str:
 
 
 def check_model(ctx: Context) -> str:
-    from hwr_desktop.core.inference import Predictor
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.models.modelfile import load_model
     path = ctx.model_path
     if not path.is_file():
         raise CheckFailed(f"model file not found: {path}")
@@ -129,7 +129,7 @@ def check_accuracy(ctx: Context) -> str:
 def check_ensemble(ctx: Context) -> str:
     # Its own check: it loads layers the single model does not use (Deskew, shifted views), which a
     # frozen build must have packed.
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.resources import ensemble_model_path
     data = _need(ctx.data, "loading MNIST")
     path = ensemble_model_path()

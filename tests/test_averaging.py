@@ -4,7 +4,7 @@ import pytest
 
 from hwr_desktop.core.averaging import WeightAverage
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.evaluation import loss_and_accuracy
+from hwr_desktop.core.models.evaluation import loss_and_accuracy
 from hwr_desktop.core.network.presets import build_model
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
 

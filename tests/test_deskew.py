@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from hwr_desktop.core.modelfile import load_model, make_metadata, save_model
+from hwr_desktop.core.models.modelfile import load_model, make_metadata, save_model
 from hwr_desktop.core.network.deskew import Deskew
 from hwr_desktop.core.network.presets import build_model
 

@@ -6,8 +6,8 @@ import pytest
 
 from hwr_desktop.cli import main
 from hwr_desktop.core.ensemble import build_ensemble
-from hwr_desktop.core.evaluation import evaluate, predict_logits
-from hwr_desktop.core.modelfile import load_model, make_metadata, read_metadata, save_model
+from hwr_desktop.core.models.evaluation import evaluate, predict_logits
+from hwr_desktop.core.models.modelfile import load_model, make_metadata, read_metadata, save_model
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,7 @@ METADATA = {"preset": "quick", "calibration": {"temperature": 2.0}}
 def test_fresh_model_with_a_calibration_temperature(quick_model, mnist, tmp_path, as_object):
     import onnxruntime as ort
 
-    from hwr_desktop.core.model_info import ModelInfo
+    from hwr_desktop.core.models.info import ModelInfo
     metadata = ModelInfo.from_dict(METADATA) if as_object else METADATA
     report = export_model((quick_model, metadata), "onnx", tmp_path / "quick.onnx")
     assert report.temperature == 2.0 and report.agreement >= 0.9999 and report.n == 10000

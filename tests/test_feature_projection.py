@@ -58,7 +58,7 @@ def test_digit_map_of_a_designed_network_is_deterministic_and_places_a_drawing(m
 
 
 def test_bundled_model_map_separates_the_digits(mnist):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     model, _ = load_model(default_model_path())
     calls = []
     found = mnist_test_map(model, count=COUNT, progress=lambda done, total: calls.append((done, total)))

@@ -1,4 +1,4 @@
-"""core.insight (saliency, Grad-CAM, feature maps) and core.history (CSV export)."""
+"""core.insight (saliency, Grad-CAM, feature maps) and core.models.epoch_history (CSV export)."""
 import csv
 import subprocess
 import sys
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.history import history_column, write_history_csv
 from hwr_desktop.core.insight import Inspector, heat_colours, heat_overlay, normalize_maps
+from hwr_desktop.core.models.epoch_history import history_column, write_history_csv
 
 QUADRANT = np.zeros((28, 28), np.float32)
 QUADRANT[:14, :14] = 1.0       # the only pixels class 3 of the linear model below looks at
@@ -35,7 +35,7 @@ def linear_model(softmax: bool = False):
 @pytest.fixture(scope="module")
 def good_model(request):
     """The bundled model if present, else the session's tiny trained model (trained only if needed)."""
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.resources import default_model_path
     path = default_model_path() if default_model_path().exists() else request.getfixturevalue("tiny_model_file")
     return load_model(path)[0]
@@ -176,7 +176,7 @@ def test_history_csv_round_trip(tmp_path):
 
 
 def test_insight_modules_import_without_qt():
-    code = ("import sys\nimport hwr_desktop.core.insight, hwr_desktop.core.history\n"
+    code = ("import sys\nimport hwr_desktop.core.insight, hwr_desktop.core.models.epoch_history\n"
             "assert not [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -12,7 +12,7 @@ from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 
 @pytest.fixture(scope="module")
 def bundled():
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(default_model_path())
 
 
@@ -28,7 +28,7 @@ def _check_shapes_and_order(model, activations):
 
 
 def test_bundled_model_every_layer_has_the_reported_shape_and_calibrated_output(bundled, mnist):
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     model, info = bundled
     networks = member_networks(model, info)
     assert len(networks) == 1 and networks[0].model is model and networks[0].temperature == info.temperature
@@ -66,7 +66,7 @@ def test_designed_networks_every_layer_has_the_reported_shape(design, mnist):
 
 def test_one_member_of_an_ensemble_is_probed_on_its_own(mnist):
     from hwr_desktop.core.ensemble import build_ensemble
-    from hwr_desktop.core.model_info import MemberInfo, Metrics, new_info
+    from hwr_desktop.core.models.info import MemberInfo, Metrics, new_info
     members = [randomized(VARIED, seed=1), randomized(DESKEWING, seed=2)]
     ensemble = build_ensemble(members, tta=True)
     info = new_info("ensemble of 2", {}, members=[MemberInfo("a.keras", "varied", 1, Metrics()),

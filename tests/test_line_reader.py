@@ -124,7 +124,7 @@ def test_train_and_save_writes_a_self_describing_line_reader(tmp_path):
     """The `train-reader` recipe end to end at toy size: the file loads as a line reader and says
     how it was made (the real run and its figures are in the README)."""
     from hwr_desktop.core.line_reader_training import LineReaderConfig, train_and_save
-    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.models.modelfile import read_info
     from hwr_desktop.core.number_reading import LineReader
     config = LineReaderConfig(examples=24, validation_examples=10, epochs=1, batch_size=8,
                               threshold_per_condition=1, workers=1)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import ModelFileError
-from hwr_desktop.core.inference import Predictor
-from hwr_desktop.core.modelfile import load_model, read_metadata, save_model
+from hwr_desktop.core.models.inference import Predictor
+from hwr_desktop.core.models.modelfile import load_model, read_metadata, save_model
 from tests.conftest import draw_digit_like
 
 

@@ -115,7 +115,7 @@ def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, 
     ([0.990, 0.992, 0.991], 3),    # 0.1 % on 500 images is noise: the end of the schedule is kept
 ])
 def test_an_earlier_epoch_is_kept_only_if_validation_says_so_beyond_noise(monkeypatch, accuracies, kept):
-    from hwr_desktop.core import evaluation
+    from hwr_desktop.core.models import evaluation
     scripted = iter(accuracies)
     monkeypatch.setattr(evaluation, "loss_and_accuracy", lambda model, x, y: (0.1, next(scripted)))
     snapshots = {}

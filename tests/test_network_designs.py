@@ -62,7 +62,7 @@ def test_every_preset_is_a_valid_design_whose_arithmetic_matches_its_network(nam
 def test_presets_design_builds_exactly_the_network_of_the_bundled_model():
     # default.keras was built by the Python builders this design format replaced: same layers,
     # arguments and parameter count, read back from the file.
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.network.build import describe_model
     model, info = load_model(default_model_path())
     described = describe_model(model)
@@ -134,7 +134,7 @@ def test_design_files_round_trip_and_bad_files_get_one_clear_error(tmp_path):
 
 
 def test_a_designed_network_trains_is_saved_with_its_design_and_reloads(tmp_path):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.network.build import describe_model
     from hwr_desktop.core.pipeline import train_model
     from hwr_desktop.core.training import TrainingConfig

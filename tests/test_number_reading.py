@@ -11,12 +11,12 @@ from hwr_desktop.resources import default_model_path, line_reader_path
 
 @pytest.fixture(scope="module")
 def readers():
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     return Predictor.from_file(default_model_path()), LineReader.from_file(line_reader_path())
 
 
 def test_the_bundled_line_reader_describes_itself():
-    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.models.modelfile import read_info
     info = read_info(line_reader_path())
     assert info.preset == "line-reader" and info.calibration.fitted_on == "validation"
     assert 0.5 <= info.extra["line_reader"]["lone_confidence"] <= 1.0

@@ -4,7 +4,7 @@ import pytest
 
 from hwr_desktop.core import precision
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.evaluation import loss_and_accuracy, predict_logits
+from hwr_desktop.core.models.evaluation import loss_and_accuracy, predict_logits
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
 
 

@@ -22,7 +22,7 @@ SINGLE_TARGET, STRING_TARGET = 0.98, 0.90   # acceptance figures of the issue
 
 @pytest.fixture(scope="module")
 def predictor():
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     return Predictor.from_file(default_model_path())
 
 

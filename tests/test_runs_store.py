@@ -178,7 +178,7 @@ class Counting(TrainingCallbacks):
 
 
 def test_train_model_records_a_finished_run_with_its_model(tmp_path):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.pipeline import train_model
     callbacks = Counting()
     trained = train_model(TrainingConfig(**TINY, seed=5), callbacks)
@@ -217,7 +217,7 @@ def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
 
     def boom(*args, **kwargs):
         raise RuntimeError("calibration exploded")
-    monkeypatch.setattr("hwr_desktop.core.calibration.calibrate", boom)
+    monkeypatch.setattr("hwr_desktop.core.models.calibration.calibrate", boom)
     with RunStore() as store:
         before = {r.id for r in store.list()}
     with pytest.raises(RuntimeError, match="exploded"):
@@ -243,7 +243,7 @@ def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
     import dataclasses
 
     from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.pipeline import finetune_model
     small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000],
                                 x_val=mnist.x_val[:1000], y_val=mnist.y_val[:1000])

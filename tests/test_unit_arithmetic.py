@@ -21,7 +21,7 @@ def varied():
 
 @pytest.fixture(scope="module")
 def bundled():
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(default_model_path())[0]
 
 

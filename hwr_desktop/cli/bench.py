@@ -64,7 +64,7 @@ def run_bench(args) -> int:
         from hwr_desktop.devtools import bench as benchmark
     except ImportError:   # the standalone app leaves the development tools out
         raise HwrError("bench is a development command: run `make bench` in a checkout of HWR Desktop") from None
-    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.models.modelfile import read_info
     from hwr_desktop.resources import default_model_path, ensemble_model_path
 
     quick = args.quick

@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 def run_evaluate(args) -> int:
     from hwr_desktop.core.data.mnist import load_mnist
-    from hwr_desktop.core.evaluation import evaluate
+    from hwr_desktop.core.models.evaluation import evaluate
     predictor = load_predictor(args.model)
     data = load_mnist()
     report = evaluate(predictor.model, data.x_test, data.y_test,

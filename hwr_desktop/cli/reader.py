@@ -40,7 +40,7 @@ def run_train_reader(args) -> int:
     out = checked_out_path(args.out)
     from hwr_desktop.core.line_reader_training import LineReaderConfig, train_and_save
     if args.resume:
-        from hwr_desktop.core.modelfile import read_info
+        from hwr_desktop.core.models.modelfile import read_info
         read_info(args.resume)   # a missing or corrupt file fails here, in one line, before any work
     if args.thresholds_only and not args.resume:
         from hwr_desktop.core.errors import HwrError

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.model_info import MemberInfo, Metrics, ModelInfo, new_info
+from hwr_desktop.core.models.info import MemberInfo, Metrics, ModelInfo, new_info
 
 SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))   # (down, right) in pixels, for test-time augmentation
 
@@ -57,10 +57,10 @@ def make_ensemble(paths: list[str | Path], out: str | Path, tta: bool = False) -
     Members must output logits (our presets do): averaging logits with probabilities would
     weigh the models unequally. Returns the saved file's description.
     """
-    from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.data.mnist import load_mnist
-    from hwr_desktop.core.evaluation import evaluate, predict_logits, softmax_cross_entropy
-    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.models.calibration import calibrate
+    from hwr_desktop.core.models.evaluation import evaluate, predict_logits, softmax_cross_entropy
+    from hwr_desktop.core.models.modelfile import load_model, save_model
 
     if len(paths) < 2:
         raise HwrError("an ensemble needs at least two model files")

@@ -193,7 +193,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     _require_tools(fmt)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.modelfile import described, load_model
+    from hwr_desktop.core.models.modelfile import described, load_model
     if isinstance(source, (str, Path)):
         model, info = load_model(source)
         source_name = Path(source).name
@@ -279,7 +279,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
 
 
 def _versions() -> dict:
-    from hwr_desktop.core.model_info import versions
+    from hwr_desktop.core.models.info import versions
     found = versions()
     for name in ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert"):
         try:

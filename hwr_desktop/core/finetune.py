@@ -25,7 +25,7 @@ import numpy as np
 
 from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.model_info import ModelInfo, new_info
+from hwr_desktop.core.models.info import ModelInfo, new_info
 from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, learning_rate_at, make_train_step
 
 MIN_MNIST_ACCURACY = 0.995
@@ -151,7 +151,7 @@ def _copy(model):
 
 def _base_models(base) -> tuple[object, object, ModelInfo]:
     """(student, teacher, info): private copies, so the caller's model (e.g. the GUI's) is never touched."""
-    from hwr_desktop.core.modelfile import described, load_model
+    from hwr_desktop.core.models.modelfile import described, load_model
     if isinstance(base, (str, Path)):
         model, info = load_model(base)
     else:
@@ -182,7 +182,7 @@ def _loss(teacher, n_personal: int, cfg: FinetuneConfig, outputs_logits: bool):
 
 
 def _accuracy(model, x, y, stop) -> float | None:
-    from hwr_desktop.core.evaluation import predict_logits
+    from hwr_desktop.core.models.evaluation import predict_logits
     if len(x) == 0:
         return None
     return float(np.mean(predict_logits(model, x, stop=stop).argmax(axis=1) == y))
@@ -194,7 +194,7 @@ def finetune(base, samples, config: FinetuneConfig | None = None, callbacks: Tra
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.evaluation import loss_and_accuracy
+    from hwr_desktop.core.models.evaluation import loss_and_accuracy
 
     cfg = dataclasses.replace(config or FinetuneConfig()).checked()
     callbacks = callbacks or TrainingCallbacks()

@@ -21,7 +21,7 @@ import numpy as np
 
 from hwr_desktop.core.data.preprocess import as_batch
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.evaluation import softmax
+from hwr_desktop.core.models.evaluation import softmax
 
 MAPS, VECTOR, OUTPUT = "maps", "vector", "output"
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.evaluation import softmax
 from hwr_desktop.core.line_reader import FRAMES, build_line_reader, decode
 from hwr_desktop.core.line_reader_data import Strips
+from hwr_desktop.core.models.evaluation import softmax
 
 
 @dataclass
@@ -72,7 +72,7 @@ def train_line_reader(train: Strips, validation: Strips, config: LineReaderConfi
     import keras
     keras.utils.set_random_seed(config.seed)
     if config.resume:
-        from hwr_desktop.core.modelfile import load_model
+        from hwr_desktop.core.models.modelfile import load_model
         model, _ = load_model(config.resume, shapes=reader_shapes())
     else:
         model = build_line_reader()
@@ -154,10 +154,10 @@ def choose_thresholds(predictor, line_reader, per_condition: int = 100, seed: in
 def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=None) -> dict:
     """The whole recipe behind `hwr-desktop train-reader`: examples, training, calibration,
     rejection threshold, model file. Returns the figures stored in the file."""
-    from hwr_desktop.core.inference import Predictor
     from hwr_desktop.core.line_reader_data import make_strips
-    from hwr_desktop.core.model_info import Calibration, Metrics, new_info
-    from hwr_desktop.core.modelfile import save_model
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.models.info import Calibration, Metrics, new_info
+    from hwr_desktop.core.models.modelfile import save_model
     from hwr_desktop.core.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
@@ -194,8 +194,8 @@ def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=Non
 def rethreshold(path, out, progress=None) -> dict:
     """Choose a line reader's rejection thresholds again (after the combining rule changed) and
     write it to `out`, keeping everything else its file says."""
-    from hwr_desktop.core.inference import Predictor
-    from hwr_desktop.core.modelfile import read_info, save_model
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.models.modelfile import read_info, save_model
     from hwr_desktop.core.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.evaluation import softmax
 from hwr_desktop.core.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
+from hwr_desktop.core.models.evaluation import softmax
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
 from hwr_desktop.core.segment import find_marks
 
@@ -45,7 +45,7 @@ class LineReader:
     @classmethod
     def from_file(cls, path) -> LineReader:
         from hwr_desktop.core.line_reader import LINE_HEIGHT
-        from hwr_desktop.core.modelfile import load_model
+        from hwr_desktop.core.models.modelfile import load_model
         model, info = load_model(path, shapes=((LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)))
         reading = info.extra.get("line_reader", {}) if isinstance(info.extra.get("line_reader"), dict) else {}
 

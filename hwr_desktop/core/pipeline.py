@@ -4,7 +4,7 @@
     finetune_model: fine-tune -> check MNIST test accuracy -> describe -> calibrate on validation
                     -> save (if kept and asked)
 
-Calibration (core/calibration.py) fits the model's temperature on the validation split only; the
+Calibration (core/models/calibration.py) fits the model's temperature on the validation split only; the
 test figures, its calibration error included, are reported with it, never used to choose it.
 
 Progress and Stop work as in training.py: plain callbacks and threading.Events, so the CLI prints
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwr_desktop.core.finetune import FinetuneConfig, FinetuneResult, finetune
-from hwr_desktop.core.model_info import Metrics, ModelInfo, new_info
+from hwr_desktop.core.models.info import Metrics, ModelInfo, new_info
 from hwr_desktop.core.run_recorder import RunRecorder, finetune_figures, training_figures
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, TrainingResult, train
 
@@ -28,7 +28,7 @@ from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, Trainin
 @dataclass
 class TrainedModel:
     result: TrainingResult
-    report: object | None     # core.evaluation.EvaluationReport on MNIST test; None: nothing to keep
+    report: object | None     # core.models.evaluation.EvaluationReport on MNIST test; None: nothing to keep
     info: ModelInfo
     path: Path | None = None  # where it was saved, if it was
     run_id: int | None = None  # its row in the run history (core/runs.py), if recorded
@@ -68,10 +68,10 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
     `record`: the run goes into the run history (core/runs.py), its model file included; a store
     that cannot be written costs a warning, never the training.
     """
-    from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.data.mnist import load_mnist
-    from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
-    from hwr_desktop.core.modelfile import described, save_model
+    from hwr_desktop.core.models.calibration import calibrate
+    from hwr_desktop.core.models.evaluation import evaluate, predict_logits, report_from_logits
+    from hwr_desktop.core.models.modelfile import described, save_model
 
     abort = abort or threading.Event()
     config = config.resolved()   # an impossible config fails here, before a run is recorded
@@ -110,15 +110,15 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
                    out: Path | None = None, record: bool = True) -> FinetunedModel:
     """Fine-tune `base` (a model file, or (model, ModelInfo)) on `samples`; describe and save it only
     if it kept MNIST test accuracy at the minimum (FinetuneResult.kept). `record`: as train_model's."""
-    from hwr_desktop.core.calibration import calibrate
     from hwr_desktop.core.data.mnist import load_mnist
-    from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits
-    from hwr_desktop.core.modelfile import described
+    from hwr_desktop.core.models.calibration import calibrate
+    from hwr_desktop.core.models.evaluation import evaluate, predict_logits, report_from_logits
+    from hwr_desktop.core.models.modelfile import described
 
     config = config or FinetuneConfig()
     recorder = None
     if record:
-        from hwr_desktop.core.modelfile import read_info
+        from hwr_desktop.core.models.modelfile import read_info
         info = base[1] if isinstance(base, tuple) else read_info(base)
         preset = (info if isinstance(info, ModelInfo) else ModelInfo.from_dict(info)).preset
         recorder = RunRecorder.open("fine-tune", preset,
@@ -141,7 +141,7 @@ def finetune_model(base, samples, config: FinetuneConfig | None = None, callback
                 val_report = report_from_logits(val_outputs, data.y_val, info.outputs_probabilities,
                                                 info.temperature)
             if out is not None:
-                from hwr_desktop.core.modelfile import save_model
+                from hwr_desktop.core.models.modelfile import save_model
                 tuned.path = save_model(result.model, out, tuned.info)
     except BaseException as exc:
         if recorder is not None:

@@ -12,7 +12,7 @@ of the image in one model call. Per mark, the reading with the best score wins:
 
 Rejection: a mark is read as a digit only when the model's probability for its best class is at
 least `min_confidence`: DEFAULT_MIN_CONFIDENCE = 0.4 unless the caller (CLI `--min-confidence`)
-says otherwise. Confidences are the calibrated ones (core/calibration.py: "x %" means right x % of
+says otherwise. Confidences are the calibrated ones (core/models/calibration.py: "x %" means right x % of
 the time on validation), and 0.4 means the model is torn between classes. A rejected mark is reported with
 digit None and appears as '?' in `text`, so "1?34" shows that something unreadable stood between
 1 and 3 instead of silently reading "134". Specks are not marks and are not reported at all.

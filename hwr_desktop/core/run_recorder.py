@@ -121,7 +121,7 @@ class RunRecorder(TrainingCallbacks):
 
         def write():
             if model is not None and info is not None:
-                from hwr_desktop.core.modelfile import save_model
+                from hwr_desktop.core.models.modelfile import save_model
                 self.store.models_dir.mkdir(parents=True, exist_ok=True)
                 self.store.attach_model(self.run_id, save_model(model, self.store.model_path(self.run_id), info))
             self.store.finish(self.run_id, status, {k: v for k, v in metrics.items() if v is not None},

@@ -5,7 +5,7 @@ when and how it was started (kind, architecture, config with its seed, the machi
 history (written after every epoch), its final figures, a user name and notes, and its status:
 running, finished, stopped or crashed. A row left 'running' by a process that has gone (killed,
 power cut) reads as crashed ("interrupted"). The run's model is `runs/models/<id>.keras`, written
-atomically (core/modelfile.py) before the row points at it; deleting a run removes the row, then
+atomically (core/models/modelfile.py) before the row points at it; deleting a run removes the row, then
 the file. Transactions, schema versions and damaged files: core/sqlite_store.py. Recording is
 core/run_recorder.py's; diffs and CSV are core/runs_report.py's.
 """

@@ -180,7 +180,7 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import tensorflow as tf
 
     from hwr_desktop.core.averaging import WeightAverage
-    from hwr_desktop.core.evaluation import loss_and_accuracy
+    from hwr_desktop.core.models.evaluation import loss_and_accuracy
     from hwr_desktop.core.network.build import build_network
 
     cfg = config.resolved()

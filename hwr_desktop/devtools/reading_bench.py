@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from hwr_desktop.core.errors import HwrError
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.devtools.synthetic import make_singles
     from hwr_desktop.resources import default_model_path

@@ -10,7 +10,7 @@ import time
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from hwr_desktop.core.modelfile import load_model, read_metadata
+from hwr_desktop.core.models.modelfile import load_model, read_metadata
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
 
@@ -58,7 +58,7 @@ def test_failed_save_in_the_app_keeps_the_old_file(qtbot, good_model_file, tmp_p
     target = folder / "mine.keras"
     assert win.save_model(target)
     before = target.read_bytes()
-    import hwr_desktop.core.modelfile as modelfile
+    import hwr_desktop.core.models.modelfile as modelfile
 
     def failing_mkstemp(*args, **kwargs):
         raise OSError(failure, os.strerror(failure))
@@ -70,7 +70,7 @@ def test_failed_save_in_the_app_keeps_the_old_file(qtbot, good_model_file, tmp_p
 
 SAVE_LOOP = textwrap.dedent("""
     import sys
-    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.models.modelfile import load_model, save_model
     model, meta = load_model(sys.argv[1])
     for version in range(1, 10000):
         save_model(model, sys.argv[2], {**meta, "save_version": version})

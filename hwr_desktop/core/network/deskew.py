@@ -8,7 +8,7 @@ model, so a model file stays self-describing: the app's preprocessing is unchang
 runs wherever the model runs.
 
 The layer has no weights and no Python code in the file: it is a registered class, so models that
-use it load with Keras safe mode on (core/modelfile imports this module before loading).
+use it load with Keras safe mode on (core/models/modelfile imports this module before loading).
 """
 from __future__ import annotations
 

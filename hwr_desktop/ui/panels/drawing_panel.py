@@ -35,7 +35,7 @@ def digit_of(event) -> int | None:
 
 
 class DrawingPanel(QWidget):
-    predicted = Signal(object)     # core.inference.Prediction or None
+    predicted = Signal(object)     # core.models.inference.Prediction or None
     sampleAdded = Signal(int, int)  # sample id, label
     errorOccurred = Signal(str, str)
 

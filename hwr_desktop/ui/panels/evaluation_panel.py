@@ -1,7 +1,7 @@
 """Evaluation view: the current model on the 10,000 MNIST test images.
 
 Accuracy and loss, a clickable confusion matrix, the images behind a cell (most confident
-mistakes first) and per-digit precision, recall and F1. The figures are core.evaluation's
+mistakes first) and per-digit precision, recall and F1. The figures are core.models.evaluation's
 EvaluationReport, the same that `hwr-desktop evaluate` prints. Evaluation runs in an
 EvaluationWorker; it is redone lazily after the model changes: when the tab is next shown.
 """

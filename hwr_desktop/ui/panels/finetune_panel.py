@@ -48,7 +48,7 @@ def result_html(result, palette: QPalette | None = None) -> str:
 
 
 class FinetunePanel(QWidget):
-    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    useModelRequested = Signal(object, object)   # keras model, core.models.info.ModelInfo
     saveModelRequested = Signal(object, object)
     errorOccurred = Signal(str, str)             # title, message
     finetuneStarted = Signal()

@@ -47,7 +47,7 @@ def format_seconds(seconds: float) -> str:
 
 
 class TrainingPanel(QWidget):
-    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    useModelRequested = Signal(object, object)   # keras model, core.models.info.ModelInfo
     saveModelRequested = Signal(object, object)
     trainingStarted = Signal()
     trainingEnded = Signal()

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 
-from hwr_desktop.core.history import history_column
+from hwr_desktop.core.models.epoch_history import history_column
 from hwr_desktop.ui.widgets import theme
 
 EPOCH, SECONDS = "epoch", "seconds"

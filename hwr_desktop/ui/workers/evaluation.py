@@ -7,7 +7,7 @@ from hwr_desktop.ui.jobs import Worker
 
 
 class EvaluationWorker(Worker):
-    """Evaluates a model on the MNIST test set with `progress`; result: core.evaluation.EvaluationReport,
+    """Evaluates a model on the MNIST test set with `progress`; result: core.models.evaluation.EvaluationReport,
     with the calibrated confidences (logits divided by the model's `temperature`, ModelInfo.temperature)."""
 
     def __init__(self, model, outputs_are_probabilities: bool = False, parent=None, temperature: float = 1.0):
@@ -18,7 +18,7 @@ class EvaluationWorker(Worker):
 
     def work(self):
         from hwr_desktop.core.data.mnist import load_mnist
-        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.models.evaluation import evaluate
         data = load_mnist()
         return evaluate(self.model, data.x_test, data.y_test, self.outputs_are_probabilities,
                         progress=lambda done, total: self.progress.emit(done, total), stop=self.stop_flag,
@@ -29,7 +29,7 @@ class EvaluationWorker(Worker):
 class TestPredictions:
     __test__ = False             # not a pytest test class, whatever its name
     indices: object              # test-set indices (np.ndarray)
-    report: object               # core.evaluation.EvaluationReport for those images, in that order
+    report: object               # core.models.evaluation.EvaluationReport for those images, in that order
 
 
 class TestPredictionsWorker(Worker):
@@ -48,7 +48,7 @@ class TestPredictionsWorker(Worker):
         import numpy as np
 
         from hwr_desktop.core.data.mnist import load_mnist
-        from hwr_desktop.core.evaluation import evaluate
+        from hwr_desktop.core.models.evaluation import evaluate
         data = load_mnist()
         idx = self.indices
         if idx is None:

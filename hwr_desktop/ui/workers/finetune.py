@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 
-from hwr_desktop.core.model_info import ModelInfo
+from hwr_desktop.core.models.info import ModelInfo
 from hwr_desktop.core.pipeline import FinetunedModel
 from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks
 from hwr_desktop.ui.jobs import Worker

@@ -50,7 +50,7 @@ class WhyView(InsideView):
         self.members = members
         if members is not None:
             members.probeChanged.connect(self.schedule)     # another network chosen
-        self.prediction = None            # the latest core.inference.Prediction from the canvas
+        self.prediction = None            # the latest core.models.inference.Prediction from the canvas
         self.inspector = None             # core.insight.Inspector for inspector_model
         self.inspector_model = None
         self.error = ""                   # why this model cannot be inspected

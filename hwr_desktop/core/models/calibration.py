@@ -6,15 +6,15 @@ scaling fixes that without touching the weights, so predictions (the argmax) and
 exactly the same: the logits are divided by one number T per model before the softmax. T is
 fitted by minimising the negative log-likelihood on the VALIDATION split (5,000 MNIST training
 images the model was not trained on); the MNIST test set is only used to report the result.
-T is stored in the model file (`ModelInfo.calibration`) and applied by core/inference.py and
-core/evaluation.py.
+T is stored in the model file (`ModelInfo.calibration`) and applied by core/models/inference.py and
+core/models/evaluation.py.
 
 Models whose network already ends in a softmax (files from elsewhere; our presets emit logits)
 are not calibrated: the Predictor uses their probabilities as they are, so a temperature would
 not be applied anywhere. `calibrate` says so in `calibration.extra["skipped"]`, with their
 validation ECE, and keeps temperature 1.
 
-`expected_calibration_error` is defined in core/evaluation.py (every EvaluationReport has its
+`expected_calibration_error` is defined in core/models/evaluation.py (every EvaluationReport has its
 `ece`) and re-exported here.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ import threading
 
 import numpy as np
 
-from hwr_desktop.core.evaluation import ECE_BINS, expected_calibration_error, predict_logits
-from hwr_desktop.core.model_info import Calibration, ModelInfo
+from hwr_desktop.core.models.evaluation import ECE_BINS, expected_calibration_error, predict_logits
+from hwr_desktop.core.models.info import Calibration, ModelInfo
 
 __all__ = ["ECE_BINS", "calibrate", "calibrated_probabilities", "expected_calibration_error", "fit_temperature",
            "fitted_calibration", "nll"]

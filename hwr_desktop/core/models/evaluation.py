@@ -10,7 +10,7 @@ import numpy as np
 from hwr_desktop.core.data.preprocess import as_batch
 from hwr_desktop.core.errors import HwrError
 
-ECE_BINS = 15   # the calibration error's bins (core/calibration.py fits the temperature that lowers it)
+ECE_BINS = 15   # the calibration error's bins (core/models/calibration.py fits the temperature that lowers it)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -115,7 +115,7 @@ def report_from_logits(logits: np.ndarray, labels: np.ndarray, outputs_are_proba
     """The report for model outputs. Logits are divided by the model's calibration `temperature`
     (ModelInfo.temperature) first, so loss, confidences and the mistakes' order are the calibrated
     ones the app shows; a softmax model's probabilities are used as they are (temperature ignored,
-    as core/inference.py does)."""
+    as core/models/inference.py does)."""
     labels = np.asarray(labels, dtype=np.int64)
     if outputs_are_probabilities:
         temperature = 1.0

@@ -1,4 +1,4 @@
-"""What a model file says about its model: the typed form of `hwr_desktop.json` (core/modelfile.py).
+"""What a model file says about its model: the typed form of `hwr_desktop.json` (core/models/modelfile.py).
 
 Every part of the app reads fields of `ModelInfo` instead of dict keys, so the file format is
 spelled out once, here. `to_dict()` writes the JSON document and `from_dict()` reads it back,

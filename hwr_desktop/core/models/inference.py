@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core.data.preprocess import Preprocessed, as_batch, preprocess
-from hwr_desktop.core.evaluation import softmax
-from hwr_desktop.core.model_info import ModelInfo
+from hwr_desktop.core.models.evaluation import softmax
+from hwr_desktop.core.models.info import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Predictor:
     def __init__(self, model, info: ModelInfo | None = None):
         import tensorflow as tf
 
-        from hwr_desktop.core.modelfile import described
+        from hwr_desktop.core.models.modelfile import described
         self.model = model
         self.info = described(model, info)
         self._call = tf.function(lambda x: model(x, training=False),
@@ -40,7 +40,7 @@ class Predictor:
 
     @classmethod
     def from_file(cls, path: str | Path) -> Predictor:
-        from hwr_desktop.core.modelfile import load_model
+        from hwr_desktop.core.models.modelfile import load_model
         return cls(*load_model(path))
 
     def warm_up(self) -> None:

@@ -2,7 +2,7 @@
 
 Keras writes the archive (config.json, model.weights.h5, metadata.json); we add
 `hwr_desktop.json` (preset, training config, metrics, history, date, versions: a `ModelInfo`,
-core/model_info.py) to the same zip, so the file carries everything needed to use and describe it
+core/models/info.py) to the same zip, so the file carries everything needed to use and describe it
 and can be moved around alone.
 Saving is atomic (temporary file, fsync, rename); loading uses Keras safe mode and refuses models
 that do not take 28x28x1 images or do not output 10 classes.
@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from hwr_desktop.core.errors import ModelFileError
-from hwr_desktop.core.model_info import LOGITS, PROBABILITIES, ModelInfo, new_info
+from hwr_desktop.core.models.info import LOGITS, PROBABILITIES, ModelInfo, new_info
 
 METADATA_NAME = "hwr_desktop.json"
 MAX_MODEL_BYTES = 512 * 1024 * 1024
