@@ -163,7 +163,7 @@ def test_a_config_with_an_impossible_design_fails_before_training():
 
 def test_the_epoch_estimate_is_scaled_by_runs_recorded_on_this_cpu():
     from hwr_desktop.core.epoch_time import machine_factor, observed_here, seconds_per_epoch
-    from hwr_desktop.core.runs import Run
+    from hwr_desktop.core.store.runs import Run
     default_macs = check_design(PRESETS["default"].design).macs
     assert seconds_per_epoch(0) == pytest.approx(55_000 * 60e-6)
     assert seconds_per_epoch(default_macs) == pytest.approx(55_000 * (60e-6 + 35e-6 * default_macs / 1e6))

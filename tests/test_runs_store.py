@@ -1,4 +1,4 @@
-"""The run history store (core/runs.py) and its recording by the pipeline (core/run_recorder.py)."""
+"""The run history store (core/store/runs.py) and its recording by the pipeline (core/run_recorder.py)."""
 import json
 import os
 import signal
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hwr_desktop.core.errors import StoreError
-from hwr_desktop.core.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
+from hwr_desktop.core.store.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
 from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def test_a_running_row_of_a_dead_process_reads_as_crashed(store):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times come from /proc")
 def test_a_pid_reused_by_a_later_process_reads_as_crashed(store):
-    from hwr_desktop.core.runs import process_started
+    from hwr_desktop.core.store.runs import process_started
     run_id = start(store)
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -125,7 +125,7 @@ def test_a_damaged_store_is_moved_aside(tmp_path):
 
 WRITER = """
 import sys
-from hwr_desktop.core.runs import RunStore
+from hwr_desktop.core.store.runs import RunStore
 store = RunStore(sys.argv[1])
 i = 0
 while True:
@@ -284,7 +284,7 @@ def test_a_foreign_network_is_recorded_by_name_and_parameters():
 
 
 def test_the_diff_names_what_differs_in_architecture_and_config(store):
-    from hwr_desktop.core.runs_report import diff_runs
+    from hwr_desktop.core.store.runs_report import diff_runs
     layers = [{"type": "Conv2D", "filters": 32, "kernel_size": 3}, {"type": "Dense", "units": 10}]
     a = store.start("train", {"name": "a", "layers": layers}, {"seed": 1, "architecture": {"layers": layers}}, {})
     wider = [{**layers[0], "filters": 64}, layers[1], {"type": "Dropout", "rate": 0.2}]

@@ -35,7 +35,7 @@ def _sample_id(text: str) -> int:
 
 
 def _store():
-    from hwr_desktop.core.samples import SampleStore
+    from hwr_desktop.core.store.samples import SampleStore
     return SampleStore()
 
 

@@ -9,7 +9,7 @@ straight line through them is off by up to ~40 % for single networks (batch norm
 cost more than their multiply-adds say).
 
 Other machines differ (an AVX2-only CPU is ~4x slower), so once runs have been recorded on this
-machine (core/runs.py), the estimate is scaled by how long those runs really took against what
+machine (core/store/runs.py), the estimate is scaled by how long those runs really took against what
 this model predicted for them: the median ratio, so one odd run does not swing it.
 """
 from __future__ import annotations
@@ -46,10 +46,10 @@ def observed_here(runs, cpu: str) -> list[tuple[int, float]]:
 
 
 def machine_factor_here() -> float | None:
-    """machine_factor from the run history (core/runs.py) on this CPU; None without any (or any store)."""
+    """machine_factor from the run history (core/store/runs.py) on this CPU; None without any (or any store)."""
     from hwr_desktop.core.errors import HwrError
     from hwr_desktop.core.precision import cpu_name
-    from hwr_desktop.core.runs import RunStore
+    from hwr_desktop.core.store.runs import RunStore
     if not RunStore.default_path().exists():
         return None          # never create a store just to look at it
     try:

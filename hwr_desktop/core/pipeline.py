@@ -31,7 +31,7 @@ class TrainedModel:
     report: object | None     # core.models.evaluation.EvaluationReport on MNIST test; None: nothing to keep
     info: ModelInfo
     path: Path | None = None  # where it was saved, if it was
-    run_id: int | None = None  # its row in the run history (core/runs.py), if recorded
+    run_id: int | None = None  # its row in the run history (core/store/runs.py), if recorded
 
     @property
     def model(self):
@@ -65,7 +65,7 @@ def train_model(config: TrainingConfig, callbacks: TrainingCallbacks | None = No
 
     `stop` ends training after the current batch and keeps the best epoch so far; `abort` (closing
     the app) also skips the evaluation. Nothing is kept, and nothing saved, when no epoch finished.
-    `record`: the run goes into the run history (core/runs.py), its model file included; a store
+    `record`: the run goes into the run history (core/store/runs.py), its model file included; a store
     that cannot be written costs a warning, never the training.
     """
     from hwr_desktop.core.data.mnist import load_mnist

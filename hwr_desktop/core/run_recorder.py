@@ -1,4 +1,4 @@
-"""Recording one training or fine-tuning run into the run history (core/runs.py), as it happens.
+"""Recording one training or fine-tuning run into the run history (core/store/runs.py), as it happens.
 
 core/pipeline.py wraps the caller's callbacks in a RunRecorder: the row is made ('running') before
 training starts, the architecture and resolved config are written when the network is built, the
@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.runs import CRASHED, FINISHED, STOPPED, RunStore
+from hwr_desktop.core.store.runs import CRASHED, FINISHED, STOPPED, RunStore
 from hwr_desktop.core.training import TrainingCallbacks
 
 

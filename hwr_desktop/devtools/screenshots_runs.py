@@ -20,7 +20,7 @@ RUNS = ((0.008, 0, "quick, lr 0.008"), (0.003, 1, "quick, lr 0.003"), (0.02, 2, 
 
 def record_runs() -> list[int]:
     from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.runs import RunStore
+    from hwr_desktop.core.store.runs import RunStore
     from hwr_desktop.core.training import TrainingConfig
     ids = []
     for lr, seed, name in RUNS:

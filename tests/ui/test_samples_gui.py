@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.finetune import FinetuneConfig
-from hwr_desktop.core.samples import SampleStore
+from hwr_desktop.core.store.samples import SampleStore
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 TINY = dict(epochs=1, replay_size=500, batch_size=64, val_size=200)   # ~3 s with a 1,000-image test set

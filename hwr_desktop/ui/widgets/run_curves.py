@@ -59,7 +59,7 @@ class RunCurves(pg.GraphicsLayoutWidget):
         self.show_runs(self.runs)
 
     def show_runs(self, runs) -> None:
-        """Overlay these runs (core.runs.Run), in this order and colour."""
+        """Overlay these runs (core.store.runs.Run), in this order and colour."""
         self.runs = list(runs)
         for plot, legend in zip((self.loss_plot, self.acc_plot), self.legends, strict=True):
             plot.clear()

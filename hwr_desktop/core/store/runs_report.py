@@ -20,7 +20,7 @@ COMPARED_FIGURES = ("status", "epochs", "val_accuracy", "test_accuracy", "val_lo
 
 
 def row_values(run) -> dict:
-    """The table's values of one run (core.runs.Run), by key."""
+    """The table's values of one run (core.store.runs.Run), by key."""
     return {**run.to_dict(), "architecture_name": run.architecture_name}
 
 

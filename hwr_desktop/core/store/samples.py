@@ -3,7 +3,7 @@
 Each sample holds the 28x28 image the model trains on (uint8, light ink on black, as MNIST), the
 original drawing or image file it came from (so a later, better preprocessing can be re-run on
 it), its label and when it was added. Transactions, schema versions (MIGRATIONS) and damaged files
-are handled as in every store of ours (core/sqlite_store.py).
+are handled as in every store of ours (core/store/sqlite.py).
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core import sqlite_store
 from hwr_desktop.core.errors import StoreError
-from hwr_desktop.core.samples_zip import MAX_ORIGINAL_BYTES, now_iso, read_sample_zip, write_sample_zip
-from hwr_desktop.core.sqlite_store import SqliteStore
+from hwr_desktop.core.store import sqlite as sqlite_store
+from hwr_desktop.core.store.samples_zip import MAX_ORIGINAL_BYTES, now_iso, read_sample_zip, write_sample_zip
+from hwr_desktop.core.store.sqlite import SqliteStore
 
 FILE_NAME = "samples.sqlite3"
 SCHEMA_VERSION = 1

@@ -6,8 +6,8 @@ history (written after every epoch), its final figures, a user name and notes, a
 running, finished, stopped or crashed. A row left 'running' by a process that has gone (killed,
 power cut) reads as crashed ("interrupted"). The run's model is `runs/models/<id>.keras`, written
 atomically (core/models/modelfile.py) before the row points at it; deleting a run removes the row, then
-the file. Transactions, schema versions and damaged files: core/sqlite_store.py. Recording is
-core/run_recorder.py's; diffs and CSV are core/runs_report.py's.
+the file. Transactions, schema versions and damaged files: core/store/sqlite.py. Recording is
+core/run_recorder.py's; diffs and CSV are core/store/runs_report.py's.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hwr_desktop.core.errors import StoreError
-from hwr_desktop.core.sqlite_store import SqliteStore
+from hwr_desktop.core.store.sqlite import SqliteStore
 
 FILE_NAME = "runs.sqlite3"
 KINDS = ("train", "fine-tune")
