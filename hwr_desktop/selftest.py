@@ -192,7 +192,7 @@ READING_NUMBERS = 10
 
 
 def check_training(ctx: Context) -> str:
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
     data = _need(ctx.data, "loading MNIST")
     losses = []
 

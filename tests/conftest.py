@@ -52,7 +52,7 @@ def tiny_model_file(tmp_path_factory):
 
     Batch 128 instead of the preset's 192: more steps suit such a small subset."""
     from hwr_desktop.core.models.modelfile import make_metadata, save_model
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     result = train(TrainingConfig(preset="quick", epochs=2, batch_size=128, train_limit=6000, val_limit=2000))
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
     save_model(result.model, path, make_metadata("quick", result.config.to_dict(),

@@ -86,8 +86,8 @@ def test_reports_use_the_temperature_without_changing_predictions():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A quick model trained briefly (~5 s) through the pipeline, saved."""
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
     out = tmp_path_factory.mktemp("calibrated") / "quick.keras"
     return train_model(TrainingConfig(preset="quick", epochs=1, train_limit=3000, val_limit=1000), out=out)
 
@@ -121,9 +121,9 @@ def test_a_newly_trained_model_file_carries_its_temperature_and_test_ece(trained
 
 
 def test_a_finetuned_model_gets_its_own_temperature(trained, mnist, tmp_path):
-    from hwr_desktop.core.finetune import FinetuneConfig
     from hwr_desktop.core.models.modelfile import read_info
-    from hwr_desktop.core.pipeline import finetune_model
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.pipeline import finetune_model
     small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000])
     samples = (mnist.x_train[:40], mnist.y_train[:40])
     tuned = finetune_model((trained.model, trained.info), samples,

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 from hwr_desktop.cli import main
-from hwr_desktop.core.ensemble import build_ensemble
 from hwr_desktop.core.models.evaluation import evaluate, predict_logits
 from hwr_desktop.core.models.modelfile import load_model, make_metadata, read_metadata, save_model
+from hwr_desktop.core.training.ensemble import build_ensemble
 
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
     """Two quick models from different seeds (~3 s each)."""
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     folder = tmp_path_factory.mktemp("members")
     paths = []
     for seed in (1, 2):

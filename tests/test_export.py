@@ -107,7 +107,7 @@ def test_readme_prepare_matches_the_apps_preprocessing(bundled, mnist):
 
 @pytest.fixture(scope="module")
 def quick_model():
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     return train(TrainingConfig(preset="quick", train_limit=2000, val_limit=500, epochs=1)).model
 
 
@@ -141,8 +141,8 @@ def test_a_freshly_trained_model_exports_in_the_other_formats(quick_model, fmt, 
 def _deskewing_ensemble():
     import keras
 
-    from hwr_desktop.core.ensemble import build_ensemble
     from hwr_desktop.core.network.deskew import Deskew
+    from hwr_desktop.core.training.ensemble import build_ensemble
     members = [keras.Sequential([keras.Input((28, 28, 1)), *([Deskew()] if i else []),
                                  keras.layers.Conv2D(4, 5, strides=3, activation="relu"),
                                  keras.layers.Flatten(), keras.layers.Dense(10)]) for i in range(2)]

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from hwr_desktop.cli import main
-from hwr_desktop.core import finetune as finetune_module
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.finetune import FinetuneConfig, finetune, split_personal
 from hwr_desktop.core.store.samples import SampleStore
-from hwr_desktop.core.training import TrainingCallbacks
+from hwr_desktop.core.training import finetune as finetune_module
+from hwr_desktop.core.training.finetune import FinetuneConfig, finetune, split_personal
+from hwr_desktop.core.training.loop import TrainingCallbacks
 from hwr_desktop.devtools.synthetic import slanted_writer as writer_style
 from hwr_desktop.resources import default_model_path
 from tests.conftest import draw_digit_like

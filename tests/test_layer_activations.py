@@ -65,8 +65,8 @@ def test_designed_networks_every_layer_has_the_reported_shape(design, mnist):
 
 
 def test_one_member_of_an_ensemble_is_probed_on_its_own(mnist):
-    from hwr_desktop.core.ensemble import build_ensemble
     from hwr_desktop.core.models.info import MemberInfo, Metrics, new_info
+    from hwr_desktop.core.training.ensemble import build_ensemble
     members = [randomized(VARIED, seed=1), randomized(DESKEWING, seed=2)]
     ensemble = build_ensemble(members, tta=True)
     info = new_info("ensemble of 2", {}, members=[MemberInfo("a.keras", "varied", 1, Metrics()),

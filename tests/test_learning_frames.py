@@ -13,7 +13,7 @@ VAL = 200
 
 @pytest.fixture(scope="module")
 def recorded(mnist):
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     seen = []
     recorder = LearningRecorder(mnist.x_val[:VAL], mnist.y_val[:VAL], on_frame=seen.append)
     train(TrainingConfig(preset="quick", epochs=2, batch_size=50, train_limit=300, val_limit=VAL), recorder)

@@ -5,7 +5,7 @@ import pytest
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.network.presets import PRESETS, build_model
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, learning_rate_at, train
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, learning_rate_at, train
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -93,7 +93,7 @@ def test_augmentation_keeps_digits_recognizable(mnist):
 
 @pytest.mark.parametrize("fraction", [1.0, 0.5])
 def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, fraction):
-    from hwr_desktop.core import training
+    from hwr_desktop.core.training import loop as training
     flags = []
     make = training.make_train_step
 
@@ -133,6 +133,6 @@ def test_an_earlier_epoch_is_kept_only_if_validation_says_so_beyond_noise(monkey
 
 
 def test_validation_noise_is_two_standard_errors():
-    from hwr_desktop.core.training import validation_noise
+    from hwr_desktop.core.training.loop import validation_noise
     assert validation_noise(0.997, 5000) == pytest.approx(2 * (0.997 * 0.003 / 5000) ** 0.5)
     assert validation_noise(1.0, 5000) == 0.0

@@ -136,8 +136,8 @@ def test_design_files_round_trip_and_bad_files_get_one_clear_error(tmp_path):
 def test_a_designed_network_trains_is_saved_with_its_design_and_reloads(tmp_path):
     from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.network.build import describe_model
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
 
     design = {"name": "my-net", "layers": [
         {"type": "Conv2D", "filters": 16, "kernel_size": 3, "strides": 2, "activation": "relu"},
@@ -156,14 +156,14 @@ def test_a_designed_network_trains_is_saved_with_its_design_and_reloads(tmp_path
 
 
 def test_a_config_with_an_impossible_design_fails_before_training():
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingConfig
     with pytest.raises(DesignError, match="layer 2"):
         TrainingConfig(architecture={"name": "x", "layers": [CONV, _dense()]}).resolved()
 
 
 def test_the_epoch_estimate_is_scaled_by_runs_recorded_on_this_cpu():
-    from hwr_desktop.core.epoch_time import machine_factor, observed_here, seconds_per_epoch
     from hwr_desktop.core.store.runs import Run
+    from hwr_desktop.core.training.epoch_time import machine_factor, observed_here, seconds_per_epoch
     default_macs = check_design(PRESETS["default"].design).macs
     assert seconds_per_epoch(0) == pytest.approx(55_000 * 60e-6)
     assert seconds_per_epoch(default_macs) == pytest.approx(55_000 * (60e-6 + 35e-6 * default_macs / 1e6))

@@ -1,4 +1,4 @@
-"""The run history store (core/store/runs.py) and its recording by the pipeline (core/run_recorder.py)."""
+"""The run history store (core/store/runs.py) and its recording by the pipeline (core/training/run_recorder.py)."""
 import json
 import os
 import signal
@@ -14,7 +14,7 @@ import pytest
 
 from hwr_desktop.core.errors import StoreError
 from hwr_desktop.core.store.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(preset="quick", epochs=2, train_limit=512, val_limit=256)
@@ -179,7 +179,7 @@ class Counting(TrainingCallbacks):
 
 def test_train_model_records_a_finished_run_with_its_model(tmp_path):
     from hwr_desktop.core.models.modelfile import load_model
-    from hwr_desktop.core.pipeline import train_model
+    from hwr_desktop.core.training.pipeline import train_model
     callbacks = Counting()
     trained = train_model(TrainingConfig(**TINY, seed=5), callbacks)
     assert callbacks.epochs == 2 and callbacks.batches > 0       # the caller's callbacks still get everything
@@ -203,7 +203,7 @@ def test_train_model_records_a_finished_run_with_its_model(tmp_path):
 
 
 def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
-    from hwr_desktop.core import pipeline
+    from hwr_desktop.core.training import pipeline
     stop = threading.Event()
 
     class StopAfterFirstEpoch(TrainingCallbacks):
@@ -228,7 +228,7 @@ def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
 
 
 def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tmp_path):
-    from hwr_desktop.core.pipeline import train_model
+    from hwr_desktop.core.training.pipeline import train_model
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the data folder should be")
     monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(blocked))
@@ -242,9 +242,9 @@ def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tm
 def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
     import dataclasses
 
-    from hwr_desktop.core.finetune import FinetuneConfig
     from hwr_desktop.core.models.modelfile import load_model
-    from hwr_desktop.core.pipeline import finetune_model
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.pipeline import finetune_model
     small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000],
                                 x_val=mnist.x_val[:1000], y_val=mnist.y_val[:1000])
     samples = (mnist.x_val[-30:], mnist.y_val[-30:])
@@ -275,7 +275,7 @@ def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
 def test_a_foreign_network_is_recorded_by_name_and_parameters():
     import keras
 
-    from hwr_desktop.core.run_recorder import _architecture_of
+    from hwr_desktop.core.training.run_recorder import _architecture_of
     inputs = keras.Input((28, 28, 1))
     flat = keras.layers.Flatten()(inputs)
     outputs = keras.layers.Add()([keras.layers.Dense(10)(flat), keras.layers.Dense(10)(flat)])

@@ -157,9 +157,9 @@ def cmd_finetune(args) -> int:
     require_positive(args, "epochs", "replay")
     out = checked_out_path(args.out)
     import_tensorflow()
-    from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.pipeline import finetune_model
-    from hwr_desktop.core.training import TrainingCallbacks
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.loop import TrainingCallbacks
+    from hwr_desktop.core.training.pipeline import finetune_model
     from hwr_desktop.resources import default_model_path
 
     base = Path(args.model) if args.model else default_model_path()

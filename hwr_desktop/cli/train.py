@@ -1,4 +1,4 @@
-"""`hwr-desktop train`: the core training pipeline (core/pipeline.py) with a progress bar on stderr.
+"""`hwr-desktop train`: the core training pipeline (core/training/pipeline.py) with a progress bar on stderr.
 `hwr-desktop ensemble`: several trained model files combined into one."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_
 
 def register(sub) -> None:
     from hwr_desktop.core.network.presets import PRESETS
-    from hwr_desktop.core.precision import PRECISIONS
+    from hwr_desktop.core.training.precision import PRECISIONS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS),
                        help="the network and training recipe (with --architecture: the recipe only)")
@@ -44,8 +44,8 @@ def run_train(args) -> int:
     import_tensorflow()
     from hwr_desktop.core.network.design import load_design
     from hwr_desktop.core.paths import new_model_path
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
 
     require_positive(args, "epochs", "batch_size", "train_limit")
     design = load_design(args.architecture) if args.architecture else None
@@ -91,7 +91,7 @@ def run_ensemble(args) -> int:
     out = checked_out_path(args.out)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.ensemble import make_ensemble
+    from hwr_desktop.core.training.ensemble import make_ensemble
 
     info = make_ensemble(args.models, out, args.tta)
     metrics = info.metrics

@@ -69,7 +69,7 @@ def chain(model) -> list:
 def member_networks(model, info=None) -> list[Network]:
     """The networks to look inside: the model itself, or each member of an ensemble file.
 
-    Members are the Sequential sub-models `core.ensemble.build_ensemble` nests (member_1, ...). An
+    Members are the Sequential sub-models `core.training.ensemble.build_ensemble` nests (member_1, ...). An
     ensemble's temperature calibrates the members' average, not one member, so members get
     temperature 1 and calibrated=False.
     """

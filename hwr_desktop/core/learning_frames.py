@@ -1,6 +1,6 @@
 """Watch it learn: at each epoch, the first layer's kernels and the 2-D map of validation digits.
 
-`LearningRecorder` is a `core.training.TrainingCallbacks`: pass it (or forward to it) during
+`LearningRecorder` is a `core.training.loop.TrainingCallbacks`: pass it (or forward to it) during
 training and at every epoch it snapshots the first convolution's kernels and the classifier features
 of a fixed set of VALIDATION images (never test images while training), projected with a PCA fitted
 anew that epoch (core/feature_projection.py; each axis turned to agree with the previous frame's, so
@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.feature_projection import FeatureExtractor, fit_pca
 from hwr_desktop.core.filter_patches import first_layer_kernels
-from hwr_desktop.core.training import EpochInfo, TrainingCallbacks
+from hwr_desktop.core.training.loop import EpochInfo, TrainingCallbacks
 
 DEFAULT_COUNT = 1000
 # One colour per digit (Tableau 10), so a digit keeps its colour in every frame.

@@ -3,7 +3,7 @@
     examples (core/line_reader_data.py) -> fit with CTC loss, keeping the weights with the best
     validation exact-match accuracy -> temperature fitted on validation digits -> model file
 
-Plain callbacks (`progress(text)`) and a `should_stop()` flag, like core/training.py, so the CLI
+Plain callbacks (`progress(text)`) and a `should_stop()` flag, like core/training/loop.py, so the CLI
 (and later a GUI worker) can drive it. MNIST test digits are never used here.
 """
 from __future__ import annotations

@@ -23,7 +23,7 @@ def time_to_accuracy(preset: str, threshold: float = 0.99, max_epochs: int | Non
                      train_limit: int | None = None, seed: int = 0) -> dict:
     from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.models.evaluation import evaluate
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
 
     data = load_mnist()
     stop = threading.Event()

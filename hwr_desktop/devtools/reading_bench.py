@@ -25,8 +25,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from hwr_desktop.core.precision import cpu_name
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, read_image
+from hwr_desktop.core.training.precision import cpu_name
 
 SINGLE_GROUPS = ("polarity", "size", "format", "noise")
 STRING_GROUPS = ("length", "touching", "size", "format", "polarity")

@@ -7,7 +7,7 @@ running, finished, stopped or crashed. A row left 'running' by a process that ha
 power cut) reads as crashed ("interrupted"). The run's model is `runs/models/<id>.keras`, written
 atomically (core/models/modelfile.py) before the row points at it; deleting a run removes the row, then
 the file. Transactions, schema versions and damaged files: core/store/sqlite.py. Recording is
-core/run_recorder.py's; diffs and CSV are core/store/runs_report.py's.
+core/training/run_recorder.py's; diffs and CSV are core/store/runs_report.py's.
 """
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from hwr_desktop.core.data.mnist import VALIDATION_SIZE
 from hwr_desktop.core.network.presets import PRESETS
-from hwr_desktop.core.pipeline import TrainedModel
-from hwr_desktop.core.training import TrainingConfig
+from hwr_desktop.core.training.loop import TrainingConfig
+from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.network_designer import NetworkDesigner
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_desktop.core.epoch_time import machine_factor_here, seconds_per_epoch
 from hwr_desktop.core.network.design import Design, DesignError, check_design, load_design, save_design
 from hwr_desktop.core.network.layer_types import LAYER_TYPES, STARTING_ARGUMENTS, format_arguments, parse_arguments
+from hwr_desktop.core.training.epoch_time import machine_factor_here, seconds_per_epoch
 
 TYPE, ARGUMENTS, OUTPUT, PARAMS, MACS, CHECK = range(6)
 HEADERS = ("Layer", "Arguments", "Output", "Params", "Mult-adds", "Check")
@@ -53,7 +53,7 @@ class NetworkDesigner(QWidget):
         self._layers: list[dict] = []
         self._argument_errors: dict[int, str] = {}   # rows whose argument text cannot be read
         self._filling = False
-        self.machine_factor: float | None = None     # core.epoch_time.machine_factor of runs recorded here
+        self.machine_factor: float | None = None     # core.training.epoch_time.machine_factor of runs recorded here
         self.images_per_epoch = 55_000
         self.design: Design = check_design({"name": "design", "layers": []})
 

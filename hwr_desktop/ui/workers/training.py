@@ -1,4 +1,4 @@
-"""Training a new model on MNIST, then measuring it on the test set: core.pipeline.train_model,
+"""Training a new model on MNIST, then measuring it on the test set: core.training.pipeline.train_model,
 the same pipeline as `hwr-desktop train`, with this worker's signals as its callbacks.
 
 With `record_learning`, a core.learning_frames.LearningRecorder rides along: at the end of every
@@ -11,13 +11,13 @@ import logging
 
 from PySide6.QtCore import Signal
 
-from hwr_desktop.core.pipeline import TrainedModel
-from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.training.loop import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.ui.jobs import Worker
 
 
 class TrainingWorker(Worker, TrainingCallbacks):
-    """Result: core.pipeline.TrainedModel (not saved: the user decides). Stop ends training within a
+    """Result: core.training.pipeline.TrainedModel (not saved: the user decides). Stop ends training within a
     batch and still evaluates what was trained; abort (closing the app) skips that evaluation too."""
     batchDone = Signal(BatchInfo)
     epochDone = Signal(EpochInfo)
@@ -52,7 +52,7 @@ class TrainingWorker(Worker, TrainingCallbacks):
     def work(self) -> TrainedModel:
         from hwr_desktop.core.tfload import import_tensorflow
         import_tensorflow()
-        from hwr_desktop.core.pipeline import train_model
+        from hwr_desktop.core.training.pipeline import train_model
         if self.record_learning:
             from hwr_desktop.core.learning_frames import LearningRecorder
             self.recorder = LearningRecorder(on_frame=self.frameReady.emit)

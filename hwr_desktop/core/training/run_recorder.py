@@ -1,6 +1,6 @@
 """Recording one training or fine-tuning run into the run history (core/store/runs.py), as it happens.
 
-core/pipeline.py wraps the caller's callbacks in a RunRecorder: the row is made ('running') before
+core/training/pipeline.py wraps the caller's callbacks in a RunRecorder: the row is made ('running') before
 training starts, the architecture and resolved config are written when the network is built, the
 history after every epoch, and at the end the figures, the model file and the status (finished,
 stopped, crashed). Everything the caller's callbacks get is forwarded unchanged.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.store.runs import CRASHED, FINISHED, STOPPED, RunStore
-from hwr_desktop.core.training import TrainingCallbacks
+from hwr_desktop.core.training.loop import TrainingCallbacks
 
 
 def _architecture_of(model, name: str) -> tuple[dict, int | None, int | None]:
@@ -34,7 +34,7 @@ def _architecture_of(model, name: str) -> tuple[dict, int | None, int | None]:
 
 def machine(precision: str | None) -> dict:
     """What the figures were measured on: timings from different CPUs are not comparable."""
-    from hwr_desktop.core.precision import cpu_name
+    from hwr_desktop.core.training.precision import cpu_name
     return {"cpu": cpu_name(), "threads": os.cpu_count(), "precision": precision}
 
 
@@ -141,7 +141,7 @@ class RunRecorder(TrainingCallbacks):
 
 
 def training_figures(trained, val_report) -> tuple[str, dict]:
-    """(status, metrics) of a finished core.pipeline.train_model run."""
+    """(status, metrics) of a finished core.training.pipeline.train_model run."""
     result, info = trained.result, trained.info
     metrics = {**info.metrics.to_dict(), "test_per_digit": per_digit(trained.report),
                "val_per_digit": per_digit(val_report),
@@ -152,7 +152,7 @@ def training_figures(trained, val_report) -> tuple[str, dict]:
 
 
 def finetune_figures(tuned, test_report, val_report) -> tuple[str, dict]:
-    """(status, metrics) of a core.pipeline.finetune_model run."""
+    """(status, metrics) of a core.training.pipeline.finetune_model run."""
     result = tuned.result
     metrics = {**result.metrics(), "stopped_early": result.stopped, "train_seconds": round(result.train_seconds, 1),
                "test_per_digit": per_digit(test_report), "val_per_digit": per_digit(val_report)}

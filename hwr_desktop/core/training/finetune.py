@@ -26,7 +26,7 @@ import numpy as np
 from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.models.info import ModelInfo, new_info
-from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, learning_rate_at, make_train_step
+from hwr_desktop.core.training.loop import BatchInfo, EpochInfo, TrainingCallbacks, learning_rate_at, make_train_step
 
 MIN_MNIST_ACCURACY = 0.995
 MIN_SAMPLES = 10

@@ -10,7 +10,7 @@ test figures, its calibration error included, are reported with it, never used t
 Progress and Stop work as in training.py: plain callbacks and threading.Events, so the CLI prints
 a progress bar and the GUI emits signals from the same calls. The GUI does not save here: the
 user chooses to use or save the new model afterwards; the CLI passes `out`. Both record the run,
-from start to end or crash, in the run history (core/run_recorder.py; `record=False` opts out).
+from start to end or crash, in the run history (core/training/run_recorder.py; `record=False` opts out).
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwr_desktop.core.finetune import FinetuneConfig, FinetuneResult, finetune
 from hwr_desktop.core.models.info import Metrics, ModelInfo, new_info
-from hwr_desktop.core.run_recorder import RunRecorder, finetune_figures, training_figures
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, TrainingResult, train
+from hwr_desktop.core.training.finetune import FinetuneConfig, FinetuneResult, finetune
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, TrainingResult, train
+from hwr_desktop.core.training.run_recorder import RunRecorder, finetune_figures, training_figures
 
 
 @dataclass

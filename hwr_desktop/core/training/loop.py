@@ -21,7 +21,7 @@ from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.network.design import require_buildable
 from hwr_desktop.core.network.presets import get_preset
-from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
+from hwr_desktop.core.training.precision import as_float32, dtype_policy, effective_precision
 
 
 @dataclass
@@ -179,9 +179,9 @@ def train(config: TrainingConfig, callbacks: TrainingCallbacks | None = None,
     import keras
     import tensorflow as tf
 
-    from hwr_desktop.core.averaging import WeightAverage
     from hwr_desktop.core.models.evaluation import loss_and_accuracy
     from hwr_desktop.core.network.build import build_network
+    from hwr_desktop.core.training.averaging import WeightAverage
 
     cfg = config.resolved()
     callbacks = callbacks or TrainingCallbacks()
