@@ -1,11 +1,11 @@
-"""core.layer_activations: every layer's output for one drawing, in one traced call."""
+"""core.inside.layer_activations: every layer's output for one drawing, in one traced call."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import MAPS, OUTPUT, VECTOR, LayerProbe, layer_outputs, member_networks
+from hwr_desktop.core.inside.layer_activations import MAPS, OUTPUT, VECTOR, LayerProbe, layer_outputs, member_networks
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 

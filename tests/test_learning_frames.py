@@ -1,4 +1,4 @@
-"""core.learning_frames: a frame per epoch during a tiny training, written as a GIF and a PNG strip."""
+"""core.inside.learning_frames: a frame per epoch during a tiny training, written as a GIF and a PNG strip."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.learning_frames import LearningFrame, LearningRecorder, render_frame, save_gif, save_png_strip
+from hwr_desktop.core.inside.learning_frames import LearningFrame, LearningRecorder, render_frame, save_gif, save_png_strip
 
 VAL = 200
 

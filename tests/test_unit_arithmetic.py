@@ -1,13 +1,13 @@
-"""core.unit_arithmetic: one unit worked out in float64 numpy equals what Keras computes, to 1e-4."""
+"""core.inside.unit_arithmetic: one unit worked out in float64 numpy equals what Keras computes, to 1e-4."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import layer_outputs
-from hwr_desktop.core.receptive_field import Box
-from hwr_desktop.core.unit_arithmetic import activate, conv_unit, dense_unit
+from hwr_desktop.core.inside.layer_activations import layer_outputs
+from hwr_desktop.core.inside.receptive_field import Box
+from hwr_desktop.core.inside.unit_arithmetic import activate, conv_unit, dense_unit
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 

@@ -54,7 +54,7 @@ def drawings() -> list[np.ndarray]:
 def stroke_to_activations(model_path=None, repetitions: int = 200) -> dict:
     """Median and p95 milliseconds of preprocess + LayerProbe.probe for drawn digits."""
     from hwr_desktop.core.data.preprocess import preprocess
-    from hwr_desktop.core.layer_activations import LayerProbe, member_networks
+    from hwr_desktop.core.inside.layer_activations import LayerProbe, member_networks
     from hwr_desktop.core.models.modelfile import load_model
     from hwr_desktop.core.training.precision import cpu_name
     from hwr_desktop.resources import default_model_path

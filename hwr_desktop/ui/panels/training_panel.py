@@ -52,7 +52,7 @@ class TrainingPanel(QWidget):
     trainingStarted = Signal()
     trainingEnded = Signal()
     errorOccurred = Signal(str, str)             # title, message
-    learningFrame = Signal(object)               # core.learning_frames.LearningFrame (Inside > Watch it learn)
+    learningFrame = Signal(object)               # core.inside.learning_frames.LearningFrame (Inside > Watch it learn)
 
     def __init__(self, runs=None, parent=None):
         super().__init__(parent)

@@ -3,7 +3,7 @@
 `LearningRecorder` is a `core.training.loop.TrainingCallbacks`: pass it (or forward to it) during
 training and at every epoch it snapshots the first convolution's kernels and the classifier features
 of a fixed set of VALIDATION images (never test images while training), projected with a PCA fitted
-anew that epoch (core/feature_projection.py; each axis turned to agree with the previous frame's, so
+anew that epoch (core/inside/feature_projection.py; each axis turned to agree with the previous frame's, so
 the animation does not mirror). A frame costs about 0.3 s with the default network and 1,000 images.
 `on_frame` is called with each `LearningFrame` on the training thread: a GUI worker just emits it.
 
@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.feature_projection import FeatureExtractor, fit_pca
-from hwr_desktop.core.filter_patches import first_layer_kernels
+from hwr_desktop.core.inside.feature_projection import FeatureExtractor, fit_pca
+from hwr_desktop.core.inside.filter_patches import first_layer_kernels
 from hwr_desktop.core.training.loop import EpochInfo, TrainingCallbacks
 
 DEFAULT_COUNT = 1000

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import chain, layer_outputs
-from hwr_desktop.core.receptive_field import CONVOLUTIONS, Box, crop, input_shapes, receptive_field, window_of
+from hwr_desktop.core.inside.layer_activations import chain, layer_outputs
+from hwr_desktop.core.inside.receptive_field import CONVOLUTIONS, Box, crop, input_shapes, receptive_field, window_of
 
 ELEMENTWISE = ("BatchNormalization", "ReLU", "Activation")
 _SELU = (1.6732632423543772, 1.0507009873554805)

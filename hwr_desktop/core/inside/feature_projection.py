@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import as_image_batch, chain, run_chain
+from hwr_desktop.core.inside.layer_activations import as_image_batch, chain, run_chain
 
 DEFAULT_COUNT = 2000
 BATCH = 500

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import as_image_batch, chain, run_chain
-from hwr_desktop.core.receptive_field import CONVOLUTIONS, Box, crop, receptive_field
+from hwr_desktop.core.inside.layer_activations import as_image_batch, chain, run_chain
+from hwr_desktop.core.inside.receptive_field import CONVOLUTIONS, Box, crop, receptive_field
 
 BATCH = 256
 
