@@ -1,4 +1,4 @@
-"""Verified export (core/export.py): every format loads back in its own runtime and answers like Keras.
+"""Verified export (core/export/convert.py): every format loads back in its own runtime and answers like Keras.
 
 The bundled model is exported once per format (module fixture, ~10 s each: conversion, the Keras
 reference and the runtime on all 10,000 MNIST test images). Tests of failures, stops and refusals
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hwr_desktop.core import export_check
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.export import ExportCheckError, ExportError, ExportStopped, ExportToolsMissing, export_model
+from hwr_desktop.core.export import check as export_check
+from hwr_desktop.core.export.convert import ExportCheckError, ExportError, ExportStopped, ExportToolsMissing, export_model
 from hwr_desktop.resources import resource_path
 from tests.conftest import draw_digit_like
 
@@ -151,7 +151,7 @@ def _deskewing_ensemble():
 
 @pytest.mark.parametrize("fmt", ["onnx", "tflite", "savedmodel"])
 def test_ensemble_with_deskew_exports_in_every_format(fmt, tmp_path):
-    """Deskew's ImageProjectiveTransformV3 is traced as gathers for ONNX and LiteRT (core/export_ops.py)."""
+    """Deskew's ImageProjectiveTransformV3 is traced as gathers for ONNX and LiteRT (core/export/ops.py)."""
     out = tmp_path / ("ens" + {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": ""}[fmt])
     report = export_model((_deskewing_ensemble(), {"outputs": "logits"}), fmt, out)
     assert report.agreement >= 0.9999 and report.max_prob_diff < 1e-4 and report.n == 10000
@@ -160,7 +160,7 @@ def test_ensemble_with_deskew_exports_in_every_format(fmt, tmp_path):
 def test_int8_keeps_deskew_in_float():
     """Full-integer int8 cost the bundled ensemble 0.64 points (refused by the check); Deskew models
     quantize their weights only (measured: 99.76 % vs 99.75 % Keras, 28 % of the float file)."""
-    from hwr_desktop.core.export import _int8_mode
+    from hwr_desktop.core.export.convert import _int8_mode
     from hwr_desktop.core.network.presets import build_model
     assert _int8_mode(_deskewing_ensemble()) == "dynamic-range"
     assert _int8_mode(build_model("quick")) == "full-integer"
@@ -169,7 +169,7 @@ def test_int8_keeps_deskew_in_float():
 def test_portable_warp_is_the_deskew_warp(mnist):
     import tensorflow as tf
 
-    from hwr_desktop.core.export_ops import portable_warp
+    from hwr_desktop.core.export.ops import portable_warp
     from hwr_desktop.core.network.augment import warp
     images = tf.constant(mnist.x_test[:300, :, :, None].astype(np.float32) / 255)
     rng = np.random.default_rng(0)
@@ -273,7 +273,7 @@ def test_a_model_that_already_outputs_probabilities_gets_no_second_softmax(small
 
 def test_importing_the_export_api_loads_no_qt_tensorflow_or_export_tools():
     import subprocess
-    code = ("import sys\nimport hwr_desktop.core.export\n"
+    code = ("import sys\nimport hwr_desktop.core.export.convert\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in\n"
             "    ('PySide6', 'pyqtgraph', 'tensorflow', 'keras', 'tf2onnx', 'onnx', 'onnxruntime', 'ai_edge_litert'))\n"
             "assert not heavy, heavy\n")

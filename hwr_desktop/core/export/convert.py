@@ -5,10 +5,10 @@ MNIST) and outputs 10 probabilities: the Keras model's logits, divided by the ca
 temperature when the model file has one, through a softmax (models that already output
 probabilities are exported as they are). Every export is written to a temporary name in the
 target folder, loaded back in its own runtime, run on the 10,000 MNIST test images and compared
-with the Keras model (core/export_check.py); only then is it moved into place, with a README
-(core/export_readme.py) and a .check.json of the figures beside it. A failed check, an error or
+with the Keras model (core/export/check.py); only then is it moved into place, with a README
+(core/export/readme.py) and a .check.json of the figures beside it. A failed check, an error or
 a stop leaves nothing behind. Ensembles and Deskew models export to every format: for ONNX and
-TFLite the Deskew warp is traced as plain gathers (core/export_ops.py). No Qt here: progress goes
+TFLite the Deskew warp is traced as plain gathers (core/export/ops.py). No Qt here: progress goes
 to `progress(stage, done, total)` (stages convert, reference, check, write) and a threading.Event
 `stop` is checked between batches.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core import files
-from hwr_desktop.core.export_check import (
+from hwr_desktop.core.export.check import (
     BATCH,
     ExportCheckError,
     ExportError,
@@ -39,8 +39,8 @@ from hwr_desktop.core.export_check import (
     quiet,
     run_exported,
 )
-from hwr_desktop.core.export_ops import portable_deskew
-from hwr_desktop.core.export_readme import readme_text
+from hwr_desktop.core.export.ops import portable_deskew
+from hwr_desktop.core.export.readme import readme_text
 
 __all__ = ["FORMATS", "ExportReport", "ExportError", "ExportCheckError", "ExportStopped",
            "ExportToolsMissing", "export_model", "suffix_for"]
@@ -145,7 +145,7 @@ def _wrapper(model, info):
 
 def _convert(wrapper, fmt: str, target: Path, int8: str | None = None, representative: np.ndarray | None = None) -> None:
     # Deskew's ImageProjectiveTransformV3 has no ONNX or LiteRT built-in equivalent: trace it as
-    # gathers instead (core/export_ops.py); the check below compares with the original op.
+    # gathers instead (core/export/ops.py); the check below compares with the original op.
     portable = portable_deskew() if fmt != "savedmodel" else contextlib.nullcontext()
     with quiet(), portable:
         _convert_loudly(wrapper, fmt, target, int8, representative)
