@@ -164,7 +164,7 @@ def check_reading(ctx: Context) -> str:
     from hwr_desktop.core.data.number_images import number_image
     from hwr_desktop.core.line_reader import decode, line_input
     from hwr_desktop.core.number_reading import LineReader, read_number
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.segmentation.marks import find_marks
     from hwr_desktop.resources import line_reader_path
     data = _need(ctx.data, "loading MNIST")
     path = line_reader_path()

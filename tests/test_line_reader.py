@@ -7,7 +7,7 @@ from hwr_desktop.core.line_reader import BLANK, FRAMES, LINE_HEIGHT, LINE_WIDTH,
 from hwr_desktop.core.line_reader_data import make_strips
 from hwr_desktop.core.number_reading import combine
 from hwr_desktop.core.reading import DigitRead, ReadResult
-from hwr_desktop.core.segment import find_marks
+from hwr_desktop.core.segmentation.marks import find_marks
 
 
 def frames(sequence, sure=0.9):

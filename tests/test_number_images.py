@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from hwr_desktop.core.components import label
 from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
+from hwr_desktop.core.segmentation.components import label
 
 
 def _dark(sample) -> np.ndarray:

@@ -77,7 +77,7 @@ def test_all_crops_go_to_the_model_in_one_call(predictor, mnist):
 
 def test_a_clean_digit_is_prepared_like_the_canvas(predictor, mnist):
     """Both go through preprocess(); the reader's crop only lacks faint specks around the digit."""
-    from hwr_desktop.core.segment import segment
+    from hwr_desktop.core.segmentation.marks import segment
     image = 255 - np.pad(np.kron(mnist.x_test[7], np.ones((9, 9), np.uint8)), 30)
     (region,) = segment(image)
     from_reader, from_canvas = preprocess(region.crop), preprocess(image)

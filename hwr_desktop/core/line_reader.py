@@ -2,7 +2,7 @@
 
 Cutting touching or overlapping digits apart is where the per-digit reader (core/reading.py)
 fails; a sequence model never has to cut. The marks that segmentation found (printed lines
-already removed, core/lines.py) are cut out of the full-resolution image as one strip, scaled
+already removed, core/segmentation/printed_lines.py) are cut out of the full-resolution image as one strip, scaled
 to LINE_HEIGHT x LINE_WIDTH (`line_input`), and the network gives, for each of FRAMES columns
 of the strip, probabilities for "no digit here" (the CTC blank) and the ten digits. Greedy CTC
 decoding (best class per frame, repeats merged, blanks dropped) gives the digits; each digit's
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from hwr_desktop.core.components import box_mean
-from hwr_desktop.core.segment import Marks
+from hwr_desktop.core.segmentation.components import box_mean
+from hwr_desktop.core.segmentation.marks import Marks
 
 LINE_HEIGHT, LINE_WIDTH = 32, 256
 DIGIT_ROWS = 24          # the strip's ink is scaled to this height, centred in LINE_HEIGHT

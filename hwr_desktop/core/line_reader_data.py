@@ -30,7 +30,7 @@ class Strips:
 
 def _example(images, labels, seed: int, i: int):
     from hwr_desktop.core.line_reader import line_input
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.segmentation.marks import find_marks
     rng = np.random.default_rng([seed, i])
     condition = CONDITIONS[i % len(CONDITIONS)]
     picks = rng.choice(len(images), size=int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)), replace=False)

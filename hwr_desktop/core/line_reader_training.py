@@ -113,7 +113,7 @@ def reading_cases(predictor, line_reader, per_condition: int, seed: int, min_con
     from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
     from hwr_desktop.core.line_reader import decode, line_input
     from hwr_desktop.core.reading import read_marks
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.segmentation.marks import find_marks
     data = load_mnist()
     cases = []
     for condition in CONDITIONS:

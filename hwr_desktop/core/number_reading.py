@@ -30,7 +30,7 @@ import numpy as np
 from hwr_desktop.core.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
 from hwr_desktop.core.models.evaluation import softmax
 from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
-from hwr_desktop.core.segment import find_marks
+from hwr_desktop.core.segmentation.marks import find_marks
 
 DEFAULT_LONE_CONFIDENCE = 0.9
 

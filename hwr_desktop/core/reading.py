@@ -1,8 +1,8 @@
 """Read the digits in a photo or scan: segment, prepare each mark like MNIST, classify, reject.
 
-`read_image(predictor, image)` finds the marks (core/segment.py). A mark at least
+`read_image(predictor, image)` finds the marks (core/segmentation/marks.py). A mark at least
 CUT_FROM_WIDTH line heights wide may be touching digits, so it is also cut along its cheapest
-cut paths (core/cuts.py). Every way of grouping the parts of a mark into digits is a reading;
+cut paths (core/segmentation/cuts.py). Every way of grouping the parts of a mark into digits is a reading;
 each candidate digit is cut out of the full-resolution image, sent through
 core/data/preprocess.preprocess (the same function the canvas uses) and classified, all candidates
 of the image in one model call. Per mark, the reading with the best score wins:
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwr_desktop.core.cuts import cut_paths, cut_piece
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.pieces import Piece, union
-from hwr_desktop.core.segment import Marks, find_marks
+from hwr_desktop.core.segmentation.cuts import cut_paths, cut_piece
+from hwr_desktop.core.segmentation.marks import Marks, find_marks
+from hwr_desktop.core.segmentation.pieces import Piece, union
 
 DEFAULT_MIN_CONFIDENCE = 0.4
 REJECTED = "?"          # stands for a rejected mark in ReadResult.text

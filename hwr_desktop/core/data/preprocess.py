@@ -176,7 +176,7 @@ def as_batch(images28: np.ndarray) -> np.ndarray:
 
 # --- Photos and scans ------------------------------------------------------------------------------
 # `ink_map` above assumes a flat background, which holds for the canvas and clean scans. Photos have
-# uneven lighting, noise and JPEG artefacts, so the reader (core/segment.py) first models the paper:
+# uneven lighting, noise and JPEG artefacts, so the reader (core/segmentation/marks.py) first models the paper:
 # a smooth background surface, which side of it the ink is on, and the noise level. Its ink image
 # (light on black, 0 = paper) then goes through `preprocess` like a canvas drawing.
 

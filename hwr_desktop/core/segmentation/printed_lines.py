@@ -1,6 +1,6 @@
 """Find printed lines (ruled paper, squared grids, form boxes, comb ticks) in an ink mask.
 
-Pure numpy. `find_lines(ink)` takes the working-resolution ink mask of core/segment.py and
+Pure numpy. `find_lines(ink)` takes the working-resolution ink mask of core/segmentation/marks.py and
 returns the pixels that belong to printed lines, so that segmentation can drop them before it
 labels marks: a ruled line or a box border would otherwise join all digits into one mark.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwr_desktop.core.components import label
+from hwr_desktop.core.segmentation.components import label
 
 LINE_LENGTH = 2.5       # horizontal runs at least this many digit heights long are lines
 OBVIOUS_SHARE = 0.9     # for estimating the digit height: runs across this share of the image are lines

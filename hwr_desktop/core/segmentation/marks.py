@@ -8,14 +8,14 @@ Pure numpy (and Pillow for resizing). The steps, each for a reason:
    but only marks that reach a high threshold somewhere count, so faint anti-aliased joins keep
    strokes connected while noise and paper texture do not start marks of their own.
 3. Printed lines (ruled paper, grids, form boxes, comb ticks) are taken out of the ink mask
-   (core/lines.py): they would join the digits into one mark or become marks themselves.
+   (core/segmentation/printed_lines.py): they would join the digits into one mark or become marks themselves.
    Where a stroke crosses a line, the crossing stays ink.
-4. 8-connected components (core/components.py).
+4. 8-connected components (core/segmentation/components.py).
 5. Broken strokes (a '5' whose bar was lifted, a '4' in two strokes) are merged: pieces that
    overlap strongly in x-range, or lie one above the other, and are vertically close form one mark.
 6. Specks (small relative to the typical mark of the line) are dropped; other short fragments
    (a bar lifted off a '5' and placed beside it) join the nearest full-height mark.
-7. Touching neighbours are cut apart by core/cuts.py, here (`segment`) only when a mark is too
+7. Touching neighbours are cut apart by core/segmentation/cuts.py, here (`segment`) only when a mark is too
    wide for one digit; core/reading.py tries several cuts and lets the model decide.
 """
 from __future__ import annotations
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from hwr_desktop.core.components import box_mean, label
-from hwr_desktop.core.cuts import cut_paths, cut_piece
 from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
-from hwr_desktop.core.lines import find_lines
-from hwr_desktop.core.pieces import Piece, line_height, union
+from hwr_desktop.core.segmentation.components import box_mean, label
+from hwr_desktop.core.segmentation.cuts import cut_paths, cut_piece
+from hwr_desktop.core.segmentation.pieces import Piece, line_height, union
+from hwr_desktop.core.segmentation.printed_lines import find_lines
 
 WORK_SIDE = 1200        # longest side used for finding marks; crops still come from full resolution
 MIN_MARK_PX = 6         # marks whose longer side is below this many original pixels are dust
@@ -229,7 +229,7 @@ def find_marks(image: np.ndarray) -> Marks:
 def segment(image: np.ndarray) -> list[Region]:
     """The digit regions of an image, left to right, without a model.
 
-    Marks wider than SPLIT_WIDTH line heights are cut along their cheapest paths (core/cuts.py);
+    Marks wider than SPLIT_WIDTH line heights are cut along their cheapest paths (core/segmentation/cuts.py);
     core/reading.py instead tries several cuts and joins and lets the model decide.
     """
     marks = find_marks(image)

@@ -8,7 +8,7 @@ sideways step so that it stays straight where nothing is in the way.
 
 `cut_paths` returns candidate paths; `cut_piece` cuts a mark along some of them. The reader
 (core/reading.py) over-segments with several candidates and lets the model choose which parts
-belong together; core/segment.segment (no model) cuts only clearly too-wide marks.
+belong together; core/segmentation/marks.segment (no model) cuts only clearly too-wide marks.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from hwr_desktop.core.pieces import Piece
+from hwr_desktop.core.segmentation.pieces import Piece
 
 SIDE_STEP_COST = 0.3     # ink pixels a sideways step is worth: keeps paths straight in empty paper
 MIN_PART = 0.15          # no part narrower than this share of the line height (a '1' is ~0.15-0.3)
