@@ -216,7 +216,7 @@ def test_reading_cuts_marks_on_the_uncalibrated_scale_it_was_tuned_on():
     from types import SimpleNamespace
 
     from hwr_desktop.core.models.info import Calibration, ModelInfo
-    from hwr_desktop.core.reading import _uncalibrated_best
+    from hwr_desktop.core.reading.digit_reader import _uncalibrated_best
     logits = np.random.default_rng(3).normal(0, 5, (50, 10))
     calibrated = calibrated_probabilities(logits, 0.46).astype(np.float32)
     calibrated[7] = 0.0                                             # a candidate that is not digit-shaped

@@ -133,7 +133,7 @@ def test_mnist_numbers_without_lines_lose_no_ink(mnist):
 @pytest.mark.skipif(not default_model_path().is_file(), reason="the bundled model is not there")
 def test_a_number_in_form_boxes_is_read_exactly(mnist):
     from hwr_desktop.core.models.inference import Predictor
-    from hwr_desktop.core.reading import read_image
+    from hwr_desktop.core.reading.digit_reader import read_image
     predictor = Predictor.from_file(default_model_path())
     indices = [4, 11, 1, 6]                           # train digits 3, 5, 0, 4 (checked below)
     truth = "".join(str(int(mnist.y_train[i])) for i in indices)

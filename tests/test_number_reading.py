@@ -1,11 +1,11 @@
 """Reading numbers with the bundled digit model and line reader, cross-checked
-(core/number_reading.py), on numbers made from MNIST *validation* digits. The published figures
+(core/reading/number_reading.py), on numbers made from MNIST *validation* digits. The published figures
 come from the reading bench on *test* digits; these guard against regressions."""
 import numpy as np
 import pytest
 
 from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers, number_image
-from hwr_desktop.core.number_reading import LineReader, read_number
+from hwr_desktop.core.reading.number_reading import LineReader, read_number
 from hwr_desktop.resources import default_model_path, line_reader_path
 
 

@@ -1,4 +1,4 @@
-"""Reading digits in photos and scans with the bundled model: core/reading.py and `hwr-desktop read`."""
+"""Reading digits in photos and scans with the bundled model: core/reading/digit_reader.py and `hwr-desktop read`."""
 import json
 import re
 import struct
@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from hwr_desktop.cli import main
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.reading import ReadResult, check_min_confidence, read_image
+from hwr_desktop.core.reading.digit_reader import ReadResult, check_min_confidence, read_image
 from hwr_desktop.resources import default_model_path
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(),
@@ -237,7 +237,7 @@ def test_read_rejects_a_bad_threshold_in_one_line(capsys, files, value):
 
 def test_accuracy_on_synthetic_photos_and_scans(predictor):
     """The issue's acceptance, on a moderate sample: `python -m hwr_desktop.devtools.reading_bench` measures more."""
-    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+    from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
     from hwr_desktop.devtools.reading_bench import SINGLE_GROUPS, STRING_GROUPS, run_set
     from hwr_desktop.devtools.synthetic import make_singles, make_strings
     singles = run_set(predictor, make_singles(200, seed=0), SINGLE_GROUPS, DEFAULT_MIN_CONFIDENCE)

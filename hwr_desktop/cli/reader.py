@@ -1,4 +1,4 @@
-"""`hwr-desktop train-reader`: train the line reader (core/line_reader*.py) that reads touching
+"""`hwr-desktop train-reader`: train the line reader (core/reading/line_reader*.py) that reads touching
 digits, form boxes, ruled paper and photos, on numbers made from MNIST training digits."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_
 
 
 def register(sub) -> None:
-    from hwr_desktop.core.line_reader_training import LineReaderConfig
+    from hwr_desktop.core.reading.line_reader_training import LineReaderConfig
     defaults = LineReaderConfig()
     train = sub.add_parser(
         "train-reader", help="train the line reader (numbers made from MNIST training digits)",
@@ -38,7 +38,7 @@ def run_train_reader(args) -> int:
         from hwr_desktop.core.errors import HwrError
         raise HwrError("--learning-rate must be above 0")
     out = checked_out_path(args.out)
-    from hwr_desktop.core.line_reader_training import LineReaderConfig, train_and_save
+    from hwr_desktop.core.reading.line_reader_training import LineReaderConfig, train_and_save
     if args.resume:
         from hwr_desktop.core.models.modelfile import read_info
         read_info(args.resume)   # a missing or corrupt file fails here, in one line, before any work
@@ -53,7 +53,7 @@ def run_train_reader(args) -> int:
         if not args.json:
             print(f"[{format_seconds(time.perf_counter() - start)}] {text}", file=sys.stderr, flush=True)
     if args.thresholds_only:
-        from hwr_desktop.core.line_reader_training import rethreshold
+        from hwr_desktop.core.reading.line_reader_training import rethreshold
         figures = rethreshold(args.resume, out, progress)
     else:
         figures = train_and_save(config, out, progress)

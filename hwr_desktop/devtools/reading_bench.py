@@ -9,7 +9,7 @@ median time per image; then the median time to read 1-megapixel photos of 8-digi
 
 Single digits and 3-8 digit numbers are rendered from MNIST *test* digits by devtools/synthetic.py
 (random size 15-1000 px, position, polarity, ink colour, lighting, noise, JPEG quality,
-transparent and grayscale PNGs), then read with core/reading.read_image exactly as
+transparent and grayscale PNGs), then read with core/reading/digit_reader.read_image exactly as
 `hwr-desktop read` does. A single digit counts as read when the text is exactly that digit
 (a rejection '?' or an extra/missing mark is an error); a string only when every digit is right.
 Figures are broken down by condition, and errors by kind (segmentation count vs wrong digit vs
@@ -25,7 +25,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, read_image
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, read_image
 from hwr_desktop.core.training.precision import cpu_name
 
 SINGLE_GROUPS = ("polarity", "size", "format", "noise")
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)
-    from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
+    from hwr_desktop.core.reading.number_reading import LineReader, bundled_line_reader, read_number
     line_reader = None if args.digits_only else (
         LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader())
 

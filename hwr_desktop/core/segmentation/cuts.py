@@ -7,7 +7,7 @@ found by dynamic programming over rows, moving at most one column per row, with 
 sideways step so that it stays straight where nothing is in the way.
 
 `cut_paths` returns candidate paths; `cut_piece` cuts a mark along some of them. The reader
-(core/reading.py) over-segments with several candidates and lets the model choose which parts
+(core/reading/digit_reader.py) over-segments with several candidates and lets the model choose which parts
 belong together; core/segmentation/marks.segment (no model) cuts only clearly too-wide marks.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ Pure numpy (and Pillow for resizing). The steps, each for a reason:
 6. Specks (small relative to the typical mark of the line) are dropped; other short fragments
    (a bar lifted off a '5' and placed beside it) join the nearest full-height mark.
 7. Touching neighbours are cut apart by core/segmentation/cuts.py, here (`segment`) only when a mark is too
-   wide for one digit; core/reading.py tries several cuts and lets the model decide.
+   wide for one digit; core/reading/digit_reader.py tries several cuts and lets the model decide.
 """
 from __future__ import annotations
 
@@ -230,7 +230,7 @@ def segment(image: np.ndarray) -> list[Region]:
     """The digit regions of an image, left to right, without a model.
 
     Marks wider than SPLIT_WIDTH line heights are cut along their cheapest paths (core/segmentation/cuts.py);
-    core/reading.py instead tries several cuts and joins and lets the model decide.
+    core/reading/digit_reader.py instead tries several cuts and joins and lets the model decide.
     """
     marks = find_marks(image)
     regions = []

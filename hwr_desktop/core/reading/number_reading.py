@@ -1,7 +1,7 @@
 """Reading a number with two readers that check each other.
 
-The digit reader (core/reading.py) segments the marks, cuts them and classifies each digit with
-the digit model; it is precise where digits stand apart. The line reader (core/line_reader.py)
+The digit reader (core/reading/digit_reader.py) segments the marks, cuts them and classifies each digit with
+the digit model; it is precise where digits stand apart. The line reader (core/reading/line_reader.py)
 reads the whole strip at once and never has to cut, so it copes with touching and overlapping
 digits. Both read the same marks (printed lines already removed). The digits shown are the line
 reader's (where digits touch, the digit reader's count is often wrong by chance, so it never
@@ -18,7 +18,7 @@ digit covers is added as a '?' (a digit the line reader dropped is never silent)
 line-reader digit with no mark under it (a phantom in a wide gap) is left out.
 
 Otherwise it is '?'. `agree_confidence` and `lone_confidence` are chosen on validation numbers so
-that confidently wrong numbers stay under 1 % (core/line_reader_training.choose_thresholds) and
+that confidently wrong numbers stay under 1 % (core/reading/line_reader_training.choose_thresholds) and
 are stored in the line reader's file.
 """
 from __future__ import annotations
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
 from hwr_desktop.core.models.evaluation import softmax
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
+from hwr_desktop.core.reading.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
 from hwr_desktop.core.segmentation.marks import find_marks
 
 DEFAULT_LONE_CONFIDENCE = 0.9
@@ -44,8 +44,8 @@ class LineReader:
 
     @classmethod
     def from_file(cls, path) -> LineReader:
-        from hwr_desktop.core.line_reader import LINE_HEIGHT
         from hwr_desktop.core.models.modelfile import load_model
+        from hwr_desktop.core.reading.line_reader import LINE_HEIGHT
         model, info = load_model(path, shapes=((LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)))
         reading = info.extra.get("line_reader", {}) if isinstance(info.extra.get("line_reader"), dict) else {}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwr_desktop.core.data.number_images import CONDITIONS, TRAINING_SIZES, number_image
-from hwr_desktop.core.line_reader import LINE_HEIGHT, LINE_WIDTH, MAX_DIGITS
+from hwr_desktop.core.reading.line_reader import LINE_HEIGHT, LINE_WIDTH, MAX_DIGITS
 
 LENGTHS = (1, 8)
 
@@ -29,7 +29,7 @@ class Strips:
 
 
 def _example(images, labels, seed: int, i: int):
-    from hwr_desktop.core.line_reader import line_input
+    from hwr_desktop.core.reading.line_reader import line_input
     from hwr_desktop.core.segmentation.marks import find_marks
     rng = np.random.default_rng([seed, i])
     condition = CONDITIONS[i % len(CONDITIONS)]

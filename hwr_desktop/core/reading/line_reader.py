@@ -1,6 +1,6 @@
 """The line reader: a small convolutional network that reads a whole line of digits at once (CTC).
 
-Cutting touching or overlapping digits apart is where the per-digit reader (core/reading.py)
+Cutting touching or overlapping digits apart is where the per-digit reader (core/reading/digit_reader.py)
 fails; a sequence model never has to cut. The marks that segmentation found (printed lines
 already removed, core/segmentation/printed_lines.py) are cut out of the full-resolution image as one strip, scaled
 to LINE_HEIGHT x LINE_WIDTH (`line_input`), and the network gives, for each of FRAMES columns
@@ -10,7 +10,7 @@ confidence is its peak frame probability, calibrated by the temperature stored i
 
 The network (`build_line_reader`): four conv blocks that halve the height to 1 and the width to
 FRAMES, then three 1-D convolutions along the line (each frame sees about a digit and a half), then
-11 logits per frame. Trained by core/line_reader_training.py on numbers composed from MNIST
+11 logits per frame. Trained by core/reading/line_reader_training.py on numbers composed from MNIST
 *training* digits (core/data/number_images.py).
 """
 from __future__ import annotations

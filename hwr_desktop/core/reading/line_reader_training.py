@@ -1,6 +1,6 @@
-"""Train the line reader (core/line_reader.py) with CTC on numbers made from MNIST training digits.
+"""Train the line reader (core/reading/line_reader.py) with CTC on numbers made from MNIST training digits.
 
-    examples (core/line_reader_data.py) -> fit with CTC loss, keeping the weights with the best
+    examples (core/reading/line_reader_data.py) -> fit with CTC loss, keeping the weights with the best
     validation exact-match accuracy -> temperature fitted on validation digits -> model file
 
 Plain callbacks (`progress(text)`) and a `should_stop()` flag, like core/training/loop.py, so the CLI
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwr_desktop.core.line_reader import FRAMES, build_line_reader, decode
-from hwr_desktop.core.line_reader_data import Strips
 from hwr_desktop.core.models.evaluation import softmax
+from hwr_desktop.core.reading.line_reader import FRAMES, build_line_reader, decode
+from hwr_desktop.core.reading.line_reader_data import Strips
 
 
 @dataclass
@@ -111,8 +111,8 @@ def reading_cases(predictor, line_reader, per_condition: int, seed: int, min_con
     digits, bench sizes, the full reading path): (truth, digit reader's result, line digits, line)."""
     from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
-    from hwr_desktop.core.line_reader import decode, line_input
-    from hwr_desktop.core.reading import read_marks
+    from hwr_desktop.core.reading.digit_reader import read_marks
+    from hwr_desktop.core.reading.line_reader import decode, line_input
     from hwr_desktop.core.segmentation.marks import find_marks
     data = load_mnist()
     cases = []
@@ -129,8 +129,8 @@ def choose_thresholds(predictor, line_reader, per_condition: int = 100, seed: in
                       min_confidence: float | None = None) -> tuple[float, float, dict]:
     """(agree_confidence, lone_confidence, figures): of the pairs whose confidently-wrong rate on
     validation numbers is at most MAX_CONFIDENTLY_WRONG, the one reading most numbers exactly."""
-    from hwr_desktop.core.number_reading import combine
-    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+    from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
+    from hwr_desktop.core.reading.number_reading import combine
     min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
     cases = reading_cases(predictor, line_reader, per_condition, seed, min_confidence)
     table = {}
@@ -154,11 +154,11 @@ def choose_thresholds(predictor, line_reader, per_condition: int = 100, seed: in
 def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=None) -> dict:
     """The whole recipe behind `hwr-desktop train-reader`: examples, training, calibration,
     rejection threshold, model file. Returns the figures stored in the file."""
-    from hwr_desktop.core.line_reader_data import make_strips
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.models.info import Calibration, Metrics, new_info
     from hwr_desktop.core.models.modelfile import save_model
-    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.reading.line_reader_data import make_strips
+    from hwr_desktop.core.reading.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
     say = progress or (lambda text: None)
@@ -196,7 +196,7 @@ def rethreshold(path, out, progress=None) -> dict:
     write it to `out`, keeping everything else its file says."""
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.models.modelfile import read_info, save_model
-    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.reading.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
     import_tensorflow()
@@ -216,5 +216,5 @@ def rethreshold(path, out, progress=None) -> dict:
 
 
 def reader_shapes():
-    from hwr_desktop.core.line_reader import LINE_HEIGHT, LINE_WIDTH
+    from hwr_desktop.core.reading.line_reader import LINE_HEIGHT, LINE_WIDTH
     return (LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)
