@@ -1,17 +1,51 @@
-"""Atomic writes: temporary names in the target folder, then renames into place.
+"""Atomic writes, the one home of core's: a temporary name in the target folder, then a rename.
 
-A file (or folder) is first written under a hidden temporary name beside the target and only
-renamed over it when complete, so an interrupted or failed write never leaves a half-written file
-under the real name. An export (a file, or a SavedModel folder) and its README and .check.json are
-published this way once verified. Problems are OSErrors, which each caller words for its user.
+A file (or folder) is first written under a hidden temporary name beside the target, flushed to
+disk and only renamed over the target when complete, so an interrupted or failed write never
+leaves a half-written file under the real name and the old file stays until the new one is whole.
+`replacing(path)` does that for one file (model files, sample zips, designs, pictures); an export
+(a file, or a SavedModel folder) and its README and .check.json are `publish`ed once verified.
+Problems are OSErrors, which each caller words for its user.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` (same suffix) for the block to write. If the block ends
+    without an exception the file is fsynced, made an ordinary file (0666 less the umask, as open()
+    would make it) and renamed over `path`; either way no temporary file is left."""
+    path = Path(path)
+    tmp = temporary_beside(path)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _ordinary_mode())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """`text` to `path` in UTF-8, atomically."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def _ordinary_mode() -> int:
+    umask = os.umask(0)   # the only way to read it is to set it
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def temporary_beside(out: Path, folder: bool = False) -> Path:

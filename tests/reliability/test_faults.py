@@ -58,11 +58,11 @@ def test_failed_save_in_the_app_keeps_the_old_file(qtbot, good_model_file, tmp_p
     target = folder / "mine.keras"
     assert win.save_model(target)
     before = target.read_bytes()
-    import hwr_desktop.core.models.modelfile as modelfile
+    from hwr_desktop.core import files  # where every atomic write makes its temporary file
 
     def failing_mkstemp(*args, **kwargs):
         raise OSError(failure, os.strerror(failure))
-    monkeypatch.setattr(modelfile.tempfile, "mkstemp", failing_mkstemp)
+    monkeypatch.setattr(files.tempfile, "mkstemp", failing_mkstemp)
     assert win.save_model(target) is False
     assert isinstance(win.last_error_box, QMessageBox) and os.strerror(failure) in win.last_error_box.text()
     assert target.read_bytes() == before and [p.name for p in folder.iterdir()] == ["mine.keras"]

@@ -13,7 +13,6 @@ a grid, the map as dots coloured by digit, the epoch and validation accuracy) an
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,19 +119,15 @@ def render_frame(frame: LearningFrame, side: int = 240) -> Image.Image:
 
 def _write_atomic(path: str | Path, save: Callable[[Path], None]) -> Path:
     """save(temporary path beside `path`), then rename it over `path`: never a half-written file."""
-    from hwr_desktop.core.files import move_into_place, temporary_beside
+    from hwr_desktop.core.files import replacing
     path = Path(path)
     if not path.parent.is_dir():
         raise HwrError(f"cannot save {path}: folder {path.parent} does not exist")
-    tmp = temporary_beside(path)
     try:
-        save(tmp)
-        os.chmod(tmp, 0o644)                    # mkstemp makes private files; a picture is an ordinary one
-        move_into_place(tmp, path)
+        with replacing(path) as tmp:
+            save(tmp)
     except OSError as exc:
         raise HwrError(f"cannot save {path}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

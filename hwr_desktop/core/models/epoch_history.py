@@ -5,6 +5,7 @@ import csv
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.files import replacing
 
 # The order a reader expects; EpochInfo.to_dict() writes these, older or foreign files may lack some.
 KNOWN_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
@@ -33,7 +34,7 @@ def write_history_csv(history: list[dict], path: str | Path) -> Path:
     path = Path(path)
     fields = history_fields(history)
     try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(history)

@@ -4,18 +4,17 @@ Keras writes the archive (config.json, model.weights.h5, metadata.json); we add
 `hwr_desktop.json` (preset, training config, metrics, history, date, versions: a `ModelInfo`,
 core/models/info.py) to the same zip, so the file carries everything needed to use and describe it
 and can be moved around alone.
-Saving is atomic (temporary file, fsync, rename); loading uses Keras safe mode and refuses models
+Saving is atomic (temporary file, fsync, rename: core/files.py); loading uses Keras safe mode and refuses models
 that do not take 28x28x1 images or do not output 10 classes.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 from hwr_desktop.core.errors import ModelFileError
+from hwr_desktop.core.files import replacing
 from hwr_desktop.core.models.info import LOGITS, PROBABILITIES, ModelInfo, new_info
 
 METADATA_NAME = "hwr_desktop.json"
@@ -38,25 +37,12 @@ def save_model(model, path: str | Path, info: ModelInfo | dict) -> Path:
     document = info.replace(parameters=int(model.count_params())).to_dict()
     del document["outputs"]   # measured from the network at every load, never stored
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.keras", dir=directory)
-        os.close(fd)
+        with replacing(path) as tmp:   # Keras checks the temporary name's .keras suffix
+            model.save(tmp)
+            with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(METADATA_NAME, json.dumps(document, indent=2, default=str))
     except OSError as exc:  # read-only folder, disk full, no permission
         raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    try:
-        model.save(tmp)
-        with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(METADATA_NAME, json.dumps(document, indent=2, default=str))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private 0600 files; a model is an ordinary file
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ModelFileError(f"cannot save {path}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

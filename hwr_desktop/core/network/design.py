@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,16 +273,10 @@ def load_design(path: str | Path) -> dict:
 
 def save_design(document: dict, path: str | Path) -> Path:
     """Write a design as indented JSON, atomically (a crash never leaves half a file)."""
-    from hwr_desktop.core.files import write_text_tmp
+    from hwr_desktop.core.files import write_text
     path = Path(path)
     design = check_design(document)
-    tmp = None
     try:
-        tmp = write_text_tmp(path.parent, path.name, json.dumps(design.spec, indent=2) + "\n")
-        os.replace(tmp, path)
+        return write_text(path, json.dumps(design.spec, indent=2) + "\n")
     except OSError as exc:
         raise DesignError(f"cannot save {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
-    return path

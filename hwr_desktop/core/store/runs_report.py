@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.files import replacing
 
 # The table: (heading, key in Run.to_dict()); the CSV has these first, then the rest of the figures.
 TABLE_COLUMNS = (("Name", "name"), ("Date", "started"), ("Kind", "kind"), ("Status", "status"),
@@ -89,7 +90,7 @@ def write_runs_csv(runs, path: str | Path) -> Path:
     path = Path(path)
     keys = [key for _, key in TABLE_COLUMNS] + list(CSV_EXTRA)
     try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([heading for heading, _ in TABLE_COLUMNS] + list(CSV_EXTRA))
             for run in runs:

@@ -2,15 +2,14 @@
 
 Layout: `labels.csv` (columns file, label, created, original), `images/<id>.png` (the 28x28 image,
 8-bit grayscale) and `originals/<id>.<ext>` (the drawing or image it came from, when kept).
-Writing is atomic (temporary file, fsync, rename). Reading validates every row, image and limit
-before returning anything, so a bad zip imports nothing and says what is wrong with it.
+Writing is atomic (temporary file, fsync, rename: core/files.py). Reading validates every row,
+image and limit before returning anything, so a bad zip imports nothing and says what is wrong
+with it.
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import zipfile
 import zlib
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from hwr_desktop.core.errors import HwrError, StoreError
+from hwr_desktop.core.files import replacing
 
 MAX_ORIGINAL_BYTES = 20 * 2**20   # an original image file kept with a sample (store and zip alike)
 
@@ -62,26 +62,19 @@ def write_sample_zip(store, path: str | Path) -> int:
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(FIELDS)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.zip", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for sample_id, label, created, image28, original in rows:
-                    name = f"images/{sample_id:06d}.png"
-                    archive.writestr(name, _png(image28))
-                    original_name = ""
-                    if original is not None:
-                        original_name = f"originals/{sample_id:06d}.{_extension(original)}"
-                        archive.writestr(original_name, original)
-                    writer.writerow([name, label, created, original_name])
-                archive.writestr(CSV_NAME, table.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for sample_id, label, created, image28, original in rows:
+                name = f"images/{sample_id:06d}.png"
+                archive.writestr(name, _png(image28))
+                original_name = ""
+                if original is not None:
+                    original_name = f"originals/{sample_id:06d}.{_extension(original)}"
+                    archive.writestr(original_name, original)
+                writer.writerow([name, label, created, original_name])
+            archive.writestr(CSV_NAME, table.getvalue())
     except OSError as exc:
         raise StoreError(f"cannot export to {path}: {exc.strerror or exc}") from None
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
     return len(rows)
 
 
