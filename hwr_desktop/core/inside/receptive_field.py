@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.network.layer_types import pair
 
 CONVOLUTIONS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
 POOLINGS = ("MaxPooling2D", "AveragePooling2D")
@@ -59,10 +60,6 @@ class Window:
         return Box(top, left, top + self.kh, left + self.kw)
 
 
-def _pair(value) -> tuple[int, int]:
-    return (int(value[0]), int(value[1])) if isinstance(value, (tuple, list)) else (int(value), int(value))
-
-
 def _padding_before(size: int, window: int, stride: int, padding: str) -> int:
     if padding != "same":
         return 0
@@ -75,12 +72,12 @@ def window_of(layer, input_shape: tuple) -> Window:
     kind = type(layer).__name__
     config = layer.get_config()
     if kind in POOLINGS:
-        (kh, kw) = _pair(config["pool_size"])
-        (sh, sw) = _pair(config.get("strides") or config["pool_size"])
+        (kh, kw) = pair(config["pool_size"])
+        (sh, sw) = pair(config.get("strides") or config["pool_size"])
     elif kind in CONVOLUTIONS:
-        if _pair(config.get("dilation_rate", 1)) != (1, 1):
+        if pair(config.get("dilation_rate", 1)) != (1, 1):
             raise HwrError(f"{layer.name}: dilated convolutions are not supported here")
-        (kh, kw), (sh, sw) = _pair(config["kernel_size"]), _pair(config.get("strides", 1))
+        (kh, kw), (sh, sw) = pair(config["kernel_size"]), pair(config.get("strides", 1))
     else:
         raise HwrError(f"{layer.name} ({kind}) has no sliding window")
     padding = config.get("padding", "valid")

@@ -25,6 +25,7 @@ import numpy as np
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.inside.layer_activations import chain, layer_outputs
 from hwr_desktop.core.inside.receptive_field import CONVOLUTIONS, Box, crop, input_shapes, receptive_field, window_of
+from hwr_desktop.core.models.evaluation import softmax
 
 ELEMENTWISE = ("BatchNormalization", "ReLU", "Activation")
 _SELU = (1.6732632423543772, 1.0507009873554805)
@@ -115,8 +116,7 @@ def activate(name: str, values: np.ndarray) -> np.ndarray:
         "gelu": lambda: 0.5 * v * (1.0 + np.vectorize(math.erf)(v / math.sqrt(2.0))),
         "silu": lambda: v * sigmoid, "swish": lambda: v * sigmoid, "softplus": lambda: np.logaddexp(0.0, v),
         "leaky_relu": lambda: np.where(v > 0, v, 0.2 * v),
-        "softmax": lambda: np.exp(v - v.max(axis=-1, keepdims=True)) / np.exp(v - v.max(axis=-1, keepdims=True)).sum(
-            axis=-1, keepdims=True),
+        "softmax": lambda: softmax(v),
     }
     if name not in table:
         raise HwrError(f"the activation {name!r} cannot be worked out here")

@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from hwr_desktop.core.models.evaluation import ECE_BINS, expected_calibration_error, predict_logits
+from hwr_desktop.core.models.evaluation import ECE_BINS, expected_calibration_error, log_softmax, predict_logits
 from hwr_desktop.core.models.info import Calibration, ModelInfo
 
 __all__ = ["ECE_BINS", "calibrate", "calibrated_probabilities", "expected_calibration_error", "fit_temperature",
@@ -33,15 +33,10 @@ FITTED_ON = "validation ({n} MNIST images)"
 T_RANGE = (0.05, 20.0)     # searched on log T; real models land well inside
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
 def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
     """Mean negative log-likelihood of softmax(logits / temperature)."""
     logits = np.asarray(logits, np.float64)
-    return float(-_log_softmax(logits / temperature)[np.arange(len(labels)), labels].mean())
+    return float(-log_softmax(logits / temperature)[np.arange(len(labels)), labels].mean())
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -77,7 +72,7 @@ def calibrated_probabilities(outputs: np.ndarray, temperature: float = 1.0,
     if outputs_are_probabilities:
         probs = np.clip(outputs, 1e-7, 1.0)
         return probs / probs.sum(axis=1, keepdims=True)
-    return np.exp(_log_softmax(outputs / temperature))
+    return np.exp(log_softmax(outputs / temperature))
 
 
 def fitted_calibration(outputs: np.ndarray, labels: np.ndarray, outputs_are_probabilities: bool = False) -> Calibration:

@@ -14,15 +14,20 @@ ECE_BINS = 15   # the calibration error's bins (core/models/calibration.py fits 
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities over the last axis (core's one softmax: prediction, reading, the Inside tab)."""
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log(softmax(logits)) over the last axis, without underflow (losses, calibration)."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    z = logits - logits.max(axis=1, keepdims=True)
-    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_probs[np.arange(len(labels)), labels].mean())
+    return float(-log_softmax(logits)[np.arange(len(labels)), labels].mean())
 
 
 def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:

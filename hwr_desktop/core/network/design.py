@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.network.layer_types import LAYER_TYPES, format_arguments
+from hwr_desktop.core.network.layer_types import LAYER_TYPES, format_arguments, pair
 
 INPUT_SHAPE = (28, 28, 1)
 CLASSES = 10
@@ -92,10 +92,6 @@ class Design:
                 "error": self.error}
 
 
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, list) else (value, value)
-
-
 def _spatial(size: int, window: int, stride: int, padding: str) -> int:
     return math.ceil(size / stride) if padding == "same" else (size - window) // stride + 1
 
@@ -106,11 +102,11 @@ def _walk(kind: str, args: dict, shape: tuple) -> tuple[tuple, int, int]:
     if kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D"):
         h, w, c = shape
         if "Pooling" in kind:
-            kh, kw = _pair(args.get("pool_size", 2))
-            sh, sw = _pair(args.get("strides", args.get("pool_size", 2)))
+            kh, kw = pair(args.get("pool_size", 2))
+            sh, sw = pair(args.get("strides", args.get("pool_size", 2)))
         else:
-            kh, kw = _pair(args["kernel_size"])
-            sh, sw = _pair(args.get("strides", 1))
+            kh, kw = pair(args["kernel_size"])
+            sh, sw = pair(args.get("strides", 1))
         padding = args.get("padding", "valid")
         oh, ow = _spatial(h, kh, sh, padding), _spatial(w, kw, sw, padding)
         if oh < 1 or ow < 1:

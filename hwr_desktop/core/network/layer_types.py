@@ -24,6 +24,12 @@ def _count(limit: int):
     return check
 
 
+def pair(value) -> tuple[int, int]:
+    """A window argument (kernel_size, strides, pool_size, dilation_rate) as (height, width): designs
+    and Keras take n or [h, w], Keras configs hold (h, w)."""
+    return (int(value[0]), int(value[1])) if isinstance(value, (tuple, list)) else (int(value), int(value))
+
+
 def _size(value):
     """kernel_size, strides, pool_size: n or [h, w], as Keras takes them."""
     pair = value if isinstance(value, list) else [value, value]

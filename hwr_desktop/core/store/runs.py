@@ -15,11 +15,11 @@ import json
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from hwr_desktop.core.errors import StoreError
-from hwr_desktop.core.store.sqlite import SqliteStore
+from hwr_desktop.core.store.sqlite import SqliteStore, now_iso
 
 FILE_NAME = "runs.sqlite3"
 KINDS = ("train", "fine-tune")
@@ -32,10 +32,6 @@ JSON_COLUMNS = ("architecture", "config", "history", "metrics", "machine")
 def runs_dir() -> Path:
     from hwr_desktop.core.paths import data_dir
     return data_dir() / "runs"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _create_v1(conn) -> None:

@@ -16,8 +16,8 @@ import numpy as np
 
 from hwr_desktop.core.errors import StoreError
 from hwr_desktop.core.store import sqlite as sqlite_store
-from hwr_desktop.core.store.samples_zip import MAX_ORIGINAL_BYTES, now_iso, read_sample_zip, write_sample_zip
-from hwr_desktop.core.store.sqlite import SqliteStore
+from hwr_desktop.core.store.samples_zip import MAX_ORIGINAL_BYTES, read_sample_zip, write_sample_zip
+from hwr_desktop.core.store.sqlite import SqliteStore, now_iso
 
 FILE_NAME = "samples.sqlite3"
 SCHEMA_VERSION = 1

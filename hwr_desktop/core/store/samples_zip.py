@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +20,9 @@ from PIL import Image
 
 from hwr_desktop.core.errors import HwrError, StoreError
 from hwr_desktop.core.files import replacing
+from hwr_desktop.core.store.sqlite import now_iso
 
 MAX_ORIGINAL_BYTES = 20 * 2**20   # an original image file kept with a sample (store and zip alike)
-
-
-def now_iso() -> str:
-    """Sample timestamps: UTC, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 CSV_NAME = "labels.csv"

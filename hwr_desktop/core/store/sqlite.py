@@ -13,12 +13,17 @@ import contextlib
 import os
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hwr_desktop.core.errors import StoreCorruptError, StoreError
 
 BUSY_TIMEOUT = 10.0          # seconds to wait while another process (GUI and CLI at once) is writing
+
+
+def now_iso() -> str:
+    """The stores' timestamps (a run's start and end, a sample's creation): UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def move_aside_corrupt(path: str | Path, what: str = "store") -> Path:
