@@ -59,10 +59,10 @@ def main() -> int:
     rng = np.random.default_rng(7)
     mistakes = evaluation.report.mistakes()
     picks = np.concatenate([rng.choice(10000, 27, replace=False), rng.choice(mistakes, min(3, len(mistakes)), replace=False)])
-    window.test_predictions_panel.predict(np.unique(picks))
+    window.predictions_panel.predict(np.unique(picks))
 
     for name, panel, ready in (
-            ("samples", window.test_predictions_panel, lambda p: p.report is not None),
+            ("samples", window.predictions_panel, lambda p: p.report is not None),
             ("history", window.history_panel, lambda p: True),
             ("insight", window.inside_panel, lambda p: p.why.feature_maps is not None),
             ("dataset", window.dataset_panel, lambda p: p.data is not None)):

@@ -26,16 +26,14 @@ class EvaluationWorker(Worker):
 
 
 @dataclass
-class TestPredictions:
-    __test__ = False             # not a pytest test class, whatever its name
+class Predictions:
     indices: object              # test-set indices (np.ndarray)
     report: object               # core.models.evaluation.EvaluationReport for those images, in that order
 
 
-class TestPredictionsWorker(Worker):
+class PredictionsWorker(Worker):
     """Predicts a handful of MNIST test images: given indices, or `count` drawn at random.
-    Result: TestPredictions, with calibrated confidences (`temperature`: ModelInfo.temperature)."""
-    __test__ = False
+    Result: Predictions, with calibrated confidences (`temperature`: ModelInfo.temperature)."""
 
     def __init__(self, model, outputs_are_probabilities: bool, indices=None, count: int = 30,
                  seed: int | None = None, parent=None, temperature: float = 1.0):
@@ -44,7 +42,7 @@ class TestPredictionsWorker(Worker):
         self.temperature = temperature
         self.indices, self.count, self.seed = indices, count, seed
 
-    def work(self) -> TestPredictions:
+    def work(self) -> Predictions:
         import numpy as np
 
         from hwr_desktop.core.data.mnist import load_mnist
@@ -55,4 +53,4 @@ class TestPredictionsWorker(Worker):
             idx = np.sort(np.random.default_rng(self.seed).choice(len(data.y_test), self.count, replace=False))
         report = evaluate(self.model, data.x_test[idx], data.y_test[idx], self.outputs_are_probabilities,
                           stop=self.stop_flag, temperature=self.temperature)
-        return TestPredictions(idx, report)
+        return Predictions(idx, report)

@@ -1,7 +1,7 @@
 """Predictions tab: random MNIST test images with the current model's answers, wrong ones in red.
 
 "New draw" picks other images; a model change re-predicts the same images, so two models can be
-compared on them. Prediction runs in a TestPredictionsWorker (it may first have to load MNIST).
+compared on them. Prediction runs in a PredictionsWorker (it may first have to load MNIST).
 """
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
-from hwr_desktop.ui.workers.evaluation import TestPredictions, TestPredictionsWorker
+from hwr_desktop.ui.workers.evaluation import Predictions, PredictionsWorker
 
 SAMPLE_COUNT = 30
 
 
-class TestPredictionsPanel(QWidget):
+class PredictionsPanel(QWidget):
     __test__ = False                      # not a pytest test class, whatever its name
     errorOccurred = Signal(str, str)      # title, message
 
@@ -73,7 +73,7 @@ class TestPredictionsPanel(QWidget):
         temperature = self.session.info.temperature   # calibrated confidences, as the drawing pad shows
         seed, count = self.seed, self.count
 
-        self.jobs.start(lambda: TestPredictionsWorker(model, probs, indices, count, seed, self, temperature=temperature),
+        self.jobs.start(lambda: PredictionsWorker(model, probs, indices, count, seed, self, temperature=temperature),
                         self._on_predicted, self._on_failed)
 
     def shutdown(self) -> bool:
@@ -85,7 +85,7 @@ class TestPredictionsPanel(QWidget):
             self.stale = True             # tried again when the tab is next shown
             self.errorOccurred.emit("Cannot predict the test images", message)
 
-    def _on_predicted(self, predictions: TestPredictions) -> None:
+    def _on_predicted(self, predictions: Predictions) -> None:
         if not self.jobs.is_live():
             return                        # for a model that is no longer current
         indices, report = predictions.indices, predictions.report
