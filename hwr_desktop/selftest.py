@@ -162,8 +162,8 @@ def check_reading(ctx: Context) -> str:
     import numpy as np
 
     from hwr_desktop.core.data.number_images import number_image
-    from hwr_desktop.core.reading.line_reader import decode, line_input
-    from hwr_desktop.core.reading.number_reading import LineReader, read_number
+    from hwr_desktop.core.reading.line_reader import LineReader, decode, line_input
+    from hwr_desktop.core.reading.number_reading import read_number
     from hwr_desktop.core.segmentation.marks import find_marks
     from hwr_desktop.resources import line_reader_path
     data = _need(ctx.data, "loading MNIST")

@@ -124,8 +124,8 @@ def test_train_and_save_writes_a_self_describing_line_reader(tmp_path):
     """The `train-reader` recipe end to end at toy size: the file loads as a line reader and says
     how it was made (the real run and its figures are in the README)."""
     from hwr_desktop.core.models.modelfile import read_info
+    from hwr_desktop.core.reading.line_reader import LineReader
     from hwr_desktop.core.reading.line_reader_training import LineReaderConfig, train_and_save
-    from hwr_desktop.core.reading.number_reading import LineReader
     config = LineReaderConfig(examples=24, validation_examples=10, epochs=1, batch_size=8,
                               threshold_per_condition=1, workers=1)
     out = tmp_path / "reader.keras"
@@ -149,7 +149,7 @@ def test_train_reader_refuses_bad_options_in_one_line(capsys, tmp_path):
 
 def test_a_digit_model_file_is_not_a_line_reader():
     from hwr_desktop.core.errors import ModelFileError
-    from hwr_desktop.core.reading.number_reading import LineReader
+    from hwr_desktop.core.reading.line_reader import LineReader
     from hwr_desktop.resources import default_model_path
     with pytest.raises(ModelFileError, match="not 32x256x1"):
         LineReader.from_file(default_model_path())

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers, number_image
-from hwr_desktop.core.reading.number_reading import LineReader, read_number
+from hwr_desktop.core.reading.line_reader import LineReader
+from hwr_desktop.core.reading.number_reading import read_number
 from hwr_desktop.resources import default_model_path, line_reader_path
 
 

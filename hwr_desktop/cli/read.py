@@ -67,7 +67,8 @@ def _describe(result: dict) -> str:
 
 def run_read(args) -> int:
     from hwr_desktop.core.data.images import load_image
-    from hwr_desktop.core.reading.number_reading import LineReader, bundled_line_reader, read_number
+    from hwr_desktop.core.reading.line_reader import LineReader, bundled_line_reader
+    from hwr_desktop.core.reading.number_reading import read_number
     predictor = load_predictor(args.model)
     line_reader = None
     if not args.digits_only:

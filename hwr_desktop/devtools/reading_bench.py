@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)
-    from hwr_desktop.core.reading.number_reading import LineReader, bundled_line_reader, read_number
+    from hwr_desktop.core.reading.line_reader import LineReader, bundled_line_reader
+    from hwr_desktop.core.reading.number_reading import read_number
     line_reader = None if args.digits_only else (
         LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader())
 

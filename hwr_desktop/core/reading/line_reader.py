@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from hwr_desktop.core.models.evaluation import softmax
 from hwr_desktop.core.segmentation.components import box_mean
 from hwr_desktop.core.segmentation.marks import Marks
 
@@ -114,3 +115,43 @@ def build_line_reader():
     outputs = layers.Dense(11, name="frames")(x)
     return keras.Model(inputs, outputs, name="line_reader")
 
+
+DEFAULT_LONE_CONFIDENCE = 0.9   # a lone line-reader digit (the readers disagree) needs this much
+
+
+@dataclass
+class LineReader:
+    """The line reader as reading uses it: the network from its model file, with the calibration
+    temperature and the rejection thresholds stored beside it (core/reading/number_reading.py)."""
+    model: object
+    temperature: float = 1.0
+    lone_confidence: float = DEFAULT_LONE_CONFIDENCE
+    agree_confidence: float = 0.0
+
+    @classmethod
+    def from_file(cls, path) -> LineReader:
+        from hwr_desktop.core.models.modelfile import load_model
+        model, info = load_model(path, shapes=((LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)))
+        reading = info.extra.get("line_reader", {}) if isinstance(info.extra.get("line_reader"), dict) else {}
+
+        def threshold(key: str, default: float) -> float:   # a hand-edited file must not break reading
+            value = reading.get(key, default)
+            return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else default
+        return cls(model, info.temperature, threshold("lone_confidence", DEFAULT_LONE_CONFIDENCE),
+                   threshold("agree_confidence", 0.0))
+
+    def frame_probabilities(self, strip: np.ndarray) -> np.ndarray:
+        logits = np.asarray(self.model(strip[None, ..., None].astype(np.float32), training=False))[0]
+        return softmax(logits / self.temperature)
+
+
+_BUNDLED: dict = {}
+
+
+def bundled_line_reader() -> LineReader | None:
+    """The bundled line reader, loaded once (None if this installation has none)."""
+    from hwr_desktop.resources import line_reader_path
+    path = line_reader_path()
+    if path not in _BUNDLED:
+        _BUNDLED[path] = LineReader.from_file(path) if path.exists() else None
+    return _BUNDLED[path]

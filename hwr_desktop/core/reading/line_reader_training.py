@@ -46,9 +46,11 @@ def exact_accuracy(logits: np.ndarray, truth: list[str]) -> float:
     return float(np.mean([a == b for a, b in zip(texts(logits), truth)])) if truth else 0.0
 
 
-def fit_temperature(logits: np.ndarray, truth: list[str]) -> float:
+def fit_line_reader_temperature(logits: np.ndarray, truth: list[str]) -> float:
     """The temperature under which decoded digits' confidences best predict their being right
-    (negative log-likelihood of right / wrong), on lines whose length was read right."""
+    (negative log-likelihood of right / wrong), on lines whose length was read right. Not the digit
+    model's calibration (core/models/calibration.fit_temperature, which fits labels per image): a
+    strip's frames have no labels of their own, only the digits decoded from them."""
     grid = np.exp(np.linspace(np.log(0.3), np.log(3.0), 41))
     best, best_nll = 1.0, np.inf
     for t in grid:
@@ -97,7 +99,7 @@ def train_line_reader(train: Strips, validation: Strips, config: LineReaderConfi
     if best_weights is not None:
         model.set_weights(best_weights)
     logits = frame_logits(model, validation.x)
-    temperature = fit_temperature(logits, validation.texts)
+    temperature = fit_line_reader_temperature(logits, validation.texts)
     return model, {"val_exact": best, "temperature": temperature, "history": history,
                    "train_seconds": round(time.perf_counter() - start, 1), "frames": FRAMES}
 
@@ -157,8 +159,8 @@ def train_and_save(config: LineReaderConfig, out, progress=None, should_stop=Non
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.models.info import Calibration, Metrics, new_info
     from hwr_desktop.core.models.modelfile import save_model
+    from hwr_desktop.core.reading.line_reader import LineReader
     from hwr_desktop.core.reading.line_reader_data import make_strips
-    from hwr_desktop.core.reading.number_reading import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
     say = progress or (lambda text: None)
@@ -196,7 +198,7 @@ def rethreshold(path, out, progress=None) -> dict:
     write it to `out`, keeping everything else its file says."""
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.models.modelfile import read_info, save_model
-    from hwr_desktop.core.reading.number_reading import LineReader
+    from hwr_desktop.core.reading.line_reader import LineReader
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.resources import default_model_path
     import_tensorflow()

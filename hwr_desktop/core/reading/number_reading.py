@@ -23,41 +23,11 @@ are stored in the line reader's file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from hwr_desktop.core.models.evaluation import softmax
 from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence, read_marks
-from hwr_desktop.core.reading.line_reader import FRAMES, LINE_WIDTH, LineDigit, decode, line_input
+from hwr_desktop.core.reading.line_reader import FRAMES, LINE_WIDTH, LineDigit, LineReader, decode, line_input
 from hwr_desktop.core.segmentation.marks import find_marks
-
-DEFAULT_LONE_CONFIDENCE = 0.9
-
-
-@dataclass
-class LineReader:
-    model: object
-    temperature: float = 1.0
-    lone_confidence: float = DEFAULT_LONE_CONFIDENCE
-    agree_confidence: float = 0.0
-
-    @classmethod
-    def from_file(cls, path) -> LineReader:
-        from hwr_desktop.core.models.modelfile import load_model
-        from hwr_desktop.core.reading.line_reader import LINE_HEIGHT
-        model, info = load_model(path, shapes=((LINE_HEIGHT, LINE_WIDTH, 1), (FRAMES, 11)))
-        reading = info.extra.get("line_reader", {}) if isinstance(info.extra.get("line_reader"), dict) else {}
-
-        def threshold(key: str, default: float) -> float:   # a hand-edited file must not break reading
-            value = reading.get(key, default)
-            return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else default
-        return cls(model, info.temperature, threshold("lone_confidence", DEFAULT_LONE_CONFIDENCE),
-                   threshold("agree_confidence", 0.0))
-
-    def frame_probabilities(self, strip: np.ndarray) -> np.ndarray:
-        logits = np.asarray(self.model(strip[None, ..., None].astype(np.float32), training=False))[0]
-        return softmax(logits / self.temperature)
 
 
 def _digit_box(line, digit: LineDigit, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -116,15 +86,3 @@ def read_number(predictor, image: np.ndarray, line_reader: LineReader | None,
     by_line = decode(line_reader.frame_probabilities(line.strip))
     return combine(by_digits, by_line, line, min_confidence, line_reader.lone_confidence,
                    line_reader.agree_confidence)
-
-
-_BUNDLED: dict = {}
-
-
-def bundled_line_reader() -> LineReader | None:
-    """The bundled line reader, loaded once (None if this installation has none)."""
-    from hwr_desktop.resources import line_reader_path
-    path = line_reader_path()
-    if path not in _BUNDLED:
-        _BUNDLED[path] = LineReader.from_file(path) if path.exists() else None
-    return _BUNDLED[path]

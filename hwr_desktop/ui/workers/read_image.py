@@ -13,5 +13,6 @@ class ReadImageWorker(Worker):
         self.predictor, self.image, self.min_confidence = predictor, image, min_confidence
 
     def work(self):
-        from hwr_desktop.core.reading.number_reading import bundled_line_reader, read_number
+        from hwr_desktop.core.reading.line_reader import bundled_line_reader
+        from hwr_desktop.core.reading.number_reading import read_number
         return read_number(self.predictor, self.image, bundled_line_reader(), self.min_confidence)
