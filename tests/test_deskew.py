@@ -79,7 +79,7 @@ def test_grad_cam_of_a_deskew_network_lies_on_the_strokes():
     # must show over the strokes as drawn.
     import keras
 
-    from hwr_desktop.core.inside.insight import Inspector
+    from hwr_desktop.core.inside.why import Inspector
     conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False)
     model = keras.Sequential([keras.Input((28, 28, 1)), Deskew(), conv, keras.layers.ReLU(),
                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])

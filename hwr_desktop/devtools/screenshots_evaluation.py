@@ -1,4 +1,4 @@
-"""Regenerate the screenshots of the evaluation and insight views (resources/screenshots/*.png).
+"""Regenerate the screenshots of the evaluation and Why views (resources/screenshots/*.png).
 
     QT_QPA_PLATFORM=offscreen python -m hwr_desktop.devtools.screenshots_evaluation [--model PATH] [--out DIR]
 
@@ -44,7 +44,7 @@ def main() -> int:
     splitter = window.centralWidget()
     splitter.setSizes([WINDOW_SIZE[0] * 9 // 20, WINDOW_SIZE[0] * 11 // 20])   # room for the tabs
 
-    # A drawn 4 (two strokes), used by the insight view.
+    # A drawn 4 (two strokes), used by the Why view (insight.png).
     canvas = window.draw_panel.canvas
     for stroke in SHAPES[4]:
         draw_stroke(canvas, stroke)

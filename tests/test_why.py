@@ -1,4 +1,4 @@
-"""core.inside.insight (saliency, Grad-CAM, feature maps) and core.models.epoch_history (CSV export)."""
+"""core.inside.why (saliency, Grad-CAM, feature maps) and core.models.epoch_history (CSV export)."""
 import csv
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.inside.insight import Inspector, heat_colours, heat_overlay, normalize_maps
+from hwr_desktop.core.inside.why import Inspector, heat_colours, heat_overlay, normalize_maps
 from hwr_desktop.core.models.epoch_history import history_column, write_history_csv
 
 QUADRANT = np.zeros((28, 28), np.float32)
@@ -175,8 +175,8 @@ def test_history_csv_round_trip(tmp_path):
         write_history_csv(history, tmp_path / "missing-folder" / "h.csv")
 
 
-def test_insight_modules_import_without_qt():
-    code = ("import sys\nimport hwr_desktop.core.inside.insight, hwr_desktop.core.models.epoch_history\n"
+def test_why_and_epoch_history_import_without_qt():
+    code = ("import sys\nimport hwr_desktop.core.inside.why, hwr_desktop.core.models.epoch_history\n"
             "assert not [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -1,4 +1,5 @@
-"""Looking inside a digit model: saliency, Grad-CAM and first-layer feature maps for one image.
+"""Why the model answered what it did (the Inside tab's Why view): saliency, Grad-CAM and first-layer
+feature maps for one image.
 
 `Inspector(model)` works on any Keras model with a Conv2D among its top-level layers (all our
 presets). A "conv block" is a Conv2D plus the BatchNormalization / ReLU / Activation layers that
@@ -114,7 +115,7 @@ class Inspector:
         blocks = conv_blocks(model)
         if not blocks:
             raise HwrError("this model has no convolution layer, so there are no feature maps or "
-                           "Grad-CAM to show (the insight view needs a convolutional network)")
+                           "Grad-CAM to show (the Why view needs a convolutional network)")
         from hwr_desktop.core.network.deskew import deskew_layer
         self.model = model
         # A network that deskews its input computes Grad-CAM on the deskewed digit: warped back for display.
