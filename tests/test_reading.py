@@ -79,8 +79,8 @@ def test_a_clean_digit_is_prepared_like_the_canvas(predictor, mnist):
     """Both go through preprocess(); the reader's crop only lacks faint specks around the digit."""
     from hwr_desktop.core.segmentation.marks import segment
     image = 255 - np.pad(np.kron(mnist.x_test[7], np.ones((9, 9), np.uint8)), 30)
-    (region,) = segment(image)
-    from_reader, from_canvas = preprocess(region.crop), preprocess(image)
+    (crop,) = segment(image)
+    from_reader, from_canvas = preprocess(crop.crop), preprocess(image)
     assert np.abs(from_reader.image - from_canvas.image).mean() < 0.01
     assert read_image(predictor, image).text == str(predictor.predict_image(image).digit)
 

@@ -171,8 +171,8 @@ def _uncalibrated_best(probabilities: np.ndarray, predictor) -> np.ndarray:
 
 def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
     candidates, cut_costs, parts = _candidates(marks)
-    regions = [marks.region(c[3]) for c in candidates]
-    prepared = [preprocess(r.crop) for r in regions]   # None: no ink left once cut out (too faint)
+    crops = [marks.cut_out(c[3]) for c in candidates]
+    prepared = [preprocess(c.crop) for c in crops]   # None: no ink left once cut out (too faint)
     usable = [n for n, p in enumerate(prepared) if p is not None]
     probabilities = np.zeros((len(candidates), 10), np.float32)
     if usable:  # every candidate of the image in one model call
@@ -195,7 +195,7 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             n = options[index][run]
             if prepared[n] is None:
                 continue
-            probs, (x0, y0, x1, y1), (ox, oy) = probabilities[n], prepared[n].box, regions[n].origin
+            probs, (x0, y0, x1, y1), (ox, oy) = probabilities[n], prepared[n].box, crops[n].origin
             digit = int(probs.argmax())
             confidence = float(probs[digit])
             accepted = shaped[n] and confidence >= min_confidence

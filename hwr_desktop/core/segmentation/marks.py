@@ -45,8 +45,9 @@ MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the lar
 
 
 @dataclass(frozen=True)
-class Region:
-    """One mark cut out for recognition: light-on-black ink of this mark only, ready for preprocess()."""
+class MarkCrop:
+    """One mark (a Piece) cut out of the full-resolution image for recognition: light-on-black ink
+    of this mark only, ready for preprocess()."""
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 (exclusive) in original image pixels
     crop: np.ndarray                 # float32 ink (0 = paper), padded with paper on every side
     origin: tuple[int, int]          # (x, y) of crop[0, 0] in the image (negative inside the padding)
@@ -165,7 +166,7 @@ class Marks:
         return (max(0, int(np.floor(piece.x0 * fx))), max(0, int(np.floor(piece.y0 * fy))),
                 min(w, int(np.ceil(piece.x1 * fx))), min(h, int(np.ceil(piece.y1 * fy))))
 
-    def region(self, piece: Piece) -> Region:
+    def cut_out(self, piece: Piece) -> MarkCrop:
         """Cut `piece` out of the full-resolution image, masked so that neighbours cannot leak in."""
         (h, w), (wh, ww) = self.gray.shape, self.work_shape
         fy, fx = h / wh, w / ww
@@ -186,7 +187,7 @@ class Marks:
         pad = max(2, (y1 - y0) // 8)
         crop = np.pad(ink, pad)
         box = (x0, y0, x1, y1)
-        return Region(box, crop, (x0 - pad, y0 - pad))
+        return MarkCrop(box, crop, (x0 - pad, y0 - pad))
 
 
 def _near_lines(lines: np.ndarray, y0: int, x0: int, shape: tuple[int, int]) -> np.ndarray:
@@ -226,18 +227,18 @@ def find_marks(image: np.ndarray) -> Marks:
     return Marks(gray, paper, work.shape, pieces, line_height(pieces), lines if lines.any() else None)
 
 
-def segment(image: np.ndarray) -> list[Region]:
-    """The digit regions of an image, left to right, without a model.
+def segment(image: np.ndarray) -> list[MarkCrop]:
+    """The digits of an image cut out, left to right, without a model.
 
     Marks wider than SPLIT_WIDTH line heights are cut along their cheapest paths (core/segmentation/cuts.py);
     core/reading/digit_reader.py instead tries several cuts and joins and lets the model decide.
     """
     marks = find_marks(image)
-    regions = []
+    crops = []
     for piece in marks.pieces:
         parts = [piece]
         if piece.width > SPLIT_WIDTH * marks.height:
             wanted = max(1, int(round(piece.width / (0.8 * marks.height))) - 1)
             parts = cut_piece(piece, [path for path, _ in cut_paths(piece, marks.height, wanted)])
-        regions += [marks.region(p) for p in parts]
-    return regions
+        crops += [marks.cut_out(p) for p in parts]
+    return crops

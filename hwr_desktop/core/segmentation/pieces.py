@@ -1,6 +1,6 @@
 """A piece of ink: one connected mark (or a part of one) found by segmentation, and what is
-measured on a line of them. segment.py finds pieces, cuts.py splits touching ones, reading.py
-groups them into digits; this module is what all three share.
+measured on a line of them. marks.py finds pieces, cuts.py splits touching ones,
+core/reading/digit_reader.py groups them into digits; this module is what all three share.
 """
 from __future__ import annotations
 
