@@ -13,9 +13,9 @@ def register(sub) -> None:
     from hwr_desktop.core.training.precision import PRECISIONS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS),
-                       help="the network and training recipe (with --architecture: the recipe only)")
-    train.add_argument("--architecture", metavar="FILE.json",
-                       help="train your own network design (see `hwr-desktop architecture show`)")
+                       help="the network and training recipe (with --design: the recipe only)")
+    train.add_argument("--design", "--architecture", dest="design", metavar="FILE.json",
+                       help="train your own network design (see `hwr-desktop design show`)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
@@ -48,7 +48,7 @@ def run_train(args) -> int:
     from hwr_desktop.core.training.pipeline import train_model
 
     require_positive(args, "epochs", "batch_size", "train_limit")
-    design = load_design(args.architecture) if args.architecture else None
+    design = load_design(args.design) if args.design else None
     config = TrainingConfig(preset=args.preset, architecture=design, epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
                             precision=args.precision, train_limit=args.train_limit).resolved()

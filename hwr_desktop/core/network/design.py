@@ -263,7 +263,7 @@ def load_design(path: str | Path) -> dict:
         document = {"name": path.stem, "layers": document}
     if not isinstance(document, dict):
         raise DesignError(f'{path.name}: a design is {{"name": ..., "layers": [...]}}')
-    # Only the design itself: `architecture show --json` output (rows, totals) can be edited and used as it is.
+    # Only the design itself: `design show --json` output (rows, totals) can be edited and used as it is.
     return {"name": document.get("name", path.stem), "layers": document.get("layers")}
 
 

@@ -43,7 +43,7 @@ def _conv_bn(filters: int, kernel: int = 3, strides: int = 1) -> list[dict]:
 
 
 # Each network is a design (core/network/design.py): the same JSON format a user's own network uses,
-# so `hwr-desktop architecture show default` prints it and the designer can start from it.
+# so `hwr-desktop design show default` prints it and the designer can start from it.
 # Every network ends in Dense(10): logits; the softmax is applied by whoever needs probabilities.
 
 # keras-io "Simple MNIST convnet" (mnist_convnet.py), softmax dropped: we output logits.

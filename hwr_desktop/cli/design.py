@@ -1,5 +1,6 @@
-"""`hwr-desktop architecture show NAME|FILE`: a network design (core/network/design.py) as a table of
-layers with each one's output shape, parameters and multiply-adds, or why it cannot be built."""
+"""`hwr-desktop design show NAME|FILE`: a network design (core/network/design.py) as a table of
+layers with each one's output shape, parameters and multiply-adds, or why it cannot be built.
+`architecture` is the command's old name, still accepted."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,8 @@ from hwr_desktop.cli.common import EXIT_OK, emit_json
 
 
 def register(sub) -> None:
-    architecture = sub.add_parser("architecture", help="show a network design: a preset or a design file")
-    commands = architecture.add_subparsers(dest="architecture_command", required=True, metavar="COMMAND")
+    design = sub.add_parser("design", aliases=["architecture"], help="show a network design: a preset or a design file")
+    commands = design.add_subparsers(dest="design_command", required=True, metavar="COMMAND")
     show = commands.add_parser("show", help="the layers, their output shapes, parameters and multiply-adds")
     show.add_argument("design", metavar="NAME|FILE", help="a preset name or a design .json file")
     show.add_argument("--json", action="store_true")

@@ -1,5 +1,6 @@
-"""`hwr-desktop architecture show` and `train --architecture`: a design's table, and one line naming
-the layer, exit status 2, no model file, for a design that cannot be built."""
+"""`hwr-desktop design show` and `train --design`: a design's table, and one line naming the layer,
+exit status 2, no model file, for a design that cannot be built. `architecture` and
+`--architecture` are their old spellings, still accepted."""
 import json
 
 from hwr_desktop.cli import main
@@ -19,10 +20,10 @@ SHRINKS = {"name": "shrinks", "layers": [
 
 
 def test_show_a_preset_prints_its_layers_and_totals(capsys):
-    code, out, err = run(capsys, "architecture", "show", "default")
+    code, out, err = run(capsys, "design", "show", "default")
     assert code == 0, err
     assert "151,338" in out and "21,913,344" in out and out.count("Conv2D(") == 5
-    code, out, _ = run(capsys, "architecture", "show", "quick", "--json")
+    code, out, _ = run(capsys, "design", "show", "quick", "--json")
     document = json.loads(out)
     assert code == 0 and document["ok"] and document["params"] == 621_738
     assert [r["output_shape"] for r in document["rows"][:3]] == [[14, 14, 32]] * 3
@@ -31,14 +32,21 @@ def test_show_a_preset_prints_its_layers_and_totals(capsys):
 def test_an_impossible_design_exits_2_with_one_line_naming_the_layer(capsys, tmp_path):
     design = tmp_path / "shrinks.json"
     design.write_text(json.dumps(SHRINKS))
-    code, out, err = run(capsys, "architecture", "show", str(design))
+    code, out, err = run(capsys, "design", "show", str(design))
     assert code == 2
     assert "^ its 4x4 input shrinks below 1 px" in out            # the table shows it on its row
     assert err.count("\n") == 1 and err.startswith("hwr-desktop: error: layer 5 (Conv2D):")
     model = tmp_path / "never.keras"
-    code, _, err = run(capsys, "train", "--architecture", str(design), "--epochs", "1", "--out", str(model))
-    assert code == 2 and err.count("\n") == 1 and "layer 5 (Conv2D)" in err
+    for option in ("--design", "--architecture"):
+        code, _, err = run(capsys, "train", option, str(design), "--epochs", "1", "--out", str(model))
+        assert code == 2 and err.count("\n") == 1 and "layer 5 (Conv2D)" in err
     assert not model.exists()
+
+
+def test_the_old_command_name_architecture_still_works(capsys):
+    new = run(capsys, "design", "show", "quick", "--json")
+    old = run(capsys, "architecture", "show", "quick", "--json")
+    assert new[0] == old[0] == 0 and new[1] == old[1] and json.loads(old[1])["params"] == 621_738
 
 
 def test_untrusted_design_files_get_one_clear_error(capsys, tmp_path):
@@ -46,9 +54,9 @@ def test_untrusted_design_files_get_one_clear_error(capsys, tmp_path):
              "broken.json": "[{", "object.json": json.dumps({"name": "x", "layers": "Conv2D"})}
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
-        code, _, err = run(capsys, "architecture", "show", str(tmp_path / name))
+        code, _, err = run(capsys, "design", "show", str(tmp_path / name))
         assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, name
-    code, _, err = run(capsys, "architecture", "show", str(tmp_path / "missing.json"))
+    code, _, err = run(capsys, "design", "show", str(tmp_path / "missing.json"))
     assert code == 2 and "no such file" in err
 
 
