@@ -3,6 +3,8 @@ exit status 2, no model file, for a design that cannot be built. `architecture` 
 `--architecture` are their old spellings, still accepted."""
 import json
 
+import pytest
+
 from hwr_desktop.cli import main
 from hwr_desktop.core.network.layer_types import parse_arguments
 
@@ -58,6 +60,29 @@ def test_untrusted_design_files_get_one_clear_error(capsys, tmp_path):
         assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, name
     code, _, err = run(capsys, "design", "show", str(tmp_path / "missing.json"))
     assert code == 2 and "no such file" in err
+
+
+def test_a_design_nested_100000_levels_deep_exits_2_with_one_line(capsys, tmp_path):
+    """json.loads gives up with a RecursionError on such a file; that was 'internal error', exit 1."""
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    deep_argument = tmp_path / "deep_argument.json"      # parses, but no design nests like this
+    deep_argument.write_text(json.dumps([{"type": "Dense", "units": 10, "activation": ["x"]}])
+                             .replace('["x"]', "[" * 50 + "]" * 50))
+    model = tmp_path / "never.keras"
+    for path in (deep, deep_argument):
+        for argv in (["design", "show", path], ["architecture", "show", path],
+                     ["train", "--design", path, "--out", model], ["train", "--architecture", path, "--out", model]):
+            code, _, err = run(capsys, *map(str, argv))
+            assert code == 2, (argv, err)
+            assert err.count("\n") == 1 and f"{path.name}: nested too deeply for a design" in err, err[:300]
+            assert "RecursionError" not in err and "internal error" not in err
+    assert not model.exists()
+
+
+def test_argument_text_nested_too_deeply_is_refused_in_one_sentence():
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_arguments("units=" + "[" * 100_000 + "]" * 100_000)
 
 
 def test_argument_text_reads_json_values_and_plain_words():

@@ -25,6 +25,7 @@ INPUT_SHAPE = (28, 28, 1)
 CLASSES = 10
 MAX_LAYERS = 100
 MAX_FILE_BYTES = 256 * 1024
+MAX_NESTING = 10                      # a design nests 4 deep ({"layers": [{"kernel_size": [3, 5]}]})
 # What "too big to train here" means: beyond these a run takes hours or memory we do not have.
 MAX_PARAMS = 20_000_000
 MAX_MACS = 500_000_000               # multiply-adds per image: ~200x the default network
@@ -244,6 +245,24 @@ def require_buildable(document) -> Design:
     return design
 
 
+def _nested_deeper(document, limit: int) -> bool:
+    """Do lists and objects nest more than `limit` deep in `document`? Counted without recursion,
+    so a hostile document cannot exhaust the stack here."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def _too_deep(path: Path) -> DesignError:
+    return DesignError(f"{path.name}: nested too deeply for a design (more than {MAX_NESTING} levels of lists "
+                       f"and objects; a design is a list of layers, each with a few arguments)")
+
+
 def load_design(path: str | Path) -> dict:
     """A design file's document (JSON only, size-checked); its layers are checked by check_design."""
     path = Path(path)
@@ -259,6 +278,10 @@ def load_design(path: str | Path) -> dict:
         raise DesignError(f"{path.name}: cannot read it ({exc})") from None
     except json.JSONDecodeError as exc:
         raise DesignError(f"{path.name}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:   # [[[[...]]]] thousands deep: the parser itself runs out of stack
+        raise _too_deep(path) from None
+    if _nested_deeper(document, MAX_NESTING):
+        raise _too_deep(path)
     if isinstance(document, list):
         document = {"name": path.stem, "layers": document}
     if not isinstance(document, dict):

@@ -128,6 +128,8 @@ def parse_arguments(text: str) -> dict:
                 value = value.strip()
                 try:
                     arguments[name.strip()] = json.loads(value)
+                except RecursionError:   # thousands of brackets pasted in
+                    raise ValueError(f"cannot read {name.strip()}=: nested too deeply") from None
                 except json.JSONDecodeError:
                     if not value.replace("_", "").isalnum():   # a plain word (same, relu), nothing else
                         raise ValueError(f"cannot read {part.strip()!r}: write name=value, separated by commas") from None
