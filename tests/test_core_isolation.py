@@ -37,3 +37,22 @@ def test_listing_presets_does_not_import_tensorflow():
             "assert 'tensorflow' not in sys.modules")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_core_subpackage_init_files_are_empty():
+    # No eager imports: `import hwr_desktop.core.models` must not pull in TensorFlow for whoever
+    # only wants models.info (the app's start, `predict` before its model loads).
+    root = Path(hwr_desktop.core.__file__).parent
+    inits = sorted(root.glob("*/__init__.py"))
+    assert len(inits) >= 9
+    assert [p.relative_to(root).as_posix() for p in inits if p.read_text(encoding="utf-8").strip()] == []
+
+
+def test_importing_core_subpackages_imports_nothing_else():
+    packages = sorted(m.name for m in pkgutil.iter_modules(hwr_desktop.core.__path__, "hwr_desktop.core.") if m.ispkg)
+    code = ("import sys\n" + "".join(f"import {p}\n" for p in packages)
+            + "core = sorted(m for m in sys.modules if m.startswith('hwr_desktop.core.'))\n"
+            + f"assert core == {packages!r}, core\n"
+            + "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
