@@ -31,5 +31,5 @@ def ensemble_model_path() -> Path:
 
 
 def line_reader_path() -> Path:
-    """The line reader (core/line_reader.py): reads touching digits, form boxes, ruled paper, photos."""
+    """The line reader (core/reading/line_reader.py): reads touching digits, form boxes, ruled paper, photos."""
     return resource_path("models", "line_reader.keras")

@@ -75,7 +75,7 @@ def check_resources(ctx: Context) -> str:
 
 
 def check_mnist(ctx: Context) -> str:
-    from hwr_desktop.core.mnist import SHA256, load_mnist
+    from hwr_desktop.core.data.mnist import SHA256, load_mnist
     ctx.data = load_mnist()  # verifies the SHA-256 of each file; DataError says which one is wrong
     d = ctx.data
     return (f"{len(SHA256)} files, SHA-256 verified: {len(d.x_train)} train, {len(d.x_val)} validation, "
@@ -90,8 +90,8 @@ def check_tensorflow(ctx: Context) -> str:
 
 
 def check_model(ctx: Context) -> str:
-    from hwr_desktop.core.inference import Predictor
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.models.modelfile import load_model
     path = ctx.model_path
     if not path.is_file():
         raise CheckFailed(f"model file not found: {path}")
@@ -113,7 +113,7 @@ def check_model(ctx: Context) -> str:
 
 def _first_digits_accuracy(predictor, data, what: str) -> str:
     """`predictor` on the first ACCURACY_DIGITS MNIST test digits: the PASS text, or CheckFailed."""
-    from hwr_desktop.core.preprocess import normalize_mnist
+    from hwr_desktop.core.data.preprocess import normalize_mnist
     x, y = data.x_test[:ACCURACY_DIGITS], data.y_test[:ACCURACY_DIGITS]
     accuracy = float(np.mean(predictor.probabilities(normalize_mnist(x)).argmax(axis=1) == y))
     if accuracy < MIN_ACCURACY:
@@ -129,7 +129,7 @@ def check_accuracy(ctx: Context) -> str:
 def check_ensemble(ctx: Context) -> str:
     # Its own check: it loads layers the single model does not use (Deskew, shifted views), which a
     # frozen build must have packed.
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.resources import ensemble_model_path
     data = _need(ctx.data, "loading MNIST")
     path = ensemble_model_path()
@@ -140,7 +140,7 @@ def check_ensemble(ctx: Context) -> str:
 
 
 def check_samples(ctx: Context) -> str:
-    from hwr_desktop.core.images import load_image
+    from hwr_desktop.core.data.images import load_image
     predictor = _need(ctx.predictor, "loading the model")
     files = sorted((resource_root() / "samples").glob("[0-9]-*.png"))
     if not files:
@@ -161,10 +161,10 @@ def check_reading(ctx: Context) -> str:
     goes through the whole reading path."""
     import numpy as np
 
-    from hwr_desktop.core.line_reader import decode, line_input
-    from hwr_desktop.core.number_images import number_image
-    from hwr_desktop.core.number_reading import LineReader, read_number
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.data.number_images import number_image
+    from hwr_desktop.core.reading.line_reader import LineReader, decode, line_input
+    from hwr_desktop.core.reading.number_reading import read_number
+    from hwr_desktop.core.segmentation.marks import find_marks
     from hwr_desktop.resources import line_reader_path
     data = _need(ctx.data, "loading MNIST")
     path = line_reader_path()
@@ -192,7 +192,7 @@ READING_NUMBERS = 10
 
 
 def check_training(ctx: Context) -> str:
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
     data = _need(ctx.data, "loading MNIST")
     losses = []
 

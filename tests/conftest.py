@@ -42,7 +42,7 @@ def window(qtbot, good_model_file):
 
 @pytest.fixture(scope="session")
 def mnist():
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     return load_mnist()
 
 
@@ -51,8 +51,8 @@ def tiny_model_file(tmp_path_factory):
     """A quick-preset model trained for 2 epochs on 6,000 images (~4 s; ~97.5 % validation accuracy).
 
     Batch 128 instead of the preset's 192: more steps suit such a small subset."""
-    from hwr_desktop.core.modelfile import make_metadata, save_model
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.models.modelfile import make_metadata, save_model
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     result = train(TrainingConfig(preset="quick", epochs=2, batch_size=128, train_limit=6000, val_limit=2000))
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
     save_model(result.model, path, make_metadata("quick", result.config.to_dict(),

@@ -31,7 +31,7 @@ DESKEWING = {"name": "deskewing", "layers": [
 
 def randomized(design: dict, seed: int = 0):
     """The design built, every weight drawn at random (batch-norm variances kept positive)."""
-    from hwr_desktop.core.architecture_build import build_network
+    from hwr_desktop.core.network.build import build_network
     model = build_network(design)
     rng = np.random.default_rng(seed)
     for layer in model.layers:

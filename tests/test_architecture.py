@@ -6,6 +6,10 @@
     cli       is imported by nothing but the entry points (hwr_desktop/__main__.py)
     devtools  is imported by nothing but the bench command (cli/bench.py)
     and there are no import cycles between our modules.
+
+Inside core, the layers of CORE_LAYERS: the ground floor (core's own modules: errors, paths, tfload,
+files) imports no subpackage; each subpackage may import the ground floor, itself and the
+subpackages listed for it, nothing else of core; a subpackage missing from the table is an error.
 """
 import ast
 from pathlib import Path
@@ -67,6 +71,48 @@ def rule_violations(graph: dict[str, set[str]], top: str = "hwr_desktop") -> lis
     return problems
 
 
+# Which of core's subpackages each one may import (besides itself and the ground floor).
+CORE_LAYERS = {
+    "data": set(),
+    "network": set(),
+    "store": {"data"},
+    "models": {"data", "network"},
+    "segmentation": {"data"},
+    "training": {"data", "network", "models", "store"},
+    "export": {"data", "network", "models"},
+    "reading": {"data", "models", "segmentation"},
+    "inside": {"data", "network", "models", "training"},
+}
+
+
+def core_layer_violations(graph: dict[str, set[str]], top: str = "hwr_desktop",
+                          layers: dict[str, set[str]] = CORE_LAYERS) -> list[str]:
+    """Imports between core's subpackages (and from its ground floor into them) that `layers` does not allow."""
+    core = f"{top}.core"
+    depth = core.count(".") + 1                         # hwr_desktop.core.<part>
+    packages = {m.split(".")[depth] for m in graph if _within(m, core) and m.count(".") > depth}
+
+    def floor(module: str) -> str:                      # a subpackage's name, or "" for the ground floor
+        parts = module.split(".")
+        return parts[depth] if len(parts) > depth and parts[depth] in packages else ""
+
+    problems = [f"{core}.{name} is a subpackage without a row in the layers table"
+                for name in sorted(packages - set(layers))]
+    for module, imported in sorted(graph.items()):
+        if not _within(module, core):
+            continue
+        own = floor(module)
+        for target in sorted(t for t in imported if _within(t, core)):
+            other = floor(target)
+            if other in ("", own):
+                continue
+            if own == "":
+                problems.append(f"{module} (ground floor) imports {target} ({other})")
+            elif own in layers and other not in layers[own]:
+                problems.append(f"{module} ({own}) imports {target} ({other})")
+    return problems
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected groups of more than one module (Tarjan), over our own modules only."""
     ours = {m: {t for t in targets if t in graph and t != m} for m, targets in graph.items()}
@@ -108,6 +154,24 @@ def test_there_are_no_import_cycles():
     assert cycles(import_graph(PACKAGE)) == []
 
 
+def test_core_keeps_its_layers():
+    assert core_layer_violations(import_graph(PACKAGE)) == []
+
+
+def test_the_layers_table_runs_one_way_and_names_every_subpackage():
+    assert cycles({name: set(allowed) for name, allowed in CORE_LAYERS.items()}) == []
+    folders = {p.parent.name for p in (PACKAGE / "core").glob("*/__init__.py")}
+    assert folders == set(CORE_LAYERS)
+
+
+def test_a_wrong_import_in_the_real_tree_breaks_the_layers_rule():
+    # The real graph with one import added by hand: segmentation reaching up into reading.
+    graph = import_graph(PACKAGE)
+    graph["hwr_desktop.core.segmentation.marks"].add("hwr_desktop.core.reading.digit_reader")
+    assert core_layer_violations(graph) == [
+        "hwr_desktop.core.segmentation.marks (segmentation) imports hwr_desktop.core.reading.digit_reader (reading)"]
+
+
 def test_no_top_level_cli_modules():
     assert sorted(p.name for p in PACKAGE.glob("cli_*.py")) == []
 
@@ -129,6 +193,34 @@ def broken_package(tmp_path):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root
+
+
+@pytest.fixture
+def layered_core(tmp_path):
+    """A small core with subpackages that breaks the layers rule each way once."""
+    root = tmp_path / "hwr_desktop"
+    files = {
+        "__init__.py": "", "core/__init__.py": "", "core/errors.py": "",
+        "core/files.py": "from hwr_desktop.core.data import mnist\n",              # ground floor reaching up
+        "core/data/__init__.py": "", "core/data/mnist.py": "from hwr_desktop.core import errors\n",
+        "core/data/preprocess.py": "def f():\n    from hwr_desktop.core.models import inference\n",
+        "core/models/__init__.py": "", "core/models/inference.py": "from . import info\nfrom ..data import mnist\n",
+        "core/models/info.py": "", "core/extras/__init__.py": "", "core/extras/tool.py": "",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_the_layers_rule_fails_on_wrong_imports_function_level_ones_included(layered_core):
+    graph = import_graph(layered_core)
+    assert graph["hwr_desktop.core.models.inference"] == {"hwr_desktop.core.models.info", "hwr_desktop.core.data.mnist"}
+    assert core_layer_violations(graph, layers={"data": set(), "models": {"data"}}) == [
+        "hwr_desktop.core.extras is a subpackage without a row in the layers table",
+        "hwr_desktop.core.data.preprocess (data) imports hwr_desktop.core.models.inference (models)",
+        "hwr_desktop.core.files (ground floor) imports hwr_desktop.core.data.mnist (data)",
+    ]
 
 
 def test_the_checker_finds_each_kind_of_broken_rule(broken_package):

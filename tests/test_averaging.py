@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from hwr_desktop.core.averaging import WeightAverage
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.evaluation import loss_and_accuracy
-from hwr_desktop.core.presets import build_model
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+from hwr_desktop.core.models.evaluation import loss_and_accuracy
+from hwr_desktop.core.network.presets import build_model
+from hwr_desktop.core.training.averaging import WeightAverage
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
 
 
 def test_average_tracks_weights_and_swaps_back_exactly():

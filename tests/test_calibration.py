@@ -1,4 +1,4 @@
-"""Calibrated confidence (core/calibration.py): the ECE, the temperature fit, the models that carry
+"""Calibrated confidence (core/models/calibration.py): the ECE, the temperature fit, the models that carry
 one (newly trained, fine-tuned, bundled, ensemble) and the `calibrate` command.
 
 Temperatures are fitted on MNIST validation images only; the test set is read to report.
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from hwr_desktop.cli import main
-from hwr_desktop.core.calibration import (
+from hwr_desktop.core.models.calibration import (
     ECE_BINS,
     calibrate,
     calibrated_probabilities,
     expected_calibration_error,
     fit_temperature,
 )
-from hwr_desktop.core.evaluation import evaluate, predict_logits, report_from_logits, softmax
+from hwr_desktop.core.models.evaluation import evaluate, predict_logits, report_from_logits, softmax
 from hwr_desktop.resources import default_model_path, ensemble_model_path
 
 ECE_TARGET = 0.015
@@ -86,14 +86,14 @@ def test_reports_use_the_temperature_without_changing_predictions():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A quick model trained briefly (~5 s) through the pipeline, saved."""
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
     out = tmp_path_factory.mktemp("calibrated") / "quick.keras"
     return train_model(TrainingConfig(preset="quick", epochs=1, train_limit=3000, val_limit=1000), out=out)
 
 
 def test_calibration_fitted_on_half_the_validation_improves_the_other_half(trained, mnist):
-    from hwr_desktop.core.modelfile import described
+    from hwr_desktop.core.models.modelfile import described
     half = len(mnist.x_val) // 2
     fit_part = dataclasses.replace(mnist, x_val=mnist.x_val[:half], y_val=mnist.y_val[:half])
     info = calibrate(trained.model, described(trained.model, None), fit_part)
@@ -107,7 +107,7 @@ def test_calibration_fitted_on_half_the_validation_improves_the_other_half(train
 
 
 def test_a_newly_trained_model_file_carries_its_temperature_and_test_ece(trained, mnist):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     model, info = load_model(trained.path)
     calibration = info.calibration
     assert calibration is not None and calibration.temperature != 1.0
@@ -121,9 +121,9 @@ def test_a_newly_trained_model_file_carries_its_temperature_and_test_ece(trained
 
 
 def test_a_finetuned_model_gets_its_own_temperature(trained, mnist, tmp_path):
-    from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.modelfile import read_info
-    from hwr_desktop.core.pipeline import finetune_model
+    from hwr_desktop.core.models.modelfile import read_info
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.pipeline import finetune_model
     small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000])
     samples = (mnist.x_train[:40], mnist.y_train[:40])
     tuned = finetune_model((trained.model, trained.info), samples,
@@ -138,7 +138,7 @@ def test_a_finetuned_model_gets_its_own_temperature(trained, mnist, tmp_path):
 def test_a_softmax_model_is_not_calibrated_and_says_why(mnist):
     import keras
 
-    from hwr_desktop.core.modelfile import described
+    from hwr_desktop.core.models.modelfile import described
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
     info = calibrate(model, described(model, None), dataclasses.replace(mnist, x_val=mnist.x_val[:300],
                                                                          y_val=mnist.y_val[:300]))
@@ -155,7 +155,7 @@ def test_bundled_models_are_calibrated_on_mnist_test(path, accuracy, n, mnist):
     """A reporting check on the test set: the temperature in the file was fitted on validation."""
     if not path.exists():
         pytest.skip(f"needs {path.name}")
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     model, info = load_model(path)
     assert info.calibration is not None and info.calibration.fitted_on.startswith("validation")
     assert info.calibration.extra["val_ece_after"] <= ECE_TARGET < info.calibration.extra["val_ece_before"]
@@ -215,8 +215,8 @@ def test_reading_cuts_marks_on_the_uncalibrated_scale_it_was_tuned_on():
     97.7 % single digits instead of 99.1 % on the reading bench), its confidences must."""
     from types import SimpleNamespace
 
-    from hwr_desktop.core.model_info import Calibration, ModelInfo
-    from hwr_desktop.core.reading import _uncalibrated_best
+    from hwr_desktop.core.models.info import Calibration, ModelInfo
+    from hwr_desktop.core.reading.digit_reader import _uncalibrated_best
     logits = np.random.default_rng(3).normal(0, 5, (50, 10))
     calibrated = calibrated_probabilities(logits, 0.46).astype(np.float32)
     calibrated[7] = 0.0                                             # a candidate that is not digit-shaped

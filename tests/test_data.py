@@ -5,9 +5,9 @@ import struct
 import numpy as np
 import pytest
 
+from hwr_desktop.core.data.idx import parse_idx, read_idx, read_idx_bytes
+from hwr_desktop.core.data.mnist import FILES, SHA256, VALIDATION_SIZE, load_mnist, mnist_dir, read_verified
 from hwr_desktop.core.errors import DataError
-from hwr_desktop.core.idx import parse_idx, read_idx, read_idx_bytes
-from hwr_desktop.core.mnist import FILES, SHA256, VALIDATION_SIZE, load_mnist, mnist_dir, read_verified
 
 
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:

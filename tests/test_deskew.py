@@ -1,10 +1,10 @@
-"""The Deskew layer (core/deskew.py): what it does to strokes, and that its models load in safe mode."""
+"""The Deskew layer (core/network/deskew.py): what it does to strokes, and that its models load in safe mode."""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.deskew import Deskew
-from hwr_desktop.core.modelfile import load_model, make_metadata, save_model
-from hwr_desktop.core.presets import build_model
+from hwr_desktop.core.models.modelfile import load_model, make_metadata, save_model
+from hwr_desktop.core.network.deskew import Deskew
+from hwr_desktop.core.network.presets import build_model
 
 
 def moments(image):
@@ -79,7 +79,7 @@ def test_grad_cam_of_a_deskew_network_lies_on_the_strokes():
     # must show over the strokes as drawn.
     import keras
 
-    from hwr_desktop.core.insight import Inspector
+    from hwr_desktop.core.inside.why import Inspector
     conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False)
     model = keras.Sequential([keras.Input((28, 28, 1)), Deskew(), conv, keras.layers.ReLU(),
                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])

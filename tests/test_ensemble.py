@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 from hwr_desktop.cli import main
-from hwr_desktop.core.ensemble import build_ensemble
-from hwr_desktop.core.evaluation import evaluate, predict_logits
-from hwr_desktop.core.modelfile import load_model, make_metadata, read_metadata, save_model
+from hwr_desktop.core.models.evaluation import evaluate, predict_logits
+from hwr_desktop.core.models.modelfile import load_model, make_metadata, read_metadata, save_model
+from hwr_desktop.core.training.ensemble import build_ensemble
 
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
     """Two quick models from different seeds (~3 s each)."""
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     folder = tmp_path_factory.mktemp("members")
     paths = []
     for seed in (1, 2):
@@ -89,7 +89,7 @@ def test_tta_ensemble_averages_each_member_over_shifted_images(members, mnist, t
 def test_tta_lets_a_deskewing_member_read_the_image_once(members, mnist):
     # It centres the digit itself, so shifted copies would read the same (unless the shift pushes
     # ink out of the frame, hence digits clear of the border here): one call, the same weight.
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.network.presets import build_model
     plain, deskewing = load_model(members[0])[0], build_model("deskew")
     x = mnist.x_test[:200]
     border = np.ones((28, 28), bool)

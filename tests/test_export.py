@@ -1,4 +1,4 @@
-"""Verified export (core/export.py): every format loads back in its own runtime and answers like Keras.
+"""Verified export (core/export/convert.py): every format loads back in its own runtime and answers like Keras.
 
 The bundled model is exported once per format (module fixture, ~10 s each: conversion, the Keras
 reference and the runtime on all 10,000 MNIST test images). Tests of failures, stops and refusals
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hwr_desktop.core import export_check
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.export import ExportCheckError, ExportError, ExportStopped, ExportToolsMissing, export_model
+from hwr_desktop.core.export import check as export_check
+from hwr_desktop.core.export.convert import ExportCheckError, ExportError, ExportStopped, ExportToolsMissing, export_model
 from hwr_desktop.resources import resource_path
 from tests.conftest import draw_digit_like
 
@@ -91,7 +91,7 @@ def test_readme_snippet_runs_and_reads_a_digit_image(bundled, fmt, mnist, tmp_pa
 
 
 def test_readme_prepare_matches_the_apps_preprocessing(bundled, mnist):
-    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.data.preprocess import preprocess
     report, _ = bundled["onnx"]
     code = re.search(r"```python\n(.*?)```", report.readme_path.read_text(), re.S).group(1)
     namespace = {}
@@ -107,7 +107,7 @@ def test_readme_prepare_matches_the_apps_preprocessing(bundled, mnist):
 
 @pytest.fixture(scope="module")
 def quick_model():
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     return train(TrainingConfig(preset="quick", train_limit=2000, val_limit=500, epochs=1)).model
 
 
@@ -118,7 +118,7 @@ METADATA = {"preset": "quick", "calibration": {"temperature": 2.0}}
 def test_fresh_model_with_a_calibration_temperature(quick_model, mnist, tmp_path, as_object):
     import onnxruntime as ort
 
-    from hwr_desktop.core.model_info import ModelInfo
+    from hwr_desktop.core.models.info import ModelInfo
     metadata = ModelInfo.from_dict(METADATA) if as_object else METADATA
     report = export_model((quick_model, metadata), "onnx", tmp_path / "quick.onnx")
     assert report.temperature == 2.0 and report.agreement >= 0.9999 and report.n == 10000
@@ -141,8 +141,8 @@ def test_a_freshly_trained_model_exports_in_the_other_formats(quick_model, fmt, 
 def _deskewing_ensemble():
     import keras
 
-    from hwr_desktop.core.deskew import Deskew
-    from hwr_desktop.core.ensemble import build_ensemble
+    from hwr_desktop.core.network.deskew import Deskew
+    from hwr_desktop.core.training.ensemble import build_ensemble
     members = [keras.Sequential([keras.Input((28, 28, 1)), *([Deskew()] if i else []),
                                  keras.layers.Conv2D(4, 5, strides=3, activation="relu"),
                                  keras.layers.Flatten(), keras.layers.Dense(10)]) for i in range(2)]
@@ -151,7 +151,7 @@ def _deskewing_ensemble():
 
 @pytest.mark.parametrize("fmt", ["onnx", "tflite", "savedmodel"])
 def test_ensemble_with_deskew_exports_in_every_format(fmt, tmp_path):
-    """Deskew's ImageProjectiveTransformV3 is traced as gathers for ONNX and LiteRT (core/export_ops.py)."""
+    """Deskew's ImageProjectiveTransformV3 is traced as gathers for ONNX and LiteRT (core/export/ops.py)."""
     out = tmp_path / ("ens" + {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": ""}[fmt])
     report = export_model((_deskewing_ensemble(), {"outputs": "logits"}), fmt, out)
     assert report.agreement >= 0.9999 and report.max_prob_diff < 1e-4 and report.n == 10000
@@ -160,8 +160,8 @@ def test_ensemble_with_deskew_exports_in_every_format(fmt, tmp_path):
 def test_int8_keeps_deskew_in_float():
     """Full-integer int8 cost the bundled ensemble 0.64 points (refused by the check); Deskew models
     quantize their weights only (measured: 99.76 % vs 99.75 % Keras, 28 % of the float file)."""
-    from hwr_desktop.core.export import _int8_mode
-    from hwr_desktop.core.presets import build_model
+    from hwr_desktop.core.export.convert import _int8_mode
+    from hwr_desktop.core.network.presets import build_model
     assert _int8_mode(_deskewing_ensemble()) == "dynamic-range"
     assert _int8_mode(build_model("quick")) == "full-integer"
 
@@ -169,8 +169,8 @@ def test_int8_keeps_deskew_in_float():
 def test_portable_warp_is_the_deskew_warp(mnist):
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import warp
-    from hwr_desktop.core.export_ops import portable_warp
+    from hwr_desktop.core.export.ops import portable_warp
+    from hwr_desktop.core.network.augment import warp
     images = tf.constant(mnist.x_test[:300, :, :, None].astype(np.float32) / 255)
     rng = np.random.default_rng(0)
     angle, scale = rng.uniform(-1, 1, 300), rng.uniform(0.7, 1.3, 300)
@@ -273,7 +273,7 @@ def test_a_model_that_already_outputs_probabilities_gets_no_second_softmax(small
 
 def test_importing_the_export_api_loads_no_qt_tensorflow_or_export_tools():
     import subprocess
-    code = ("import sys\nimport hwr_desktop.core.export\n"
+    code = ("import sys\nimport hwr_desktop.core.export.convert\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in\n"
             "    ('PySide6', 'pyqtgraph', 'tensorflow', 'keras', 'tf2onnx', 'onnx', 'onnxruntime', 'ai_edge_litert'))\n"
             "assert not heavy, heavy\n")

@@ -1,12 +1,18 @@
-"""core.feature_projection: the classifier's features of many images on a 2-D map (PCA), deterministic."""
+"""core.inside.feature_projection: the classifier's features of many images on a 2-D map (PCA), deterministic."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.feature_projection import FeatureExtractor, classifier_input_index, digit_map, fit_pca, mnist_test_map
-from hwr_desktop.core.layer_activations import LayerProbe
+from hwr_desktop.core.inside.feature_projection import (
+    FeatureExtractor,
+    classifier_input_index,
+    digit_map,
+    fit_pca,
+    mnist_test_map,
+)
+from hwr_desktop.core.inside.layer_activations import LayerProbe
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 
@@ -58,7 +64,7 @@ def test_digit_map_of_a_designed_network_is_deterministic_and_places_a_drawing(m
 
 
 def test_bundled_model_map_separates_the_digits(mnist):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     model, _ = load_model(default_model_path())
     calls = []
     found = mnist_test_map(model, count=COUNT, progress=lambda done, total: calls.append((done, total)))

@@ -1,4 +1,4 @@
-"""core.filter_patches: the patches that excite a channel most really are the highest activations."""
+"""core.inside.filter_patches: the patches that excite a channel most really are the highest activations."""
 from __future__ import annotations
 
 import threading
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.filter_patches import first_layer_kernels, top_patches
-from hwr_desktop.core.layer_activations import as_image_batch, batch_function, layer_outputs
-from hwr_desktop.core.receptive_field import crop
+from hwr_desktop.core.inside.filter_patches import first_layer_kernels, top_patches
+from hwr_desktop.core.inside.layer_activations import as_image_batch, batch_function, layer_outputs
+from hwr_desktop.core.inside.receptive_field import crop
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, randomized
 
@@ -18,7 +18,7 @@ COUNT = 300
 
 @pytest.fixture(scope="module")
 def bundled():
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(default_model_path())[0]
 
 

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from hwr_desktop.cli import main
-from hwr_desktop.core import finetune as finetune_module
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.finetune import FinetuneConfig, finetune, split_personal
-from hwr_desktop.core.samples import SampleStore
-from hwr_desktop.core.training import TrainingCallbacks
+from hwr_desktop.core.store.samples import SampleStore
+from hwr_desktop.core.training import finetune as finetune_module
+from hwr_desktop.core.training.finetune import FinetuneConfig, finetune, split_personal
+from hwr_desktop.core.training.loop import TrainingCallbacks
 from hwr_desktop.devtools.synthetic import slanted_writer as writer_style
 from hwr_desktop.resources import default_model_path
 from tests.conftest import draw_digit_like
@@ -49,14 +49,14 @@ def writer(mnist):
 
 
 def errors(model, x, y) -> int:
-    from hwr_desktop.core.evaluation import predict_logits
+    from hwr_desktop.core.models.evaluation import predict_logits
     return int((predict_logits(model, x).argmax(axis=1) != y).sum())
 
 
 @pytest.mark.skipif(not default_model_path().exists(),
                     reason="needs the bundled model resources/models/default.keras (>= 99.6 % MNIST), not committed yet")
 def test_finetuning_learns_a_new_hand_without_forgetting_mnist(writer, tmp_path):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     x_personal, y_personal, x_held, y_held = writer
     base, metadata = load_model(default_model_path())
     errors_before = errors(base, x_held, y_held)
@@ -91,7 +91,7 @@ def test_held_out_split_is_stratified_and_keeps_training_data_per_digit():
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_file):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(tiny_model_file)
 
 
@@ -214,7 +214,7 @@ def test_finetune_cli_refuses_to_save_a_model_below_the_mnist_minimum(capsys, tm
 
 
 def test_finetune_cli_saves_model_with_metadata(capsys, tmp_path, tiny_model_file, twelve_samples, monkeypatch):
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     monkeypatch.setattr(finetune_module, "MIN_MNIST_ACCURACY", 0.5)   # the tiny stand-in model is only ~96 %
     out_path = tmp_path / "mine.keras"
     code, out, err = run(capsys, "finetune", "--model", str(tiny_model_file), "--epochs", "2", "--replay", "500",

@@ -1,18 +1,18 @@
-"""core.layer_activations: every layer's output for one drawing, in one traced call."""
+"""core.inside.layer_activations: every layer's output for one drawing, in one traced call."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import MAPS, OUTPUT, VECTOR, LayerProbe, layer_outputs, member_networks
+from hwr_desktop.core.inside.layer_activations import MAPS, OUTPUT, VECTOR, LayerProbe, layer_outputs, member_networks
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 
 
 @pytest.fixture(scope="module")
 def bundled():
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(default_model_path())
 
 
@@ -28,7 +28,7 @@ def _check_shapes_and_order(model, activations):
 
 
 def test_bundled_model_every_layer_has_the_reported_shape_and_calibrated_output(bundled, mnist):
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     model, info = bundled
     networks = member_networks(model, info)
     assert len(networks) == 1 and networks[0].model is model and networks[0].temperature == info.temperature
@@ -52,7 +52,7 @@ def test_bundled_model_every_layer_has_the_reported_shape_and_calibrated_output(
 
 @pytest.mark.parametrize("design", [VARIED, DESKEWING], ids=lambda d: d["name"])
 def test_designed_networks_every_layer_has_the_reported_shape(design, mnist):
-    from hwr_desktop.core.architecture import check_design
+    from hwr_desktop.core.network.design import check_design
     model = randomized(design)
     activations = LayerProbe(model, temperature=2.0).probe(digit(mnist, 3))
     _check_shapes_and_order(model, activations)
@@ -65,8 +65,8 @@ def test_designed_networks_every_layer_has_the_reported_shape(design, mnist):
 
 
 def test_one_member_of_an_ensemble_is_probed_on_its_own(mnist):
-    from hwr_desktop.core.ensemble import build_ensemble
-    from hwr_desktop.core.model_info import MemberInfo, Metrics, new_info
+    from hwr_desktop.core.models.info import MemberInfo, Metrics, new_info
+    from hwr_desktop.core.training.ensemble import build_ensemble
     members = [randomized(VARIED, seed=1), randomized(DESKEWING, seed=2)]
     ensemble = build_ensemble(members, tta=True)
     info = new_info("ensemble of 2", {}, members=[MemberInfo("a.keras", "varied", 1, Metrics()),

@@ -1,4 +1,4 @@
-"""core.learning_frames: a frame per epoch during a tiny training, written as a GIF and a PNG strip."""
+"""core.inside.learning_frames: a frame per epoch during a tiny training, written as a GIF and a PNG strip."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,14 +6,14 @@ import pytest
 from PIL import Image
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.learning_frames import LearningFrame, LearningRecorder, render_frame, save_gif, save_png_strip
+from hwr_desktop.core.inside.learning_frames import LearningFrame, LearningRecorder, render_frame, save_gif, save_png_strip
 
 VAL = 200
 
 
 @pytest.fixture(scope="module")
 def recorded(mnist):
-    from hwr_desktop.core.training import TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingConfig, train
     seen = []
     recorder = LearningRecorder(mnist.x_val[:VAL], mnist.y_val[:VAL], on_frame=seen.append)
     train(TrainingConfig(preset="quick", epochs=2, batch_size=50, train_limit=300, val_limit=VAL), recorder)

@@ -1,13 +1,13 @@
-"""The line reader (core/line_reader.py), its examples, and the cross-check with the digit reader
-(core/number_reading.py). The bundled line reader's own accuracy is measured by the reading bench."""
+"""The line reader (core/reading/line_reader.py), its examples, and the cross-check with the digit reader
+(core/reading/number_reading.py). The bundled line reader's own accuracy is measured by the reading bench."""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.line_reader import BLANK, FRAMES, LINE_HEIGHT, LINE_WIDTH, decode, line_input
-from hwr_desktop.core.line_reader_data import make_strips
-from hwr_desktop.core.number_reading import combine
-from hwr_desktop.core.reading import DigitRead, ReadResult
-from hwr_desktop.core.segment import find_marks
+from hwr_desktop.core.reading.digit_reader import DigitRead, ReadResult
+from hwr_desktop.core.reading.line_reader import BLANK, FRAMES, LINE_HEIGHT, LINE_WIDTH, decode, line_input
+from hwr_desktop.core.reading.line_reader_data import make_strips
+from hwr_desktop.core.reading.number_reading import combine
+from hwr_desktop.core.segmentation.marks import find_marks
 
 
 def frames(sequence, sure=0.9):
@@ -69,7 +69,7 @@ class _Line:
 
 
 def _line_digits(text, confidences):
-    from hwr_desktop.core.line_reader import LineDigit
+    from hwr_desktop.core.reading.line_reader import LineDigit
     out = []
     for k, (c, q) in enumerate(zip(text, confidences)):
         p = np.full(10, (1 - q) / 9, np.float32)
@@ -123,9 +123,9 @@ def test_touching_digits_the_digit_reader_merged_are_read_by_the_line_reader():
 def test_train_and_save_writes_a_self_describing_line_reader(tmp_path):
     """The `train-reader` recipe end to end at toy size: the file loads as a line reader and says
     how it was made (the real run and its figures are in the README)."""
-    from hwr_desktop.core.line_reader_training import LineReaderConfig, train_and_save
-    from hwr_desktop.core.modelfile import read_info
-    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.models.modelfile import read_info
+    from hwr_desktop.core.reading.line_reader import LineReader
+    from hwr_desktop.core.reading.line_reader_training import LineReaderConfig, train_and_save
     config = LineReaderConfig(examples=24, validation_examples=10, epochs=1, batch_size=8,
                               threshold_per_condition=1, workers=1)
     out = tmp_path / "reader.keras"
@@ -149,7 +149,7 @@ def test_train_reader_refuses_bad_options_in_one_line(capsys, tmp_path):
 
 def test_a_digit_model_file_is_not_a_line_reader():
     from hwr_desktop.core.errors import ModelFileError
-    from hwr_desktop.core.number_reading import LineReader
+    from hwr_desktop.core.reading.line_reader import LineReader
     from hwr_desktop.resources import default_model_path
     with pytest.raises(ModelFileError, match="not 32x256x1"):
         LineReader.from_file(default_model_path())

@@ -1,11 +1,16 @@
+import json
+import subprocess
+import sys
+import textwrap
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import ModelFileError
-from hwr_desktop.core.inference import Predictor
-from hwr_desktop.core.modelfile import load_model, read_metadata, save_model
+from hwr_desktop.core.models.inference import Predictor
+from hwr_desktop.core.models.modelfile import load_model, read_metadata, save_model
 from tests.conftest import draw_digit_like
 
 
@@ -116,3 +121,40 @@ def test_bundled_model_meets_the_accuracy_bar():
     from hwr_desktop.resources import default_model_path
     meta = read_metadata(default_model_path())
     assert meta["preset"] == "default" and meta["metrics"]["test_accuracy"] >= 0.996
+
+
+COMMITTED = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "resources" / "models").glob("*.keras"))
+
+
+def test_every_committed_model_file_loads_unchanged_in_a_fresh_interpreter():
+    """Moving core's modules must not break the committed files: Keras finds the Deskew layer of
+    ensemble.keras by its registered name, hwr_desktop>Deskew, although its config still names the
+    module it had when saved (hwr_desktop.core.deskew). A fresh interpreter, so only load_model
+    itself registers the layer."""
+    assert {"default.keras", "ensemble.keras", "line_reader.keras"} <= set(COMMITTED)
+    with zipfile.ZipFile(Path(__file__).resolve().parent.parent / "resources" / "models" / "ensemble.keras") as z:
+        assert '"registered_name": "hwr_desktop>Deskew"' in z.read("config.json").decode()
+    code = textwrap.dedent(f"""
+        import json, numpy as np
+        from hwr_desktop.core.models.modelfile import load_model
+        from hwr_desktop.core.reading.line_reader_training import reader_shapes
+        from hwr_desktop.resources import resource_path
+        def ours(layer):   # our layer classes, at any depth (an ensemble nests its members)
+            inner = [x for child in getattr(layer, "layers", []) for x in ours(child)]
+            mine = [type(layer).__module__ + "." + type(layer).__name__] if type(layer).__module__.startswith("hwr") else []
+            return mine + inner
+        found = {{}}
+        for name in {COMMITTED!r}:
+            shapes = reader_shapes() if name == "line_reader.keras" else ((28, 28, 1), (10,))
+            model, info = load_model(resource_path("models", name), shapes=shapes)
+            out = np.asarray(model(np.zeros((1, *shapes[0]), np.float32), training=False))
+            found[name] = [info.preset, list(out.shape[1:]), sorted(set(ours(model)))]
+        print(json.dumps(found))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["default.keras"] == ["default", [10], []]
+    assert found["ensemble.keras"][0].startswith("ensemble of") and found["ensemble.keras"][1:] == [
+        [10], ["hwr_desktop.core.network.deskew.Deskew"]]
+    assert found["line_reader.keras"] == ["line-reader", [64, 11], []]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from hwr_desktop.core.model_info import Calibration, MemberInfo, Metrics, ModelInfo
-from hwr_desktop.core.modelfile import load_model, read_info, read_metadata, save_model
+from hwr_desktop.core.models.info import Calibration, MemberInfo, Metrics, ModelInfo
+from hwr_desktop.core.models.modelfile import load_model, read_info, read_metadata, save_model
 from hwr_desktop.resources import ensemble_model_path
 
 FORMAT1 = Path(__file__).parent / "data" / "format1_finetuned.keras"   # written by the format-1 code

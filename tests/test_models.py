@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.presets import PRESETS, build_model
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, learning_rate_at, train
+from hwr_desktop.core.network.presets import PRESETS, build_model
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, learning_rate_at, train
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -82,7 +82,7 @@ def test_training_is_reproducible_with_a_seed():
 def test_augmentation_keeps_digits_recognizable(mnist):
     import tensorflow as tf
 
-    from hwr_desktop.core.augment import augment_batch
+    from hwr_desktop.core.network.augment import augment_batch
     x = tf.constant(mnist.x_test[:64, :, :, None] / 255.0, tf.float32)
     out = augment_batch(x, tf.random.Generator.from_seed(1)).numpy()
     assert out.shape == x.shape and 0.0 <= out.min() and out.max() <= 1.0
@@ -93,7 +93,7 @@ def test_augmentation_keeps_digits_recognizable(mnist):
 
 @pytest.mark.parametrize("fraction", [1.0, 0.5])
 def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, fraction):
-    from hwr_desktop.core import training
+    from hwr_desktop.core.training import loop as training
     flags = []
     make = training.make_train_step
 
@@ -115,7 +115,7 @@ def test_augment_fraction_sets_how_much_of_each_batch_is_augmented(monkeypatch, 
     ([0.990, 0.992, 0.991], 3),    # 0.1 % on 500 images is noise: the end of the schedule is kept
 ])
 def test_an_earlier_epoch_is_kept_only_if_validation_says_so_beyond_noise(monkeypatch, accuracies, kept):
-    from hwr_desktop.core import evaluation
+    from hwr_desktop.core.models import evaluation
     scripted = iter(accuracies)
     monkeypatch.setattr(evaluation, "loss_and_accuracy", lambda model, x, y: (0.1, next(scripted)))
     snapshots = {}
@@ -133,6 +133,6 @@ def test_an_earlier_epoch_is_kept_only_if_validation_says_so_beyond_noise(monkey
 
 
 def test_validation_noise_is_two_standard_errors():
-    from hwr_desktop.core.training import validation_noise
+    from hwr_desktop.core.training.loop import validation_noise
     assert validation_noise(0.997, 5000) == pytest.approx(2 * (0.997 * 0.003 / 5000) ** 0.5)
     assert validation_noise(1.0, 5000) == 0.0

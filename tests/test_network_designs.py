@@ -1,4 +1,4 @@
-"""Network designs (core/architecture.py): the arithmetic agrees with Keras, the presets are designs
+"""Network designs (core/network/design.py): the arithmetic agrees with Keras, the presets are designs
 that build their networks exactly, impossible designs are refused on the row that causes them, and a
 designed network trains, is saved with its design and loads again."""
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from hwr_desktop.core.architecture import DesignError, check_design, load_design, require_buildable, save_design
-from hwr_desktop.core.presets import PRESETS
+from hwr_desktop.core.network.design import DesignError, check_design, load_design, require_buildable, save_design
+from hwr_desktop.core.network.presets import PRESETS
 from hwr_desktop.resources import default_model_path
 
 
@@ -34,7 +34,7 @@ VARIED = {"name": "varied", "layers": [
 
 
 def test_arithmetic_matches_keras_layer_by_layer():
-    from hwr_desktop.core.architecture_build import build_network
+    from hwr_desktop.core.network.build import build_network
     design = check_design(VARIED)
     assert design.ok, design.errors
     model = build_network(VARIED)
@@ -62,8 +62,8 @@ def test_every_preset_is_a_valid_design_whose_arithmetic_matches_its_network(nam
 def test_presets_design_builds_exactly_the_network_of_the_bundled_model():
     # default.keras was built by the Python builders this design format replaced: same layers,
     # arguments and parameter count, read back from the file.
-    from hwr_desktop.core.architecture_build import describe_model
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
+    from hwr_desktop.core.network.build import describe_model
     model, info = load_model(default_model_path())
     described = describe_model(model)
     assert info.preset == "default"
@@ -134,10 +134,10 @@ def test_design_files_round_trip_and_bad_files_get_one_clear_error(tmp_path):
 
 
 def test_a_designed_network_trains_is_saved_with_its_design_and_reloads(tmp_path):
-    from hwr_desktop.core.architecture_build import describe_model
-    from hwr_desktop.core.modelfile import load_model
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.models.modelfile import load_model
+    from hwr_desktop.core.network.build import describe_model
+    from hwr_desktop.core.training.loop import TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
 
     design = {"name": "my-net", "layers": [
         {"type": "Conv2D", "filters": 16, "kernel_size": 3, "strides": 2, "activation": "relu"},
@@ -156,14 +156,14 @@ def test_a_designed_network_trains_is_saved_with_its_design_and_reloads(tmp_path
 
 
 def test_a_config_with_an_impossible_design_fails_before_training():
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingConfig
     with pytest.raises(DesignError, match="layer 2"):
         TrainingConfig(architecture={"name": "x", "layers": [CONV, _dense()]}).resolved()
 
 
 def test_the_epoch_estimate_is_scaled_by_runs_recorded_on_this_cpu():
-    from hwr_desktop.core.epoch_time import machine_factor, observed_here, seconds_per_epoch
-    from hwr_desktop.core.runs import Run
+    from hwr_desktop.core.store.runs import Run
+    from hwr_desktop.core.training.epoch_time import machine_factor, observed_here, seconds_per_epoch
     default_macs = check_design(PRESETS["default"].design).macs
     assert seconds_per_epoch(0) == pytest.approx(55_000 * 60e-6)
     assert seconds_per_epoch(default_macs) == pytest.approx(55_000 * (60e-6 + 35e-6 * default_macs / 1e6))

@@ -1,9 +1,9 @@
-"""The five reading conditions (core/number_images.py) draw what they say they draw."""
+"""The five reading conditions (core/data/number_images.py) draw what they say they draw."""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.components import label
-from hwr_desktop.core.number_images import CONDITIONS, make_numbers
+from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
+from hwr_desktop.core.segmentation.components import label
 
 
 def _dark(sample) -> np.ndarray:
@@ -28,7 +28,7 @@ def test_each_condition_draws_the_number_it_names(mnist, condition):
 def test_touching_digits_share_ink(mnist):
     """Every neighbouring pair touches: some blob of one digit's own solid ink (outside the
     overlap) reaches into its neighbour's own part too (a digit may itself be two strokes)."""
-    from hwr_desktop.core.number_images import _alphas, _row
+    from hwr_desktop.core.data.number_images import _alphas, _row
     for i in range(20):
         rng = np.random.default_rng([9, i])
         picks = rng.choice(len(mnist.x_val), 5, replace=False)

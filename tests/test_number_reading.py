@@ -1,22 +1,23 @@
 """Reading numbers with the bundled digit model and line reader, cross-checked
-(core/number_reading.py), on numbers made from MNIST *validation* digits. The published figures
+(core/reading/number_reading.py), on numbers made from MNIST *validation* digits. The published figures
 come from the reading bench on *test* digits; these guard against regressions."""
 import numpy as np
 import pytest
 
-from hwr_desktop.core.number_images import CONDITIONS, make_numbers, number_image
-from hwr_desktop.core.number_reading import LineReader, read_number
+from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers, number_image
+from hwr_desktop.core.reading.line_reader import LineReader
+from hwr_desktop.core.reading.number_reading import read_number
 from hwr_desktop.resources import default_model_path, line_reader_path
 
 
 @pytest.fixture(scope="module")
 def readers():
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     return Predictor.from_file(default_model_path()), LineReader.from_file(line_reader_path())
 
 
 def test_the_bundled_line_reader_describes_itself():
-    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.models.modelfile import read_info
     info = read_info(line_reader_path())
     assert info.preset == "line-reader" and info.calibration.fitted_on == "validation"
     assert 0.5 <= info.extra["line_reader"]["lone_confidence"] <= 1.0

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from hwr_desktop.core.data.preprocess import centre_of_mass, normalize_mnist, preprocess, to_gray
 from hwr_desktop.core.errors import ImageError
-from hwr_desktop.core.preprocess import centre_of_mass, normalize_mnist, preprocess, to_gray
 from tests.conftest import draw_digit_like
 
 

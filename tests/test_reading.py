@@ -1,4 +1,4 @@
-"""Reading digits in photos and scans with the bundled model: core/reading.py and `hwr-desktop read`."""
+"""Reading digits in photos and scans with the bundled model: core/reading/digit_reader.py and `hwr-desktop read`."""
 import json
 import re
 import struct
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from hwr_desktop.cli import main
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.core.reading import ReadResult, check_min_confidence, read_image
+from hwr_desktop.core.reading.digit_reader import ReadResult, check_min_confidence, read_image
 from hwr_desktop.resources import default_model_path
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(),
@@ -22,7 +22,7 @@ SINGLE_TARGET, STRING_TARGET = 0.98, 0.90   # acceptance figures of the issue
 
 @pytest.fixture(scope="module")
 def predictor():
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     return Predictor.from_file(default_model_path())
 
 
@@ -77,10 +77,10 @@ def test_all_crops_go_to_the_model_in_one_call(predictor, mnist):
 
 def test_a_clean_digit_is_prepared_like_the_canvas(predictor, mnist):
     """Both go through preprocess(); the reader's crop only lacks faint specks around the digit."""
-    from hwr_desktop.core.segment import segment
+    from hwr_desktop.core.segmentation.marks import segment
     image = 255 - np.pad(np.kron(mnist.x_test[7], np.ones((9, 9), np.uint8)), 30)
-    (region,) = segment(image)
-    from_reader, from_canvas = preprocess(region.crop), preprocess(image)
+    (crop,) = segment(image)
+    from_reader, from_canvas = preprocess(crop.crop), preprocess(image)
     assert np.abs(from_reader.image - from_canvas.image).mean() < 0.01
     assert read_image(predictor, image).text == str(predictor.predict_image(image).digit)
 
@@ -237,7 +237,7 @@ def test_read_rejects_a_bad_threshold_in_one_line(capsys, files, value):
 
 def test_accuracy_on_synthetic_photos_and_scans(predictor):
     """The issue's acceptance, on a moderate sample: `python -m hwr_desktop.devtools.reading_bench` measures more."""
-    from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE
+    from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
     from hwr_desktop.devtools.reading_bench import SINGLE_GROUPS, STRING_GROUPS, run_set
     from hwr_desktop.devtools.synthetic import make_singles, make_strings
     singles = run_set(predictor, make_singles(200, seed=0), SINGLE_GROUPS, DEFAULT_MIN_CONFIDENCE)

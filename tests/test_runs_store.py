@@ -1,4 +1,4 @@
-"""The run history store (core/runs.py) and its recording by the pipeline (core/run_recorder.py)."""
+"""The run history store (core/store/runs.py) and its recording by the pipeline (core/training/run_recorder.py)."""
 import json
 import os
 import signal
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from hwr_desktop.core.errors import StoreError
-from hwr_desktop.core.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
-from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.store.runs import CRASHED, FINISHED, INTERRUPTED, RUNNING, STOPPED, RunStore
+from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(preset="quick", epochs=2, train_limit=512, val_limit=256)
@@ -80,7 +80,7 @@ def test_a_running_row_of_a_dead_process_reads_as_crashed(store):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times come from /proc")
 def test_a_pid_reused_by_a_later_process_reads_as_crashed(store):
-    from hwr_desktop.core.runs import process_started
+    from hwr_desktop.core.store.runs import process_started
     run_id = start(store)
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -125,7 +125,7 @@ def test_a_damaged_store_is_moved_aside(tmp_path):
 
 WRITER = """
 import sys
-from hwr_desktop.core.runs import RunStore
+from hwr_desktop.core.store.runs import RunStore
 store = RunStore(sys.argv[1])
 i = 0
 while True:
@@ -178,8 +178,8 @@ class Counting(TrainingCallbacks):
 
 
 def test_train_model_records_a_finished_run_with_its_model(tmp_path):
-    from hwr_desktop.core.modelfile import load_model
-    from hwr_desktop.core.pipeline import train_model
+    from hwr_desktop.core.models.modelfile import load_model
+    from hwr_desktop.core.training.pipeline import train_model
     callbacks = Counting()
     trained = train_model(TrainingConfig(**TINY, seed=5), callbacks)
     assert callbacks.epochs == 2 and callbacks.batches > 0       # the caller's callbacks still get everything
@@ -189,7 +189,7 @@ def test_train_model_records_a_finished_run_with_its_model(tmp_path):
     assert run.config["seed"] == 5 and run.config["learning_rate"] > 0 and run.config["train_limit"] == 512
     assert [h["epoch"] for h in run.history] == [1, 2]
     assert run.params == trained.model.count_params() > 0 and run.macs > run.params
-    # the network as the design it was built from (core/architecture.py)
+    # the network as the design it was built from (core/network/design.py)
     assert run.architecture == {"name": "quick", "layers": trained.result.config.architecture["layers"]}
     m = run.metrics
     assert m["test_accuracy"] == pytest.approx(trained.report.accuracy)
@@ -203,7 +203,7 @@ def test_train_model_records_a_finished_run_with_its_model(tmp_path):
 
 
 def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
-    from hwr_desktop.core import pipeline
+    from hwr_desktop.core.training import pipeline
     stop = threading.Event()
 
     class StopAfterFirstEpoch(TrainingCallbacks):
@@ -217,7 +217,7 @@ def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
 
     def boom(*args, **kwargs):
         raise RuntimeError("calibration exploded")
-    monkeypatch.setattr("hwr_desktop.core.calibration.calibrate", boom)
+    monkeypatch.setattr("hwr_desktop.core.models.calibration.calibrate", boom)
     with RunStore() as store:
         before = {r.id for r in store.list()}
     with pytest.raises(RuntimeError, match="exploded"):
@@ -228,7 +228,7 @@ def test_a_stopped_run_and_a_crashed_run_are_recorded(monkeypatch):
 
 
 def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tmp_path):
-    from hwr_desktop.core.pipeline import train_model
+    from hwr_desktop.core.training.pipeline import train_model
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the data folder should be")
     monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(blocked))
@@ -242,9 +242,9 @@ def test_a_store_that_cannot_be_written_never_costs_the_training(monkeypatch, tm
 def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
     import dataclasses
 
-    from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.modelfile import load_model
-    from hwr_desktop.core.pipeline import finetune_model
+    from hwr_desktop.core.models.modelfile import load_model
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.pipeline import finetune_model
     small = dataclasses.replace(mnist, x_test=mnist.x_test[:1000], y_test=mnist.y_test[:1000],
                                 x_val=mnist.x_val[:1000], y_val=mnist.y_val[:1000])
     samples = (mnist.x_val[-30:], mnist.y_val[-30:])
@@ -275,7 +275,7 @@ def test_finetune_model_records_a_fine_tune_run(tiny_model_file, mnist):
 def test_a_foreign_network_is_recorded_by_name_and_parameters():
     import keras
 
-    from hwr_desktop.core.run_recorder import _architecture_of
+    from hwr_desktop.core.training.run_recorder import _architecture_of
     inputs = keras.Input((28, 28, 1))
     flat = keras.layers.Flatten()(inputs)
     outputs = keras.layers.Add()([keras.layers.Dense(10)(flat), keras.layers.Dense(10)(flat)])
@@ -284,7 +284,7 @@ def test_a_foreign_network_is_recorded_by_name_and_parameters():
 
 
 def test_the_diff_names_what_differs_in_architecture_and_config(store):
-    from hwr_desktop.core.runs_report import diff_runs
+    from hwr_desktop.core.store.runs_report import diff_runs
     layers = [{"type": "Conv2D", "filters": 32, "kernel_size": 3}, {"type": "Dense", "units": 10}]
     a = store.start("train", {"name": "a", "layers": layers}, {"seed": 1, "architecture": {"layers": layers}}, {})
     wider = [{**layers[0], "filters": 64}, layers[1], {"type": "Dropout", "rate": 0.2}]

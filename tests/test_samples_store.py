@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hwr_desktop.core import samples as samples_module
 from hwr_desktop.core.errors import HwrError, StoreCorruptError, StoreError
-from hwr_desktop.core.samples import SampleStore, move_aside_corrupt, open_or_recover
+from hwr_desktop.core.store import samples as samples_module
+from hwr_desktop.core.store.samples import SampleStore, move_aside_corrupt, open_or_recover
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -257,7 +257,7 @@ def test_schema_version_and_migration_hook(tmp_path, monkeypatch):
 WRITER = """
 import os, signal, sys
 import numpy as np
-from hwr_desktop.core.samples import SampleStore
+from hwr_desktop.core.store.samples import SampleStore
 store = SampleStore(sys.argv[1])
 original, crash_at = bytes.fromhex(sys.argv[2]), int(sys.argv[3])
 i = 0

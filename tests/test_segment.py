@@ -1,10 +1,10 @@
-"""Segmentation of hand-made images: no model involved (core/segment.py, core/cuts.py)."""
+"""Segmentation of hand-made images: no model involved (core/segmentation/marks.py, core/segmentation/cuts.py)."""
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwr_desktop.core.preprocess import estimate_paper, preprocess
-from hwr_desktop.core.segment import WORK_SIDE, label, segment
+from hwr_desktop.core.data.preprocess import estimate_paper, preprocess
+from hwr_desktop.core.segmentation.marks import WORK_SIDE, label, segment
 
 
 def sheet(width, height, paper=255):

@@ -1,13 +1,13 @@
-"""core.unit_arithmetic: one unit worked out in float64 numpy equals what Keras computes, to 1e-4."""
+"""core.inside.unit_arithmetic: one unit worked out in float64 numpy equals what Keras computes, to 1e-4."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.layer_activations import layer_outputs
-from hwr_desktop.core.receptive_field import Box
-from hwr_desktop.core.unit_arithmetic import activate, conv_unit, dense_unit
+from hwr_desktop.core.inside.layer_activations import layer_outputs
+from hwr_desktop.core.inside.receptive_field import Box
+from hwr_desktop.core.inside.unit_arithmetic import activate, conv_unit, dense_unit
 from hwr_desktop.resources import default_model_path
 from tests.inside_nets import DESKEWING, VARIED, digit, randomized
 
@@ -21,7 +21,7 @@ def varied():
 
 @pytest.fixture(scope="module")
 def bundled():
-    from hwr_desktop.core.modelfile import load_model
+    from hwr_desktop.core.models.modelfile import load_model
     return load_model(default_model_path())[0]
 
 
@@ -128,7 +128,7 @@ def test_default_preset_conv_without_bias_is_shown_with_its_batch_norm_and_relu(
 
 
 def test_keras_example_conv_with_relu_and_bias(mnist):
-    from hwr_desktop.core.presets import KERAS_EXAMPLE
+    from hwr_desktop.core.network.presets import KERAS_EXAMPLE
     model = randomized(KERAS_EXAMPLE, seed=5)
     image = digit(mnist, 2)
     outputs = layer_outputs(model, image)

@@ -14,7 +14,7 @@ from datetime import date
 
 from hwr_desktop.cli.common import EXIT_OK, emit_json
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.precision import cpu_name
+from hwr_desktop.core.training.precision import cpu_name
 
 TARGETS = {  # name: (comparison, limit)
     "quick_vs_reference_time": ("<=", 0.2),
@@ -64,7 +64,7 @@ def run_bench(args) -> int:
         from hwr_desktop.devtools import bench as benchmark
     except ImportError:   # the standalone app leaves the development tools out
         raise HwrError("bench is a development command: run `make bench` in a checkout of HWR Desktop") from None
-    from hwr_desktop.core.modelfile import read_info
+    from hwr_desktop.core.models.modelfile import read_info
     from hwr_desktop.resources import default_model_path, ensemble_model_path
 
     quick = args.quick

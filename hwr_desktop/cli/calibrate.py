@@ -33,10 +33,10 @@ def run_calibrate(args) -> int:
 
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.calibration import calibrate
-    from hwr_desktop.core.evaluation import predict_logits, report_from_logits
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.models.calibration import calibrate
+    from hwr_desktop.core.models.evaluation import predict_logits, report_from_logits
+    from hwr_desktop.core.models.modelfile import load_model, save_model
 
     model, info = load_model(source)
     data = load_mnist()

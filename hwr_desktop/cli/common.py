@@ -35,10 +35,10 @@ def say_error(message: str) -> None:
 
 
 def load_predictor(model_path: str | None):
-    """A core.inference.Predictor for --model, or for the bundled model."""
+    """A core.models.inference.Predictor for --model, or for the bundled model."""
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.resources import default_model_path
     return Predictor.from_file(model_path or default_model_path())
 

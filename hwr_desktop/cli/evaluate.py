@@ -18,8 +18,8 @@ def register(sub) -> None:
 
 
 def run_evaluate(args) -> int:
-    from hwr_desktop.core.evaluation import evaluate
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.models.evaluation import evaluate
     predictor = load_predictor(args.model)
     data = load_mnist()
     report = evaluate(predictor.model, data.x_test, data.y_test,
@@ -44,7 +44,7 @@ def run_evaluate(args) -> int:
 
 
 def run_predict(args) -> int:
-    from hwr_desktop.core.images import load_image
+    from hwr_desktop.core.data.images import load_image
     predictor = load_predictor(args.model)
     results, failed = process_files(args.images, lambda name: predictor.predict_image(load_image(name)).to_dict(),
                                     quiet=args.json)

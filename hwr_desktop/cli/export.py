@@ -1,6 +1,6 @@
 """`hwr-desktop export`: a model as ONNX, TensorFlow Lite or a SavedModel, checked before it is kept.
 
-core/export.py converts, loads the file back in its own runtime, runs the 10,000 MNIST test images
+core/export/convert.py converts, loads the file back in its own runtime, runs the 10,000 MNIST test images
 through both and compares; only a file that passes is moved into place, with a README (a runnable
 snippet with the preprocessing) and a .check.json of the figures beside it. A failed check deletes
 the file and exits 2 with one line.
@@ -17,7 +17,7 @@ EPILOG = ("The exported model takes float32 (N, 28, 28, 1) images in [0, 1], whi
 
 
 def register(sub) -> None:
-    from hwr_desktop.core.export import FORMATS
+    from hwr_desktop.core.export.convert import FORMATS
     export = sub.add_parser("export", help="export a model to ONNX, TFLite or SavedModel, verified on MNIST test",
                             description="Export a model for use elsewhere; every export is checked before it is kept.",
                             epilog=EPILOG)
@@ -30,7 +30,7 @@ def register(sub) -> None:
 
 
 def run_export(args) -> int:
-    from hwr_desktop.core.export import export_model
+    from hwr_desktop.core.export.convert import export_model
     from hwr_desktop.resources import default_model_path
 
     def progress(stage: str, done: int, total: int) -> None:

@@ -1,10 +1,10 @@
-"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/number_reading.py)."""
+"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/reading/number_reading.py)."""
 from __future__ import annotations
 
 import argparse
 
 from hwr_desktop.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, load_predictor, process_files
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, REJECTED
 
 EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. Two readers read the marks: "
           f"the digit model, digit by digit, and the line reader, the whole line at once. A digit is "
@@ -66,8 +66,9 @@ def _describe(result: dict) -> str:
 
 
 def run_read(args) -> int:
-    from hwr_desktop.core.images import load_image
-    from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
+    from hwr_desktop.core.data.images import load_image
+    from hwr_desktop.core.reading.line_reader import LineReader, bundled_line_reader
+    from hwr_desktop.core.reading.number_reading import read_number
     predictor = load_predictor(args.model)
     line_reader = None
     if not args.digits_only:

@@ -1,4 +1,4 @@
-"""`hwr-desktop runs list|show|compare|delete|export-csv`: the run history (core/runs.py).
+"""`hwr-desktop runs list|show|compare|delete|export-csv`: the run history (core/store/runs.py).
 
 Every `train` and `finetune` (and every run started in the app) is recorded there; these commands
 read it. Unknown ids are one-line errors with exit status 2.
@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 
 def _store():
-    from hwr_desktop.core.runs import RunStore
+    from hwr_desktop.core.store.runs import RunStore
     return RunStore()
 
 
@@ -40,7 +40,7 @@ def _percent(value) -> str:
 
 
 def cmd_list(args) -> int:
-    from hwr_desktop.core.runs_report import format_bytes
+    from hwr_desktop.core.store.runs_report import format_bytes
     with _store() as store:
         runs, used = store.list(), store.disk_usage()
     if args.json:
@@ -90,7 +90,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from hwr_desktop.core.runs_report import compare_figures, diff_runs, format_value
+    from hwr_desktop.core.store.runs_report import compare_figures, diff_runs, format_value
     with _store() as store:
         a, b = store.get(args.ids[0]), store.get(args.ids[1])
     settings, figures = diff_runs(a, b, everything=args.all), compare_figures(a, b)
@@ -122,7 +122,7 @@ def cmd_delete(args) -> int:
 
 
 def cmd_export_csv(args) -> int:
-    from hwr_desktop.core.runs_report import write_runs_csv
+    from hwr_desktop.core.store.runs_report import write_runs_csv
     with _store() as store:
         runs = store.list()
     path = write_runs_csv(runs, args.file)

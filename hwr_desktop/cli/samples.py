@@ -35,7 +35,7 @@ def _sample_id(text: str) -> int:
 
 
 def _store():
-    from hwr_desktop.core.samples import SampleStore
+    from hwr_desktop.core.store.samples import SampleStore
     return SampleStore()
 
 
@@ -84,8 +84,8 @@ def register(sub) -> None:
 
 
 def cmd_add(args) -> int:
-    from hwr_desktop.core.images import load_image
-    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.data.images import load_image
+    from hwr_desktop.core.data.preprocess import preprocess
     label = _digit(args.label)
     items = []
     for name in args.images:  # read and check every image first: one bad file adds nothing
@@ -157,9 +157,9 @@ def cmd_finetune(args) -> int:
     require_positive(args, "epochs", "replay")
     out = checked_out_path(args.out)
     import_tensorflow()
-    from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.pipeline import finetune_model
-    from hwr_desktop.core.training import TrainingCallbacks
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.training.loop import TrainingCallbacks
+    from hwr_desktop.core.training.pipeline import finetune_model
     from hwr_desktop.resources import default_model_path
 
     base = Path(args.model) if args.model else default_model_path()

@@ -1,4 +1,4 @@
-"""`hwr-desktop train`: the core training pipeline (core/pipeline.py) with a progress bar on stderr.
+"""`hwr-desktop train`: the core training pipeline (core/training/pipeline.py) with a progress bar on stderr.
 `hwr-desktop ensemble`: several trained model files combined into one."""
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_
 
 
 def register(sub) -> None:
-    from hwr_desktop.core.precision import PRECISIONS
-    from hwr_desktop.core.presets import PRESETS
+    from hwr_desktop.core.network.presets import PRESETS
+    from hwr_desktop.core.training.precision import PRECISIONS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS),
-                       help="the network and training recipe (with --architecture: the recipe only)")
-    train.add_argument("--architecture", metavar="FILE.json",
-                       help="train your own network design (see `hwr-desktop architecture show`)")
+                       help="the network and training recipe (with --design: the recipe only)")
+    train.add_argument("--design", "--architecture", dest="design", metavar="FILE.json",
+                       help="train your own network design (see `hwr-desktop design show`)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
@@ -42,13 +42,13 @@ def register(sub) -> None:
 def run_train(args) -> int:
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.architecture import load_design
+    from hwr_desktop.core.network.design import load_design
     from hwr_desktop.core.paths import new_model_path
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
 
     require_positive(args, "epochs", "batch_size", "train_limit")
-    design = load_design(args.architecture) if args.architecture else None
+    design = load_design(args.design) if args.design else None
     config = TrainingConfig(preset=args.preset, architecture=design, epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.learning_rate, augment=args.augment, seed=args.seed,
                             precision=args.precision, train_limit=args.train_limit).resolved()
@@ -91,7 +91,7 @@ def run_ensemble(args) -> int:
     out = checked_out_path(args.out)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.ensemble import make_ensemble
+    from hwr_desktop.core.training.ensemble import make_ensemble
 
     info = make_ensemble(args.models, out, args.tta)
     metrics = info.metrics

@@ -21,9 +21,9 @@ import numpy as np
 
 def time_to_accuracy(preset: str, threshold: float = 0.99, max_epochs: int | None = None,
                      train_limit: int | None = None, seed: int = 0) -> dict:
-    from hwr_desktop.core.evaluation import evaluate
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.models.evaluation import evaluate
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
 
     data = load_mnist()
     stop = threading.Event()
@@ -58,7 +58,7 @@ def canvas_like_images(n: int, side: int = 420, seed: int = 0) -> tuple[list[np.
     """MNIST test digits drawn dark-on-light at canvas size, as the app's canvas hands them over."""
     from PIL import Image
 
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     idx = np.random.default_rng(seed).choice(len(data.x_test), n, replace=False)
     images = []
@@ -72,7 +72,7 @@ def canvas_like_images(n: int, side: int = 420, seed: int = 0) -> tuple[list[np.
 
 def prediction_latency(model_path, n: int = 300) -> dict:
     """Preprocessing + direct model call for one canvas image at a time (what each stroke costs)."""
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     predictor = Predictor.from_file(model_path)
     images, labels = canvas_like_images(n)
     for image in images[:10]:

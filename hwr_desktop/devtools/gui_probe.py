@@ -150,7 +150,7 @@ def train_reference(seconds: float, skip_s: float = 1.0) -> dict:
 
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()
-    from hwr_desktop.core.training import TrainingCallbacks, TrainingConfig, train
+    from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
     stop, infos = threading.Event(), []
 
     class Record(TrainingCallbacks):

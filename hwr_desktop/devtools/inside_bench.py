@@ -2,7 +2,7 @@
 
 Digits are drawn as the canvas draws them (black ink on white, round pen 7 % of the side) from the
 strokes of devtools/strokes.py, partly and wholly (as they look while being drawn); each repetition
-times core.preprocess (the canvas image -> 28x28) plus LayerProbe.probe on the bundled model.
+times core.data.preprocess (the canvas image -> 28x28) plus LayerProbe.probe on the bundled model.
 
     python -m hwr_desktop.devtools.inside_bench [--repetitions 200] [--json]
 """
@@ -53,10 +53,10 @@ def drawings() -> list[np.ndarray]:
 
 def stroke_to_activations(model_path=None, repetitions: int = 200) -> dict:
     """Median and p95 milliseconds of preprocess + LayerProbe.probe for drawn digits."""
-    from hwr_desktop.core.layer_activations import LayerProbe, member_networks
-    from hwr_desktop.core.modelfile import load_model
-    from hwr_desktop.core.precision import cpu_name
-    from hwr_desktop.core.preprocess import preprocess
+    from hwr_desktop.core.data.preprocess import preprocess
+    from hwr_desktop.core.inside.layer_activations import LayerProbe, member_networks
+    from hwr_desktop.core.models.modelfile import load_model
+    from hwr_desktop.core.training.precision import cpu_name
     from hwr_desktop.resources import default_model_path
 
     model, info = load_model(model_path or default_model_path())

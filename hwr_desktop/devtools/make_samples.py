@@ -40,7 +40,7 @@ def render(digit28: np.ndarray, seed: int) -> Image.Image:
 
 
 def main() -> int:
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     out = ROOT / "resources" / "samples"
     out.mkdir(parents=True, exist_ok=True)

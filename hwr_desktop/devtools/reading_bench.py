@@ -2,14 +2,14 @@
 
     python -m hwr_desktop.devtools.reading_bench [--n-single N] [--n-per-condition N] [--json]
 
-Numbers of 3-8 digits in the five conditions of core/number_images.py (spaced, touching, form
+Numbers of 3-8 digits in the five conditions of core/data/number_images.py (spaced, touching, form
 boxes, ruled/squared paper, photos), made from MNIST *test* digits with fixed seeds: per condition
 the exact-string accuracy, the confidently-wrong rate (a wrong number shown without a '?') and the
 median time per image; then the median time to read 1-megapixel photos of 8-digit numbers.
 
 Single digits and 3-8 digit numbers are rendered from MNIST *test* digits by devtools/synthetic.py
 (random size 15-1000 px, position, polarity, ink colour, lighting, noise, JPEG quality,
-transparent and grayscale PNGs), then read with core/reading.read_image exactly as
+transparent and grayscale PNGs), then read with core/reading/digit_reader.read_image exactly as
 `hwr-desktop read` does. A single digit counts as read when the text is exactly that digit
 (a rejection '?' or an extra/missing mark is an error); a string only when every digit is right.
 Figures are broken down by condition, and errors by kind (segmentation count vs wrong digit vs
@@ -25,8 +25,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from hwr_desktop.core.precision import cpu_name
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, read_image
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, read_image
+from hwr_desktop.core.training.precision import cpu_name
 
 SINGLE_GROUPS = ("polarity", "size", "format", "noise")
 STRING_GROUPS = ("length", "touching", "size", "format", "polarity")
@@ -67,8 +67,8 @@ def run_set(predictor, samples, groups, min_confidence: float) -> dict:
 
 def run_conditions(read, n: int, seed: int) -> dict:
     """Accuracy, confidently-wrong rate and median time per condition, and over all five."""
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import CONDITIONS, make_numbers
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
     data = load_mnist()
     report, right, confident_wrong, total = {}, 0, 0, 0
     for condition in CONDITIONS:
@@ -92,8 +92,8 @@ def run_conditions(read, n: int, seed: int) -> dict:
 
 def time_photos(read, n: int, seed: int) -> dict:
     """Median time to read a ~1-megapixel photo of an 8-digit number (decoding not counted)."""
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import make_numbers
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import make_numbers
     data = load_mnist()
     photos = [s.array() for s in make_numbers(data.x_test, data.y_test, "photo", n, seed=seed + 99, lengths=(8, 8))]
     read(photos[0])   # warm-up: the first model call builds the graph
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from hwr_desktop.core.errors import HwrError
-    from hwr_desktop.core.inference import Predictor
+    from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.devtools.synthetic import make_singles
     from hwr_desktop.resources import default_model_path
@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)
-    from hwr_desktop.core.number_reading import LineReader, bundled_line_reader, read_number
+    from hwr_desktop.core.reading.line_reader import LineReader, bundled_line_reader
+    from hwr_desktop.core.reading.number_reading import read_number
     line_reader = None if args.digits_only else (
         LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader())
 

@@ -1,4 +1,4 @@
-"""Regenerate the screenshots of the evaluation and insight views (resources/screenshots/*.png).
+"""Regenerate the screenshots of the evaluation and Why views (resources/screenshots/*.png).
 
     QT_QPA_PLATFORM=offscreen python -m hwr_desktop.devtools.screenshots_evaluation [--model PATH] [--out DIR]
 
@@ -44,7 +44,7 @@ def main() -> int:
     splitter = window.centralWidget()
     splitter.setSizes([WINDOW_SIZE[0] * 9 // 20, WINDOW_SIZE[0] * 11 // 20])   # room for the tabs
 
-    # A drawn 4 (two strokes), used by the insight view.
+    # A drawn 4 (two strokes), used by the Why view (insight.png).
     canvas = window.draw_panel.canvas
     for stroke in SHAPES[4]:
         draw_stroke(canvas, stroke)
@@ -59,10 +59,10 @@ def main() -> int:
     rng = np.random.default_rng(7)
     mistakes = evaluation.report.mistakes()
     picks = np.concatenate([rng.choice(10000, 27, replace=False), rng.choice(mistakes, min(3, len(mistakes)), replace=False)])
-    window.test_predictions_panel.predict(np.unique(picks))
+    window.predictions_panel.predict(np.unique(picks))
 
     for name, panel, ready in (
-            ("samples", window.test_predictions_panel, lambda p: p.report is not None),
+            ("samples", window.predictions_panel, lambda p: p.report is not None),
             ("history", window.history_panel, lambda p: True),
             ("insight", window.inside_panel, lambda p: p.why.feature_maps is not None),
             ("dataset", window.dataset_panel, lambda p: p.data is not None)):

@@ -98,7 +98,7 @@ def main() -> int:
     save("inside-map")
 
     if not args.skip_training:
-        from hwr_desktop.core.training import TrainingConfig
+        from hwr_desktop.core.training.loop import TrainingConfig
         learning = inside.learning
         window.training_panel.start(TrainingConfig(preset="quick", epochs=5, train_limit=10000))
         inside.views.setCurrentWidget(learning)

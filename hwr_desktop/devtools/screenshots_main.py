@@ -41,8 +41,8 @@ def shoot_read_image(app, window) -> None:
     """A number written in printed form boxes (MNIST test digits), with the removed lines shown."""
     import numpy as np
 
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import number_image
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import number_image
     data = load_mnist()
     picks = [3, 2, 1, 18, 4, 8]  # 0 1 2 3 4 5
     sample = number_image(data.x_test[picks], data.y_test[picks], "boxes", np.random.default_rng(7))

@@ -20,7 +20,7 @@ PER_DIGIT = 10
 def main() -> None:
     use_private_samples()
     app, window = open_main_window()
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
 
     data = load_mnist()
     for d in range(10):

@@ -19,9 +19,9 @@ RUNS = ((0.008, 0, "quick, lr 0.008"), (0.003, 1, "quick, lr 0.003"), (0.02, 2, 
 
 
 def record_runs() -> list[int]:
-    from hwr_desktop.core.pipeline import train_model
-    from hwr_desktop.core.runs import RunStore
-    from hwr_desktop.core.training import TrainingConfig
+    from hwr_desktop.core.store.runs import RunStore
+    from hwr_desktop.core.training.loop import TrainingConfig
+    from hwr_desktop.core.training.pipeline import train_model
     ids = []
     for lr, seed, name in RUNS:
         trained = train_model(TrainingConfig(preset="quick", epochs=3, learning_rate=lr, seed=seed,

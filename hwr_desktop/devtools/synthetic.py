@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from hwr_desktop.core.number_painting import MAX_CANVAS, NumberImage, digit_alpha, render
-from hwr_desktop.core.preprocess import preprocess
+from hwr_desktop.core.data.number_painting import MAX_CANVAS, NumberImage, digit_alpha, render
+from hwr_desktop.core.data.preprocess import preprocess
 
 SyntheticImage = NumberImage   # the name the tests and screenshots use
 
@@ -84,7 +84,7 @@ def digit_string(images28: np.ndarray, labels, rng: np.random.Generator,
 
 def make_singles(n: int, seed: int = 0, **options) -> list[SyntheticImage]:
     """`n` single-digit images; image i depends only on (seed, i), so a smaller n gives a prefix."""
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     out = []
     for i in range(n):
@@ -96,7 +96,7 @@ def make_singles(n: int, seed: int = 0, **options) -> list[SyntheticImage]:
 
 def make_strings(n: int, seed: int = 0, lengths: tuple[int, int] = (3, 8), **options) -> list[SyntheticImage]:
     """`n` numbers of 3-8 digits; image i depends only on (seed, i)."""
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     data = load_mnist()
     out = []
     for i in range(n):

@@ -50,7 +50,7 @@ def model_info_html(session) -> str:
 
 
 def _member_line(member) -> str:
-    """One ensemble member (core.model_info.MemberInfo), as recorded when the ensemble was made."""
+    """One ensemble member (core.models.info.MemberInfo), as recorded when the ensemble was made."""
     accuracy = member.metrics.test_accuracy
     return (f"{member.preset or 'unknown'} seed {'?' if member.seed is None else member.seed}"
             f"{f', test {accuracy:.2%}' if accuracy is not None else ''} ({member.file})")

@@ -37,7 +37,7 @@ STAGES = {"convert": "Converting", "reference": "Running the Keras model", "chec
 
 class ExportDialog(QDialog):
     errorOccurred = Signal(str, str)     # title, message
-    exported = Signal(object)            # core.export.ExportReport
+    exported = Signal(object)            # core.export.convert.ExportReport
 
     def __init__(self, session, parent=None):
         super().__init__(parent)

@@ -24,9 +24,9 @@ from hwr_desktop.ui.panels.finetune_panel import FinetunePanel
 from hwr_desktop.ui.panels.history_panel import HistoryPanel
 from hwr_desktop.ui.panels.inside_panel import InsidePanel
 from hwr_desktop.ui.panels.my_samples_panel import MySamplesPanel
+from hwr_desktop.ui.panels.predictions_panel import PredictionsPanel
 from hwr_desktop.ui.panels.read_image_panel import ReadImagePanel
 from hwr_desktop.ui.panels.runs_panel import RunsPanel
-from hwr_desktop.ui.panels.test_predictions_panel import TestPredictionsPanel
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
 from hwr_desktop.ui.personal_samples import PersonalSamples
 from hwr_desktop.ui.run_policy import ExclusiveRuns
@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel(runs)
         self.finetune_panel = FinetunePanel(session, self.personal, runs)
         self.evaluation_panel = EvaluationPanel(session)
-        self.test_predictions_panel = TestPredictionsPanel(session)
+        self.predictions_panel = PredictionsPanel(session)
         self.history_panel = HistoryPanel(session, self.training_panel)
         self.inside_panel = InsidePanel(session, self.draw_panel)
         self.dataset_panel = DatasetPanel()
@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel()
         # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
         # fine-tuning before the sample store it reads.
-        self.shutdown_order = [self.training_panel, self.evaluation_panel, self.test_predictions_panel,
+        self.shutdown_order = [self.training_panel, self.evaluation_panel, self.predictions_panel,
                                self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
                                self.personal, self.runs_panel, self.session]
 
@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         for panel, title, tip in (
                 (self.training_tab, "Training", ""),
                 (self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
-                (self.test_predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
+                (self.predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
                 (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
                 (self.runs_panel, "Runs", "Every training and fine-tuning run: compare, rename, delete, reopen"),
                 (self.inside_panel, "Inside", "Inside the network: why this answer, every layer, one unit worked out, "
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         # A model Inside cannot explain is a state its views describe; its errorOccurred is for saving frames.
         for source in (self.session, self.files, self.draw_panel, self.training_panel, self.finetune_panel,
-                       self.evaluation_panel, self.test_predictions_panel, self.history_panel, self.inside_panel,
+                       self.evaluation_panel, self.predictions_panel, self.history_panel, self.inside_panel,
                        self.dataset_panel, self.read_image_panel, self.my_samples_panel, self.runs_panel):
             source.errorOccurred.connect(self.show_error)
         for panel in (self.training_panel, self.finetune_panel):

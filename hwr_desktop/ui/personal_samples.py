@@ -27,7 +27,7 @@ class PersonalSamples(QObject):
 
     @classmethod
     def open(cls, path: str | Path | None = None, parent=None) -> PersonalSamples:
-        from hwr_desktop.core.samples import open_or_recover
+        from hwr_desktop.core.store.samples import open_or_recover
         try:
             store, backup = open_or_recover(path)
         except HwrError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from hwr_desktop.core.model_info import ModelInfo
+from hwr_desktop.core.models.info import ModelInfo
 from hwr_desktop.ui.jobs import JobSlot
 
 
@@ -41,7 +41,7 @@ class ModelSession(QObject):
 
     def load(self, path: str | Path) -> None:
         """Load synchronously; raises ModelFileError and keeps the current model on any problem."""
-        from hwr_desktop.core.inference import Predictor
+        from hwr_desktop.core.models.inference import Predictor
         predictor = Predictor.from_file(path)
         predictor.warm_up()
         self.set_predictor(predictor, Path(path))
@@ -63,13 +63,13 @@ class ModelSession(QObject):
         self.modelChanged.emit()
 
     def use_trained(self, model, info: ModelInfo) -> None:
-        from hwr_desktop.core.inference import Predictor
+        from hwr_desktop.core.models.inference import Predictor
         predictor = Predictor(model, info)   # it measures whether the network ends in a softmax
         predictor.warm_up()
         self.set_predictor(predictor, None, unsaved=True)
 
     def save(self, path: str | Path) -> Path:
-        from hwr_desktop.core.modelfile import save_model
+        from hwr_desktop.core.models.modelfile import save_model
         written = save_model(self.model, path, self.info)
         self.path, self.unsaved = written, False
         self.modelChanged.emit()

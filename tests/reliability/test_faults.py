@@ -10,7 +10,7 @@ import time
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from hwr_desktop.core.modelfile import load_model, read_metadata
+from hwr_desktop.core.models.modelfile import load_model, read_metadata
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
 
 
@@ -58,11 +58,11 @@ def test_failed_save_in_the_app_keeps_the_old_file(qtbot, good_model_file, tmp_p
     target = folder / "mine.keras"
     assert win.save_model(target)
     before = target.read_bytes()
-    import hwr_desktop.core.modelfile as modelfile
+    from hwr_desktop.core import files  # where every atomic write makes its temporary file
 
     def failing_mkstemp(*args, **kwargs):
         raise OSError(failure, os.strerror(failure))
-    monkeypatch.setattr(modelfile.tempfile, "mkstemp", failing_mkstemp)
+    monkeypatch.setattr(files.tempfile, "mkstemp", failing_mkstemp)
     assert win.save_model(target) is False
     assert isinstance(win.last_error_box, QMessageBox) and os.strerror(failure) in win.last_error_box.text()
     assert target.read_bytes() == before and [p.name for p in folder.iterdir()] == ["mine.keras"]
@@ -70,7 +70,7 @@ def test_failed_save_in_the_app_keeps_the_old_file(qtbot, good_model_file, tmp_p
 
 SAVE_LOOP = textwrap.dedent("""
     import sys
-    from hwr_desktop.core.modelfile import load_model, save_model
+    from hwr_desktop.core.models.modelfile import load_model, save_model
     model, meta = load_model(sys.argv[1])
     for version in range(1, 10000):
         save_model(model, sys.argv[2], {**meta, "save_version": version})

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
+from hwr_desktop.core.data.idx import read_idx_bytes
+from hwr_desktop.core.data.images import load_image_bytes
+from hwr_desktop.core.data.preprocess import SIZE, preprocess
 from hwr_desktop.core.errors import DataError, ImageError
-from hwr_desktop.core.idx import read_idx_bytes
-from hwr_desktop.core.images import load_image_bytes
-from hwr_desktop.core.preprocess import SIZE, preprocess
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

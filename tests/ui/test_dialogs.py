@@ -1,7 +1,7 @@
 """Model Info: what a file says about itself, for single models and ensembles."""
 from types import SimpleNamespace
 
-from hwr_desktop.core.model_info import ModelInfo
+from hwr_desktop.core.models.info import ModelInfo
 from hwr_desktop.ui.dialogs import model_info_html
 
 

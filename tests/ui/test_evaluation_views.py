@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from hwr_desktop.core.model_info import ModelInfo
-from hwr_desktop.core.pipeline import TrainedModel
+from hwr_desktop.core.models.info import ModelInfo
+from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 

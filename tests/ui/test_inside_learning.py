@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hwr_desktop.core.training import TrainingConfig
+from hwr_desktop.core.training.loop import TrainingConfig
 from hwr_desktop.ui.panels.inside.learning_view import LearningView
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from hwr_desktop.core.layer_activations import MAPS, OUTPUT
-from hwr_desktop.core.receptive_field import receptive_field
+from hwr_desktop.core.inside.layer_activations import MAPS, OUTPUT
+from hwr_desktop.core.inside.receptive_field import receptive_field
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 from hwr_desktop.ui.widgets.layer_row import UnitRequest, shape_text
 

@@ -83,7 +83,7 @@ def test_the_core_ending_early_after_a_stop_is_not_a_failure(qtbot):
     class StopsWithAnError(Worker):
         def work(self):
             self.request_stop()
-            raise HwrError("stopped")        # what core.evaluation raises when its stop flag is set
+            raise HwrError("stopped")        # what core.models.evaluation raises when its stop flag is set
     slot, failures, ended = JobSlot(), [], []
     slot.jobEnded.connect(ended.append)
 

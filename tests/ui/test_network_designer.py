@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from hwr_desktop.core.architecture import check_design
-from hwr_desktop.core.presets import PRESETS
+from hwr_desktop.core.network.design import check_design
+from hwr_desktop.core.network.presets import PRESETS
 from hwr_desktop.ui.panels.training_panel import TrainingPanel
 from hwr_desktop.ui.widgets.network_designer import CHECK, OUTPUT, PARAMS
 

@@ -6,7 +6,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from hwr_desktop.core.reading import DigitRead, ReadResult
+from hwr_desktop.core.reading.digit_reader import DigitRead, ReadResult
 from hwr_desktop.ui.panels.read_image_panel import ReadImagePanel
 from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.widgets.reading_overlays import CORRECTED, PIECES

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from hwr_desktop.core.runs import FINISHED, STOPPED, RunStore
-from hwr_desktop.core.training import TrainingConfig
+from hwr_desktop.core.store.runs import FINISHED, STOPPED, RunStore
+from hwr_desktop.core.training.loop import TrainingConfig
 from hwr_desktop.ui.panels.runs_panel import RunsPanel
 from hwr_desktop.ui.widgets.run_curves import SECONDS
 

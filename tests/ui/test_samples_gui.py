@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from hwr_desktop.core.finetune import FinetuneConfig
-from hwr_desktop.core.preprocess import preprocess
-from hwr_desktop.core.samples import SampleStore
+from hwr_desktop.core.data.preprocess import preprocess
+from hwr_desktop.core.store.samples import SampleStore
+from hwr_desktop.core.training.finetune import FinetuneConfig
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke, line
 
 TINY = dict(epochs=1, replay_size=500, batch_size=64, val_size=200)   # ~3 s with a 1,000-image test set
@@ -280,8 +280,8 @@ CLOSE_DURING_FINETUNING = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
     from hwr_desktop.app import create_main_window
-    from hwr_desktop.core.finetune import FinetuneConfig
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.training.finetune import FinetuneConfig
+    from hwr_desktop.core.data.mnist import load_mnist
     w = create_main_window(sys.argv[1])
     w.show()
     data = load_mnist()

@@ -4,7 +4,7 @@ No training here: the panel's slots get BatchInfo/EpochInfo as the worker would 
 """
 from PySide6.QtWidgets import QToolButton
 
-from hwr_desktop.core.training import BatchInfo, EpochInfo
+from hwr_desktop.core.training.loop import BatchInfo, EpochInfo
 from hwr_desktop.ui.panels.training_panel import REFRESH_MS, TrainingPanel
 from hwr_desktop.ui.widgets.training_plot import ACCURACY_FLOORS, TrainingPlot, nice_ceiling
 

@@ -1,7 +1,7 @@
 """Dataset tab: page through the MNIST images the models learn from and are tested on.
 
 The training images are shown split as the app trains on them: 55,000 for training and the fixed
-5,000 validation images (core.mnist) used to pick the best epoch. MNIST is read in a
+5,000 validation images (core.data.mnist) used to pick the best epoch. MNIST is read in a
 DatasetWorker the first time the tab is shown.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ class DatasetPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("datasetPanel")
         self.page_size = page_size
-        self.data = None                 # core.mnist.MnistSplits once loaded
+        self.data = None                 # core.data.mnist.MnistSplits once loaded
         self.matches = np.zeros(0, np.int64)   # indices in the split that pass the filter
         self.page = 0
         self.jobs = JobSlot(self)

@@ -17,8 +17,8 @@ from PySide6.QtCore import QBuffer, QEvent, QIODevice, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.preprocess import preprocess
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
@@ -35,7 +35,7 @@ def digit_of(event) -> int | None:
 
 
 class DrawingPanel(QWidget):
-    predicted = Signal(object)     # core.inference.Prediction or None
+    predicted = Signal(object)     # core.models.inference.Prediction or None
     sampleAdded = Signal(int, int)  # sample id, label
     errorOccurred = Signal(str, str)
 

@@ -1,7 +1,7 @@
 """Evaluation view: the current model on the 10,000 MNIST test images.
 
 Accuracy and loss, a clickable confusion matrix, the images behind a cell (most confident
-mistakes first) and per-digit precision, recall and F1. The figures are core.evaluation's
+mistakes first) and per-digit precision, recall and F1. The figures are core.models.evaluation's
 EvaluationReport, the same that `hwr-desktop evaluate` prints. Evaluation runs in an
 EvaluationWorker; it is redone lazily after the model changes: when the tab is next shown.
 """
@@ -146,7 +146,7 @@ class EvaluationPanel(QWidget):
     def _on_evaluated(self, report) -> None:
         if not self.jobs.is_live():
             return                        # stopped: for a model that is no longer current
-        from hwr_desktop.core.mnist import load_mnist  # cached: the worker has just loaded it
+        from hwr_desktop.core.data.mnist import load_mnist  # cached: the worker has just loaded it
         self.images = load_mnist().x_test
         self.progress.setValue(self.progress.maximum())
         self.progress.setFormat(f"Evaluated on {report.n:,} test images")

@@ -1,4 +1,4 @@
-"""Fine-tune on my samples: adapt the current model to the user's hand (core.finetune) in a minute.
+"""Fine-tune on my samples: adapt the current model to the user's hand (core.training.finetune) in a minute.
 
 Start runs a FinetuneWorker on a snapshot of the personal samples; progress, Stop, and at the end
 accuracy before -> after on the held-out part of the user's samples and on MNIST test. The core
@@ -14,8 +14,8 @@ from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.finetune import MIN_SAMPLES, FinetuneConfig
-from hwr_desktop.core.pipeline import FinetunedModel
+from hwr_desktop.core.training.finetune import MIN_SAMPLES, FinetuneConfig
+from hwr_desktop.core.training.pipeline import FinetunedModel
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.training_panel import format_seconds
 from hwr_desktop.ui.widgets.theme import bad_colour, ok_colour
@@ -48,7 +48,7 @@ def result_html(result, palette: QPalette | None = None) -> str:
 
 
 class FinetunePanel(QWidget):
-    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    useModelRequested = Signal(object, object)   # keras model, core.models.info.ModelInfo
     saveModelRequested = Signal(object, object)
     errorOccurred = Signal(str, str)             # title, message
     finetuneStarted = Signal()

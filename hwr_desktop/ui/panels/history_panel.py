@@ -1,5 +1,5 @@
 """Training history: per-epoch loss and accuracy of the current model (from its file's metadata) or
-of the last training run, with export to PNG (the plot as shown) and CSV (core.history)."""
+of the last training run, with export to PNG (the plot as shown) and CSV (core.models.epoch_history)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.history import history_column, write_history_csv
+from hwr_desktop.core.models.epoch_history import history_column, write_history_csv
 from hwr_desktop.ui.widgets import theme
 
 CURRENT, LAST_RUN = "current", "last_run"

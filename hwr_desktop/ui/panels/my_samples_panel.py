@@ -3,7 +3,7 @@
 A row of per-digit buttons shows the counts and filters the grid; tiles are the 28x28 images
 fine-tuning trains on. Select tiles, then Delete (button or key) or relabel them (the Relabel
 menu or simply a digit key). Export writes a zip of PNGs + labels.csv, Import adds such a zip
-(core.samples_zip does both; exact duplicates are skipped). Every change goes through
+(core.store.samples_zip does both; exact duplicates are skipped). Every change goes through
 ui.personal_samples, so this view also follows samples added from the canvas.
 """
 from __future__ import annotations

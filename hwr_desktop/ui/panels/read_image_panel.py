@@ -1,7 +1,7 @@
 """Read Image tab: an opened, dropped or pasted image with a box, digit and confidence per mark.
 
-Decoding goes through core.images (size limits checked before pixels are decoded); reading
-through core.reading in a worker, so a large photo never freezes the window. The view can show
+Decoding goes through core.data.images (size limits checked before pixels are decoded); reading
+through core.reading.digit_reader in a worker, so a large photo never freezes the window. The view can show
 what the reader did (the printed lines it removed, the pieces it considered) and every mark's
 likeliest digits, so a user sees why a '?' appeared; clicking a '?' corrects it by hand. The
 corrections belong to one reading: a new image, model or threshold clears them.
@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hwr_desktop.core.data.images import MAX_PIXELS, load_image
 from hwr_desktop.core.errors import HwrError, ImageError
-from hwr_desktop.core.images import MAX_PIXELS, load_image
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, REJECTED
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, REJECTED
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.alternatives_strip import AlternativesStrip
 from hwr_desktop.ui.widgets.correction_menu import UNDO, correction_menu

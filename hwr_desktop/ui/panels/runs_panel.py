@@ -1,4 +1,4 @@
-"""The Runs tab: every recorded training and fine-tuning run (core/runs.py) in a sortable table.
+"""The Runs tab: every recorded training and fine-tuning run (core/store/runs.py) in a sortable table.
 
 Select runs to overlay their curves (against epoch or seconds); with two or more selected, the
 first two's architecture and config differences are listed. Rename, notes, delete, open a run's
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
+from hwr_desktop.core.store.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
 from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
 from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, keyboard_sortable, sorting_proxy
 
@@ -142,7 +142,7 @@ class RunsPanel(QWidget):
     def store(self):
         """The run history, opened when first needed (a damaged one is moved aside and a new one started)."""
         if self._store is None:
-            from hwr_desktop.core.runs import RunStore
+            from hwr_desktop.core.store.runs import RunStore
             self._store, backup = RunStore.open_or_recover(self.store_path)
             if backup is not None:
                 self.errorOccurred.emit("Run history", f"The run history was damaged; it was moved to {backup} "

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_desktop.core.mnist import VALIDATION_SIZE
-from hwr_desktop.core.pipeline import TrainedModel
-from hwr_desktop.core.presets import PRESETS
-from hwr_desktop.core.training import TrainingConfig
+from hwr_desktop.core.data.mnist import VALIDATION_SIZE
+from hwr_desktop.core.network.presets import PRESETS
+from hwr_desktop.core.training.loop import TrainingConfig
+from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.network_designer import NetworkDesigner
 from hwr_desktop.ui.widgets.training_plot import TrainingPlot
@@ -47,12 +47,12 @@ def format_seconds(seconds: float) -> str:
 
 
 class TrainingPanel(QWidget):
-    useModelRequested = Signal(object, object)   # keras model, core.model_info.ModelInfo
+    useModelRequested = Signal(object, object)   # keras model, core.models.info.ModelInfo
     saveModelRequested = Signal(object, object)
     trainingStarted = Signal()
     trainingEnded = Signal()
     errorOccurred = Signal(str, str)             # title, message
-    learningFrame = Signal(object)               # core.learning_frames.LearningFrame (Inside > Watch it learn)
+    learningFrame = Signal(object)               # core.inside.learning_frames.LearningFrame (Inside > Watch it learn)
 
     def __init__(self, runs=None, parent=None):
         super().__init__(parent)

@@ -1,7 +1,7 @@
 """Digits on a 2-D map (pyqtgraph): one colour per digit with a legend, mistakes ringed in the theme's
 red, and a big star for the current drawing (both left out, legend too, when not `annotated`).
 Hovering emits the map coordinates under the mouse. Background, axes and legend text follow the
-palette (theme.style_plot_widget); the digit colours are core.learning_frames' (the GIF's), a little
+palette (theme.style_plot_widget); the digit colours are core.inside.learning_frames' (the GIF's), a little
 lighter on a dark palette."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor, QPalette
 
-from hwr_desktop.core.learning_frames import DIGIT_COLOURS
+from hwr_desktop.core.inside.learning_frames import DIGIT_COLOURS
 from hwr_desktop.ui.widgets import theme
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from hwr_desktop.core.layer_activations import MAPS, OUTPUT
+from hwr_desktop.core.inside.layer_activations import MAPS, OUTPUT
 from hwr_desktop.ui.widgets.activation_maps import ActivationMaps
 from hwr_desktop.ui.widgets.unit_bars import UnitBars
 

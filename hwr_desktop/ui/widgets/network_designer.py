@@ -1,7 +1,7 @@
-"""The network designer: a design (core/architecture.py) as an editable table of layers.
+"""The network designer: a design (core/network/design.py) as an editable table of layers.
 
 Each row is one layer: its type (a list of the allowed types) and its arguments as text
-("filters=32, kernel_size=3"), then what core.architecture.check_design works out for it: output
+("filters=32, kernel_size=3"), then what core.network.design.check_design works out for it: output
 shape, parameters, multiply-adds, or the problem, on that row, in red. Every
 edit re-checks the whole design (plain arithmetic: microseconds), so the totals and the estimated
 time per epoch are always those of what is on screen.
@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_desktop.core.architecture import Design, DesignError, check_design, load_design, save_design
-from hwr_desktop.core.epoch_time import machine_factor_here, seconds_per_epoch
-from hwr_desktop.core.layer_types import LAYER_TYPES, STARTING_ARGUMENTS, format_arguments, parse_arguments
+from hwr_desktop.core.network.design import Design, DesignError, check_design, load_design, save_design
+from hwr_desktop.core.network.layer_types import LAYER_TYPES, STARTING_ARGUMENTS, format_arguments, parse_arguments
+from hwr_desktop.core.training.epoch_time import machine_factor_here, seconds_per_epoch
 
 TYPE, ARGUMENTS, OUTPUT, PARAMS, MACS, CHECK = range(6)
 HEADERS = ("Layer", "Arguments", "Output", "Params", "Mult-adds", "Check")
@@ -43,7 +43,7 @@ def _duration(seconds: float) -> str:
 
 
 class NetworkDesigner(QWidget):
-    designChanged = Signal(object)        # core.architecture.Design, checked
+    designChanged = Signal(object)        # core.network.design.Design, checked
     opened = Signal(str)                  # a design file was opened
     errorOccurred = Signal(str, str)      # title, message
 
@@ -53,7 +53,7 @@ class NetworkDesigner(QWidget):
         self._layers: list[dict] = []
         self._argument_errors: dict[int, str] = {}   # rows whose argument text cannot be read
         self._filling = False
-        self.machine_factor: float | None = None     # core.epoch_time.machine_factor of runs recorded here
+        self.machine_factor: float | None = None     # core.training.epoch_time.machine_factor of runs recorded here
         self.images_per_epoch = 55_000
         self.design: Design = check_design({"name": "design", "layers": []})
 

@@ -97,7 +97,7 @@ class PredictionView(QGroupBox):
         self.show_prediction(None)
 
     def show_prediction(self, prediction, note: str = "") -> None:
-        """prediction: core.inference.Prediction or None (empty canvas / no model)."""
+        """prediction: core.models.inference.Prediction or None (empty canvas / no model)."""
         if prediction is None or prediction.digit is None:
             self.predictionLabel.setText("")
             self.confidenceLabel.setText(note or "Draw a digit")

@@ -17,7 +17,7 @@ class ReceptiveInput(QWidget):
         super().__init__(parent)
         self.side = side
         self.image: np.ndarray | None = None
-        self.box = None                  # core.receptive_field.Box or None
+        self.box = None                  # core.inside.receptive_field.Box or None
         self.setFixedSize(side, side)
 
     def set_input(self, image28, box=None) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 
-from hwr_desktop.core.history import history_column
+from hwr_desktop.core.models.epoch_history import history_column
 from hwr_desktop.ui.widgets import theme
 
 EPOCH, SECONDS = "epoch", "seconds"
@@ -59,7 +59,7 @@ class RunCurves(pg.GraphicsLayoutWidget):
         self.show_runs(self.runs)
 
     def show_runs(self, runs) -> None:
-        """Overlay these runs (core.runs.Run), in this order and colour."""
+        """Overlay these runs (core.store.runs.Run), in this order and colour."""
         self.runs = list(runs)
         for plot, legend in zip((self.loss_plot, self.acc_plot), self.legends, strict=True):
             plot.clear()

@@ -1,4 +1,4 @@
-"""The Runs tab's table: one row per recorded run (core.runs.Run), sortable by any column.
+"""The Runs tab's table: one row per recorded run (core.store.runs.Run), sortable by any column.
 
 RunsTableModel shows formatted text and gives the proxy raw values under SORT_ROLE (numbers as
 numbers, a missing figure below every real one), so "Test" sorts 9.5 % below 95 %.
@@ -9,7 +9,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, QSortFilterProxyModel, Qt
 
-from hwr_desktop.core.runs_report import TABLE_COLUMNS, row_values
+from hwr_desktop.core.store.runs_report import TABLE_COLUMNS, row_values
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 2

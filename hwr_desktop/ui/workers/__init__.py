@@ -2,6 +2,6 @@
 
 Each returns its result from work(), so every one delivers it on `resultReady`:
 model_load (a warmed-up Predictor), training (TrainingOutcome), finetune (FinetuneOutcome),
-evaluation (an EvaluationReport; TestPredictions for a few test images), dataset (MnistSplits),
+evaluation (an EvaluationReport; Predictions for a few test images), dataset (MnistSplits),
 inspector (an Inspector), read_image (a ReadResult).
 """

@@ -5,8 +5,8 @@ from hwr_desktop.ui.jobs import Worker
 
 
 class DatasetWorker(Worker):
-    """Reads and verifies MNIST; result: core.mnist.MnistSplits."""
+    """Reads and verifies MNIST; result: core.data.mnist.MnistSplits."""
 
     def work(self):
-        from hwr_desktop.core.mnist import load_mnist
+        from hwr_desktop.core.data.mnist import load_mnist
         return load_mnist()

@@ -12,21 +12,21 @@ from hwr_desktop.ui.jobs import Worker
 
 
 class ProbeWorker(Worker):
-    """Result: a core.layer_activations.LayerProbe for the network, traced and warmed up (about a second)."""
+    """Result: a core.inside.layer_activations.LayerProbe for the network, traced and warmed up (about a second)."""
 
     def __init__(self, network, parent=None):
         super().__init__(parent)
         self.network = network
 
     def work(self):
-        from hwr_desktop.core.layer_activations import LayerProbe
+        from hwr_desktop.core.inside.layer_activations import LayerProbe
         return LayerProbe.for_network(self.network)
 
 
 @dataclass(frozen=True)
 class FoundPatches:
     model: object
-    search: object               # core.filter_patches.PatchSearch
+    search: object               # core.inside.filter_patches.PatchSearch
 
 
 class PatchWorker(Worker):
@@ -38,8 +38,8 @@ class PatchWorker(Worker):
         self.model, self.layer_index, self.channel = model, layer_index, channel
 
     def work(self) -> FoundPatches:
-        from hwr_desktop.core.filter_patches import top_patches
-        from hwr_desktop.core.mnist import load_mnist
+        from hwr_desktop.core.data.mnist import load_mnist
+        from hwr_desktop.core.inside.filter_patches import top_patches
         search = top_patches(self.model, self.layer_index, self.channel, load_mnist().x_test, k=9,
                              stop=self.stop_flag, progress=self.progress.emit)
         return FoundPatches(self.model, search)
@@ -48,7 +48,7 @@ class PatchWorker(Worker):
 @dataclass(frozen=True)
 class MappedDigits:
     model: object
-    digit_map: object            # core.feature_projection.DigitMap
+    digit_map: object            # core.inside.feature_projection.DigitMap
     images: np.ndarray           # uint8 (N, 28, 28): each point's image, for hover
 
 
@@ -60,7 +60,7 @@ class DigitMapWorker(Worker):
         self.model = model
 
     def work(self) -> MappedDigits:
-        from hwr_desktop.core.feature_projection import mnist_test_map
-        from hwr_desktop.core.mnist import load_mnist
+        from hwr_desktop.core.data.mnist import load_mnist
+        from hwr_desktop.core.inside.feature_projection import mnist_test_map
         found = mnist_test_map(self.model, stop=self.stop_flag, progress=self.progress.emit)
         return MappedDigits(self.model, found, load_mnist().x_test[found.image_indices])

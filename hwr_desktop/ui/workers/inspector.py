@@ -1,11 +1,11 @@
-"""Preparing the Inside tab's explanations for a model (core.insight), off the GUI thread."""
+"""Preparing the Inside tab's explanations for a model (core.inside.why), off the GUI thread."""
 from __future__ import annotations
 
 from hwr_desktop.ui.jobs import Worker
 
 
 class InspectorWorker(Worker):
-    """Builds a core.insight.Inspector and traces its graphs once (about a second); result: the Inspector."""
+    """Builds a core.inside.why.Inspector and traces its graphs once (about a second); result: the Inspector."""
 
     def __init__(self, model, outputs_are_probabilities: bool, parent=None):
         super().__init__(parent)
@@ -14,7 +14,7 @@ class InspectorWorker(Worker):
     def work(self):
         import numpy as np
 
-        from hwr_desktop.core.insight import Inspector
+        from hwr_desktop.core.inside.why import Inspector
         inspector = Inspector(self.model, self.outputs_are_probabilities)
         blank = np.zeros((28, 28), np.float32)
         inspector.feature_maps(blank)

@@ -1,7 +1,7 @@
-"""Training a new model on MNIST, then measuring it on the test set: core.pipeline.train_model,
+"""Training a new model on MNIST, then measuring it on the test set: core.training.pipeline.train_model,
 the same pipeline as `hwr-desktop train`, with this worker's signals as its callbacks.
 
-With `record_learning`, a core.learning_frames.LearningRecorder rides along: at the end of every
+With `record_learning`, a core.inside.learning_frames.LearningRecorder rides along: at the end of every
 epoch it makes a LearningFrame (first-layer kernels, 1,000 validation digits on a 2-D map; about
 0.5 s) here on the training thread, and `frameReady` carries it to the GUI, which only draws it."""
 from __future__ import annotations
@@ -11,18 +11,18 @@ import logging
 
 from PySide6.QtCore import Signal
 
-from hwr_desktop.core.pipeline import TrainedModel
-from hwr_desktop.core.training import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.training.loop import BatchInfo, EpochInfo, TrainingCallbacks, TrainingConfig
+from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.ui.jobs import Worker
 
 
 class TrainingWorker(Worker, TrainingCallbacks):
-    """Result: core.pipeline.TrainedModel (not saved: the user decides). Stop ends training within a
+    """Result: core.training.pipeline.TrainedModel (not saved: the user decides). Stop ends training within a
     batch and still evaluates what was trained; abort (closing the app) skips that evaluation too."""
     batchDone = Signal(BatchInfo)
     epochDone = Signal(EpochInfo)
     evaluating = Signal(int, int)        # test images done, total
-    frameReady = Signal(object)          # core.learning_frames.LearningFrame, one per epoch
+    frameReady = Signal(object)          # core.inside.learning_frames.LearningFrame, one per epoch
 
     def __init__(self, config: TrainingConfig, record_learning: bool = False, parent=None):
         super().__init__(parent)
@@ -52,9 +52,9 @@ class TrainingWorker(Worker, TrainingCallbacks):
     def work(self) -> TrainedModel:
         from hwr_desktop.core.tfload import import_tensorflow
         import_tensorflow()
-        from hwr_desktop.core.pipeline import train_model
+        from hwr_desktop.core.training.pipeline import train_model
         if self.record_learning:
-            from hwr_desktop.core.learning_frames import LearningRecorder
+            from hwr_desktop.core.inside.learning_frames import LearningRecorder
             self.recorder = LearningRecorder(on_frame=self.frameReady.emit)
         # A full garbage collection scans every tracked object with the GIL held: with TensorFlow,
         # Keras and the window that is ~360,000 objects and ~200 ms, a freeze of the GUI thread

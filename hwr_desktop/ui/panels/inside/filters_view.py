@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.filter_patches import first_convolution, first_layer_kernels
+from hwr_desktop.core.inside.filter_patches import first_convolution, first_layer_kernels
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.inside.view import InsideView
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
@@ -23,7 +23,7 @@ class FiltersView(InsideView):
         self.setObjectName("insideFilters")
         self.jobs = JobSlot(self)
         self.jobs.jobEnded.connect(lambda _worker: self._set_running(False))
-        self.search = None           # core.filter_patches.PatchSearch shown
+        self.search = None           # core.inside.filter_patches.PatchSearch shown
         self._model = None           # the model the choosers were filled for
         self.layerCombo = QComboBox(objectName="filterLayer")
         self.layerCombo.setAccessibleName("Layer")

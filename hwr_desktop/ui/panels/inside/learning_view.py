@@ -1,14 +1,14 @@
 """Watch it learn: during a training run (Training tab), the first layer's kernels and the 2-D map of
-1,000 validation digits, one frame per epoch (core.learning_frames.LearningRecorder, made on the
+1,000 validation digits, one frame per epoch (core.inside.learning_frames.LearningRecorder, made on the
 training thread). The newest frame is shown as it arrives; the slider goes back through the run.
-The frames can be saved as an animated GIF or a PNG strip (core.learning_frames)."""
+The frames can be saved as an animated GIF or a PNG strip (core.inside.learning_frames)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.learning_frames import save_gif, save_png_strip
+from hwr_desktop.core.inside.learning_frames import save_gif, save_png_strip
 from hwr_desktop.ui.widgets.digit_map_plot import DigitMapPlot
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 
@@ -22,7 +22,7 @@ class LearningView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("insideLearning")
-        self.frames: list = []           # core.learning_frames.LearningFrame, in epoch order
+        self.frames: list = []           # core.inside.learning_frames.LearningFrame, in epoch order
         self.shown: int | None = None    # the index of the frame shown
         self.captionLabel = QLabel(HINT, objectName="learningCaption", wordWrap=True)
         self.epochSlider = QSlider(Qt.Orientation.Horizontal, objectName="learningEpoch", minimum=0, maximum=0)

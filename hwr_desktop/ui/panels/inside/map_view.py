@@ -1,5 +1,5 @@
 """How the digits are arranged: the features the classifier reads of the first 2,000 MNIST test
-images, projected to 2-D (PCA; core.feature_projection, in a DigitMapWorker), coloured by digit,
+images, projected to 2-D (PCA; core.inside.feature_projection, in a DigitMapWorker), coloured by digit,
 mistakes ringed, and the current drawing as a star that moves with every stroke (its features come
 from the same LayerProbe call as Every layer's). Hovering a point shows its image beside the map."""
 from __future__ import annotations

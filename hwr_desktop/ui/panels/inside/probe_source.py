@@ -24,7 +24,7 @@ class ProbeSource(QObject):
         super().__init__(parent)
         self.session = session
         self.jobs = JobSlot(self)
-        self.networks: list = []     # core.layer_activations.Network
+        self.networks: list = []     # core.inside.layer_activations.Network
         self.index = 0
         self.probe = None            # LayerProbe for networks[index], once traced
         self.error = ""              # why the chosen network cannot be shown
@@ -66,7 +66,7 @@ class ProbeSource(QObject):
             self.error = "No model loaded."
             return None
         if model is not self._model:
-            from hwr_desktop.core.layer_activations import member_networks
+            from hwr_desktop.core.inside.layer_activations import member_networks
             self._model = model
             try:
                 self.networks, self.error = member_networks(model, self.session.info), ""

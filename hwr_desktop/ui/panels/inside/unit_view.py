@@ -3,7 +3,7 @@
 contribution first), then the sum, the bias, the activation and the value next to the value Keras
 computes, and the batch norm / ReLU steps after it. For a Dense unit, the strongest contributions.
 
-All the numbers are core.unit_arithmetic's (float64, checked against the framework to 1e-4); this
+All the numbers are core.inside.unit_arithmetic's (float64, checked against the framework to 1e-4); this
 view only lays them out. A unit of a batch norm or ReLU is shown as the convolution before it with
 those steps; a pooling, flatten or dropout unit has no weights: its value and receptive field only.
 """
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.receptive_field import CONVOLUTIONS, receptive_field
-from hwr_desktop.core.unit_arithmetic import ELEMENTWISE, conv_unit, dense_unit
+from hwr_desktop.core.inside.receptive_field import CONVOLUTIONS, receptive_field
+from hwr_desktop.core.inside.unit_arithmetic import ELEMENTWISE, conv_unit, dense_unit
 from hwr_desktop.ui.panels.inside.view import InsideView
 from hwr_desktop.ui.widgets.number_grid import NumberGrid
 from hwr_desktop.ui.widgets.receptive_input import ReceptiveInput

@@ -2,7 +2,7 @@
 
 Follows DrawingPanel.predicted: after each prediction the 28x28 model input is explained with a
 saliency map (SmoothGrad) or Grad-CAM, laid over the input, and the first convolution block's
-feature maps are shown one per filter. The maths is core.insight's; its graphs are traced once per
+feature maps are shown one per filter. The maths is core.inside.why's; its graphs are traced once per
 model in an InspectorWorker, after which an update takes a few tens of milliseconds, so it runs on
 the GUI thread, only while this view is visible, and at most every UPDATE_INTERVAL_MS while drawing.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
-from hwr_desktop.core.insight import heat_colours, heat_overlay, normalize_maps
+from hwr_desktop.core.inside.why import heat_colours, heat_overlay, normalize_maps
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.inside.view import InsideView
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
@@ -50,8 +50,8 @@ class WhyView(InsideView):
         self.members = members
         if members is not None:
             members.probeChanged.connect(self.schedule)     # another network chosen
-        self.prediction = None            # the latest core.inference.Prediction from the canvas
-        self.inspector = None             # core.insight.Inspector for inspector_model
+        self.prediction = None            # the latest core.models.inference.Prediction from the canvas
+        self.inspector = None             # core.inside.why.Inspector for inspector_model
         self.inspector_model = None
         self.error = ""                   # why this model cannot be inspected
         self.heat: np.ndarray | None = None          # shown saliency / Grad-CAM map, (28, 28) in [0, 1]
@@ -151,7 +151,7 @@ class WhyView(InsideView):
             return
         inspector = self._current_inspector()
         if inspector is None:
-            self._show_nothing(self.error or "Preparing the insight view for this model…")
+            self._show_nothing(self.error or "Preparing the Why view for this model…")
             return
         image, digit = prediction.prepared.image, prediction.digit
         if self.method() == GRAD_CAM:

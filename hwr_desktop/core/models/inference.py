@@ -1,0 +1,66 @@
+"""Inference for one image at a time, fast enough to run after every stroke.
+
+`Predictor` wraps a loaded model in a tf.function with a fixed input signature and calls it
+directly (no `model.predict`, whose per-call set-up costs tens of milliseconds). The GUI keeps
+its own Predictor, separate from any model being trained.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwr_desktop.core.data.preprocess import Preprocessed, as_batch, preprocess
+from hwr_desktop.core.models.evaluation import softmax
+from hwr_desktop.core.models.info import ModelInfo
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int | None                 # None: no digit found in the image
+    confidence: float
+    probabilities: np.ndarray         # (10,), zeros when there is no digit
+    prepared: Preprocessed | None     # the 28x28 image the model saw, and the ink's box
+
+    def to_dict(self) -> dict:
+        return {"digit": self.digit, "confidence": round(self.confidence, 6),
+                "probabilities": [round(float(p), 6) for p in self.probabilities]}
+
+
+class Predictor:
+    def __init__(self, model, info: ModelInfo | None = None):
+        import tensorflow as tf
+
+        from hwr_desktop.core.models.modelfile import described
+        self.model = model
+        self.info = described(model, info)
+        self._call = tf.function(lambda x: model(x, training=False),
+                                 input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Predictor:
+        from hwr_desktop.core.models.modelfile import load_model
+        return cls(*load_model(path))
+
+    def warm_up(self) -> None:
+        """Trace the tf.function once, so the first real prediction is as fast as the rest."""
+        self.probabilities(np.zeros((28, 28), np.float32))
+
+    def probabilities(self, images28: np.ndarray) -> np.ndarray:
+        """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
+        out = self._call(as_batch(images28)).numpy()
+        if self.info.outputs_probabilities:
+            return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+        return softmax(out / self.info.temperature)
+
+    def predict_prepared(self, prepared: Preprocessed | None) -> Prediction:
+        if prepared is None:
+            return Prediction(None, 0.0, np.zeros(10, np.float32), None)
+        probs = self.probabilities(prepared.image)[0]
+        digit = int(probs.argmax())
+        return Prediction(digit, float(probs[digit]), probs, prepared)
+
+    def predict_image(self, image: np.ndarray) -> Prediction:
+        """Any image array (canvas, file) through the shared preprocessing, then the model."""
+        return self.predict_prepared(preprocess(image))
