@@ -30,6 +30,7 @@ def ensemble_model_path() -> Path:
     return resource_path("models", "ensemble.keras")
 
 
-def line_reader_path() -> Path:
-    """The line reader (core/reading/line_reader.py): reads touching digits, form boxes, ruled paper, photos."""
-    return resource_path("models", "line_reader.keras")
+def number_reader_path() -> Path:
+    """The sequence reader (core/reading/number_reader.py): reads whole numbers, touching digits,
+    form boxes, ruled paper and photos."""
+    return resource_path("models", "number_reader.keras")

@@ -156,36 +156,28 @@ def check_samples(ctx: Context) -> str:
 
 
 def check_reading(ctx: Context) -> str:
-    """The line reader (its own network, packed separately) reads touching numbers made from
-    MNIST validation digits, from the same strips `hwr-desktop read` gives it; then one number
-    goes through the whole reading path."""
+    """The sequence reader (its own network, packed separately) reads touching numbers made from
+    MNIST validation digits through the whole reading path, as `hwr-desktop read` does."""
     import numpy as np
 
     from hwr_desktop.core.data.number_images import number_image
-    from hwr_desktop.core.reading.line_reader import LineReader, decode, line_input
-    from hwr_desktop.core.reading.number_reading import read_number
-    from hwr_desktop.core.segmentation.marks import find_marks
-    from hwr_desktop.resources import line_reader_path
+    from hwr_desktop.core.reading.number_reader import SequenceReader, read_number
+    from hwr_desktop.resources import number_reader_path
     data = _need(ctx.data, "loading MNIST")
-    path = line_reader_path()
+    predictor = _need(ctx.predictor, "loading the model")
+    path = number_reader_path()
     if not path.is_file():
-        raise CheckFailed(f"bundled line reader not found: {path}")
-    reader = LineReader.from_file(path)
-    right, image = 0, None
+        raise CheckFailed(f"bundled number reader not found: {path}")
+    reader = SequenceReader.from_file(path)
+    right = 0
     for i in range(READING_NUMBERS):
         rng = np.random.default_rng([20261129, i])
         picks = rng.choice(len(data.x_val), 5, replace=False)
         sample = number_image(data.x_val[picks], data.y_val[picks], "touching", rng)
-        image = sample.array()
-        line = line_input(find_marks(image))
-        read = "" if line is None else "".join(str(d.digit) for d in decode(reader.frame_probabilities(line.strip)))
-        right += read == sample.text
+        right += read_number(predictor, sample.array(), reader).text == sample.text
     if right < READING_NUMBERS - 2:
-        raise CheckFailed(f"the line reader read only {right} of {READING_NUMBERS} touching numbers exactly")
-    result = read_number(_need(ctx.predictor, "loading the model"), image, reader)
-    if len(result.digits) != 5:
-        raise CheckFailed(f"reading a touching number found {len(result.digits)} digits, not 5")
-    return f"line reader: {right} of {READING_NUMBERS} touching 5-digit numbers read exactly ({path.name})"
+        raise CheckFailed(f"the number reader read only {right} of {READING_NUMBERS} touching numbers exactly")
+    return f"number reader: {right} of {READING_NUMBERS} touching 5-digit numbers read exactly ({path.name})"
 
 
 READING_NUMBERS = 10

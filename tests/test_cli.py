@@ -41,8 +41,8 @@ def test_train_json_writes_model_and_reports(capsys, tmp_path):
 
 
 def test_train_precision_follows_the_preset_unless_given(capsys, tmp_path, monkeypatch):
+    from hwr_desktop.core import precision
     from hwr_desktop.core.models.modelfile import read_metadata
-    from hwr_desktop.core.training import precision
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
     used = {}
     for flag in ([], ["--precision", "mixed_bfloat16"]):

@@ -131,13 +131,13 @@ def test_every_committed_model_file_loads_unchanged_in_a_fresh_interpreter():
     ensemble.keras by its registered name, hwr_desktop>Deskew, although its config still names the
     module it had when saved (hwr_desktop.core.deskew). A fresh interpreter, so only load_model
     itself registers the layer."""
-    assert {"default.keras", "ensemble.keras", "line_reader.keras"} <= set(COMMITTED)
+    assert {"default.keras", "ensemble.keras", "number_reader.keras"} <= set(COMMITTED)
     with zipfile.ZipFile(Path(__file__).resolve().parent.parent / "resources" / "models" / "ensemble.keras") as z:
         assert '"registered_name": "hwr_desktop>Deskew"' in z.read("config.json").decode()
     code = textwrap.dedent(f"""
         import json, numpy as np
         from hwr_desktop.core.models.modelfile import load_model
-        from hwr_desktop.core.reading.line_reader_training import reader_shapes
+        from hwr_desktop.core.reading.number_reader import SequenceReader
         from hwr_desktop.resources import resource_path
         def ours(layer):   # our layer classes, at any depth (an ensemble nests its members)
             inner = [x for child in getattr(layer, "layers", []) for x in ours(child)]
@@ -145,9 +145,10 @@ def test_every_committed_model_file_loads_unchanged_in_a_fresh_interpreter():
             return mine + inner
         found = {{}}
         for name in {COMMITTED!r}:
-            shapes = reader_shapes() if name == "line_reader.keras" else ((28, 28, 1), (10,))
+            shapes = SequenceReader.SHAPES if name == "number_reader.keras" else ((28, 28, 1), (10,))
             model, info = load_model(resource_path("models", name), shapes=shapes)
-            out = np.asarray(model(np.zeros((1, *shapes[0]), np.float32), training=False))
+            given = [64 if n is None else n for n in shapes[0]]      # a 64-column strip for the reader
+            out = np.asarray(model(np.zeros((1, *given), np.float32), training=False))
             found[name] = [info.preset, list(out.shape[1:]), sorted(set(ours(model)))]
         print(json.dumps(found))
     """)
@@ -157,4 +158,4 @@ def test_every_committed_model_file_loads_unchanged_in_a_fresh_interpreter():
     assert found["default.keras"] == ["default", [10], []]
     assert found["ensemble.keras"][0].startswith("ensemble of") and found["ensemble.keras"][1:] == [
         [10], ["hwr_desktop.core.network.deskew.Deskew"]]
-    assert found["line_reader.keras"] == ["line-reader", [64, 11], []]
+    assert found["number_reader.keras"] == ["sequence-reader", [32, 11], []]

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
+from hwr_desktop.core import precision
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.models.evaluation import loss_and_accuracy, predict_logits
-from hwr_desktop.core.training import precision
 from hwr_desktop.core.training.loop import TrainingCallbacks, TrainingConfig, train
 
 

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from hwr_desktop.core.ctc_decoding import align, beam_search, greedy
-from hwr_desktop.core.strip_data import (
+from hwr_desktop.core.reading.ctc import align, beam_search, greedy
+from hwr_desktop.core.reading.strips import (
     DIGIT_ROWS,
     LEFT,
     MAX_WIDTH,
@@ -108,3 +108,55 @@ def test_batches_depend_only_on_seed_and_step(mnist):
 def test_labels_are_digit_plus_one_and_zero_padded():
     y = encode_labels(["907", "1"])
     assert y[0, :4].tolist() == [10, 1, 8, 0] and y[1, :2].tolist() == [2, 0] and y.shape[1] == 12
+
+
+TINY = dict(steps=6, batch_size=4, real_pool=20, validation_real=10, validation_synthetic=10, validate_every=3,
+            warmup_steps=2, checkpoint_minutes=1000.0, workers=1, context=16, init_from_digit_model=False)
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    """Optimizer state, the schedule (the step counter) and the data stream (batch k from
+    (seed, k)) all come back from the checkpoint."""
+    from hwr_desktop.core.reading.sequence_training import CHECKPOINT, ReaderTrainingConfig, read_checkpoint, train
+    config = ReaderTrainingConfig(**TINY)
+    straight = train(config, tmp_path / "straight")
+    calls = {"n": 0}
+
+    def stop_after_three():
+        calls["n"] += 1
+        return calls["n"] > 3
+    stopped = train(config, tmp_path / "resumed", should_stop=stop_after_three)
+    assert stopped["step"] == 3 and not (tmp_path / "resumed" / "reader.keras").exists()
+    meta, _ = read_checkpoint(tmp_path / "resumed" / CHECKPOINT)
+    assert meta["step"] == 3
+    resumed = train(config, tmp_path / "resumed")
+    assert resumed["step"] == straight["step"] == 6
+    _, a = read_checkpoint(tmp_path / "straight" / CHECKPOINT)
+    _, b = read_checkpoint(tmp_path / "resumed" / CHECKPOINT)
+    assert a.keys() == b.keys() and len(a) > 50
+    assert max(float(np.abs(a[k].astype(np.float64) - b[k]).max()) for k in a) <= 1e-5
+    assert [h["step"] for h in resumed["history"]] == [3, 6]
+    assert (tmp_path / "resumed" / "reader.keras").exists()
+
+
+def test_the_learning_rate_warms_up_then_decays_to_its_floor():
+    from hwr_desktop.core.reading.sequence_training import ReaderTrainingConfig, learning_rate
+    config = ReaderTrainingConfig(steps=100, warmup_steps=10, peak_learning_rate=1e-3, final_learning_rate_fraction=0.1)
+    rates = [learning_rate(config, k) for k in range(100)]
+    assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] == pytest.approx(1e-4, rel=0.01)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", None])
+def test_a_bad_checkpoint_is_refused_in_one_line(tmp_path, content):
+    from hwr_desktop.core.reading.sequence_training import CheckpointError, read_checkpoint
+    path = tmp_path / "checkpoint.npz"
+    if content is None:
+        np.savez(path, meta=np.array('{"format": "something else", "step": 1, "config": {}}'))
+    else:
+        path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="not a reader checkpoint") as caught:
+        read_checkpoint(path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        read_checkpoint(tmp_path / "missing.npz")

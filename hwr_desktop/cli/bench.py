@@ -14,7 +14,7 @@ from datetime import date
 
 from hwr_desktop.cli.common import EXIT_OK, emit_json
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.training.precision import cpu_name
+from hwr_desktop.core.precision import cpu_name
 
 TARGETS = {  # name: (comparison, limit)
     "quick_vs_reference_time": ("<=", 0.2),

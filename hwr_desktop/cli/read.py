@@ -1,4 +1,4 @@
-"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/reading/number_reading.py)."""
+"""`hwr-desktop read`: all the digits in photos and scans, left to right (core/reading/number_reader.py)."""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +6,11 @@ import argparse
 from hwr_desktop.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, load_predictor, process_files
 from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, REJECTED
 
-EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. Two readers read the marks: "
-          f"the digit model, digit by digit, and the line reader, the whole line at once. A digit is "
-          f"reported only when its calibrated probability is at least --min-confidence (default "
-          f"{DEFAULT_MIN_CONFIDENCE}) and the readers agree, or, where they disagree, when it passes the "
-          f"stricter threshold stored in the line reader's file; otherwise its digit is null and it "
+EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. The sequence reader reads "
+          f"the whole line at once (its likeliest whole numbers), and the digit model checks each digit of "
+          f"them on its own crop. A digit is reported only when its probability is at least "
+          f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}) and the reader's own threshold (chosen on "
+          f"validation numbers, stored in its file); otherwise its digit is null and it "
           f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
           f"are still read; the exit status is then 2. Plain output is one line per file: the text, how "
           f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its two "
@@ -35,17 +35,18 @@ def register(sub) -> None:
     read.add_argument("--min-confidence", type=_confidence, default=DEFAULT_MIN_CONFIDENCE, metavar="P",
                       help=f"reject marks the model is less sure of than this probability, 0-1 "
                            f"(default {DEFAULT_MIN_CONFIDENCE})")
-    read.add_argument("--line-reader", metavar="FILE",
-                      help="line reader model that cross-checks the digits (default: the bundled one)")
+    read.add_argument("--reader", "--line-reader", metavar="FILE", dest="reader",
+                      help="sequence reader model file (default: the bundled one)")
     read.add_argument("--digits-only", action="store_true",
-                      help="read with the digit model alone, without the line reader's cross-check")
+                      help="read with the digit model alone, mark by mark, without the sequence reader")
     read.add_argument("images", nargs="+", metavar="IMAGE")
     read.add_argument("--json", action="store_true",
                       help="one JSON list: per image {file, text, confidence, digits: [{digit, confidence, box, "
                            "alternatives: [{digit, confidence}]}]} or {file, error}. 'confidence' of an image is "
                            "the probability that the whole number is right; each digit's 'alternatives' are its "
                            "three most likely digits, best first (also for rejected marks, whose digit is null); "
-                           "box is x0, y0, x1, y1 in image pixels, x1 and y1 exclusive")
+                           "box is x0, y0, x1, y1 in image pixels, x1 and y1 exclusive; 'readings' are the likeliest "
+                           "whole numbers [{text, probability}], best first")
     read.set_defaults(func=run_read)
 
 
@@ -67,15 +68,14 @@ def _describe(result: dict) -> str:
 
 def run_read(args) -> int:
     from hwr_desktop.core.data.images import load_image
-    from hwr_desktop.core.reading.line_reader import LineReader, bundled_line_reader
-    from hwr_desktop.core.reading.number_reading import read_number
+    from hwr_desktop.core.reading.number_reader import SequenceReader, bundled_reader, read_number
     predictor = load_predictor(args.model)
-    line_reader = None
+    reader = None
     if not args.digits_only:
-        line_reader = LineReader.from_file(args.line_reader) if args.line_reader else bundled_line_reader()
+        reader = SequenceReader.from_file(args.reader) if args.reader else bundled_reader()
     results, failed = process_files(
         args.images,
-        lambda name: read_number(predictor, load_image(name), line_reader, args.min_confidence).to_dict(),
+        lambda name: read_number(predictor, load_image(name), reader, args.min_confidence).to_dict(),
         quiet=args.json)
     if args.json:
         emit_json(results)

@@ -10,7 +10,7 @@ from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_
 
 def register(sub) -> None:
     from hwr_desktop.core.network.presets import PRESETS
-    from hwr_desktop.core.training.precision import PRECISIONS
+    from hwr_desktop.core.precision import PRECISIONS
     train = sub.add_parser("train", help="train a model on the bundled MNIST")
     train.add_argument("--preset", default="default", choices=list(PRESETS),
                        help="the network and training recipe (with --design: the recipe only)")

@@ -1,68 +1,106 @@
-"""`hwr-desktop train-reader`: train the line reader (core/reading/line_reader*.py) that reads touching
-digits, form boxes, ruled paper and photos, on numbers made from MNIST training digits."""
+"""`hwr-desktop train-reader`: train the sequence reader (core/reading/sequence_training.py) that reads
+whole numbers (touching digits, form boxes, ruled paper, photos), resumably, then fit its reading
+settings on validation numbers (core/reading/number_reader_fit.py) and write its model file."""
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import fields
+from pathlib import Path
 
-from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_seconds, require_positive
+from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_seconds
 
 
 def register(sub) -> None:
-    from hwr_desktop.core.reading.line_reader_training import LineReaderConfig
-    defaults = LineReaderConfig()
+    from hwr_desktop.core.reading.sequence_training import ReaderTrainingConfig
+    defaults = ReaderTrainingConfig()
     train = sub.add_parser(
-        "train-reader", help="train the line reader (numbers made from MNIST training digits)",
-        description="Make numbers from MNIST training digits in five conditions (spaced, touching, form boxes, "
-                    "ruled paper, photos), train the line reader on them with CTC, calibrate it and choose its "
-                    "rejection threshold on validation digits, and save it. MNIST test digits are never used.")
-    train.add_argument("--examples", type=int, default=defaults.examples, help=f"training numbers (default {defaults.examples})")
-    train.add_argument("--epochs", type=int, default=defaults.epochs, help=f"default {defaults.epochs}")
-    train.add_argument("--seed", type=int, default=defaults.seed,
-                       help="examples and initial weights (a different seed: different numbers)")
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
-                       help=f"peak learning rate, cosine decay (default {defaults.learning_rate})")
-    train.add_argument("--resume", metavar="FILE",
-                       help="go on training this line reader file on fresh examples instead of starting anew")
-    train.add_argument("--thresholds-only", action="store_true",
-                       help="with --resume: do not train; only choose the rejection thresholds again on "
-                            "validation numbers and write the file to --out")
-    train.add_argument("--out", required=True, help="model file to write (the bundled one: resources/models/line_reader.keras)")
+        "train-reader", help="train the number reader (numbers made from MNIST training digits)",
+        description="Train the sequence reader on numbers made on the fly from MNIST training digits (spaced, "
+                    "touching, printed-line remains, blur, noise, and numbers sent through the real reading "
+                    "path), with CTC, AdamW, warm-up and cosine decay and a moving average of the weights; a "
+                    "checkpoint is written to the run folder at least every --checkpoint-minutes, and --resume "
+                    "continues exactly where it stopped. When all steps are done, the reading settings (the "
+                    "digit model's weight, the number confidence's temperature, the '?' thresholds) are fitted "
+                    "on validation numbers and the reader is written to --out. MNIST test digits are never used.")
+    train.add_argument("--out", required=True,
+                       help="model file to write (the bundled one: resources/models/number_reader.keras)")
+    train.add_argument("--run-dir", metavar="DIR",
+                       help="folder for the checkpoint, the made data and the log (default: OUT's name + '.run')")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="go on from this checkpoint.npz (its run folder and settings are used)")
+    train.add_argument("--fit-only", action="store_true",
+                       help="with --resume: no more training; fit the reading settings of the checkpoint's "
+                            "network (its moving-average weights) and write --out")
+    for f in fields(ReaderTrainingConfig):
+        if f.name in ("workers",):
+            continue
+        kind = {"int": int, "float": float, "str": str, "bool": _yes}[f.type]
+        train.add_argument("--" + f.name.replace("_", "-"), type=kind, default=getattr(defaults, f.name),
+                           help=f"default {getattr(defaults, f.name)}")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=run_train_reader)
 
 
+def _yes(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes", "on")
+
+
 def run_train_reader(args) -> int:
-    require_positive(args, "examples", "epochs")
-    if not args.learning_rate > 0:
-        from hwr_desktop.core.errors import HwrError
-        raise HwrError("--learning-rate must be above 0")
+    from hwr_desktop.core.errors import HwrError
+    from hwr_desktop.core.reading.sequence_training import ReaderTrainingConfig, model_from_checkpoint, read_checkpoint, train
     out = checked_out_path(args.out)
-    from hwr_desktop.core.reading.line_reader_training import LineReaderConfig, train_and_save
+    config = ReaderTrainingConfig(**{f.name: getattr(args, f.name) for f in fields(ReaderTrainingConfig)
+                                     if hasattr(args, f.name)})
+    for name in ("steps", "batch_size", "validate_every"):
+        if getattr(config, name) <= 0:
+            raise HwrError(f"--{name.replace('_', '-')} must be above 0")
+    if not config.peak_learning_rate > 0:
+        raise HwrError("--peak-learning-rate must be above 0")
+    if args.fit_only and not args.resume:
+        raise HwrError("--fit-only needs --resume CHECKPOINT (the network to fit the settings of)")
     if args.resume:
-        from hwr_desktop.core.models.modelfile import read_info
-        read_info(args.resume)   # a missing or corrupt file fails here, in one line, before any work
-    if args.thresholds_only and not args.resume:
-        from hwr_desktop.core.errors import HwrError
-        raise HwrError("--thresholds-only needs --resume FILE (the line reader to choose thresholds for)")
-    config = LineReaderConfig(examples=args.examples, epochs=args.epochs, seed=args.seed,
-                              learning_rate=args.learning_rate, resume=args.resume)
+        checkpoint = Path(args.resume)
+        read_checkpoint(checkpoint)       # a missing or damaged checkpoint fails here, in one line, before any work
+        run_dir = checkpoint.parent
+    else:
+        run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
+        if (run_dir / "checkpoint.npz").exists():
+            raise HwrError(f"{run_dir} already holds a checkpoint: continue it with --resume {run_dir / 'checkpoint.npz'}"
+                           " or choose another --run-dir")
     start = time.perf_counter()
 
     def progress(text: str) -> None:
         if not args.json:
             print(f"[{format_seconds(time.perf_counter() - start)}] {text}", file=sys.stderr, flush=True)
-    if args.thresholds_only:
-        from hwr_desktop.core.reading.line_reader_training import rethreshold
-        figures = rethreshold(args.resume, out, progress)
+    from hwr_desktop.core.tfload import import_tensorflow
+    import_tensorflow()
+    if args.fit_only:
+        model, meta = model_from_checkpoint(checkpoint)
+        training = {"config": meta["config"], "history": meta["history"], "seconds": meta["seconds"], "step": meta["step"]}
     else:
-        figures = train_and_save(config, out, progress)
+        figures = train(config, run_dir, progress)
+        if figures["step"] < figures["steps"]:
+            progress(f"stopped at step {figures['step']} of {figures['steps']}; continue with "
+                     f"--resume {run_dir / 'checkpoint.npz'}")
+            return EXIT_OK
+        model, meta = model_from_checkpoint(run_dir / "checkpoint.npz")
+        training = {"config": meta["config"], "history": meta["history"], "seconds": meta["seconds"], "step": meta["step"]}
+    training.update(command=" ".join(["hwr-desktop", *sys.argv[1:]]), cpu=_cpu())
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.reading.number_reader_fit import fit_and_save
+    from hwr_desktop.resources import default_model_path
+    progress("fitting the reading settings on validation numbers")
+    figures = fit_and_save(model, out, Predictor.from_file(default_model_path()), training, progress=progress)
     if args.json:
         emit_json(figures)
     else:
-        print(f"{out}: line reader alone reads {figures['val_exact']:.2%} of validation strips exactly; "
-              f"with the digit model, thresholds agree {figures['agree_confidence']} / lone "
-              f"{figures['lone_confidence']}: {figures['threshold_choice']['accuracy']:.1%} of validation numbers "
-              f"exactly, {figures['threshold_choice']['confidently_wrong']:.1%} confidently wrong; "
-              f"{format_seconds(figures['total_seconds'])} in all")
+        print(f"{out}: {figures['accuracy']:.1%} of {figures['validation_numbers']} validation numbers read exactly, "
+              f"{figures['confidently_wrong']:.1%} confidently wrong, number confidence ECE {figures['number_ece']:.1%}; "
+              f"trained {format_seconds(training['seconds'])}")
     return EXIT_OK
+
+
+def _cpu() -> str:
+    from hwr_desktop.core.precision import cpu_name
+    return cpu_name()

@@ -56,7 +56,7 @@ def stroke_to_activations(model_path=None, repetitions: int = 200) -> dict:
     from hwr_desktop.core.data.preprocess import preprocess
     from hwr_desktop.core.inside.layer_activations import LayerProbe, member_networks
     from hwr_desktop.core.models.modelfile import load_model
-    from hwr_desktop.core.training.precision import cpu_name
+    from hwr_desktop.core.precision import cpu_name
     from hwr_desktop.resources import default_model_path
 
     model, info = load_model(model_path or default_model_path())

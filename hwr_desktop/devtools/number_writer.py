@@ -1,8 +1,8 @@
 """A second renderer of handwritten-number images, for the reading bench only.
 
-core/number_images.py makes the line reader's training data, so a bench that also used it would grade
+core/data/number_images.py makes the sequence reader's training data, so a bench that also used it would grade
 the reader on its own training distribution. This module draws the same five conditions with other
-models of everything, written independently of core/number_images.py and core/number_painting.py:
+models of everything, written independently of core/data/number_images.py and core/data/number_painting.py:
 
 - strokes:  each MNIST digit is upsampled (Lanczos or bilinear), binarised at a random level, and its
             stroke is made as wide as the number's pen by morphological dilation or erosion (a
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from hwr_desktop.core.components import label
+from hwr_desktop.core.segmentation.components import label
 
 CONDITIONS = ("spaced", "touching", "boxes", "ruled", "photo")
 MAX_SIDE = 2400
@@ -49,7 +49,7 @@ class WrittenNumber:
     conditions: dict = field(default_factory=dict)
 
     def array(self) -> np.ndarray:
-        from hwr_desktop.core.images import load_image_bytes
+        from hwr_desktop.core.data.images import load_image_bytes
         return load_image_bytes(self.data, "synthetic")
 
 

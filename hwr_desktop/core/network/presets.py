@@ -20,7 +20,7 @@ class Recipe:
     schedule: str = "constant"   # "constant" or "onecycle" (linear warm-up, then cosine decay to ~0)
     warmup_fraction: float = 0.0
     weight_average: float = 0.0  # decay of an exponential moving average of the weights; 0: none
-    precision: str = "float32"   # or "mixed_bfloat16" (core/training/precision.py: used where the CPU has it)
+    precision: str = "float32"   # or "mixed_bfloat16" (core/precision.py: used where the CPU has it)
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ def observed_here(runs, cpu: str) -> list[tuple[int, float]]:
 def machine_factor_here() -> float | None:
     """machine_factor from the run history (core/store/runs.py) on this CPU; None without any (or any store)."""
     from hwr_desktop.core.errors import HwrError
+    from hwr_desktop.core.precision import cpu_name
     from hwr_desktop.core.store.runs import RunStore
-    from hwr_desktop.core.training.precision import cpu_name
     if not RunStore.default_path().exists():
         return None          # never create a store just to look at it
     try:

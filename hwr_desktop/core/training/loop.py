@@ -21,7 +21,7 @@ from hwr_desktop.core.data.mnist import MnistSplits, load_mnist
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.network.design import require_buildable
 from hwr_desktop.core.network.presets import get_preset
-from hwr_desktop.core.training.precision import as_float32, dtype_policy, effective_precision
+from hwr_desktop.core.precision import as_float32, dtype_policy, effective_precision
 
 
 @dataclass

@@ -34,7 +34,7 @@ def _architecture_of(model, name: str) -> tuple[dict, int | None, int | None]:
 
 def machine(precision: str | None) -> dict:
     """What the figures were measured on: timings from different CPUs are not comparable."""
-    from hwr_desktop.core.training.precision import cpu_name
+    from hwr_desktop.core.precision import cpu_name
     return {"cpu": cpu_name(), "threads": os.cpu_count(), "precision": precision}
 
 

@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from hwr_desktop.core.evaluation import confidence_calibration_error
-from hwr_desktop.core.sequence_reading import Analysis, ReaderSettings, SequenceReader, analyse, decide, posterior
+from hwr_desktop.core.models.evaluation import confidence_calibration_error
+from hwr_desktop.core.reading.number_reader import Analysis, ReaderSettings, SequenceReader, analyse, decide, posterior
 
 APART_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 TOUCHING_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
@@ -28,8 +28,8 @@ MAX_CONFIDENTLY_WRONG = 0.005    # on validation; the bench's target is 1 %, so 
 
 def validation_cases(reader: SequenceReader, predictor, per_condition: int, seed: int = 5, progress=None):
     """[(truth, analysis)] of `per_condition` validation numbers in each of the five conditions."""
-    from hwr_desktop.core.mnist import load_mnist
-    from hwr_desktop.core.number_images import CONDITIONS, make_numbers
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import CONDITIONS, make_numbers
     data = load_mnist()
     cases = []
     for condition in CONDITIONS:
@@ -91,8 +91,8 @@ def fit_settings(cases, base: ReaderSettings | None = None) -> tuple[ReaderSetti
 
 
 def save_reader(model, out, settings: ReaderSettings, figures: dict, training: dict) -> None:
-    from hwr_desktop.core.model_info import Metrics, new_info
-    from hwr_desktop.core.modelfile import save_model
+    from hwr_desktop.core.models.info import Metrics, new_info
+    from hwr_desktop.core.models.modelfile import save_model
     about = {k: v for k, v in training.items() if k not in ("config", "history")}
     info = new_info("sequence-reader", training.get("config", {}),
                     Metrics(val_accuracy=figures.get("accuracy"), train_seconds=training.get("seconds")),

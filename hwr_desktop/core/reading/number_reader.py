@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwr_desktop.core.ctc_decoding import Beam, align, beam_search
-from hwr_desktop.core.reading import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
-from hwr_desktop.core.strip_data import STRIP_HEIGHT, StripInput, strip_input
+from hwr_desktop.core.reading.ctc import Beam, align, beam_search
+from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
+from hwr_desktop.core.reading.strips import STRIP_HEIGHT, StripInput, strip_input
 
 BEAM_WIDTH = 10
 RESCORED = 6            # the likeliest strings the digit model checks
@@ -74,7 +74,7 @@ class SequenceReader:
 
     @classmethod
     def from_file(cls, path) -> SequenceReader:
-        from hwr_desktop.core.modelfile import load_model
+        from hwr_desktop.core.models.modelfile import load_model
         model, info = load_model(path, shapes=cls.SHAPES)
         return cls(model, ReaderSettings.from_dict(info.extra.get("sequence_reader")))
 
@@ -104,7 +104,7 @@ class Analysis:
 
 
 def _components(strip: np.ndarray):
-    from hwr_desktop.core.components import label
+    from hwr_desktop.core.segmentation.components import label
     labels, count = label(strip > INK)
     spans = []
     for c in range(1, count + 1):
@@ -142,8 +142,8 @@ def _crops(strip, labels, spans, cuts) -> tuple[list[np.ndarray], list[bool]]:
 
 
 def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
-    from hwr_desktop.core.preprocess import preprocess
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.data.preprocess import preprocess
+    from hwr_desktop.core.segmentation.marks import find_marks
     marks = find_marks(image)
     pieces = tuple(marks.image_box(p) for p in marks.pieces)
     line = strip_input(marks)
@@ -228,7 +228,24 @@ def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float =
     return ReadResult(digits, number, analysis.pieces, analysis.lines_mask, readings=readings)
 
 
-def read_number(predictor, image: np.ndarray, reader: SequenceReader,
+def read_number(predictor, image: np.ndarray, reader: SequenceReader | None,
                 min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
+    """All digits of an image, left to right: by the sequence reader checked by the digit model,
+    or by the digit reader alone (core/reading/digit_reader.py) when there is no sequence reader."""
     check_min_confidence(min_confidence)
+    if reader is None:
+        from hwr_desktop.core.reading.digit_reader import read_image
+        return read_image(predictor, image, min_confidence)
     return decide(analyse(reader, predictor, image), reader.settings, min_confidence)
+
+
+_BUNDLED: dict = {}
+
+
+def bundled_reader() -> SequenceReader | None:
+    """The bundled sequence reader, loaded once (None if this installation has none)."""
+    from hwr_desktop.resources import number_reader_path
+    path = number_reader_path()
+    if path not in _BUNDLED:
+        _BUNDLED[path] = SequenceReader.from_file(path) if path.exists() else None
+    return _BUNDLED[path]

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from hwr_desktop.core.segmentation.components import box_mean
+
 STRIP_HEIGHT = 32
 DIGIT_ROWS = 22          # the marks' box is scaled to this height, centred in STRIP_HEIGHT
 LEFT = 4                 # blank strip columns before the ink (and at least as many after it)
@@ -80,9 +82,34 @@ class StripInput:
                 int(min(bx1, np.ceil(self.x0 + x1 * self.scale))), int(min(by1, np.ceil(self.y0 + y1 * self.scale))))
 
 
+def marks_ink(marks) -> tuple[np.ndarray, int, int, tuple[int, int, int, int]] | None:
+    """The ink of all marks of the image at full resolution, in their box: (ink in [0, 1] scaled to
+    its 98th percentile, image x and y of its corner, the box). Ink only where the marks are
+    (printed lines and specks left out). None when there is no ink."""
+    if not marks.pieces:
+        return None
+    (h, w), (wh, ww) = marks.gray.shape, marks.work_shape
+    fy, fx = h / wh, w / ww
+    y0, x0 = min(p.y0 for p in marks.pieces), min(p.x0 for p in marks.pieces)
+    y1, x1 = max(p.y1 for p in marks.pieces), max(p.x1 for p in marks.pieces)
+    mask = np.zeros((y1 - y0 + 2, x1 - x0 + 2), np.float32)
+    for p in marks.pieces:
+        mask[p.y0 - y0 + 1:p.y1 - y0 + 1, p.x0 - x0 + 1:p.x1 - x0 + 1] += p.mask
+    grown = box_mean(mask, 1) > 0          # one working pixel of slack keeps anti-aliased edges
+    gx0, gy0 = x0 - 1, y0 - 1
+    iy0, ix0 = max(0, int(np.floor(gy0 * fy))), max(0, int(np.floor(gx0 * fx)))
+    iy1, ix1 = min(h, int(np.ceil((y1 + 1) * fy))), min(w, int(np.ceil((x1 + 1) * fx)))
+    rows = np.clip(((np.arange(iy0, iy1) + 0.5) / fy).astype(int) - gy0, 0, grown.shape[0] - 1)
+    cols = np.clip(((np.arange(ix0, ix1) + 0.5) / fx).astype(int) - gx0, 0, grown.shape[1] - 1)
+    ink = marks.paper.ink(marks.gray[iy0:iy1, ix0:ix1], (h, w), (ix0, iy0)) * grown[np.ix_(rows, cols)]
+    peak = float(np.percentile(ink[ink > 0], 98)) if (ink > 0).any() else 0.0
+    if peak <= 0:
+        return None
+    return np.clip(ink / peak, 0.0, 1.0), ix0, iy0, (ix0, iy0, ix1, iy1)
+
+
 def strip_input(marks) -> StripInput | None:
-    """All marks of an image (core/segment.find_marks) as one strip, or None when there is no ink."""
-    from hwr_desktop.core.line_reader import marks_ink
+    """All marks of an image (core/segmentation/marks.find_marks) as one strip, or None when there is no ink."""
     found = marks_ink(marks)
     if found is None:
         return None
@@ -168,8 +195,8 @@ def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarra
 
 def synthetic_strip(images28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One number of the given MNIST digits as a strip, with random layout and strip-level effects."""
-    from hwr_desktop.core.number_images import _row
-    from hwr_desktop.core.number_painting import digit_alpha
+    from hwr_desktop.core.data.number_images import _row
+    from hwr_desktop.core.data.number_painting import digit_alpha
     height = float(np.exp(rng.uniform(np.log(22), np.log(40))))     # drawn a little larger, then scaled down
     alphas = [digit_alpha(augment_digit(x, rng), max(8, int(round(height * rng.uniform(0.85, 1.15)))), rng)
               for x in images28]
@@ -209,15 +236,15 @@ def synthetic_strip(images28: np.ndarray, rng: np.random.Generator) -> np.ndarra
 # --- strips through the real reading pipeline ----------------------------------------------------
 
 def real_strip(images28, labels, condition: str, rng) -> np.ndarray | None:
-    from hwr_desktop.core.number_images import TRAINING_SIZES, number_image
-    from hwr_desktop.core.segment import find_marks
+    from hwr_desktop.core.data.number_images import TRAINING_SIZES, number_image
+    from hwr_desktop.core.segmentation.marks import find_marks
     sample = number_image(images28, labels, condition, rng, TRAINING_SIZES)
     found = strip_input(find_marks(sample.array()))
     return None if found is None else found.strip
 
 
 def _split(split: str):
-    from hwr_desktop.core.mnist import load_mnist
+    from hwr_desktop.core.data.mnist import load_mnist
     if split not in ("train", "validation"):
         raise ValueError(f"reader strips come from train or validation digits, not {split!r}")
     data = load_mnist()
@@ -225,7 +252,7 @@ def _split(split: str):
 
 
 def _real_chunk(args):
-    from hwr_desktop.core.number_images import CONDITIONS
+    from hwr_desktop.core.data.number_images import CONDITIONS
     split, seed, start, stop = args
     images, labels = _split(split)
     out = []
@@ -250,7 +277,7 @@ class StripSet:
     def save(self, path) -> None:
         from pathlib import Path
 
-        from hwr_desktop.core.export_files import temporary_beside
+        from hwr_desktop.core.files import temporary_beside
         path = Path(path)
         tmp = temporary_beside(path)
         with open(tmp, "wb") as handle:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwr_desktop.core.strip_data import FRAME_STEP, STRIP_HEIGHT
+from hwr_desktop.core.reading.strips import FRAME_STEP, STRIP_HEIGHT
 
 CONTEXT = 128                  # channels of the per-frame features
 DILATIONS = (1, 2, 4, 8)

@@ -26,7 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.strip_data import MAX_LABEL, STRIP_HEIGHT, BatchMaker, StripSet, pad_batch, real_strips, synthetic_strips
+from hwr_desktop.core.reading.strips import (
+    MAX_LABEL,
+    STRIP_HEIGHT,
+    BatchMaker,
+    StripSet,
+    pad_batch,
+    real_strips,
+    synthetic_strips,
+)
 
 CHECKPOINT = "checkpoint.npz"
 FORMAT = "hwr-desktop reader checkpoint 1"
@@ -119,7 +127,7 @@ class Batches:
 
 def save_checkpoint(path: Path, model, optimizer, step: int, config: ReaderTrainingConfig, history: list,
                     seconds: float) -> None:
-    from hwr_desktop.core.export_files import temporary_beside
+    from hwr_desktop.core.files import temporary_beside
     arrays = {f"model/{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     meta = {"format": FORMAT, "step": step, "config": asdict(config), "history": history, "seconds": seconds}
@@ -208,7 +216,7 @@ def exact(predict, strips: StripSet) -> float:
 
 def build(config: ReaderTrainingConfig, precision: str):
     from hwr_desktop.core.precision import dtype_policy
-    from hwr_desktop.core.strip_reader import build_strip_reader
+    from hwr_desktop.core.reading.sequence_network import build_strip_reader
     with dtype_policy(precision):
         return build_strip_reader(config.context)
 
@@ -243,8 +251,8 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
         step, history, seconds = meta["step"], meta["history"], float(meta["seconds"])
         say(f"resumed at step {step} of {config.steps}")
     elif config.init_from_digit_model:
-        from hwr_desktop.core.modelfile import load_model
-        from hwr_desktop.core.strip_reader import init_trunk_from_digit_model
+        from hwr_desktop.core.models.modelfile import load_model
+        from hwr_desktop.core.reading.sequence_network import init_trunk_from_digit_model
         from hwr_desktop.resources import default_model_path
         digit_model, _ = load_model(default_model_path())
         say(f"trunk: {init_trunk_from_digit_model(model, digit_model)} conv blocks from the digit model")
@@ -253,6 +261,7 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
     losses: deque = deque(maxlen=100)
     last_save = started = time.perf_counter()
     base_seconds = seconds
+    interrupted = False
     try:
         while step < config.steps:
             if should_stop and should_stop():
@@ -275,6 +284,8 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
                 save_checkpoint(checkpoint, model, optimizer, step, config, history, seconds)
                 last_save = time.perf_counter()
                 say(f"checkpoint at step {step}")
+    except KeyboardInterrupt:          # Ctrl-C: keep the steps done (the step in flight is not counted)
+        interrupted = True
     finally:
         if batches is not None:
             batches.close()
@@ -282,6 +293,8 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
         save_checkpoint(checkpoint, model, optimizer, step, config, history, seconds)
     else:
         _write_final(config, model, optimizer, run_dir, history, seconds)
+    if interrupted:
+        raise KeyboardInterrupt
     return {"step": step, "steps": config.steps, "history": history, "seconds": round(seconds, 1),
             "precision": precision}
 
