@@ -8,7 +8,7 @@
     and there are no import cycles between our modules.
 
 Inside core, the layers of CORE_LAYERS: the ground floor (core's own modules: errors, paths, tfload,
-files) imports no subpackage; each subpackage may import the ground floor, itself and the
+files, precision) imports no subpackage; each subpackage may import the ground floor, itself and the
 subpackages listed for it, nothing else of core; a subpackage missing from the table is an error.
 """
 import ast
