@@ -3,6 +3,7 @@ whole numbers (touching digits, form boxes, ruled paper, photos), resumably, the
 settings on validation numbers (core/reading/number_reader_fit.py) and write its model file."""
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import fields
@@ -28,7 +29,8 @@ def register(sub) -> None:
     train.add_argument("--run-dir", metavar="DIR",
                        help="folder for the checkpoint, the made data and the log (default: OUT's name + '.run')")
     train.add_argument("--resume", metavar="CHECKPOINT",
-                       help="go on from this checkpoint.npz (its run folder and settings are used)")
+                       help="go on from this checkpoint.npz with its settings, in its folder or in --run-dir "
+                            "(the committed one: resources/checkpoints/number_reader.npz)")
     train.add_argument("--fit-only", action="store_true",
                        help="with --resume: no more training; fit the reading settings of the checkpoint's "
                             "network (its moving-average weights) and write --out")
@@ -62,7 +64,13 @@ def run_train_reader(args) -> int:
     if args.resume:
         checkpoint = Path(args.resume)
         read_checkpoint(checkpoint)       # a missing or damaged checkpoint fails here, in one line, before any work
-        run_dir = checkpoint.parent
+        run_dir = Path(args.run_dir) if args.run_dir else checkpoint.parent
+        if run_dir.resolve() != checkpoint.parent.resolve():   # e.g. the committed checkpoint: the run goes on elsewhere
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if (run_dir / "checkpoint.npz").exists():
+                raise HwrError(f"{run_dir} already holds a checkpoint: resume that one, or choose another --run-dir")
+            shutil.copyfile(checkpoint, run_dir / "checkpoint.npz")
+            checkpoint = run_dir / "checkpoint.npz"
     else:
         run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
         if (run_dir / "checkpoint.npz").exists():
