@@ -199,13 +199,14 @@ def test_read_json_gives_alternatives_and_the_number_confidence(capsys, files, t
     code, out, _ = run(capsys, "read", str(files / "number.png"), "--json", "--min-confidence", threshold)
     assert code == 0
     (image,) = json.loads(out)
-    assert set(image) == {"file", "text", "confidence", "digits"} and image["text"] == text
+    assert set(image) == {"file", "text", "confidence", "digits", "readings"} and image["text"] == text
     for digit in image["digits"]:
         assert set(digit) == {"digit", "confidence", "box", "alternatives"}
         check_alternatives(digit)
     confidences = [d["confidence"] for d in image["digits"]]
-    assert 0 <= image["confidence"] <= min(confidences) + 1e-6      # the product, today
-    assert image["confidence"] == pytest.approx(np.prod(confidences), abs=1e-5)
+    # The number's probability is its best reading's; no digit of it is less likely than the whole.
+    assert image["readings"][0]["text"] == "012" and image["confidence"] == image["readings"][0]["probability"]
+    assert 0 <= image["confidence"] <= min(confidences) + 1e-6
 
 
 def test_read_plain_text(capsys, files):

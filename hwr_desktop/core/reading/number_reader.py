@@ -135,7 +135,8 @@ def _crops(strip, labels, spans, cuts) -> tuple[list[np.ndarray], list[bool]]:
     columns = np.arange(strip.shape[1])[None, :]
     for i, (a, b) in enumerate(cuts):
         inside = (columns >= a) & (columns < b)
-        keep = (per_pixel == i) | ((per_pixel == -2) & inside)
+        # its own strokes, its share of shared ones, and the faint edges (below INK) within its columns
+        keep = (per_pixel == i) | ((per_pixel < 0) & inside)
         crops.append(np.where(keep, strip, 0.0).astype(np.float32))
         apart.append(not ((per_pixel == -2) & inside).any())
     return crops, apart
@@ -215,9 +216,10 @@ def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float =
         votes = np.zeros(10)
         for c, p in same:
             votes[c.beam.digits[i]] += p
-        # What the strings leave open, the digit model's view of this crop fills in (for alternatives).
+        # What the strings leave open (strings of another length, or beyond the likeliest few), the
+        # digit model's view of this crop fills in; the digit's confidence is its share of the whole.
         probabilities = votes + (1 - votes.sum()) * best.probabilities[i] / max(float(best.probabilities[i].sum()), 1e-9)
-        confidence = float(votes[d])
+        confidence = float(probabilities[d])
         sure = confidence >= max(settings.digit_threshold, min_confidence)
         digits.append(DigitRead(d if sure else None, confidence, best.boxes[i], probabilities.astype(np.float32)))
     number = float(post[order[0]])
