@@ -226,3 +226,19 @@ def test_reading_cuts_marks_on_the_uncalibrated_scale_it_was_tuned_on():
     np.testing.assert_allclose(_uncalibrated_best(calibrated, predictor), expected, rtol=1e-4, atol=1e-6)
     uncalibrated_model = SimpleNamespace(info=ModelInfo())
     np.testing.assert_array_equal(_uncalibrated_best(calibrated, uncalibrated_model), calibrated.max(axis=1))
+
+
+def test_calibrate_never_rewrites_an_installed_model(capsys, tiny_model_file, tmp_path, monkeypatch):
+    """The bundled model is the default --model; without --out it would be "replaced atomically". Installed
+    resources are read-only: one line asks for --out and the file stays byte for byte as it was."""
+    resources = tmp_path / "resources"
+    (resources / "models").mkdir(parents=True)
+    bundled = resources / "models" / "default.keras"
+    bundled.write_bytes(tiny_model_file.read_bytes())
+    monkeypatch.setenv("HWR_DESKTOP_RESOURCES", str(resources))
+    before = bundled.read_bytes()
+    for argv in ([], ["--model", str(bundled)], ["--model", str(tiny_model_file), "--out", str(bundled)]):
+        code, out, err = run(capsys, "calibrate", *argv)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, argv
+        assert "installed resource" in err and "--out" in err
+    assert bundled.read_bytes() == before and sorted(p.name for p in (resources / "models").iterdir()) == ["default.keras"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json
+from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, refuse_installed_resource
 
 
 def register(sub) -> None:
     calibrate = sub.add_parser("calibrate", help="fit a model's confidence calibration (on validation) and save it")
     calibrate.add_argument("--model", help="model file (default: the bundled model)")
-    calibrate.add_argument("--out", help="model file to write (default: the --model file, replaced atomically)")
+    calibrate.add_argument("--out", help="model file to write (default: the --model file, replaced atomically; "
+                                         "required for the bundled models, which are never rewritten)")
     calibrate.add_argument("--json", action="store_true")
     calibrate.set_defaults(func=run_calibrate)
 
@@ -28,6 +29,7 @@ def run_calibrate(args) -> int:
     if not source.is_file():
         raise HwrError(f"{source}: no such model file")
     out = checked_out_path(args.out) if args.out else source
+    refuse_installed_resource(out, "--out")
     if out.suffix != ".keras":
         raise HwrError(f"{out.name}: model files must end in .keras (give --out)")
 

@@ -76,6 +76,18 @@ def checked_out_path(value: str) -> Path:
     return out
 
 
+def refuse_installed_resource(path: Path, option: str) -> None:
+    """Installed resources (the bundled models) are read-only for the app: a command never writes one,
+    even atomically, whatever the defaults would say. One line naming the option that would fix it."""
+    from hwr_desktop.resources import resource_root
+    try:
+        Path(path).resolve().relative_to(resource_root().resolve())
+    except ValueError:
+        return
+    raise HwrError(f"{path} is an installed resource and is never rewritten: give {option} FILE.keras "
+                   "for the new file")
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux/macOS; 0 where unknown)."""
     try:
