@@ -177,7 +177,7 @@ def test_samples_add_list_remove(capsys, digit_pngs):
     (["samples", "add", "--label", "12", "IMG"], "digit from 0 to 9"),
     (["samples", "add", "--label", "x", "IMG"], "digit from 0 to 9"),
     (["samples", "add", "--label", "3", "MISSING"], "no such file"),
-    (["samples", "add", "--label", "3", "IMG", "BLANK"], "no digit found"),
+    (["samples", "add", "--label", "3", "BLANK"], "no digit found"),
     (["samples", "remove", "999"], "no sample with id 999"),
     (["samples", "remove", "abc"], "whole numbers"),
     (["finetune", "--out", "OUT"], "at least 10 personal samples"),
@@ -194,6 +194,27 @@ def test_samples_and_finetune_errors_exit_2_and_change_nothing(capsys, tmp_path,
     with SampleStore() as store:
         assert len(store) == 0
     assert not (tmp_path / "out.keras").exists()
+
+
+def test_samples_add_refuses_bad_files_one_by_one_and_adds_the_rest(capsys, tmp_path, digit_pngs):
+    """As predict and read: one blank or missing file among good ones costs that file only (a line on
+    stderr each, exit 2); it once made the whole call add nothing."""
+    blank, missing = tmp_path / "blank.png", tmp_path / "missing.png"
+    Image.new("L", (60, 60), 255).save(blank)
+    good = digit_pngs[0][:2]
+    code, out, err = run(capsys, "samples", "add", "--label", "0", good[0], str(blank), str(missing), good[1])
+    assert code == 2
+    assert err.splitlines() == [f"hwr-desktop: error: {blank}: no digit found in the image",
+                                f"hwr-desktop: error: {missing}: no such file"]
+    assert [line.split(" from ")[1] for line in out.splitlines()] == good
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [0, 0]
+    code, out, err = run(capsys, "samples", "add", "--label", "1", str(blank), digit_pngs[1][0], "--json")
+    doc = json.loads(out)
+    assert code == 2 and err == "" and [d["file"] for d in doc] == [str(blank), digit_pngs[1][0]]
+    assert "no digit found" in doc[0]["error"] and "id" not in doc[0] and doc[1]["label"] == 1
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [0, 0, 1] and store.list()[2].id == doc[1]["id"]
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from hwr_desktop.cli.common import (
     checked_out_path,
     emit_json,
     format_seconds,
+    process_files,
     require_positive,
     say_error,
 )
@@ -87,21 +88,28 @@ def cmd_add(args) -> int:
     from hwr_desktop.core.data.images import load_image
     from hwr_desktop.core.data.preprocess import preprocess
     label = _digit(args.label)
-    items = []
-    for name in args.images:  # read and check every image first: one bad file adds nothing
-        pixels = load_image(name)
-        prepared = preprocess(pixels)
+
+    def prepare(name: str) -> dict:
+        prepared = preprocess(load_image(name))
         if prepared is None:
             raise HwrError(f"{name}: no digit found in the image")
-        items.append((prepared.image, label, Path(name).read_bytes()))
-    with _store() as store:
-        ids = store.add_many(items)
+        return {"item": (prepared.image, label, Path(name).read_bytes())}
+
+    # Per file, as predict and read: a file that cannot be read or holds no digit is refused in one
+    # line and the others are still added (in one transaction, after all were checked); exit 2 if any failed.
+    results, failed = process_files(args.images, prepare, quiet=args.json)
+    good = [r for r in results if "item" in r]
+    if good:
+        with _store() as store:
+            ids = store.add_many([r.pop("item") for r in good])
+        for r, sample_id in zip(good, ids):
+            r.update({"id": sample_id, "label": label})
     if args.json:
-        emit_json([{"id": i, "label": label, "file": name} for i, name in zip(ids, args.images)])
+        emit_json([{"id": r["id"], "label": label, "file": r["file"]} if "id" in r else r for r in results])
     else:
-        for i, name in zip(ids, args.images):
-            print(f"added sample {i} (digit {label}) from {name}")
-    return EXIT_OK
+        for r in good:
+            print(f"added sample {r['id']} (digit {label}) from {r['file']}")
+    return EXIT_USER_ERROR if failed else EXIT_OK
 
 
 def cmd_list(args) -> int:
