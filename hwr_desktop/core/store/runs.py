@@ -203,6 +203,11 @@ class RunStore(SqliteStore):
     def set_notes(self, run_id: int, notes: str) -> None:
         self._update(run_id, notes=str(notes))
 
+    def discard(self, run_id: int) -> None:
+        """Remove a run that never started (refused before its network was built): no model file yet."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ? AND status = 'running'", (int(run_id),))
+
     def delete(self, run_id: int) -> None:
         """Remove the row (committed first: a kill in between leaves only a stray file), then its model."""
         run = self.get(run_id)
