@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.store.runs import CRASHED, FINISHED, STOPPED, RunStore
+from hwr_desktop.core.store.runs import CRASHED, FINAL_VAL_LOSS, FINISHED, STOPPED, RunStore
 from hwr_desktop.core.training.loop import TrainingCallbacks
 
 
@@ -152,9 +152,9 @@ class RunRecorder(TrainingCallbacks):
 def training_figures(trained, val_report) -> tuple[str, dict]:
     """(status, metrics) of a finished core.training.pipeline.train_model run."""
     result, info = trained.result, trained.info
-    metrics = {**info.metrics.to_dict(), "test_per_digit": per_digit(trained.report),
-               "val_per_digit": per_digit(val_report),
-               "val_loss": round(val_report.loss, 6) if val_report is not None else None,
+    metrics = {**{k: v for k, v in info.metrics.to_dict().items() if k != "val_loss"},
+               "test_per_digit": per_digit(trained.report), "val_per_digit": per_digit(val_report),
+               FINAL_VAL_LOSS: round(val_report.loss, 6) if val_report is not None else None,
                "val_ece": round(val_report.ece, 6) if val_report is not None else None,
                "calibration": info.calibration.to_dict() if info.calibration else None}
     return (STOPPED if result.stopped or trained.report is None else FINISHED), metrics
@@ -168,8 +168,8 @@ def finetune_figures(tuned, test_report, val_report) -> tuple[str, dict]:
     if test_report is not None:
         metrics.update(test_loss=test_report.loss, test_ece=round(test_report.ece, 6))
     if val_report is not None:
-        metrics.update(val_accuracy=val_report.accuracy, val_loss=round(val_report.loss, 6),
-                       val_ece=round(val_report.ece, 6))
+        metrics.update({"val_accuracy": val_report.accuracy, FINAL_VAL_LOSS: round(val_report.loss, 6),
+                        "val_ece": round(val_report.ece, 6)})
     if tuned.info is not None and tuned.info.calibration:
         metrics["calibration"] = tuned.info.calibration.to_dict()
     return (STOPPED if result.stopped else FINISHED), metrics
