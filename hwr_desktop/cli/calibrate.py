@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, refuse_installed_resource
+from hwr_desktop.cli.common import (
+    EXIT_OK,
+    Progress,
+    checked_out_path,
+    emit_json,
+    image_progress,
+    refuse_installed_resource,
+)
 
 
 def register(sub) -> None:
@@ -42,7 +49,8 @@ def run_calibrate(args) -> int:
 
     model, info = load_model(source)
     data = load_mnist()
-    val_outputs = predict_logits(model, data.x_val)
+    progress = Progress(quiet=args.json)   # an ensemble reads 15,000 images several times over
+    val_outputs = predict_logits(model, data.x_val, progress=image_progress(progress, "validation"))
     calibrated = calibrate(model, info, data, val_outputs=val_outputs)
     # "Before" is the file as it was, at its own temperature (1 when it had none): the fit is
     # deterministic, so an already calibrated file must read "unchanged", not "ECE 5 % -> 0.3 %".
@@ -50,7 +58,8 @@ def run_calibrate(args) -> int:
     val_before = report_from_logits(val_outputs, data.y_val, info.outputs_probabilities, old_t)
     val_after = report_from_logits(val_outputs, data.y_val, info.outputs_probabilities, new_t)
     # Reporting only: the test set is read after the temperature is fixed.
-    test_outputs = predict_logits(model, data.x_test)
+    test_outputs = predict_logits(model, data.x_test, progress=image_progress(progress, "MNIST test"))
+    progress.done()
     before = report_from_logits(test_outputs, data.y_test, info.outputs_probabilities, old_t)
     after = report_from_logits(test_outputs, data.y_test, info.outputs_probabilities, new_t)
     if (after.predictions != before.predictions).any():   # cannot happen for T > 0; a guard, not a hope

@@ -6,12 +6,12 @@ otherwise it says why, writes nothing and exits with status 2.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from hwr_desktop.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
+    Progress,
     checked_out_path,
     emit_json,
     format_seconds,
@@ -176,21 +176,19 @@ def cmd_finetune(args) -> int:
         config.epochs = args.epochs
     if args.replay:
         config.replay_size = args.replay
-    show_progress = not args.json
+    progress = Progress(quiet=args.json)
 
-    class Progress(TrainingCallbacks):
+    class Shown(TrainingCallbacks):
         def on_batch(self, info):
-            if show_progress and (info.batch % 5 == 0 or info.batch == info.batches):
-                sys.stderr.write(f"\rfine-tuning epoch {info.epoch}/{info.epochs} {info.step / info.total_steps:4.0%} "
-                                 f"loss {info.loss:.3f}, {format_seconds(info.remaining)} left ")
-                sys.stderr.flush()
+            if info.batch % 5 == 0 or info.batch == info.batches:
+                progress.bar(f"fine-tuning epoch {info.epoch}/{info.epochs}", info.step, info.total_steps,
+                             f"loss {info.loss:.3f}, {format_seconds(info.remaining)} left")
 
     with _store() as store:
         x, y = store.arrays()
-    tuned = finetune_model(base, (x, y), config, Progress(), base_name=str(base), out=out)
+    tuned = finetune_model(base, (x, y), config, Shown(), base_name=str(base), out=out)
     result = tuned.result
-    if show_progress:
-        sys.stderr.write("\r" + " " * 70 + "\r")
+    progress.done()
     summary = {"model": str(tuned.path) if tuned.path else None, "base_model": str(base), **result.metrics(),
                "min_test_accuracy": config.min_mnist_accuracy, "epochs": len(result.history)}
     if args.json:
