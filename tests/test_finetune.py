@@ -251,3 +251,20 @@ def test_finetune_cli_saves_model_with_metadata(capsys, tmp_path, tiny_model_fil
     assert metadata["config"]["preset"] == "quick"    # the base model's training recipe is kept
     assert metadata["finetune"]["config"]["epochs"] == 2 and metadata["finetune"]["config"]["replay_size"] == 500
     assert metadata["finetune"]["base_model"] == str(tiny_model_file) and len(metadata["history"]) == 2
+
+
+def test_samples_relabel_takes_the_digit_as_the_readme_writes_it(capsys, digit_pngs):
+    """README: `samples relabel ID D`; the command once needed --label (`relabel 4 8` failed)."""
+    code, out, _ = run(capsys, "samples", "add", "--label", "1", *digit_pngs[1][:2], "--json")
+    first, second = (a["id"] for a in json.loads(out))
+    code, out, err = run(capsys, "samples", "relabel", str(first), "8")
+    assert code == 0 and out == f"sample {first} is now digit 8\n"
+    code, out, err = run(capsys, "samples", "relabel", str(second), "--label", "7")
+    assert code == 0 and out == f"sample {second} is now digit 7\n"
+    with SampleStore() as store:
+        assert [(s.id, s.label) for s in store.list()] == [(first, 8), (second, 7)]
+    for argv in ([str(first)], [str(first), "3", "--label", "4"], [str(first), "12"]):
+        code, out, err = run(capsys, "samples", "relabel", *argv)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, argv
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [8, 7]

@@ -61,9 +61,10 @@ def register(sub) -> None:
     remove.add_argument("ids", nargs="+", metavar="ID")
     remove.set_defaults(func=cmd_remove)
 
-    relabel = ssub.add_parser("relabel", help="change the label of a sample")
+    relabel = ssub.add_parser("relabel", help="change the label of a sample: relabel ID D (or ID --label D)")
     relabel.add_argument("id", metavar="ID")
-    relabel.add_argument("--label", required=True)
+    relabel.add_argument("digit", nargs="?", metavar="D", help="the new digit (0-9)")
+    relabel.add_argument("--label", help="the new digit, as an option (as in samples add)")
     relabel.set_defaults(func=cmd_relabel)
 
     export = ssub.add_parser("export", help="write all samples to a zip (PNGs + labels.csv)")
@@ -138,7 +139,9 @@ def cmd_remove(args) -> int:
 
 
 def cmd_relabel(args) -> int:
-    sample_id, label = _sample_id(args.id), _digit(args.label)
+    if (args.digit is None) == (args.label is None):
+        raise HwrError("give the new digit once: samples relabel ID D (or ID --label D)")
+    sample_id, label = _sample_id(args.id), _digit(args.digit if args.label is None else args.label)
     with _store() as store:
         store.relabel(sample_id, label)
     print(f"sample {sample_id} is now digit {label}")
