@@ -226,3 +226,38 @@ def test_reading_cuts_marks_on_the_uncalibrated_scale_it_was_tuned_on():
     np.testing.assert_allclose(_uncalibrated_best(calibrated, predictor), expected, rtol=1e-4, atol=1e-6)
     uncalibrated_model = SimpleNamespace(info=ModelInfo())
     np.testing.assert_array_equal(_uncalibrated_best(calibrated, uncalibrated_model), calibrated.max(axis=1))
+
+
+def test_calibrate_never_rewrites_an_installed_model(capsys, tiny_model_file, tmp_path, monkeypatch):
+    """The bundled model is the default --model; without --out it would be "replaced atomically". Installed
+    resources are read-only: one line asks for --out and the file stays byte for byte as it was."""
+    resources = tmp_path / "resources"
+    (resources / "models").mkdir(parents=True)
+    bundled = resources / "models" / "default.keras"
+    bundled.write_bytes(tiny_model_file.read_bytes())
+    monkeypatch.setenv("HWR_DESKTOP_RESOURCES", str(resources))
+    before = bundled.read_bytes()
+    for argv in ([], ["--model", str(bundled)], ["--model", str(tiny_model_file), "--out", str(bundled)]):
+        code, out, err = run(capsys, "calibrate", *argv)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, argv
+        assert "installed resource" in err and "--out" in err
+    assert bundled.read_bytes() == before and sorted(p.name for p in (resources / "models").iterdir()) == ["default.keras"]
+
+
+def test_calibrating_a_calibrated_file_reports_it_unchanged_at_its_own_temperature(capsys, tiny_model_file, tmp_path):
+    """Refitting is deterministic, so a second `calibrate` finds the same temperature; "before" is the file
+    at its own temperature, not at 1, so the ECE must not appear to fall (it once read "5.19 % -> 0.25 %")."""
+    once, twice = tmp_path / "once.keras", tmp_path / "twice.keras"
+    code, out, err = run(capsys, "calibrate", "--model", str(tiny_model_file), "--out", str(once), "--json")
+    first = json.loads(out)
+    assert code == 0 and first["unchanged"] is False and first["previous_temperature"] == 1.0
+    assert first["test_ece_after"] < first["test_ece_before"]
+    code, out, err = run(capsys, "calibrate", "--model", str(once), "--out", str(twice), "--json")
+    second = json.loads(out)
+    assert code == 0 and second["unchanged"] is True
+    assert second["previous_temperature"] == second["temperature"] == first["temperature"]
+    assert second["test_ece_before"] == second["test_ece_after"] == first["test_ece_after"]
+    assert second["val_ece_before"] == second["val_ece_after"] == pytest.approx(first["val_ece_after"], abs=1e-6)
+    assert second["test_loss_before"] == second["test_loss_after"]
+    code, out, err = run(capsys, "calibrate", "--model", str(once), "--out", str(twice))
+    assert code == 0 and f"temperature {first['temperature']:.4g}, unchanged" in out and "->" not in out.split("\n")[1]

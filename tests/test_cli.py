@@ -124,3 +124,35 @@ def test_cli_errors_have_no_tensorflow_noise_or_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("hwr-desktop: error: x.keras")
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from hwr_desktop.cli.common import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    plain, terminal, quiet = io.StringIO(), Terminal(), io.StringIO()
+    for progress in (Progress(stream=plain), Progress(stream=terminal), Progress(quiet=True, stream=quiet)):
+        for done in range(0, 10_001, 500):
+            progress.bar("MNIST test", done, 10_000, f"{done:,}/10,000 images")
+        progress.done()
+    lines = plain.getvalue().splitlines()
+    assert lines[0] == "MNIST test: 0% 0/10,000 images" and lines[-1] == "MNIST test: 100% 10,000/10,000 images"
+    assert len(lines) == 11 and "\r" not in plain.getvalue()            # one line per tenth, no bar codes
+    drawn = terminal.getvalue()
+    assert "\n" not in drawn and drawn.count("\r") == 21 + 2 and "[" + "#" * 30 + "] 100%" in drawn
+    assert drawn.endswith("\r")                                         # cleared before the results
+    assert quiet.getvalue() == ""
+
+
+def test_evaluate_shows_progress_on_stderr_and_nothing_with_json(capsys, tiny_model_file):
+    code, out, err = run(capsys, "evaluate", "--model", str(tiny_model_file))
+    lines = err.splitlines()
+    assert code == 0 and "MNIST test: accuracy" in out and "images" not in out
+    assert lines[0] == "MNIST test: 0% 0/10,000 images" and lines[-1].startswith("MNIST test: 100% 10,000/10,000")
+    assert len(lines) == 11
+    code, out, err = run(capsys, "evaluate", "--model", str(tiny_model_file), "--json")
+    assert code == 0 and err == "" and json.loads(out)["n"] == 10_000

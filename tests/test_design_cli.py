@@ -95,3 +95,33 @@ def test_argument_text_reads_json_values_and_plain_words():
             assert "write name=value" in str(exc)
         else:
             raise AssertionError(bad)
+
+
+def test_show_never_cuts_an_argument(capsys):
+    """Rows were cut at 60 characters mid-word ("use_bias=fal"), hiding quick's strides=2, the argument that
+    explains 28 -> 14: long rows wrap between arguments instead, and every argument is shown whole."""
+    from hwr_desktop.core.network.design import check_design
+    from hwr_desktop.core.network.layer_types import format_arguments
+    from hwr_desktop.core.network.presets import PRESETS
+    for name, preset in PRESETS.items():
+        code, out, _ = run(capsys, "design", "show", name)
+        assert code == 0
+        shown = " ".join(line.strip() for line in out.splitlines())
+        for row in check_design(preset.design).rows:
+            for argument in format_arguments(row.arguments).split(", "):
+                assert f" {argument}," in shown or f" {argument})" in shown or f"({argument}," in shown \
+                    or f"({argument})" in shown, (name, argument)
+    code, out, _ = run(capsys, "design", "show", "quick")
+    first, second = out.splitlines()[2:4]
+    assert first.split()[:5] == ["1", "Conv2D(filters=32,", "kernel_size=5,", "padding=same,", "14x14x32"]
+    assert second.strip() == "use_bias=false, strides=2)"
+
+
+def test_layer_text_wraps_between_arguments_only():
+    from hwr_desktop.cli.design import wrap_layer
+    text = "Conv2D(filters=32, kernel_size=[3, 3], padding=same, use_bias=false, strides=2, name=" + "x" * 70 + ")"
+    lines = wrap_layer(text, 40)
+    assert " ".join(line.strip() for line in lines) == text
+    assert lines == ["Conv2D(filters=32, kernel_size=[3, 3],", "  padding=same, use_bias=false,",
+                     "  strides=2,", "  name=" + "x" * 70 + ")"]
+    assert wrap_layer("ReLU()") == ["ReLU()"]

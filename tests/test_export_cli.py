@@ -36,3 +36,22 @@ def test_missing_runtime_names_the_extra(tmp_path, capsys, monkeypatch):
     assert main(["export", "--format", "onnx", "--out", str(tmp_path / "d.onnx")]) == 2
     err = capsys.readouterr().err.strip()
     assert "pip install -e '.[export]'" in err and "onnxruntime" in err and len(err.splitlines()) == 1
+
+
+def test_a_bad_model_is_one_line_with_no_native_log_lines_unless_verbose(tmp_path):
+    """tf2onnx and onnxruntime load TensorFlow before our quiet import does: its absl and oneDNN lines came
+    before the one-line error. Every command now runs with the native log silenced; --verbose shows it."""
+    import subprocess
+    pytest.importorskip("tf2onnx")
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 broken zip")
+    argv = ["export", "--format", "onnx", "--out", str(tmp_path / "d.onnx"), "--model", str(bad)]
+    result = subprocess.run([sys.executable, "-m", "hwr_desktop", *argv], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"hwr-desktop: error: bad.keras: {result.stderr.split('bad.keras: ')[1].strip()}"]
+    assert "not a Keras" in result.stderr
+    verbose = subprocess.run([sys.executable, "-m", "hwr_desktop", "--verbose", *argv], capture_output=True,
+                             text=True, timeout=300)
+    assert verbose.returncode == 2 and verbose.stderr.splitlines()[-1] == result.stderr.strip()
+    assert len(verbose.stderr.splitlines()) > 1                  # what --verbose is for: the native lines too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.keras"]

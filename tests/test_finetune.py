@@ -177,7 +177,7 @@ def test_samples_add_list_remove(capsys, digit_pngs):
     (["samples", "add", "--label", "12", "IMG"], "digit from 0 to 9"),
     (["samples", "add", "--label", "x", "IMG"], "digit from 0 to 9"),
     (["samples", "add", "--label", "3", "MISSING"], "no such file"),
-    (["samples", "add", "--label", "3", "IMG", "BLANK"], "no digit found"),
+    (["samples", "add", "--label", "3", "BLANK"], "no digit found"),
     (["samples", "remove", "999"], "no sample with id 999"),
     (["samples", "remove", "abc"], "whole numbers"),
     (["finetune", "--out", "OUT"], "at least 10 personal samples"),
@@ -194,6 +194,27 @@ def test_samples_and_finetune_errors_exit_2_and_change_nothing(capsys, tmp_path,
     with SampleStore() as store:
         assert len(store) == 0
     assert not (tmp_path / "out.keras").exists()
+
+
+def test_samples_add_refuses_bad_files_one_by_one_and_adds_the_rest(capsys, tmp_path, digit_pngs):
+    """As predict and read: one blank or missing file among good ones costs that file only (a line on
+    stderr each, exit 2); it once made the whole call add nothing."""
+    blank, missing = tmp_path / "blank.png", tmp_path / "missing.png"
+    Image.new("L", (60, 60), 255).save(blank)
+    good = digit_pngs[0][:2]
+    code, out, err = run(capsys, "samples", "add", "--label", "0", good[0], str(blank), str(missing), good[1])
+    assert code == 2
+    assert err.splitlines() == [f"hwr-desktop: error: {blank}: no digit found in the image",
+                                f"hwr-desktop: error: {missing}: no such file"]
+    assert [line.split(" from ")[1] for line in out.splitlines()] == good
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [0, 0]
+    code, out, err = run(capsys, "samples", "add", "--label", "1", str(blank), digit_pngs[1][0], "--json")
+    doc = json.loads(out)
+    assert code == 2 and err == "" and [d["file"] for d in doc] == [str(blank), digit_pngs[1][0]]
+    assert "no digit found" in doc[0]["error"] and "id" not in doc[0] and doc[1]["label"] == 1
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [0, 0, 1] and store.list()[2].id == doc[1]["id"]
 
 
 @pytest.fixture
@@ -230,3 +251,20 @@ def test_finetune_cli_saves_model_with_metadata(capsys, tmp_path, tiny_model_fil
     assert metadata["config"]["preset"] == "quick"    # the base model's training recipe is kept
     assert metadata["finetune"]["config"]["epochs"] == 2 and metadata["finetune"]["config"]["replay_size"] == 500
     assert metadata["finetune"]["base_model"] == str(tiny_model_file) and len(metadata["history"]) == 2
+
+
+def test_samples_relabel_takes_the_digit_as_the_readme_writes_it(capsys, digit_pngs):
+    """README: `samples relabel ID D`; the command once needed --label (`relabel 4 8` failed)."""
+    code, out, _ = run(capsys, "samples", "add", "--label", "1", *digit_pngs[1][:2], "--json")
+    first, second = (a["id"] for a in json.loads(out))
+    code, out, err = run(capsys, "samples", "relabel", str(first), "8")
+    assert code == 0 and out == f"sample {first} is now digit 8\n"
+    code, out, err = run(capsys, "samples", "relabel", str(second), "--label", "7")
+    assert code == 0 and out == f"sample {second} is now digit 7\n"
+    with SampleStore() as store:
+        assert [(s.id, s.label) for s in store.list()] == [(first, 8), (second, 7)]
+    for argv in ([str(first)], [str(first), "3", "--label", "4"], [str(first), "12"]):
+        code, out, err = run(capsys, "samples", "relabel", *argv)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, argv
+    with SampleStore() as store:
+        assert [s.label for s in store.list()] == [8, 7]

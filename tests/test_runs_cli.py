@@ -73,3 +73,38 @@ def test_unknown_run_ids_are_one_line_errors(capsys, data_dir):
         assert code == 2 and out == "" and err.count("\n") == 1 and "run" in err, argv
     code, out, _ = run(capsys, "runs", "list", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_the_final_calibrated_val_loss_and_the_per_epoch_one_are_named_apart(capsys, data_dir, tmp_path):
+    """`runs show` printed the last epoch's val_loss (during training, temperature 1) and `runs compare` the
+    final calibrated one, both as "val_loss" (0.0804 against 0.0309 for one run)."""
+    trained = train(capsys, "--out", str(tmp_path / "a.keras"))
+    code, out, _ = run(capsys, "runs", "list", "--json")
+    (listed,) = json.loads(out)
+    run_id = str(listed["id"])
+    code, out, _ = run(capsys, "runs", "show", run_id, "--json")
+    shown = json.loads(out)
+    final = shown["val_loss_calibrated"]
+    assert "val_loss" not in shown and "val_loss" not in shown["metrics"]
+    assert shown["metrics"]["val_loss_calibrated"] == final and shown["test_loss"] == pytest.approx(trained["test_loss"])
+    epoch_val_loss = shown["history"][-1]["val_loss"]
+    assert final != pytest.approx(epoch_val_loss, abs=1e-4)      # the two figures do differ
+
+    code, out, _ = run(capsys, "runs", "compare", run_id, run_id, "--json")
+    figures = json.loads(out)["figures"]
+    assert figures["val_loss_calibrated"] == [final, final] and "val_loss" not in figures
+    code, out, _ = run(capsys, "runs", "show", run_id)
+    assert f"final model (calibrated): val_loss_calibrated {final:.4f}, test_loss {shown['test_loss']:.4f}" in out
+    assert "per epoch, during training (uncalibrated):" in out and f"val_loss {epoch_val_loss:.4f}" in out
+    code, out, _ = run(capsys, "runs", "export-csv", str(tmp_path / "runs.csv"))
+    (row,) = list(csv.DictReader(open(tmp_path / "runs.csv", encoding="utf-8")))
+    assert float(row["val_loss_calibrated"]) == final and "val_loss" not in row
+
+
+def test_rows_recorded_before_the_split_read_their_final_val_loss_under_the_new_name(data_dir):
+    from hwr_desktop.core.store.runs import RunStore
+    with RunStore() as store:
+        run_id = store.start("train", {"name": "quick", "layers": []}, {}, {})
+        store.finish(run_id, "finished", {"val_loss": 0.0309, "test_loss": 0.02})
+        shown = store.get(run_id).to_dict()
+    assert shown["val_loss_calibrated"] == 0.0309 and "val_loss" not in shown["metrics"]

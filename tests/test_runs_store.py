@@ -293,3 +293,43 @@ def test_the_diff_names_what_differs_in_architecture_and_config(store):
     assert rows == [("architecture[0].filters", 32, 64), ("architecture[2].rate", None, 0.2),
                     ("architecture[2].type", None, "Dropout")]
     assert ("config.seed", 1, 1) in diff_runs(store.get(a), store.get(b), everything=True)
+
+
+def test_a_refused_fine_tune_is_not_a_run(tiny_model_file, mnist):
+    """Too few personal samples is refused before any network is built: the user gets the one-line error
+    and the history stays as it was (it once kept "quick fine-tune #N crashed" with 0 parameters)."""
+    from hwr_desktop.core.errors import HwrError
+    from hwr_desktop.core.training.pipeline import finetune_model
+    with RunStore() as store:
+        before = [(r.id, r.status) for r in store.list()]
+    with pytest.raises(HwrError, match=r"at least 10 personal samples \(there are 4\)"):
+        finetune_model(tiny_model_file, (mnist.x_val[:4], mnist.y_val[:4]))
+    with RunStore() as store:
+        assert [(r.id, r.status) for r in store.list()] == before
+
+
+def test_a_run_that_fails_after_it_started_is_still_recorded_as_crashed(monkeypatch):
+    from hwr_desktop.core.training import pipeline
+
+    class Boom(TrainingCallbacks):
+        def on_epoch(self, info):
+            raise RuntimeError("epoch handler exploded")
+    with RunStore() as store:
+        before = {r.id for r in store.list()}
+    with pytest.raises(RuntimeError, match="exploded"):
+        pipeline.train_model(TrainingConfig(**{**TINY, "epochs": 1}), Boom())
+    with RunStore() as store:
+        (new,) = [r for r in store.list() if r.id not in before]
+    assert new.status == CRASHED and new.params and new.params > 0
+
+
+def test_the_bench_gui_probes_never_write_the_users_history(tmp_path, monkeypatch):
+    """The probes drive the real Training panel, which records its runs: they get throw-away user data
+    and settings folders (bench --quick once left "quick #3 stopped" in the user's run history)."""
+    from hwr_desktop.devtools.bench import probe_environment
+    monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", "/home/someone/.local/share/hwr-desktop")
+    monkeypatch.setenv("HWR_DESKTOP_CONFIG_DIR", "/home/someone/.config/hwr-desktop")
+    env = probe_environment(tmp_path)
+    for key in ("HWR_DESKTOP_DATA_DIR", "HWR_DESKTOP_CONFIG_DIR"):
+        assert Path(env[key]).parent == tmp_path
+    assert env["QT_QPA_PLATFORM"] == "offscreen" and env["PATH"] == os.environ["PATH"]

@@ -4,11 +4,13 @@ One module per command group (train, design, train_reader for train-reader, read
 runs, bench, evaluate, export, calibrate), each with register(sub); what they share is in
 common.py. Errors the user can fix print one line on stderr and exit with status 2; unexpected
 internal errors exit with 1 (set HWR_DEBUG=1 for the traceback). `--json` prints exactly one
-JSON document. Nothing outside this package imports it but the entry points.
+JSON document. TensorFlow's, absl's and the export runtimes' native log lines are silenced for every
+command unless `--verbose`. Nothing outside this package imports it but the entry points.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -25,12 +27,47 @@ COMMAND_GROUPS = (train, design, train_reader, read, samples, runs, bench, evalu
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog=PROG, description="Handwritten digit recognition. With no command, opens the app.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's and the export tools' own log lines (silenced otherwise)")
     parser.add_argument("--self-test", action="store_true",
                         help="check the installation (model, data, recognition, training, GUI) and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(sub)
     return parser
+
+
+@contextlib.contextmanager
+def native_logs_silenced(silence: bool):
+    """Point file descriptor 2 at /dev/null while a command runs, so C++ and absl log lines (TensorFlow's
+    oneDNN banner, tf2onnx's, onnxruntime's), written there by any library whenever it loads, never
+    come before the one-line error. Python's own stderr (our errors, progress, warnings) keeps writing
+    to the real stderr through a copy of the descriptor. Restored afterwards (tests call main() in-process)."""
+    if not silence:
+        yield
+        return
+    try:
+        python_on_fd2 = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):   # already redirected in Python (e.g. captured): leave it
+        python_on_fd2 = False
+    sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    if python_on_fd2:
+        sys.stderr = open(saved, "w", buffering=1, encoding=python_stderr.encoding,  # noqa: SIM115
+                          errors=python_stderr.errors, closefd=False)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        if python_on_fd2:
+            sys.stderr.close()
+            sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from hwr_desktop.app import main as gui_main
         return gui_main()
+    verbose = args.verbose or bool(os.environ.get("HWR_DESKTOP_TF_VERBOSE"))
+    if verbose:
+        os.environ["HWR_DESKTOP_TF_VERBOSE"] = "1"   # core/tfload.py then leaves TensorFlow's banner alone
+    with native_logs_silenced(not verbose):
+        return _run_command(args)
+
+
+def _run_command(args) -> int:
     try:
         return args.func(args)
     except HwrError as exc:

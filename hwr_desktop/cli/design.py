@@ -26,6 +26,29 @@ def design_document(name_or_file: str) -> dict:
     return load_design(name_or_file)
 
 
+LAYER_WIDTH = 60
+
+
+def wrap_layer(text: str, width: int = LAYER_WIDTH) -> list[str]:
+    """'Conv2D(filters=32, ..., strides=2)' in lines of at most `width`, broken only between arguments
+    (never inside one: a cut once hid `strides=2`, the argument that explains 28 -> 14). Continuation
+    lines are indented two spaces; an argument longer than a line gets a line of its own."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"[": 1, "]": -1, "(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 1:      # inside the layer's own parentheses
+            parts.append(text[start:i + 1])
+            start = i + 2                    # skip ", "
+    parts.append(text[start:])
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += " " + part
+        else:
+            lines.append("  " + part)
+    return lines
+
+
 def _shape(shape) -> str:
     return "x".join(map(str, shape)) if shape else "-"
 
@@ -38,12 +61,15 @@ def run_show(args) -> int:
         emit_json(design.to_dict())
     else:
         print(f"{design.name}: input {_shape(INPUT_SHAPE)}")
-        print(f"{'#':>3}  {'layer':<60} {'output':>10} {'params':>10} {'mult-adds':>12}")
+        print(f"{'#':>3}  {'layer':<{LAYER_WIDTH}} {'output':>10} {'params':>10} {'mult-adds':>12}")
         for row in design.rows:
-            print(f"{row.index + 1:>3}  {row.describe()[:60]:<60} {_shape(row.output_shape):>10} "
+            first, *more = wrap_layer(row.describe())
+            print(f"{row.index + 1:>3}  {first:<{LAYER_WIDTH}} {_shape(row.output_shape):>10} "
                   f"{row.params:>10,} {row.macs:>12,}")
+            for line in more:
+                print(f"     {line}")
             if row.error:
                 print(f"     ^ {row.error}")
-        print(f"     {'total':<60} {'':>10} {design.params:>10,} {design.macs:>12,}")
+        print(f"     {'total':<{LAYER_WIDTH}} {'':>10} {design.params:>10,} {design.macs:>12,}")
     require_buildable(design)    # a design with a problem: one line on stderr, exit status 2
     return EXIT_OK

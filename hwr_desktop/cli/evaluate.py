@@ -1,7 +1,15 @@
 """`hwr-desktop evaluate` (a model on the MNIST test set) and `hwr-desktop predict` (one digit per image)."""
 from __future__ import annotations
 
-from hwr_desktop.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, load_predictor, process_files
+from hwr_desktop.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    Progress,
+    emit_json,
+    image_progress,
+    load_predictor,
+    process_files,
+)
 
 
 def register(sub) -> None:
@@ -20,11 +28,15 @@ def register(sub) -> None:
 def run_evaluate(args) -> int:
     from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.models.evaluation import evaluate
-    predictor = load_predictor(args.model)
+    predictor = load_predictor(args.model)   # a bad file fails here: one line, nothing before it
     data = load_mnist()
+    progress = Progress(quiet=args.json)     # an ensemble with shifted views takes a minute or more
+    show = image_progress(progress, "MNIST test")
+    show(0, len(data.y_test))
     report = evaluate(predictor.model, data.x_test, data.y_test,
-                      outputs_are_probabilities=predictor.info.outputs_probabilities,
+                      outputs_are_probabilities=predictor.info.outputs_probabilities, progress=show,
                       temperature=predictor.info.temperature)   # the confidences `predict` and the app show
+    progress.done()
     if args.json:
         emit_json({"model": str(args.model or "bundled default"), **report.to_dict()})
         return EXIT_OK

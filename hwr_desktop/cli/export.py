@@ -7,9 +7,7 @@ the file and exits 2 with one line.
 """
 from __future__ import annotations
 
-import sys
-
-from hwr_desktop.cli.common import EXIT_OK, emit_json
+from hwr_desktop.cli.common import EXIT_OK, Progress, emit_json
 
 EPILOG = ("The exported model takes float32 (N, 28, 28, 1) images in [0, 1], white ink on black, prepared "
           "like MNIST, and outputs 10 calibrated probabilities. The export tools are an optional extra: "
@@ -33,16 +31,16 @@ def run_export(args) -> int:
     from hwr_desktop.core.export.convert import export_model
     from hwr_desktop.resources import default_model_path
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if not args.json:
-            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}   ")
-            sys.stderr.flush()
+    progress = Progress(quiet=args.json)
 
-    report = export_model(args.model or default_model_path(), args.format, args.out, args.quantize, progress)
+    def show(stage: str, done: int, total: int) -> None:
+        progress.bar(stage, done, total, f"{done:,}/{total:,}")
+
+    report = export_model(args.model or default_model_path(), args.format, args.out, args.quantize, show)
+    progress.done()
     if args.json:
         emit_json(report.to_dict())
         return EXIT_OK
-    sys.stderr.write("\r" + " " * 40 + "\r")
     print(f"exported {report.path} ({report.size_bytes:,} bytes, {report.format}"
           f"{', int8' if report.quantize else ''})")
     print(f"checked on {report.n:,} MNIST test images in its own runtime: answers agree on {report.agreement:.2%}, "

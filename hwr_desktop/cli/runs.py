@@ -60,6 +60,8 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     import json
+
+    from hwr_desktop.core.store.runs import FINAL_VAL_LOSS
     with _store() as store:
         run = store.get(args.id)
     d = run.to_dict()
@@ -83,6 +85,11 @@ def cmd_show(args) -> int:
     print(f"machine: {json.dumps(run.machine)}")
     print(f"config: {json.dumps(run.config, sort_keys=True)}")
     print(f"model: {run.model or '—'}")
+    final = [f"{key} {d[key]:.4f}" for key in (FINAL_VAL_LOSS, "test_loss") if isinstance(d[key], (int, float))]
+    if final:   # the figures `runs compare` shows
+        print("final model (calibrated): " + ", ".join(final))
+    if run.history:
+        print("per epoch, during training (uncalibrated):")
     for row in run.history:
         print("  epoch {epoch}: loss {loss:.4f} val_loss {val_loss:.4f} val_acc {val_accuracy:.4f} "
               "({seconds:.1f} s)".format(**{"seconds": 0.0, **row}))

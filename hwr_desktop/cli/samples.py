@@ -6,15 +6,16 @@ otherwise it says why, writes nothing and exits with status 2.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from hwr_desktop.cli.common import (
     EXIT_OK,
     EXIT_USER_ERROR,
+    Progress,
     checked_out_path,
     emit_json,
     format_seconds,
+    process_files,
     require_positive,
     say_error,
 )
@@ -60,9 +61,10 @@ def register(sub) -> None:
     remove.add_argument("ids", nargs="+", metavar="ID")
     remove.set_defaults(func=cmd_remove)
 
-    relabel = ssub.add_parser("relabel", help="change the label of a sample")
+    relabel = ssub.add_parser("relabel", help="change the label of a sample: relabel ID D (or ID --label D)")
     relabel.add_argument("id", metavar="ID")
-    relabel.add_argument("--label", required=True)
+    relabel.add_argument("digit", nargs="?", metavar="D", help="the new digit (0-9)")
+    relabel.add_argument("--label", help="the new digit, as an option (as in samples add)")
     relabel.set_defaults(func=cmd_relabel)
 
     export = ssub.add_parser("export", help="write all samples to a zip (PNGs + labels.csv)")
@@ -87,21 +89,28 @@ def cmd_add(args) -> int:
     from hwr_desktop.core.data.images import load_image
     from hwr_desktop.core.data.preprocess import preprocess
     label = _digit(args.label)
-    items = []
-    for name in args.images:  # read and check every image first: one bad file adds nothing
-        pixels = load_image(name)
-        prepared = preprocess(pixels)
+
+    def prepare(name: str) -> dict:
+        prepared = preprocess(load_image(name))
         if prepared is None:
             raise HwrError(f"{name}: no digit found in the image")
-        items.append((prepared.image, label, Path(name).read_bytes()))
-    with _store() as store:
-        ids = store.add_many(items)
+        return {"item": (prepared.image, label, Path(name).read_bytes())}
+
+    # Per file, as predict and read: a file that cannot be read or holds no digit is refused in one
+    # line and the others are still added (in one transaction, after all were checked); exit 2 if any failed.
+    results, failed = process_files(args.images, prepare, quiet=args.json)
+    good = [r for r in results if "item" in r]
+    if good:
+        with _store() as store:
+            ids = store.add_many([r.pop("item") for r in good])
+        for r, sample_id in zip(good, ids):
+            r.update({"id": sample_id, "label": label})
     if args.json:
-        emit_json([{"id": i, "label": label, "file": name} for i, name in zip(ids, args.images)])
+        emit_json([{"id": r["id"], "label": label, "file": r["file"]} if "id" in r else r for r in results])
     else:
-        for i, name in zip(ids, args.images):
-            print(f"added sample {i} (digit {label}) from {name}")
-    return EXIT_OK
+        for r in good:
+            print(f"added sample {r['id']} (digit {label}) from {r['file']}")
+    return EXIT_USER_ERROR if failed else EXIT_OK
 
 
 def cmd_list(args) -> int:
@@ -130,7 +139,9 @@ def cmd_remove(args) -> int:
 
 
 def cmd_relabel(args) -> int:
-    sample_id, label = _sample_id(args.id), _digit(args.label)
+    if (args.digit is None) == (args.label is None):
+        raise HwrError("give the new digit once: samples relabel ID D (or ID --label D)")
+    sample_id, label = _sample_id(args.id), _digit(args.digit if args.label is None else args.label)
     with _store() as store:
         store.relabel(sample_id, label)
     print(f"sample {sample_id} is now digit {label}")
@@ -168,21 +179,19 @@ def cmd_finetune(args) -> int:
         config.epochs = args.epochs
     if args.replay:
         config.replay_size = args.replay
-    show_progress = not args.json
+    progress = Progress(quiet=args.json)
 
-    class Progress(TrainingCallbacks):
+    class Shown(TrainingCallbacks):
         def on_batch(self, info):
-            if show_progress and (info.batch % 5 == 0 or info.batch == info.batches):
-                sys.stderr.write(f"\rfine-tuning epoch {info.epoch}/{info.epochs} {info.step / info.total_steps:4.0%} "
-                                 f"loss {info.loss:.3f}, {format_seconds(info.remaining)} left ")
-                sys.stderr.flush()
+            if info.batch % 5 == 0 or info.batch == info.batches:
+                progress.bar(f"fine-tuning epoch {info.epoch}/{info.epochs}", info.step, info.total_steps,
+                             f"loss {info.loss:.3f}, {format_seconds(info.remaining)} left")
 
     with _store() as store:
         x, y = store.arrays()
-    tuned = finetune_model(base, (x, y), config, Progress(), base_name=str(base), out=out)
+    tuned = finetune_model(base, (x, y), config, Shown(), base_name=str(base), out=out)
     result = tuned.result
-    if show_progress:
-        sys.stderr.write("\r" + " " * 70 + "\r")
+    progress.done()
     summary = {"model": str(tuned.path) if tuned.path else None, "base_model": str(base), **result.metrics(),
                "min_test_accuracy": config.min_mnist_accuracy, "epochs": len(result.history)}
     if args.json:

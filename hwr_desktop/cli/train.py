@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from hwr_desktop.cli.common import EXIT_OK, checked_out_path, emit_json, format_seconds, peak_rss_mb, require_positive
+from hwr_desktop.cli.common import (
+    EXIT_OK,
+    Progress,
+    checked_out_path,
+    emit_json,
+    format_seconds,
+    peak_rss_mb,
+    require_positive,
+)
 
 
 def register(sub) -> None:
@@ -54,25 +61,22 @@ def run_train(args) -> int:
                             precision=args.precision, train_limit=args.train_limit).resolved()
     out = checked_out_path(args.out) if args.out else new_model_path(config.network_name)
     out.parent.mkdir(parents=True, exist_ok=True)
-    show_progress = not args.json
+    progress = Progress(quiet=args.json)
 
-    class Progress(TrainingCallbacks):
+    class Shown(TrainingCallbacks):
         def on_batch(self, info):
-            if not show_progress or (info.batch % 10 and info.batch != info.batches):
+            if info.batch % 10 and info.batch != info.batches:
                 return
-            width = 30
-            done = int(width * info.step / info.total_steps)
-            sys.stderr.write(f"\repoch {info.epoch}/{info.epochs} [{'#' * done}{'.' * (width - done)}] "
-                             f"{info.step / info.total_steps:4.0%} loss {info.loss:.3f} acc {info.accuracy:.3f} "
-                             f"{info.images_per_second:5.0f} img/s, {format_seconds(info.remaining)} left ")
-            sys.stderr.flush()
+            progress.bar(f"epoch {info.epoch}/{info.epochs}", info.step, info.total_steps,
+                         f"loss {info.loss:.3f} acc {info.accuracy:.3f} {info.images_per_second:5.0f} img/s, "
+                         f"{format_seconds(info.remaining)} left")
 
         def on_epoch(self, info):
-            if show_progress:
-                sys.stderr.write(f"\repoch {info.epoch}/{info.epochs}: loss {info.loss:.4f} acc {info.accuracy:.4f} "
-                                 f"val_acc {info.val_accuracy:.4f} ({info.seconds:.0f}s)" + " " * 30 + "\n")
+            progress.line(f"epoch {info.epoch}/{info.epochs}: loss {info.loss:.4f} acc {info.accuracy:.4f} "
+                          f"val_acc {info.val_accuracy:.4f} ({info.seconds:.0f}s)")
 
-    trained = train_model(config, Progress(), out=out)
+    trained = train_model(config, Shown(), out=out)
+    progress.done()
     result, metrics = trained.result, trained.info.metrics
     summary = {"model": str(trained.path), "preset": config.preset, "network": config.network_name, "epochs": len(result.history),
                "best_epoch": result.best_epoch, "val_accuracy": result.val_accuracy,

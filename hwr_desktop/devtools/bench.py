@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +118,13 @@ TRAINING_FIGURES = ("training_gap_p50_ms", "training_gap_p99_ms", "training_gap_
                     "training_gap_samples", "panel_images_per_second", "stop_latency_s")
 
 
+def probe_environment(scratch: Path) -> dict:
+    """The GUI probes' environment: offscreen, with throw-away settings and user data, so the runs the
+    Training panel makes while it is measured never enter the user's run history (nor their recent files)."""
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": str(scratch / "config"),
+            "HWR_DESKTOP_DATA_DIR": str(scratch / "data")}
+
+
 def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int = 3, rounds: int = 2) -> dict:
     """Start-up (median of fresh launches) and interaction figures, each from a fresh process.
 
@@ -127,8 +135,8 @@ def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int =
     ratio; every round is listed under "training_rounds".
     """
     probe = [sys.executable, "-m", "hwr_desktop.devtools.gui_probe"]
-    with tempfile.TemporaryDirectory() as config_dir:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HWR_DESKTOP_CONFIG_DIR": config_dir}
+    with tempfile.TemporaryDirectory() as scratch:
+        env = probe_environment(Path(scratch))
         timings = [launch_times(env) for _ in range(launches)]
 
         def plain() -> dict:

@@ -25,6 +25,10 @@ FILE_NAME = "runs.sqlite3"
 KINDS = ("train", "fine-tune")
 RUNNING, FINISHED, STOPPED, CRASHED = "running", "finished", "stopped", "crashed"
 STATUSES = (RUNNING, FINISHED, STOPPED, CRASHED)
+# The final model's validation loss, with its calibration temperature. Not the history's per-epoch
+# `val_loss` (measured during training, at temperature 1): the two differ, so they are named apart.
+# Rows written before the split stored it as "val_loss"; they are read under the new name.
+FINAL_VAL_LOSS = "val_loss_calibrated"
 INTERRUPTED = "interrupted (the process ended without finishing the run)"
 JSON_COLUMNS = ("architecture", "config", "history", "metrics", "machine")
 
@@ -135,7 +139,7 @@ class Run:
                 "kind": self.kind, "status": self.status, "notes": self.notes, "architecture": self.architecture,
                 "config": self.config, "history": self.history, "epochs": len(self.history),
                 "val_accuracy": m.get("val_accuracy"), "test_accuracy": m.get("test_accuracy"),
-                "val_loss": m.get("val_loss"), "test_loss": m.get("test_loss"),
+                FINAL_VAL_LOSS: m.get(FINAL_VAL_LOSS), "test_loss": m.get("test_loss"),
                 "train_seconds": m.get("train_seconds"), "images_per_second": m.get("images_per_second"),
                 "stopped_early": m.get("stopped_early"), "params": self.params, "macs": self.macs,
                 "metrics": m, "machine": self.machine, "model": str(self.model) if self.model else None,
@@ -203,6 +207,11 @@ class RunStore(SqliteStore):
     def set_notes(self, run_id: int, notes: str) -> None:
         self._update(run_id, notes=str(notes))
 
+    def discard(self, run_id: int) -> None:
+        """Remove a run that never started (refused before its network was built): no model file yet."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ? AND status = 'running'", (int(run_id),))
+
     def delete(self, run_id: int) -> None:
         """Remove the row (committed first: a kill in between leaves only a stray file), then its model."""
         run = self.get(run_id)
@@ -223,6 +232,8 @@ class RunStore(SqliteStore):
                 values[key] = json.loads(values[key])
             except (TypeError, ValueError):
                 values[key] = [] if key == "history" else {}
+        if isinstance(values["metrics"], dict) and "val_loss" in values["metrics"]:
+            values["metrics"].setdefault(FINAL_VAL_LOSS, values["metrics"].pop("val_loss"))
         pid, host = values.pop("pid"), values.pop("host")
         if values["status"] == RUNNING and not process_alive(pid, host, values["started"]):
             values["status"], values["error"] = CRASHED, values["error"] or INTERRUPTED

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.files import replacing
+from hwr_desktop.core.store.runs import FINAL_VAL_LOSS
 
+# The final figures (FINAL_VAL_LOSS, test_loss) are the calibrated model's, never a history row's.
 # The table: (heading, key in Run.to_dict()); the CSV has these first, then the rest of the figures.
 TABLE_COLUMNS = (("Name", "name"), ("Date", "started"), ("Kind", "kind"), ("Status", "status"),
                  ("Architecture", "architecture_name"), ("Params", "params"), ("Epochs", "epochs"),
                  ("Time (s)", "train_seconds"), ("Validation", "val_accuracy"), ("Test", "test_accuracy"))
-CSV_EXTRA = ("id", "finished", "test_loss", "val_loss", "images_per_second", "macs", "stopped_early",
+CSV_EXTRA = ("id", "finished", "test_loss", FINAL_VAL_LOSS, "images_per_second", "macs", "stopped_early",
              "model_bytes", "notes")
-COMPARED_FIGURES = ("status", "epochs", "val_accuracy", "test_accuracy", "val_loss", "test_loss", "train_seconds",
+COMPARED_FIGURES = ("status", "epochs", "val_accuracy", "test_accuracy", FINAL_VAL_LOSS, "test_loss", "train_seconds",
                     "images_per_second", "params", "macs")
 
 

@@ -3,7 +3,8 @@
 core/training/pipeline.py wraps the caller's callbacks in a RunRecorder: the row is made ('running') before
 training starts, the architecture and resolved config are written when the network is built, the
 history after every epoch, and at the end the figures, the model file and the status (finished,
-stopped, crashed). Everything the caller's callbacks get is forwarded unchanged.
+stopped, crashed). A run refused before it started (bad input, found before the network is built)
+leaves no row: it is not a run. Everything the caller's callbacks get is forwarded unchanged.
 
 The history is a record, never the training itself: if the store cannot be opened or written
 (damaged, disk full, locked too long), one warning says so and the run goes on unrecorded.
@@ -16,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.core.store.runs import CRASHED, FINISHED, STOPPED, RunStore
+from hwr_desktop.core.store.runs import CRASHED, FINAL_VAL_LOSS, FINISHED, STOPPED, RunStore
 from hwr_desktop.core.training.loop import TrainingCallbacks
 
 
@@ -50,6 +51,7 @@ class RunRecorder(TrainingCallbacks):
         self.callbacks = callbacks or TrainingCallbacks()
         self.history: list[dict] = []
         self.images_per_second: float | None = None
+        self.started = False   # on_start came: the network was built and training began
 
     @classmethod
     def open(cls, kind: str, name: str, config: dict, callbacks=None, path: Path | None = None) -> RunRecorder:
@@ -94,6 +96,7 @@ class RunRecorder(TrainingCallbacks):
 
     # -- the training loop's callbacks ------------------------------------------------------------
     def on_start(self, model, config) -> None:
+        self.started = True
         if self.recording:
             spec, params, macs = _architecture_of(model, self.name)
             full = {**self.config, **config.to_dict()}
@@ -130,8 +133,14 @@ class RunRecorder(TrainingCallbacks):
         self.close()
 
     def failed(self, exc: BaseException) -> None:
-        """The run ended by an exception: crashed (Ctrl+C in the CLI: stopped)."""
+        """The run ended by an exception: crashed (Ctrl+C in the CLI: stopped). One that never started
+        (refused before the network was built, e.g. too few personal samples) is not a run: its row goes."""
         if not self.recording:
+            return
+        if not self.started:
+            self._safely(lambda: self.store.discard(self.run_id))
+            self.run_id = None
+            self.close()
             return
         status = STOPPED if isinstance(exc, KeyboardInterrupt) else CRASHED
         text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
@@ -143,9 +152,9 @@ class RunRecorder(TrainingCallbacks):
 def training_figures(trained, val_report) -> tuple[str, dict]:
     """(status, metrics) of a finished core.training.pipeline.train_model run."""
     result, info = trained.result, trained.info
-    metrics = {**info.metrics.to_dict(), "test_per_digit": per_digit(trained.report),
-               "val_per_digit": per_digit(val_report),
-               "val_loss": round(val_report.loss, 6) if val_report is not None else None,
+    metrics = {**{k: v for k, v in info.metrics.to_dict().items() if k != "val_loss"},
+               "test_per_digit": per_digit(trained.report), "val_per_digit": per_digit(val_report),
+               FINAL_VAL_LOSS: round(val_report.loss, 6) if val_report is not None else None,
                "val_ece": round(val_report.ece, 6) if val_report is not None else None,
                "calibration": info.calibration.to_dict() if info.calibration else None}
     return (STOPPED if result.stopped or trained.report is None else FINISHED), metrics
@@ -159,8 +168,8 @@ def finetune_figures(tuned, test_report, val_report) -> tuple[str, dict]:
     if test_report is not None:
         metrics.update(test_loss=test_report.loss, test_ece=round(test_report.ece, 6))
     if val_report is not None:
-        metrics.update(val_accuracy=val_report.accuracy, val_loss=round(val_report.loss, 6),
-                       val_ece=round(val_report.ece, 6))
+        metrics.update({"val_accuracy": val_report.accuracy, FINAL_VAL_LOSS: round(val_report.loss, 6),
+                        "val_ece": round(val_report.ece, 6)})
     if tuned.info is not None and tuned.info.calibration:
         metrics["calibration"] = tuned.info.calibration.to_dict()
     return (STOPPED if result.stopped else FINISHED), metrics

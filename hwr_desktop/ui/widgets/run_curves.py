@@ -34,7 +34,7 @@ class RunCurves(pg.GraphicsLayoutWidget):
         self.setObjectName("runCurves")
         self.setMinimumSize(200, 200)
         self.setAccessibleName("Loss and accuracy of the selected runs")
-        self.loss_plot = self.addPlot(row=0, col=0, title="Loss")
+        self.loss_plot = self.addPlot(row=0, col=0, title="Loss per epoch (during training, uncalibrated)")
         self.acc_plot = self.addPlot(row=1, col=0, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         self.legends = [self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt"),
