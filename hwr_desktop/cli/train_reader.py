@@ -94,7 +94,8 @@ def run_train_reader(args) -> int:
             return EXIT_OK
         model, meta = model_from_checkpoint(run_dir / "checkpoint.npz")
         training = {"config": meta["config"], "history": meta["history"], "seconds": meta["seconds"], "step": meta["step"]}
-    training.update(command=" ".join(["hwr-desktop", *sys.argv[1:]]), cpu=_cpu())
+    training.update(command=" ".join(["hwr-desktop", *sys.argv[1:]]), train_command=training_command(training["config"]),
+                    cpu=_cpu())
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.reading.number_reader_fit import fit_and_save
     from hwr_desktop.resources import default_model_path
@@ -107,6 +108,15 @@ def run_train_reader(args) -> int:
               f"{figures['confidently_wrong']:.1%} confidently wrong, number confidence ECE {figures['number_ece']:.1%}; "
               f"trained {format_seconds(training['seconds'])}")
     return EXIT_OK
+
+
+def training_command(config: dict) -> str:
+    """The train-reader command that trains a network with `config` (the options that differ from the defaults)."""
+    from hwr_desktop.core.reading.sequence_training import ReaderTrainingConfig
+    defaults = ReaderTrainingConfig()
+    options = [f"--{name.replace('_', '-')} {value}" for name, value in config.items()
+               if name != "workers" and hasattr(defaults, name) and getattr(defaults, name) != value]
+    return " ".join(["hwr-desktop train-reader --out number_reader.keras", *options])
 
 
 def _cpu() -> str:
