@@ -201,7 +201,8 @@ def test_read_json_gives_alternatives_and_the_number_confidence(capsys, files, t
     (image,) = json.loads(out)
     assert set(image) == {"file", "text", "confidence", "digits", "readings"} and image["text"] == text
     for digit in image["digits"]:
-        assert set(digit) == {"digit", "confidence", "box", "alternatives"}
+        assert set(digit) == {"digit", "confidence", "box", "alternatives", "why"}
+        assert (digit["why"] is None) == (digit["digit"] is not None)
         check_alternatives(digit)
     confidences = [d["confidence"] for d in image["digits"]]
     # The number's probability is its best reading's; no digit of it is less likely than the whole.
@@ -220,11 +221,12 @@ def test_read_plain_text(capsys, files):
 def test_read_plain_text_shows_why_a_mark_was_rejected(capsys, files):
     code, out, _ = run(capsys, "read", str(files / "number.png"), "--min-confidence", "1.0")
     assert code == 0 and out.count("\n") == 1
-    # Every '?' carries its two likeliest digits; the best of them is the digit read at 0.4.
-    marks = re.findall(r"\? (\d+)% \((\d) (\d+)%, (\d) (\d+)%\)", out)
-    assert [m[1] for m in marks] == ["0", "1", "2"], out
-    assert all(m[0] == m[2] and int(m[2]) >= int(m[4]) for m in marks), out
-    assert re.search(r": \?\?\?  \(number \d+% sure; ", out), out
+    # Every '?' shows its best guess with a question mark (the digit read at 0.4), its confidence,
+    # why it was not read, and the next likeliest digit: never "? 99%", which reads as sure of a '?'.
+    marks = re.findall(r"(\d)\? (\d+)% \(less sure than the minimum confidence 100%; else (\d) (\d+)%\)", out)
+    assert [m[0] for m in marks] == ["0", "1", "2"], out
+    assert all(int(m[1]) >= int(m[3]) for m in marks), out
+    assert re.search(r": \?\?\?  \(number \d+% sure; ", out) and "; ? " not in out, out
 
 
 @pytest.mark.parametrize("value", ["1.5", "-0.1", "lots"])

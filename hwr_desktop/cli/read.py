@@ -11,7 +11,7 @@ EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. Th
           f"them on its own crop. A digit is reported only when its probability is at least "
           f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}) and the reader's own threshold (chosen on "
           f"validation numbers, stored in its file); otherwise its digit is null and it "
-          f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
+          f"shows as '{REJECTED}' in the text (plain output: its best guess, '7?', and why). Unreadable files are reported per file and the others "
           f"are still read; the exit status is then 2. Plain output is one line per file: the text, how "
           f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its two "
           f"likeliest digits).")
@@ -53,9 +53,13 @@ def register(sub) -> None:
 def _describe_digit(d: dict) -> str:
     if d["digit"] is not None:
         return f"{d['digit']} {d['confidence']:.0%}"
-    # A rejected mark: its likeliest digits show why it was not read (or that it is no digit at all).
-    alternatives = ", ".join(f"{a['digit']} {a['confidence']:.0%}" for a in d["alternatives"][:2])
-    return f"{REJECTED} {d['confidence']:.0%} ({alternatives or 'not digit-shaped'})"
+    # A '?': its best guess with a question mark ("7? 41%", never "? 41%", which read as "41 % sure it
+    # is a question mark"), then why it is not read and the next likeliest digit.
+    if not d["alternatives"]:
+        return f"{REJECTED} (not digit-shaped)"
+    best, *others = d["alternatives"]
+    also = f"; else {others[0]['digit']} {others[0]['confidence']:.0%}" if others else ""
+    return f"{best['digit']}{REJECTED} {best['confidence']:.0%} ({d.get('why') or 'unsure'}{also})"
 
 
 def _describe(result: dict) -> str:

@@ -28,7 +28,8 @@ def hand_made_result(number_confidence=0.62, with_lines=True) -> ReadResult:
     mask = np.zeros((HEIGHT // 2, WIDTH // 2), bool)   # at half the image's size, as the reader may keep it
     mask[LINE_ROWS[0] // 2:LINE_ROWS[1] // 2] = True
     digits = [DigitRead(4, 0.99, (40, 40, 100, 130), probabilities(d4=0.99, d9=0.01)),
-              DigitRead(None, 0.41, (160, 40, 220, 130), probabilities(d7=0.41, d1=0.30, d4=0.12, d9=0.10)),
+              DigitRead(None, 0.41, (160, 40, 220, 130), probabilities(d7=0.41, d1=0.30, d4=0.12, d9=0.10),
+                        "less sure than the minimum confidence 40%"),
               DigitRead(2, 0.97, (280, 40, 340, 130), probabilities(d2=0.97, d7=0.03))]
     pieces = ((40, 40, 100, 130), (160, 40, 190, 130), (190, 40, 220, 130), (280, 40, 340, 130))
     return ReadResult(digits, number_confidence, pieces, mask if with_lines else None)
@@ -63,9 +64,11 @@ def test_status_shows_the_number_confidence_and_the_strip_every_marks_alternativ
     entries = panel.strip.entries
     assert [type(e) for e in entries] == [QLabel, QPushButton, QLabel]      # only the '?' is a button
     assert entries[1].text() == "?  (7 41% · 1 30% · 4 12%)"
+    assert entries[1].toolTip().startswith("Not read: less sure than the minimum confidence 40%")
     assert entries[0].text() == "4 99% · 9 1%" and entries[2].text() == "2 97% · 7 3%"
     assert entries[1].focusPolicy() & Qt.FocusPolicy.TabFocus                 # Tab reaches it
-    assert "7 41% · 1 30% · 4 12%" in panel.view.tooltip_at(panel.view.box_rect((160, 40, 220, 130)).center())
+    tip = panel.view.tooltip_at(panel.view.box_rect((160, 40, 220, 130)).center())
+    assert "7 41% · 1 30% · 4 12%" in tip and "Not read: less sure than the minimum confidence 40%" in tip
 
 
 def test_the_removed_lines_are_drawn_over_the_mask_and_nowhere_else(panel):
@@ -195,3 +198,10 @@ def test_the_likeliest_numbers_can_be_chosen_with_a_click(panel, qtbot):
 
 def test_a_single_reading_offers_no_choice(panel):
     assert not panel.readings.isVisible() and panel.readings.buttons == []
+
+
+def test_a_question_marks_tag_shows_its_best_guess_not_a_sure_question_mark():
+    from hwr_desktop.ui.widgets.reading_overlays import mark_label
+    read, unsure, _ = hand_made_result().digits
+    assert mark_label(unsure, None) == "7? 41%" and mark_label(read, None) == "4 99%"
+    assert mark_label(unsure, 1) == "1 you"

@@ -49,6 +49,7 @@ class DigitRead:
     confidence: float                 # the model's probability for its best class; 0 if not digit-shaped
     box: tuple[int, int, int, int]    # x0, y0, x1, y1 (exclusive), image pixels
     probabilities: np.ndarray         # (10,), all 0 if not digit-shaped
+    why: str | None = None            # for a '?': why it is not read ("not digit-shaped", "below ...")
 
     @property
     def alternatives(self) -> list[tuple[int, float]]:
@@ -58,7 +59,8 @@ class DigitRead:
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box),
-                "alternatives": [{"digit": k, "confidence": round(p, 6)} for k, p in self.alternatives]}
+                "alternatives": [{"digit": k, "confidence": round(p, 6)} for k, p in self.alternatives],
+                "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -203,8 +205,10 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             digit = int(probs.argmax())
             confidence = float(probs[digit])
             accepted = shaped[n] and confidence >= min_confidence
+            why = None if accepted else "not digit-shaped" if not shaped[n] else \
+                f"less sure than the minimum confidence {min_confidence:.0%}"
             digits.append(DigitRead(digit if accepted else None, confidence,
-                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs))
+                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs, why))
     return ReadResult(digits, lines_mask=marks.lines, pieces=tuple(marks.image_box(p) for p in parts))
 
 

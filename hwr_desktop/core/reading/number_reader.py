@@ -220,12 +220,17 @@ def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float =
         # digit model's view of this crop fills in; the digit's confidence is its share of the whole.
         probabilities = votes + (1 - votes.sum()) * best.probabilities[i] / max(float(best.probabilities[i].sum()), 1e-9)
         confidence = float(probabilities[d])
-        sure = confidence >= max(settings.digit_threshold, min_confidence)
-        digits.append(DigitRead(d if sure else None, confidence, best.boxes[i], probabilities.astype(np.float32)))
+        why = None
+        if confidence < min_confidence:
+            why = f"less sure than the minimum confidence {min_confidence:.0%}"
+        elif confidence < settings.digit_threshold:
+            why = f"the likeliest readings disagree on it (the reader's bar: {settings.digit_threshold:.0%})"
+        digits.append(DigitRead(None if why else d, confidence, best.boxes[i], probabilities.astype(np.float32), why))
     number = float(post[order[0]])
     if digits and number < settings.number_threshold and all(x.digit is not None for x in digits):
         k = int(np.argmin([x.confidence for x in digits]))
-        digits[k] = DigitRead(None, digits[k].confidence, digits[k].box, digits[k].probabilities)
+        digits[k] = DigitRead(None, digits[k].confidence, digits[k].box, digits[k].probabilities,
+                              f"the whole number is unsure ({number:.0%}; the reader's bar: {settings.number_threshold:.0%})")
     readings = tuple((analysis.candidates[k].beam.text, float(post[k])) for k in order[:READINGS])
     return ReadResult(digits, number, analysis.pieces, analysis.lines_mask, readings=readings)
 

@@ -48,7 +48,8 @@ class AlternativesStrip(QScrollArea):
         else:
             shown = "?" if corrected is None else f"{corrected} you"
             entry = QPushButton(f"{shown}  ({alternatives_text(digit, shown_only=True)})")
-            entry.setToolTip("Choose the right digit")
+            why = f"Not read: {digit.why}. " if digit.digit is None and digit.why and corrected is None else ""
+            entry.setToolTip(f"{why}Choose the right digit")
             entry.setAccessibleName(f"Mark {index + 1}: {mark_label(digit, corrected)}, likeliest "
                                     f"{alternatives_text(digit)}. Choose the right digit")
             entry.clicked.connect(lambda _=False, i=index, b=entry:

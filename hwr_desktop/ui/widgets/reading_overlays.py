@@ -28,10 +28,14 @@ def alternatives_text(digit, shown_only: bool = False) -> str:
 
 
 def mark_label(digit, corrected: int | None) -> str:
-    """The tag over a box: the digit and its confidence, '?' and its confidence, or the user's digit."""
+    """The tag over a box: the digit and its confidence, the best guess of a '?' with a question mark
+    ("7? 41%": "? 41%" read as "41 % sure it is a question mark"), or the user's digit."""
     if corrected is not None:
         return f"{corrected} you"
-    return f"{'?' if digit.digit is None else digit.digit} {digit.confidence:.0%}"
+    if digit.digit is None:
+        guess = digit.alternatives[0][0] if digit.alternatives else ""
+        return f"{guess}? {digit.confidence:.0%}"
+    return f"{digit.digit} {digit.confidence:.0%}"
 
 
 def mark_color(digit, corrected: int | None) -> QColor:

@@ -110,8 +110,10 @@ class ReadingView(QWidget):
         index = self.mark_at(pos)
         if index is None:
             return ""
+        digit = self.result.digits[index]
+        why = f"\nNot read: {digit.why}" if digit.digit is None and digit.why else ""
         hint = "\nClick to choose the right digit" if self.is_correctable(index) else ""
-        return f"Likeliest: {alternatives_text(self.result.digits[index])}{hint}"
+        return f"Likeliest: {alternatives_text(digit)}{why}{hint}"
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
