@@ -11,10 +11,10 @@ EPILOG = (f"Printed lines (ruled paper, grids, form boxes) are removed first. Th
           f"them on its own crop. A digit is reported only when its probability is at least "
           f"--min-confidence (default {DEFAULT_MIN_CONFIDENCE}) and the reader's own threshold (chosen on "
           f"validation numbers, stored in its file); otherwise its digit is null and it "
-          f"shows as '{REJECTED}' in the text (plain output: its best guess, '7?', and why). Unreadable files are reported per file and the others "
+          f"shows as '{REJECTED}' in the text. Unreadable files are reported per file and the others "
           f"are still read; the exit status is then 2. Plain output is one line per file: the text, how "
-          f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its two "
-          f"likeliest digits).")
+          f"sure the whole number is, and each mark's digit and confidence (for '{REJECTED}', its best "
+          f"guess as '7{REJECTED}', why it was not read, and the next likeliest digit).")
 
 
 def _confidence(text: str) -> float:
