@@ -61,3 +61,13 @@ def test_photos_are_about_a_megapixel(mnist):
     for sample in make_numbers(mnist.x_val, mnist.y_val, "photo", 2, seed=2):
         h, w = sample.array().shape[:2]
         assert 0.6e6 <= h * w <= 1.6e6 and sample.conditions["format"] == "jpeg"
+
+
+def test_touching_digits_never_slide_past_the_left_edge():
+    """A narrow first digit and a deep overlap put the next one left of the canvas: it stops at the
+    edge (this crashed the reader's training after 9,100 steps)."""
+    from hwr_desktop.core.data.number_images import _row
+    thin, wide = np.zeros((20, 2), np.float32), np.zeros((20, 13), np.float32)
+    thin[:, 0], wide[5:15, 6:] = 1.0, 1.0
+    canvas, boxes = _row([thin, wide], 20.0, np.random.default_rng(0), (-2.0, -2.0), touching=True)
+    assert boxes[1][0] == 0 and canvas.shape[1] >= 13

@@ -68,7 +68,7 @@ def _row(alphas, height, rng, gap_range, touching=False):
             x = int(round(x + rng.uniform(*gap_range) * height))
             if touching:
                 for _ in range(int(0.6 * height) + 1):
-                    if _touches(canvas, a, x, y):
+                    if x < 0 or _touches(canvas, a, x, y):   # never past the canvas' left edge
                         break
                     x -= 1
         x = max(x, 0)

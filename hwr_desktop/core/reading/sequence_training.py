@@ -18,6 +18,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, fields
@@ -289,6 +290,8 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
     finally:
         if batches is not None:
             batches.close()
+        if sys.exc_info()[0] is not None and step > 0:   # any other failure: the steps done are kept too
+            save_checkpoint(checkpoint, model, optimizer, step, config, history, seconds)
     if step < config.steps:
         save_checkpoint(checkpoint, model, optimizer, step, config, history, seconds)
     else:
