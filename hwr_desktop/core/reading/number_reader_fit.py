@@ -25,7 +25,10 @@ DIGIT_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 # A wrong number is mostly one whose readings are close: flagging unsure numbers costs fewer right
 # ones than raising every digit's bar, so the number's thresholds go finer near 1.
 NUMBER_THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995)
-MAX_CONFIDENTLY_WRONG = 0.005    # on validation; the bench's target is 1 %, so leave a margin
+# On validation numbers, the bench's target itself: with the first reader v2, 0.5 % cost 9 points of
+# exact numbers (81 % instead of 90 %, 0.3 % instead of 0.8 % confidently wrong), a '?' on one
+# number in five; 1,000 validation numbers cannot tell 0.5 % from 1 % apart anyway.
+MAX_CONFIDENTLY_WRONG = 0.01
 
 
 def validation_cases(reader: SequenceReader, predictor, per_condition: int, seed: int = 5, progress=None):
