@@ -8,7 +8,8 @@ import pytest
 
 from hwr_desktop.cli import main
 from hwr_desktop.core.data.number_images import number_image
-from hwr_desktop.core.reading.number_reader import ReaderSettings, SequenceReader, analyse, decide, read_number
+from hwr_desktop.core.reading.ctc import Beam
+from hwr_desktop.core.reading.number_reader import Analysis, Candidate, ReaderSettings, SequenceReader, decide, read_number
 from hwr_desktop.resources import default_model_path, number_reader_path
 
 
@@ -47,14 +48,49 @@ def test_touching_and_boxed_numbers_are_read_right(readers, mnist, condition, di
     assert all(d.box[0] < e.box[0] for d, e in zip(result.digits, result.digits[1:]))     # left to right
 
 
-def test_a_lone_unsure_digit_is_a_question_mark_and_keeps_its_alternatives(readers, mnist):
-    predictor, reader = readers
-    analysis = analyse(reader, predictor, sample(mnist, "spaced", (1, 7, 9), 4).array())
-    strict = decide(analysis, ReaderSettings(digit_threshold=1.0))
-    assert strict.text == "???"
-    assert [int(d.probabilities.argmax()) for d in strict.digits] == [1, 7, 9]
-    assert all(abs(float(d.probabilities.sum()) - 1) < 1e-4 for d in strict.digits)
-    assert decide(analysis, ReaderSettings(digit_threshold=0.0)).text == "179"
+def hand_made_analysis() -> Analysis:
+    """Two readings of three digits: '179' (CTC log-probability -0.2) and '174' (-1.8); the digit
+    model is sure of every digit but the last, where it says 9 60 %, 4 40 %."""
+    def candidate(digits, log_probability, last):
+        p = [np.eye(10)[d] for d in digits[:-1]] + [last]
+        return Candidate(Beam(digits, log_probability), [float(np.log(max(q[d], 1e-4))) for q, d in zip(p, digits)],
+                         [True, True, True], p, [(0, 0, 10, 10), (20, 0, 30, 10), (40, 0, 50, 10)])
+    last = np.zeros(10)
+    last[9], last[4] = 0.6, 0.4
+    return Analysis(None, [candidate((1, 7, 9), -0.2, last), candidate((1, 7, 4), -1.8, last)])
+
+
+def test_the_strings_decide_each_digit_and_the_number_probability():
+    analysis = hand_made_analysis()
+    settings = ReaderSettings(apart_weight=1.0, number_temperature=1.0, digit_threshold=0.5)
+    result = decide(analysis, settings, 0.0)
+    # scores: -0.2 + log 0.6 and -1.8 + log 0.4; the number's probability is their softmax
+    scores = np.array([-0.2 + np.log(0.6), -1.8 + np.log(0.4)])
+    p = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    assert result.text == "179" and result.confidence == pytest.approx(p[0])
+    assert [t for t, _ in result.readings] == ["179", "174"] and result.readings[1][1] == pytest.approx(p[1])
+    first, _, third = result.digits
+    assert first.confidence == pytest.approx(1.0) and third.confidence == pytest.approx(p[0])
+    assert third.alternatives[:2] == [(9, pytest.approx(p[0])), (4, pytest.approx(p[1]))]
+    strict = decide(analysis, ReaderSettings(digit_threshold=0.99), 0.0)
+    assert strict.text == "17?" and "disagree" in strict.digits[2].why and strict.digits[0].why is None
+    unsure_number = decide(analysis, ReaderSettings(digit_threshold=0.0, number_threshold=0.99), 0.0)
+    assert unsure_number.text == "17?" and "whole number is unsure" in unsure_number.digits[2].why
+    assert decide(analysis, settings, 0.99).digits[2].why.startswith("less sure than the minimum confidence")
+
+
+def test_with_no_weight_on_the_digit_model_the_strings_alone_decide():
+    analysis = hand_made_analysis()
+    alone = decide(analysis, ReaderSettings(apart_weight=0.0, touching_weight=0.0, digit_threshold=0.0), 0.0)
+    p = np.exp([-0.2, -1.8]) / np.exp([-0.2, -1.8]).sum()
+    assert alone.text == "179" and alone.confidence == pytest.approx(p[0])
+
+
+def test_hand_edited_reading_settings_fall_back_to_the_defaults():
+    settings = ReaderSettings.from_dict({"digit_threshold": 7, "number_temperature": 0, "apart_weight": "x",
+                                         "touching_weight": 0.5, "number_threshold": float("nan")})
+    assert settings == ReaderSettings(touching_weight=0.5)
+    assert ReaderSettings.from_dict(None) == ReaderSettings()
 
 
 def test_without_a_sequence_reader_the_digit_reader_reads_alone(readers, mnist):
