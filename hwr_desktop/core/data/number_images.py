@@ -32,7 +32,7 @@ class Sizes:
 
 
 BENCH_SIZES = Sizes()
-TRAINING_SIZES = Sizes((16, 56), (380, 560))   # what the line reader sees is ~24 px high anyway: cheaper
+TRAINING_SIZES = Sizes((16, 56), (380, 560))   # the sequence reader sees ~22 px high strips anyway: cheaper
 
 
 def _height(rng, sizes: Sizes, n=1, factor=1.0) -> float:

@@ -101,7 +101,7 @@ def read_info(path: str | Path) -> ModelInfo:
 
 def load_model(path: str | Path, shapes=DIGIT_SHAPES) -> tuple[object, ModelInfo]:
     """(model, info). Any problem becomes a ModelFileError with a clear message. `shapes`: the
-    (input, output) shapes without the batch axis the file must have (a line reader's differ)."""
+    (input, output) shapes without the batch axis the file must have (a sequence reader's differ)."""
     path = Path(path)
     _check_file(path)
     info = read_info(path)
