@@ -50,7 +50,7 @@ def test_reads_a_number_left_to_right_with_boxes_in_image_pixels(predictor, mnis
         assert np.allclose(read.box, (x0, y0, x1, y1), atol=8), (read.box, (x0, y0, x1, y1))
         assert read.confidence >= 0.5 and read.probabilities.shape == (10,)
     doc = result.to_dict()
-    assert doc["text"] == result.text and set(doc["digits"][0]) == {"digit", "confidence", "box", "alternatives"}
+    assert doc["text"] == result.text and set(doc["digits"][0]) == {"digit", "confidence", "box", "alternatives", "why"}
 
 
 def test_number_confidence_is_the_product_of_the_digits_when_not_given(predictor, mnist):
