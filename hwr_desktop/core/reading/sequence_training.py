@@ -128,19 +128,12 @@ class Batches:
 
 def save_checkpoint(path: Path, model, optimizer, step: int, config: ReaderTrainingConfig, history: list,
                     seconds: float) -> None:
-    from hwr_desktop.core.files import temporary_beside
+    from hwr_desktop.core.files import replacing
     arrays = {f"model/{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     meta = {"format": FORMAT, "step": step, "config": asdict(config), "history": history, "seconds": seconds}
-    tmp = temporary_beside(path)
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
 
 
 def read_checkpoint(path: Path) -> tuple[dict, dict]:
@@ -376,12 +369,13 @@ def _final_network(config, model, optimizer, ema: bool = True):
 def _write_final(config, model, optimizer, run_dir: Path, history: list, seconds: float) -> None:
     """reader.keras (the plain network, no reading settings yet) and training.json."""
     import keras
+
+    from hwr_desktop.core.files import replacing, write_text
     final = _final_network(config, model, optimizer)
-    final.save(run_dir / "reader.tmp.keras")
-    os.replace(run_dir / "reader.tmp.keras", run_dir / "reader.keras")
-    (run_dir / "training.json").write_text(json.dumps({"config": asdict(config), "history": history,
-                                                       "seconds": round(seconds, 1),
-                                                       "keras": keras.__version__}, indent=2))
+    with replacing(run_dir / "reader.keras") as tmp:
+        final.save(tmp)
+    write_text(run_dir / "training.json", json.dumps({"config": asdict(config), "history": history,
+                                                      "seconds": round(seconds, 1), "keras": keras.__version__}, indent=2))
 
 
 def model_from_checkpoint(path, ema: bool = True) -> tuple[object, dict]:

@@ -275,14 +275,9 @@ class StripSet:
     kinds: list[str]         # the condition (real pipeline) or "synthetic"
 
     def save(self, path) -> None:
-        from pathlib import Path
-
-        from hwr_desktop.core.files import temporary_beside
-        path = Path(path)
-        tmp = temporary_beside(path)
-        with open(tmp, "wb") as handle:
+        from hwr_desktop.core.files import replacing
+        with replacing(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, x=self.x, widths=self.widths, texts=np.array(self.texts), kinds=np.array(self.kinds))
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path) -> StripSet:
