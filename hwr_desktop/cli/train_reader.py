@@ -27,7 +27,8 @@ def register(sub) -> None:
     train.add_argument("--out", required=True,
                        help="model file to write (the bundled one: resources/models/number_reader.keras)")
     train.add_argument("--run-dir", metavar="DIR",
-                       help="folder for the checkpoint, the made data and the log (default: OUT's name + '.run')")
+                       help="folder for the checkpoint and the made data, about 200 MB (default: reader-runs/OUT's "
+                            "name in the user data folder, never beside a bundled model)")
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="go on from this checkpoint.npz with its settings, in its folder or in --run-dir "
                             "(the committed one: resources/checkpoints/number_reader.npz)")
@@ -42,6 +43,11 @@ def register(sub) -> None:
                            help=f"default {getattr(defaults, f.name)}")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=run_train_reader)
+
+
+def _default_run_dir(out: Path) -> Path:
+    from hwr_desktop.core.paths import data_dir
+    return data_dir() / "reader-runs" / out.stem
 
 
 def _yes(text: str) -> bool:
@@ -72,7 +78,7 @@ def run_train_reader(args) -> int:
             shutil.copyfile(checkpoint, run_dir / "checkpoint.npz")
             checkpoint = run_dir / "checkpoint.npz"
     else:
-        run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
+        run_dir = Path(args.run_dir) if args.run_dir else _default_run_dir(out)
         if (run_dir / "checkpoint.npz").exists():
             raise HwrError(f"{run_dir} already holds a checkpoint: continue it with --resume {run_dir / 'checkpoint.npz'}"
                            " or choose another --run-dir")
