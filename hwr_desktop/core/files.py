@@ -57,6 +57,13 @@ def temporary_beside(out: Path, folder: bool = False) -> Path:
     return Path(name)
 
 
+def temporaries_of(out: Path) -> list[Path]:
+    """The temporary files and folders temporary_beside and write_text_tmp make for `out` and its
+    sidecars (`out.name + '.README.md'`...), for clearing up after a writer that was killed."""
+    found = set(out.parent.glob(f".{out.stem}.*.tmp*")) | set(out.parent.glob(f".{out.name}.*.tmp*"))
+    return sorted(found)
+
+
 def size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

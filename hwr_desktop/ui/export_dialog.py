@@ -1,9 +1,9 @@
 """File > Export Model…: the current model as ONNX, TFLite or SavedModel, checked before it is kept.
 
-The user picks a format, a file and (TFLite) int8; the export runs in an ExportWorker through a
-JobSlot, with its stages on a progress bar. The result shows the check's figures (agreement with
-the Keras model on the 10,000 MNIST test images, accuracy, size, speed) and where the README with
-a runnable snippet is. Problems go out on `errorOccurred`, like every panel's.
+The user picks a format, a file and (TFLite) int8; the export runs in an ExportWorker (in a child
+process: core/export/in_subprocess.py) through a JobSlot, with its stages on a progress bar. The
+result shows the check's figures (agreement with the Keras model on the 10,000 MNIST test images,
+accuracy, size, speed) and where the README with a runnable snippet is. Problems go out on `errorOccurred`, like every panel's.
 """
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self._set_running(True)
 
-        self.jobs.start(lambda: ExportWorker(model, info, fmt, out, quantize, self), self._on_exported,
+        source = self.session.path.name if self.session.path else None
+        self.jobs.start(lambda: ExportWorker(model, info, fmt, out, quantize, self, source), self._on_exported,
                         self._on_failed, stageProgress=self._on_progress)
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:

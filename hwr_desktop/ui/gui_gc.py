@@ -10,10 +10,13 @@ Python's own thresholds. Reference counting still frees everything that is not i
 The training worker freezes the long-lived objects for its run (workers/training.py), so a full
 collection here stays cheap while a model trains.
 
-While a model is converted for export, nothing collects at all (`paused`): the converter
-(TFLite's, in C++) holds TensorFlow's locks for seconds, and a collection on the GUI thread that
-finalizes a TensorFlow object waits for them while holding the GIL the converter needs back. We
-saw that deadlock too, in the same test (one run in three, 2026-11-29).
+While TensorFlow work that can hold its locks for long runs on a worker (saving a model for
+export), nothing collects at all (`paused`): a collection on the GUI thread that finalizes a
+TensorFlow object waits for those locks while holding the GIL the worker needs back. We saw that
+deadlock with TFLite's converter in the export dialog's test (one run in three, 2026-11-29), and
+once more in CI with this pause in place (2026-12-04): reference counting frees TensorFlow objects
+too, and nothing pauses that. So the converters now run in a child process of their own
+(core/export/in_subprocess.py); the pause stays for the save before it.
 """
 from __future__ import annotations
 

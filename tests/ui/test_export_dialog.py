@@ -38,3 +38,19 @@ def test_a_bad_export_path_is_one_error_dialog_and_no_file(window, qtbot, tmp_pa
     assert box.icon() == QMessageBox.Icon.Critical and "does not exist" in box.text()
     assert dialog.report is None and dialog.progress.format() == "Not exported"
     assert list(out.iterdir()) == []
+
+
+def test_closing_the_dialog_mid_export_stops_it_and_leaves_nothing(window, qtbot, tmp_path):
+    qtbot.waitUntil(lambda: window.session.ready, timeout=60000)
+    window.show_export_dialog()
+    dialog = window.export_dialog
+    out = tmp_path / "exports"
+    out.mkdir()
+    dialog.pathEdit.setText(str(out / "m.onnx"))
+    dialog.exportButton.click()
+    qtbot.waitUntil(lambda: dialog.progress.format().startswith("Converting"), timeout=60000)
+    dialog.reject()                                   # Close, or Escape
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.jobs.is_running(), timeout=120000)
+    assert dialog.report is None and window.last_error_box is None    # a stop is not an error
+    assert list(out.iterdir()) == []

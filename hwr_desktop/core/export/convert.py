@@ -180,9 +180,10 @@ def _prepare_out(out: Path, fmt: str) -> Path:
 
 def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
                  progress: Progress | None = None, stop: threading.Event | None = None,
-                 data=None) -> ExportReport:
+                 data=None, source_name: str | None = None) -> ExportReport:
     """Export `source` (a .keras path, or a (model, ModelInfo or metadata dict) pair) as `fmt` to `out`,
-    verified on the MNIST test set. `data` is an MnistSplits (default: the bundled MNIST)."""
+    verified on the MNIST test set. `data` is an MnistSplits (default: the bundled MNIST); `source_name`
+    is what the sidecar names as the source (default: the file's name, or the network's)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if quantize not in (None, "int8"):
@@ -196,10 +197,10 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
     from hwr_desktop.core.models.modelfile import described, load_model
     if isinstance(source, (str, Path)):
         model, info = load_model(source)
-        source_name = Path(source).name
+        source_name = source_name or Path(source).name
     else:
         model, info = source[0], described(source[0], source[1])   # the network says what it outputs
-        source_name = getattr(model, "name", "model")
+        source_name = source_name or getattr(model, "name", "model")
     _refuse_unsupported(model)
     if data is None:
         from hwr_desktop.core.data.mnist import load_mnist
