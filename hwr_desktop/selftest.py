@@ -205,6 +205,33 @@ def check_training(ctx: Context) -> str:
             f"(means of the first and last 4)")
 
 
+def _child_answers(answers, value) -> None:
+    answers.put((value, os.getpid()))
+
+
+def check_child(ctx: Context) -> str:
+    """The app exports in a spawned child process (core/export/in_subprocess.py): in a frozen build that
+    only works if the program, started again as the child, runs the function it is sent."""
+    import multiprocessing
+
+    from hwr_desktop.core.export.in_subprocess import START_METHOD
+    context = multiprocessing.get_context(START_METHOD)
+    answers = context.Queue()
+    child = context.Process(target=_child_answers, args=(answers, 42), daemon=True)
+    child.start()
+    try:
+        value, pid = answers.get(timeout=60)
+    except Exception:
+        raise CheckFailed(f"a spawned child process did not answer (exit code {child.exitcode})") from None
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    if value != 42 or pid == os.getpid():
+        raise CheckFailed(f"the child process answered {value!r} from process {pid}")
+    return f"a {START_METHOD}ed child process of this program ran a function and answered (how the app exports)"
+
+
 def check_gui(ctx: Context) -> str:
     _need(ctx.predictor, "loading the model")
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
@@ -244,6 +271,7 @@ CHECKS = [
     ("samples", check_samples),
     ("reading", check_reading),
     ("training", check_training),
+    ("child", check_child),
     ("gui", check_gui),
 ]
 
