@@ -20,17 +20,31 @@ from hwr_desktop.core.store.runs import FINISHED, RunStore
 
 
 def test_precision_and_recall_of_a_small_confusion_matrix_worked_by_hand():
-    # label -> predicted: 0->0, 0->1, 0->1, 1->1, 1->2, 2->2
-    labels = np.array([0, 0, 0, 1, 1, 2])
-    preds = np.array([0, 1, 1, 1, 2, 2])
-    report = report_from_logits(np.eye(10)[preds] * 5.0, labels)
-    assert report.confusion[:3, :3].tolist() == [[1, 2, 0], [0, 1, 1], [0, 0, 1]]
-    assert report.accuracy == pytest.approx(3 / 6)
+    # label -> predicted: 0->0, 0->1, 0->1, 1->1, 1->2, 2->2, 2->2
+    labels = np.array([0, 0, 0, 1, 1, 2, 2])
+    preds = np.array([0, 1, 1, 1, 2, 2, 2])
+    logits = np.eye(10)[preds] * 5.0
+    report = report_from_logits(logits, labels)
+    assert report.confusion[:3, :3].tolist() == [[1, 2, 0], [0, 1, 1], [0, 0, 2]]
+    assert report.accuracy == pytest.approx(4 / 7) and report.n == 7
     # precision: right / predicted as that digit (a column); recall: right / truly that digit (a row)
-    np.testing.assert_allclose(report.precision[:3], [1 / 1, 1 / 3, 1 / 2])
-    np.testing.assert_allclose(report.recall[:3], [1 / 3, 1 / 2, 1 / 1])
-    np.testing.assert_allclose(report.f1[:3], [0.5, 0.4, 2 / 3])
+    np.testing.assert_allclose(report.precision[:3], [1 / 1, 1 / 3, 2 / 3])
+    np.testing.assert_allclose(report.recall[:3], [1 / 3, 1 / 2, 2 / 2])
+    np.testing.assert_allclose(report.f1[:3], [0.5, 0.4, 0.8])
     assert not report.precision[3:].any() and not report.recall[3:].any()     # digits never seen nor predicted
+    # Loss: -log softmax at the label; logit 5 at the prediction, 0 elsewhere (4 right, 3 wrong).
+    def loss(top):
+        return (4 * (math.log(math.exp(top) + 9) - top) + 3 * math.log(math.exp(top) + 9)) / 7
+    assert report.loss == pytest.approx(loss(5.0), rel=1e-5) and report.temperature == 1.0
+    scaled = report_from_logits(logits, labels, temperature=2.0)          # logits / T
+    assert scaled.loss == pytest.approx(loss(2.5), rel=1e-5) and scaled.temperature == 2.0
+    np.testing.assert_array_equal(scaled.predictions, preds)
+    # A softmax model's probabilities are used as they are: the temperature is ignored.
+    probs = np.full((7, 10), 0.3 / 9)
+    probs[np.arange(7), preds] = 0.7
+    given = report_from_logits(probs, labels, outputs_are_probabilities=True, temperature=2.0)
+    assert given.loss == pytest.approx((4 * -math.log(0.7) + 3 * -math.log(0.3 / 9)) / 7, rel=1e-5)
+    assert given.temperature == 1.0 and given.accuracy == pytest.approx(4 / 7)
 
 
 def test_each_colour_channel_has_its_own_luminance_weight():

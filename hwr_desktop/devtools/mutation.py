@@ -39,7 +39,11 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_network_designs.py", "-k", "impossible or no_layers or round_trip"],
     "hwr_desktop/core/store/runs.py": [HAND, "tests/test_runs_store.py", "-k",
                                        "record or stopped or dead or reused or delete or damaged or diff"],
+    **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_segment.py", "tests/test_lines.py", "-k",
+                                                    "not form_boxes"]
+       for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
 }
+# Not here yet: core/reading/number_reader.py and core/models/info.py, whose tests load Keras models.
 
 # (module, line, mutation) that cannot change behaviour, with why; excluded from the score.
 EQUIVALENT: dict[tuple[str, int, str], str] = {}
