@@ -71,6 +71,14 @@ def test_a_digit_alone_in_the_very_last_frame_is_read_by_every_decoder():
     assert align(lp, (4, 7)) == [(1, 1), (3, 3)]
     lp = _frames(0, 0, 10)                     # a single digit, in the last frame only
     assert greedy(lp) == (9,) and beam_search(lp)[0].digits == (9,) and align(lp, (9,)) == [(2, 2)]
+    lp = _frames(4, 0, 0)                      # ... and in the first frame only
+    assert greedy(lp) == (3,) and beam_search(lp)[0].digits == (3,) and align(lp, (3,)) == [(0, 0)]
+
+
+def test_beam_search_never_grows_a_string_past_max_digits():
+    lp = _frames(2, 0, 3, 0, 4)                # 1, 2, 3
+    assert beam_search(lp)[0].digits == (1, 2, 3)
+    assert max(len(beam.digits) for beam in beam_search(lp, max_digits=2)) == 2
 
 
 # Each layer type on its own row, with its shape, parameters and multiply-adds counted by hand
