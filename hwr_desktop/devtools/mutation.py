@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             caught = len(results["killed"]) + len(results["timeout"])
             tried = caught + len(results["survived"])
             score = caught / tried if tried else 0.0
-            scores.append((module, score, caught, tried, len(points), time.monotonic() - start))
+            scores.append((module, score, caught, tried, len(points) - len(results["equivalent"]),
+                           time.monotonic() - start))
             for mutant in results["survived"]:
                 print(f"  survived  {module}:{mutant.line}  {mutant.what}", flush=True)
             print(f"{module}: {score:.0%} killed ({caught}/{tried}, {len(results['timeout'])} by timeout, "
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(copy, ignore_errors=True)
     print("\nscore per module (killed / tried):")
     for module, score, caught, tried, total, seconds in scores:
-        note = "" if tried + 0 >= total else f"  (only {tried} of {total} tried: out of time)"
+        note = "" if tried >= total else f"  (only {tried} of {total} tried: out of time)"
         print(f"  {score:6.1%}  {caught:4d}/{tried:<4d} {module}  {seconds:.0f} s{note}")
     if out_of_time:
         print(f"stopped at the {args.budget:.0f} s budget; the modules after it were not tried")
