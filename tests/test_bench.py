@@ -6,9 +6,11 @@ import pytest
 
 from hwr_desktop.cli import main
 from hwr_desktop.cli.bench import JUDGED_WHEN_QUICK, QUICK_SKIPS, _print_table, judge
-from hwr_desktop.resources import default_model_path
 
-pytestmark = pytest.mark.skipif(not default_model_path().exists(), reason="needs the bundled model")
+
+@pytest.fixture(autouse=True)
+def _bundled_model(good_model_file):
+    """The bench reads the bundled model: missing, these tests fail (never skip)."""
 
 
 def test_bench_quick_reports_every_measure(capsys):
@@ -16,8 +18,10 @@ def test_bench_quick_reports_every_measure(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["time_to_99"]) == {"keras-example", "quick"}
     for run in doc["time_to_99"].values():
-        assert run["reached"] and run["epochs"] == 1 and run["seconds"] > 0
-        assert 0.0 < run["curve"][0]["test_accuracy"] <= 1.0
+        # --quick's target is 0 % so "reached" cannot be False: what can fail is that one epoch on
+        # 1,000 images learned something, at least twice chance (0.35 and 0.53 measured, 2026-12-05).
+        assert run["threshold"] == 0.0 and run["epochs"] == 1 and run["seconds"] > 0
+        assert 0.2 < run["curve"][0]["test_accuracy"] <= 1.0
     assert doc["quick_vs_reference_time"] == pytest.approx(
         doc["time_to_99"]["quick"]["seconds"] / doc["time_to_99"]["keras-example"]["seconds"], rel=0.01)
     assert 0 < doc["prediction_p50_ms"] <= doc["prediction_p95_ms"]

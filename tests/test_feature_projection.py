@@ -37,7 +37,7 @@ def test_pca_finds_the_main_directions_with_a_fixed_sign_and_is_deterministic():
     np.testing.assert_allclose(fit_pca(data, seed=8).components, first.components, atol=1e-6)
     exact = fit_pca(data[:, :8])   # small enough for the exact SVD
     assert exact.components.shape == (2, 8)
-    with pytest.raises(HwrError):
+    with pytest.raises(HwrError, match="needs at least three images"):
         fit_pca(data[:2])
 
 

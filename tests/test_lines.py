@@ -2,13 +2,11 @@
 (core/segmentation/printed_lines.py, core/segmentation/marks.py). Digits are MNIST *train* digits or pen strokes, lines are drawn
 with numpy, so every figure here is made up in the test."""
 import numpy as np
-import pytest
 from PIL import Image, ImageDraw
 
 from hwr_desktop.core.segmentation.components import label
 from hwr_desktop.core.segmentation.marks import find_marks
 from hwr_desktop.core.segmentation.printed_lines import find_lines
-from hwr_desktop.resources import default_model_path
 
 TRAIN = [1, 2, 5, 4, 6, 11]    # x_train indices: digits 0, 2, 6, 3, 4, 5 (checked below)
 SIDE = 60                      # digit box side, pixels (the ink is about 43 px tall)
@@ -130,11 +128,10 @@ def test_mnist_numbers_without_lines_lose_no_ink(mnist):
     assert not find_lines(mask).any()
 
 
-@pytest.mark.skipif(not default_model_path().is_file(), reason="the bundled model is not there")
-def test_a_number_in_form_boxes_is_read_exactly(mnist):
+def test_a_number_in_form_boxes_is_read_exactly(mnist, good_model_file):
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.reading.digit_reader import read_image
-    predictor = Predictor.from_file(default_model_path())
+    predictor = Predictor.from_file(good_model_file)
     indices = [4, 11, 1, 6]                           # train digits 3, 5, 0, 4 (checked below)
     truth = "".join(str(int(mnist.y_train[i])) for i in indices)
     assert truth == "3504"

@@ -81,9 +81,11 @@ def test_transparent_png_strokes_are_flattened():
     np.testing.assert_allclose(dark.image, light.image, atol=1e-5)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((0, 5)), np.zeros((4, 4, 7)), np.zeros((2, 2, 2, 2)), np.array(["a"])])
-def test_bad_arrays_get_clear_errors(bad):
-    with pytest.raises(ImageError):
+@pytest.mark.parametrize(("bad", "message"), [
+    (np.zeros((0, 5)), r"the image is empty \(0 pixels\)"), (np.zeros((4, 4, 7)), r"unsupported image shape \(4, 4, 7\)"),
+    (np.zeros((2, 2, 2, 2)), r"unsupported image shape \(2, 2, 2, 2\)"), (np.array(["a"]), r"unsupported image shape \(1,\)")])
+def test_bad_arrays_get_clear_errors(bad, message):
+    with pytest.raises(ImageError, match=message):
         preprocess(bad)
 
 

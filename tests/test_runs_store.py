@@ -127,6 +127,7 @@ WRITER = """
 import sys
 from hwr_desktop.core.store.runs import RunStore
 store = RunStore(sys.argv[1])
+pause_after = int(sys.argv[2])     # finished runs before one waits mid-run (its 3rd epoch committed); -1: never
 i = 0
 while True:
     run_id = store.start("train", {"name": "quick", "layers": []}, {"seed": i}, {}, name="r{id}")
@@ -134,6 +135,9 @@ while True:
     for epoch in range(1, 6):
         history.append({"epoch": epoch, "loss": 1.0 / epoch, "pad": "x" * 20000})
         store.set_history(run_id, history)
+        if i == pause_after and epoch == 3:
+            print("paused", flush=True)
+            sys.stdin.readline()       # the test kills it here: certainly mid-run
     store.finish(run_id, "finished", {"val_accuracy": 0.5})
     print(run_id, flush=True)
     i += 1
@@ -144,12 +148,21 @@ def test_a_writer_killed_at_any_moment_leaves_a_readable_store(tmp_path):
     path = tmp_path / "runs.sqlite3"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     committed, crashed = [], 0
+    # Killed by what it has done, never after a delay: the 1st writer while it waits mid-run (a crashed
+    # run for certain), the others as soon as they report their 2nd and 3rd finished run (wherever
+    # they are in the next one by then: between commits, inside one, or before it started).
     for kill in range(1, 4):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, env=env, text=True)
-        time.sleep(0.25 + 0.15 * kill)
+        pause_after = 1 if kill == 1 else -1
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(pause_after)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, env=env, text=True)
+        lines = []
+        while not lines or (lines[-1] != "paused" if kill == 1 else len(lines) < kill):
+            line = proc.stdout.readline()
+            assert line, "the writer ended on its own"
+            lines.append(line.strip())
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
-        committed += [int(line) for line in out.split()]
+        committed += [int(line) for line in lines + out.split() if line.isdigit()]
         with RunStore(path) as store:         # opens: quick_check passes, a hot journal is rolled back
             runs = {r.id: r for r in store.list()}
             assert all(runs[i].status == FINISHED for i in committed)
@@ -163,7 +176,7 @@ def test_a_writer_killed_at_any_moment_leaves_a_readable_store(tmp_path):
             assert all([h["epoch"] for h in r.history] == list(range(1, len(r.history) + 1)) for r in runs.values())
             with sqlite3.connect(path) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert committed and crashed, "the writer was never killed mid-run: the delays do not fit this machine"
+    assert committed and crashed
 
 
 class Counting(TrainingCallbacks):

@@ -117,7 +117,7 @@ def test_several_writers_at_first_start_share_one_fresh_store(tmp_path):
 
 
 def test_a_bad_item_in_add_many_adds_nothing(store):
-    with pytest.raises(HwrError):
+    with pytest.raises(HwrError, match="original image: not a supported image"):
         store.add_many([(image(1), 1, None), (image(2), 2, b"not an image")])
     assert len(store) == 0
 

@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
         self.stopTrainingAction = a("S&top Training", self.training_panel.stop, QKeySequence("Ctrl+."), "",
                                     "stopTrainingAction")
         self.stopTrainingAction.setEnabled(False)
+        for needs_model in (self.saveModelAction, self.exportModelAction):   # until a model is ready: a failed load
+            needs_model.setEnabled(False)                                  # at launch leaves none to save
         self.modelInfoAction = a("&Model Info…", self.show_model_info, QKeySequence("Ctrl+I"), "", "modelInfoAction")
         self.aboutAction = a("&About HWR Desktop", self.show_about, QKeySequence(Qt.Key.Key_F1), "", "aboutAction")
 

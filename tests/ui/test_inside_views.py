@@ -35,8 +35,8 @@ def layers(window, qtbot):
 def test_every_layer_has_a_row_with_its_name_type_and_shape(window, qtbot):
     draw(window)
     view = window.inside_panel.layers
-    qtbot.wait(100)
-    assert view.updates == 0 and not view.rows        # hidden: nothing computed
+    assert window.inside_panel.source.image is not None      # the drawing reached the Inside tab...
+    assert view.updates == 0 and not view.rows and not view._timer.isActive()   # ...hidden: nothing computed or scheduled
     inside, view = open_view(window, qtbot, "layers")
     qtbot.waitUntil(lambda: len(view.rows) > 0, timeout=30000)
     model = window.session.model

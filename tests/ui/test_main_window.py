@@ -61,7 +61,7 @@ def test_canvas_keeps_the_drawing_when_resized(window, qtbot):
 
 def test_prediction_latency_after_release_is_recorded(window):
     draw_stroke(window.draw_panel.canvas, SHAPES[0][0])
-    assert 0 < window.draw_panel.last_latency_ms < 1000  # figures are measured by the benchmark, not here
+    assert window.draw_panel.last_latency_ms > 0  # a figure the benchmark measures; no clock bound here
 
 
 def test_corrupt_model_shows_an_error_and_keeps_the_old_model(window, qtbot, tmp_path):

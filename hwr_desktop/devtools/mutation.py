@@ -1,0 +1,226 @@
+"""Mutation testing of core's pure modules (`make mutation`; not part of `make test` or CI).
+
+Each mutant is one small change to one module (a comparison flipped, an arithmetic operator
+swapped, a number off by one, `and` for `or`), written into a private copy of the checkout; the
+module's fast numpy-level tests run against it in a fresh process with a timeout. A mutant the
+tests fail on (or that times out) is killed; one they pass on survived: either a test is missing,
+or the change does not alter behaviour (an equivalent mutant, listed in EQUIVALENT with why).
+
+Why an own runner and not mutmut: mutmut 3 copies the package into mutants/ and runs the whole
+suite once to map tests to functions, which starts TensorFlow and Qt (minutes, and TensorFlow
+tolerates mutmut's forked workers badly); here each module names the few tests that cover it,
+and a mutant costs one plain pytest start (~1-2 s).
+
+    python -m hwr_desktop.devtools.mutation [--module NAME ...] [--budget SECONDS] [--timeout SECONDS]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HAND = "tests/test_hand_computed.py"
+
+# module -> the fast tests that cover it (numpy only: no TensorFlow model, no Qt; about 1 s a run).
+# tests/test_calibration.py imports TensorFlow at the top (12 s a run): its numpy tests are not used here.
+MODULES: dict[str, list[str]] = {
+    "hwr_desktop/core/models/evaluation.py": [HAND],
+    "hwr_desktop/core/models/calibration.py": [HAND],
+    "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
+    "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_preprocess.py"],
+    "hwr_desktop/core/network/design.py": [HAND, "tests/test_network_designs.py", "-k", "impossible or no_layers or round_trip"],
+    "hwr_desktop/core/store/runs.py": [HAND, "tests/test_runs_store.py", "-k",
+                                       "record or stopped or dead or reused or delete or damaged or diff"],
+    **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_segment.py", "tests/test_lines.py", "-k",
+                                                    "not form_boxes"]
+       for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
+}
+# Not here yet: core/reading/number_reader.py and core/models/info.py, whose tests load Keras models.
+
+# (module, line, mutation) that cannot change behaviour, with why; excluded from the score. Lines are
+# the module's own: re-check them when it changes (a stale entry only stops excluding).
+_CTC = "hwr_desktop/core/reading/ctc.py"
+EQUIVALENT: dict[tuple[str, int, str], str] = {
+    (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
+    (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
+    (_CTC, 34, "Lt -> LtE"): "_add swaps equal values: the same sum",
+    (_CTC, 36, "LtE -> Lt"): "b == NEG exactly adds log1p(exp(NEG - a)) == 0",
+    (_CTC, 39, "10 -> 11"): "a wider default beam keeps every beam the narrower one keeps",
+    (_CTC, 45, "GtE -> Gt"): "differs only for a class exactly `prune` below the best, whose beams are ranked out",
+}
+
+COMPARE_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+                ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+BINOP_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+              ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
+
+
+@dataclass
+class Mutant:
+    index: int
+    line: int
+    what: str
+
+
+class _Mutator(ast.NodeTransformer):
+    """Counts the mutation points in visiting order; with `target`, applies only that one."""
+
+    def __init__(self, target: int | None = None):
+        self.target, self.points = target, []
+
+    def _point(self, node, what: str) -> bool:
+        self.points.append(Mutant(len(self.points), node.lineno, what))
+        return len(self.points) - 1 == self.target
+
+    def visit_Expr(self, node):          # docstrings and bare expressions: nothing to mutate
+        return node if isinstance(node.value, ast.Constant) else self.generic_visit(node)
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        for i, op in enumerate(node.ops):
+            swap = COMPARE_SWAP.get(type(op))
+            if swap and self._point(node, f"{type(op).__name__} -> {swap.__name__}"):
+                node.ops[i] = swap()
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        swap = BINOP_SWAP.get(type(node.op))
+        if swap and self._point(node, f"{type(node.op).__name__} -> {swap.__name__}"):
+            node.op = swap()
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        swap = BINOP_SWAP.get(type(node.op))
+        if swap and self._point(node, f"{type(node.op).__name__}= -> {swap.__name__}="):
+            node.op = swap()
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        other = ast.Or if isinstance(node.op, ast.And) else ast.And
+        if self._point(node, f"{type(node.op).__name__} -> {other.__name__}"):
+            node.op = other()
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not | ast.USub) and self._point(node, f"{type(node.op).__name__} removed"):
+            return node.operand
+        return node
+
+    def visit_Constant(self, node):
+        value = node.value
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return node
+        changed = value + 1 if value + 1 != value else value * 2       # 1e30 + 1 is 1e30
+        if self._point(node, f"{value!r} -> {changed!r}"):
+            return ast.copy_location(ast.Constant(changed), node)
+        return node
+
+
+def mutants(source: str) -> list[Mutant]:
+    mutator = _Mutator()
+    mutator.visit(ast.parse(source))
+    return mutator.points
+
+
+def mutated(source: str, index: int) -> str:
+    return ast.unparse(_Mutator(index).visit(ast.parse(source)))
+
+
+def _private_copy() -> Path:
+    """The checkout's tracked files in a temporary folder (big binary files linked, not copied)."""
+    dest = Path(tempfile.mkdtemp(prefix="hwr-mutation-"))
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        src, target = ROOT / name, dest / name
+        if not src.is_file():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix == ".py" or src.suffix in (".toml", ".cfg", ".ini"):
+            shutil.copyfile(src, target)
+        else:
+            target.symlink_to(src)
+    return dest
+
+
+def _run_tests(copy: Path, tests: list[str], timeout: float) -> str:
+    env = {**os.environ, "PYTHONPATH": str(copy), "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=copy,
+                              env=env, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "survived" if done.returncode == 0 else "killed"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--module", action="append", help="a path or name fragment from MODULES (default: all)")
+    parser.add_argument("--budget", type=float, default=45 * 60, help="seconds for the whole run (default 2700)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per mutant (default: 5x the clean run + 10)")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MODULES if not args.module or any(f in m for f in args.module)]
+    if not chosen:
+        parser.error(f"no module matches {args.module}; choose from {', '.join(MODULES)}")
+    copy = _private_copy()
+    deadline = time.monotonic() + args.budget
+    scores, out_of_time = [], False
+    try:
+        for module in chosen:
+            tests, path = MODULES[module], copy / module
+            original = path.read_text()
+            start = time.monotonic()
+            if _run_tests(copy, tests, 600) != "survived":
+                print(f"{module}: its tests fail without any mutation; fix them first", flush=True)
+                return 1
+            timeout = args.timeout or 5 * (time.monotonic() - start) + 10
+            results: dict[str, list[Mutant]] = {"killed": [], "timeout": [], "survived": [], "equivalent": []}
+            points = mutants(original)
+            print(f"{module}: {len(points)} mutants, {timeout:.0f} s each at most", flush=True)
+            for mutant in points:
+                if time.monotonic() > deadline:
+                    out_of_time = True
+                    break
+                if (module, mutant.line, mutant.what) in EQUIVALENT:
+                    results["equivalent"].append(mutant)
+                    continue
+                path.write_text(mutated(original, mutant.index))
+                try:
+                    results[_run_tests(copy, tests, timeout)].append(mutant)
+                finally:
+                    path.write_text(original)
+            caught = len(results["killed"]) + len(results["timeout"])
+            tried = caught + len(results["survived"])
+            score = caught / tried if tried else 0.0
+            scores.append((module, score, caught, tried, len(points) - len(results["equivalent"]),
+                           time.monotonic() - start))
+            for mutant in results["survived"]:
+                print(f"  survived  {module}:{mutant.line}  {mutant.what}", flush=True)
+            print(f"{module}: {score:.0%} killed ({caught}/{tried}, {len(results['timeout'])} by timeout, "
+                  f"{len(results['equivalent'])} equivalent excluded) in {time.monotonic() - start:.0f} s", flush=True)
+            if out_of_time:
+                break
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    print("\nscore per module (killed / tried):")
+    for module, score, caught, tried, total, seconds in scores:
+        note = "" if tried >= total else f"  (only {tried} of {total} tried: out of time)"
+        print(f"  {score:6.1%}  {caught:4d}/{tried:<4d} {module}  {seconds:.0f} s{note}")
+    if out_of_time:
+        print(f"stopped at the {args.budget:.0f} s budget; the modules after it were not tried")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
