@@ -170,8 +170,8 @@ class MainWindow(QMainWindow):
         self.pasteImageAction = a("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
                                   "Read the digits in the image on the clipboard", "pasteImageAction")
         self.quitAction = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit HWR Desktop", "quitAction")
-        self.undoAction = a("&Undo Stroke", dp.canvas.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
-        self.clearAction = a("&Clear Canvas", dp.canvas.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
+        self.undoAction = a("&Undo Stroke", dp.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
+        self.clearAction = a("&Clear Canvas", dp.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
         self.biggerBrushAction = a("Bigger Brush", lambda: dp.change_brush(1), QKeySequence("]"), "", "biggerBrush")
         self.smallerBrushAction = a("Smaller Brush", lambda: dp.change_brush(-1), QKeySequence("["), "", "smallerBrush")
         self.startTrainingAction = a("&Start Training", lambda: self.training_panel.start(), QKeySequence("Ctrl+T"),

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.ui.widgets.canvas import DrawingCanvas
+from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
 
@@ -56,13 +56,22 @@ class DrawingPanel(QWidget):
         self.brushSlider.setValue(round(self.canvas.brushSize() * 100))
         self.brushSlider.setToolTip("Brush size ( [ and ] )")
         self.brushSlider.setAccessibleName("Brush size")
-        self.brushSlider.valueChanged.connect(lambda v: self.canvas.setBrushSize(v / 100))
+        self.brushSlider.valueChanged.connect(self._set_brush)
         self.undoButton = QPushButton("Undo", objectName="undoButton")
         self.undoButton.setToolTip("Undo the last stroke (Ctrl+Z)")
         self.clearButton = QPushButton("Clear", objectName="clearButton")
         self.clearButton.setToolTip("Clear the canvas (Delete)")
-        self.undoButton.clicked.connect(self.canvas.undo)
-        self.clearButton.clicked.connect(self.canvas.clear)
+        self.undoButton.clicked.connect(self.undo)
+        self.clearButton.clicked.connect(self.clear)
+        # Number mode: a wide strip for a whole number, beside (not instead of) the digit's square;
+        # each keeps its own drawing, and switching shows one or the other in the same place.
+        self.numberCanvas = NumberCanvas()
+        self.numberCanvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.numberCanvas.hide()
+        self.numberModeButton = QPushButton("Number", objectName="numberModeButton", checkable=True)
+        self.numberModeButton.setToolTip("Write a whole number on a wide strip instead of one digit")
+        self.numberModeButton.setAccessibleName("Number mode")
+        self.numberModeButton.toggled.connect(self.set_number_mode)
 
         self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
         self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
@@ -86,6 +95,7 @@ class DrawingPanel(QWidget):
         tools.addWidget(self.brushSlider, 1)
         tools.addWidget(self.undoButton)
         tools.addWidget(self.clearButton)
+        tools.addWidget(self.numberModeButton)
         add_row = QHBoxLayout()
         add_row.addWidget(QLabel("Label"))
         add_row.addWidget(self.sampleLabelSpin)
@@ -123,6 +133,31 @@ class DrawingPanel(QWidget):
         """Give the panel the personal sample store (the main window opens it after building the panel)."""
         self.samples = samples
         self._update_add_enabled()
+
+    # ----- the two modes -----
+    def number_mode(self) -> bool:
+        return self.numberModeButton.isChecked()
+
+    def shown_canvas(self) -> DrawingCanvas:
+        """The canvas on screen: the digit's square, or the number strip in number mode."""
+        return self.numberCanvas if self.number_mode() else self.canvas
+
+    def set_number_mode(self, on: bool) -> None:
+        if self.numberModeButton.isChecked() != on:
+            self.numberModeButton.setChecked(on)      # toggled comes back here
+            return
+        shown = self.shown_canvas()
+        self.canvasArea.show_square(shown, shown.ASPECT)
+
+    def undo(self) -> None:
+        self.shown_canvas().undo()
+
+    def clear(self) -> None:
+        self.shown_canvas().clear()
+
+    def _set_brush(self, value: int) -> None:
+        for canvas in (self.canvas, self.numberCanvas):
+            canvas.setBrushSize(value / 100)
 
     def _schedule_live(self) -> None:
         if not self._live_timer.isActive():
