@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
         # fine-tuning before the sample store it reads.
         self.shutdown_order = [self.training_panel, self.evaluation_panel, self.predictions_panel,
-                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
+                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.draw_panel,
+                               self.finetune_panel,
                                self.personal, self.runs_panel, self.session]
 
     def _create_tabs(self) -> None:

@@ -55,3 +55,33 @@ def test_number_mode_is_reachable_by_keyboard_and_named(window):
     button = window.draw_panel.numberModeButton
     assert button.accessibleName() == "Number mode" and button.focusPolicy() != 0
     assert window.draw_panel.numberCanvas.accessibleName()
+
+
+def _write(canvas, digits: str, left: float = 0.4, step: float = 0.8) -> None:
+    """The digits' shapes (devtools/strokes.py) side by side on the strip, one pen stroke at a time."""
+    for i, d in enumerate(digits):
+        for stroke in SHAPES[int(d)]:
+            draw_stroke(canvas, [(x + left + i * step, y) for x, y in stroke])
+
+
+def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot):
+    from hwr_desktop.ui.workers.read_image import ReadImageWorker
+    panel = window.draw_panel
+    qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
+    for stroke in SHAPES[7]:
+        draw_stroke(panel.canvas, stroke)
+    digit_text = panel.prediction.predictionLabel.text()
+    panel.set_number_mode(True)
+    assert panel.prediction.predictionLabel.text() == "" and "Write a number" in panel.prediction.confidenceLabel.text()
+    started = []
+    panel.number_jobs.jobEnded.connect(lambda worker: started.append(type(worker)))
+    _write(panel.numberCanvas, "1704")
+    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    assert started and set(started) == {ReadImageWorker}        # every read ran as a worker, none on the GUI thread
+    assert panel.last_reading.text == "1704" == panel.prediction.predictionLabel.text()
+    assert "sure" in panel.prediction.confidenceLabel.text()
+    panel.set_number_mode(False)                                  # back to the square: its digit is predicted again
+    assert panel.prediction.predictionLabel.text() == digit_text
+    panel.set_number_mode(True)
+    panel.clearButton.click()
+    assert panel.last_reading is None and panel.prediction.predictionLabel.text() == ""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
@@ -117,7 +118,13 @@ class DrawingPanel(QWidget):
         self._live_timer.timeout.connect(self.predict_now)
         self.canvas.drawingChanged.connect(self._schedule_live)
         self.canvas.strokeFinished.connect(self.predict_now)
-        self.session.modelChanged.connect(self.predict_now)
+        self.session.modelChanged.connect(self.refresh)
+        # A number is read by the same code path as `hwr-desktop read` and Read Image (read_number with
+        # the bundled sequence reader), off the GUI thread: a read takes longer than a stroke. A newer
+        # stroke supersedes a read in flight (JobSlot drops the stale result and starts the newest).
+        self.number_jobs = JobSlot(self)
+        self.last_reading = None       # core.reading.digit_reader.ReadResult of the strip, or None
+        self.numberCanvas.strokeFinished.connect(self.read_number_now)
         self._update_add_enabled()
 
     def restore_settings(self, settings) -> None:
@@ -148,6 +155,55 @@ class DrawingPanel(QWidget):
             return
         shown = self.shown_canvas()
         self.canvasArea.show_square(shown, shown.ASPECT)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Predict the digit or read the number, whichever canvas is shown."""
+        if self.number_mode():
+            self.read_number_now()
+        else:
+            self.predict_now()
+
+    # ----- reading the number strip -----
+    def read_number_now(self) -> None:
+        """Read the strip on a worker thread; an empty strip or a model still loading says so at once."""
+        if self.numberCanvas.isEmpty() or not self.session.ready:
+            self.number_jobs.stop()
+            self.last_reading = None
+            self._show_reading(None, "Write a number" if self.numberCanvas.isEmpty() else "Loading model…")
+            return
+        from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
+        from hwr_desktop.ui.workers.read_image import ReadImageWorker
+        predictor, image = self.session.predictor, self.numberCanvas.to_array()
+        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
+                               self._on_number_read, self._on_number_failed)
+
+    def _on_number_read(self, result) -> None:
+        if not self.number_jobs.is_live() or not self.number_mode():
+            return                             # superseded by a newer stroke, or the square is shown
+        self.last_reading = result
+        self._show_reading(result, "No digits found")
+
+    def _on_number_failed(self, message: str) -> None:
+        if self.number_jobs.is_live():
+            self.errorOccurred.emit("Cannot read the number", message)
+
+    def _show_reading(self, result, note: str) -> None:
+        view = self.prediction
+        view.bars.setProbabilities(None)
+        view._set_preview(None)
+        if result is None or not result.digits:
+            view.predictionLabel.setText("")
+            view.confidenceLabel.setText(note)
+            return
+        view.predictionLabel.setText(result.text)
+        others = [f"{text} {p:.0%}" for text, p in result.readings[1:] if text != result.text]
+        also = f"\nelse {' · '.join(others)}" if others else ""
+        view.confidenceLabel.setText(f"{result.confidence:.0%} sure{also}")
+
+    def shutdown(self) -> bool:
+        """Closing the window: wait for a number read in flight."""
+        return self.number_jobs.shutdown()
 
     def undo(self) -> None:
         self.shown_canvas().undo()
