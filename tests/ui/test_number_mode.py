@@ -80,6 +80,11 @@ def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot)
     assert started and set(started) == {ReadImageWorker}        # every read ran as a worker, none on the GUI thread
     assert panel.last_reading.text == "1704" == panel.prediction.predictionLabel.text()
     assert "sure" in panel.prediction.confidenceLabel.text()
+    boxes = [d.box for d in panel.numberCanvas.digits()]           # a box over each digit, left to right
+    assert len(boxes) == 4 and all(a[2] <= b[0] + 2 for a, b in zip(boxes, boxes[1:]))
+    side = panel.numberCanvas.height()
+    assert all(0.3 * side < (x0 + x1) / 2 - 0.8 * side * i < 1.3 * side for i, (x0, _, x1, _) in enumerate(boxes))
+    panel.numberCanvas.grab()                                       # paints the boxes and tags
     panel.set_number_mode(False)                                  # back to the square: its digit is predicted again
     assert panel.prediction.predictionLabel.text() == digit_text
     panel.set_number_mode(True)

@@ -182,6 +182,7 @@ class DrawingPanel(QWidget):
         if not self.number_jobs.is_live() or not self.number_mode():
             return                             # superseded by a newer stroke, or the square is shown
         self.last_reading = result
+        self.numberCanvas.setDigits(result.digits)
         self._show_reading(result, "No digits found")
 
     def _on_number_failed(self, message: str) -> None:

@@ -245,5 +245,27 @@ class NumberCanvas(DrawingCanvas):
         self.setAccessibleName("Number writing strip")
         self.setToolTip("Write a whole number, left to right. Right-click or Ctrl+Z undoes the last stroke.")
 
+        self._digits = []          # the last reading's DigitRead list: boxes in image (= widget) pixels
+
     def sizeHint(self) -> QSize:
         return QSize(720, 180)
+
+    def setDigits(self, digits) -> None:
+        """Show what the reader did: a box over each digit with its digit and confidence ('?' in red)."""
+        self._digits = list(digits)
+        self.update()
+
+    def digits(self) -> list:
+        return list(self._digits)
+
+    def _render(self) -> None:
+        self._digits = []          # the drawing changed (a stroke, undo, clear, resize): the boxes are stale
+        super()._render()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._digits:
+            from hwr_desktop.ui.widgets.reading_overlays import paint_marks
+            painter = QPainter(self)
+            paint_marks(painter, self._digits, {}, lambda b: QRectF(b[0], b[1], b[2] - b[0], b[3] - b[1]))
+            painter.end()
