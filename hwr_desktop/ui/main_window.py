@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         # What closeEvent shuts down, in order: every owner of a JobSlot (it stops and waits for its job),
         # fine-tuning before the sample store it reads.
         self.shutdown_order = [self.training_panel, self.evaluation_panel, self.predictions_panel,
-                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.finetune_panel,
+                               self.inside_panel, self.dataset_panel, self.read_image_panel, self.draw_panel,
+                               self.finetune_panel,
                                self.personal, self.runs_panel, self.session]
 
     def _create_tabs(self) -> None:
@@ -170,8 +171,8 @@ class MainWindow(QMainWindow):
         self.pasteImageAction = a("&Paste Image", self.paste_image, QKeySequence.StandardKey.Paste,
                                   "Read the digits in the image on the clipboard", "pasteImageAction")
         self.quitAction = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit HWR Desktop", "quitAction")
-        self.undoAction = a("&Undo Stroke", dp.canvas.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
-        self.clearAction = a("&Clear Canvas", dp.canvas.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
+        self.undoAction = a("&Undo Stroke", dp.undo, QKeySequence.StandardKey.Undo, "", "undoAction")
+        self.clearAction = a("&Clear Canvas", dp.clear, QKeySequence(Qt.Key.Key_Delete), "", "clearAction")
         self.biggerBrushAction = a("Bigger Brush", lambda: dp.change_brush(1), QKeySequence("]"), "", "biggerBrush")
         self.smallerBrushAction = a("Smaller Brush", lambda: dp.change_brush(-1), QKeySequence("["), "", "smallerBrush")
         self.startTrainingAction = a("&Start Training", lambda: self.training_panel.start(), QKeySequence("Ctrl+T"),

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
-from hwr_desktop.ui.widgets.canvas import DrawingCanvas
+from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
 
@@ -56,13 +57,22 @@ class DrawingPanel(QWidget):
         self.brushSlider.setValue(round(self.canvas.brushSize() * 100))
         self.brushSlider.setToolTip("Brush size ( [ and ] )")
         self.brushSlider.setAccessibleName("Brush size")
-        self.brushSlider.valueChanged.connect(lambda v: self.canvas.setBrushSize(v / 100))
+        self.brushSlider.valueChanged.connect(self._set_brush)
         self.undoButton = QPushButton("Undo", objectName="undoButton")
         self.undoButton.setToolTip("Undo the last stroke (Ctrl+Z)")
         self.clearButton = QPushButton("Clear", objectName="clearButton")
         self.clearButton.setToolTip("Clear the canvas (Delete)")
-        self.undoButton.clicked.connect(self.canvas.undo)
-        self.clearButton.clicked.connect(self.canvas.clear)
+        self.undoButton.clicked.connect(self.undo)
+        self.clearButton.clicked.connect(self.clear)
+        # Number mode: a wide strip for a whole number, beside (not instead of) the digit's square;
+        # each keeps its own drawing, and switching shows one or the other in the same place.
+        self.numberCanvas = NumberCanvas()
+        self.numberCanvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.numberCanvas.hide()
+        self.numberModeButton = QPushButton("Number", objectName="numberModeButton", checkable=True)
+        self.numberModeButton.setToolTip("Write a whole number on a wide strip instead of one digit")
+        self.numberModeButton.setAccessibleName("Number mode")
+        self.numberModeButton.toggled.connect(self.set_number_mode)
 
         self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
         self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
@@ -86,6 +96,7 @@ class DrawingPanel(QWidget):
         tools.addWidget(self.brushSlider, 1)
         tools.addWidget(self.undoButton)
         tools.addWidget(self.clearButton)
+        tools.addWidget(self.numberModeButton)
         add_row = QHBoxLayout()
         add_row.addWidget(QLabel("Label"))
         add_row.addWidget(self.sampleLabelSpin)
@@ -107,7 +118,13 @@ class DrawingPanel(QWidget):
         self._live_timer.timeout.connect(self.predict_now)
         self.canvas.drawingChanged.connect(self._schedule_live)
         self.canvas.strokeFinished.connect(self.predict_now)
-        self.session.modelChanged.connect(self.predict_now)
+        self.session.modelChanged.connect(self.refresh)
+        # A number is read by the same code path as `hwr-desktop read` and Read Image (read_number with
+        # the bundled sequence reader), off the GUI thread: a read takes longer than a stroke. A newer
+        # stroke supersedes a read in flight (JobSlot drops the stale result and starts the newest).
+        self.number_jobs = JobSlot(self)
+        self.last_reading = None       # core.reading.digit_reader.ReadResult of the strip, or None
+        self.numberCanvas.strokeFinished.connect(self.read_number_now)
         self._update_add_enabled()
 
     def restore_settings(self, settings) -> None:
@@ -123,6 +140,81 @@ class DrawingPanel(QWidget):
         """Give the panel the personal sample store (the main window opens it after building the panel)."""
         self.samples = samples
         self._update_add_enabled()
+
+    # ----- the two modes -----
+    def number_mode(self) -> bool:
+        return self.numberModeButton.isChecked()
+
+    def shown_canvas(self) -> DrawingCanvas:
+        """The canvas on screen: the digit's square, or the number strip in number mode."""
+        return self.numberCanvas if self.number_mode() else self.canvas
+
+    def set_number_mode(self, on: bool) -> None:
+        if self.numberModeButton.isChecked() != on:
+            self.numberModeButton.setChecked(on)      # toggled comes back here
+            return
+        shown = self.shown_canvas()
+        self.canvasArea.show_square(shown, shown.ASPECT)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Predict the digit or read the number, whichever canvas is shown."""
+        if self.number_mode():
+            self.read_number_now()
+        else:
+            self.predict_now()
+
+    # ----- reading the number strip -----
+    def read_number_now(self) -> None:
+        """Read the strip on a worker thread; an empty strip or a model still loading says so at once."""
+        if self.numberCanvas.isEmpty() or not self.session.ready:
+            self.number_jobs.stop()
+            self.last_reading = None
+            self._show_reading(None, "Write a number" if self.numberCanvas.isEmpty() else "Loading model…")
+            return
+        from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
+        from hwr_desktop.ui.workers.read_image import ReadImageWorker
+        predictor, image = self.session.predictor, self.numberCanvas.to_array()
+        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
+                               self._on_number_read, self._on_number_failed)
+
+    def _on_number_read(self, result) -> None:
+        if not self.number_jobs.is_live() or not self.number_mode():
+            return                             # superseded by a newer stroke, or the square is shown
+        self.last_reading = result
+        self.numberCanvas.setDigits(result.digits)
+        self._show_reading(result, "No digits found")
+
+    def _on_number_failed(self, message: str) -> None:
+        if self.number_jobs.is_live():
+            self.errorOccurred.emit("Cannot read the number", message)
+
+    def _show_reading(self, result, note: str) -> None:
+        view = self.prediction
+        view.bars.setProbabilities(None)
+        view._set_preview(None)
+        if result is None or not result.digits:
+            view.predictionLabel.setText("")
+            view.confidenceLabel.setText(note)
+            return
+        view.predictionLabel.setText(result.text)
+        others = [f"{text} {p:.0%}" for text, p in result.readings[1:] if text != result.text]
+        also = f"\nelse {' · '.join(others)}" if others else ""
+        view.confidenceLabel.setText(f"{result.confidence:.0%} sure{also}")
+
+    def shutdown(self) -> bool:
+        """Closing the window: wait for a number read in flight."""
+        return self.number_jobs.shutdown()
+
+    def undo(self) -> None:
+        self.shown_canvas().undo()
+
+    def clear(self) -> None:
+        self.shown_canvas().clear()
+
+    def _set_brush(self, value: int) -> None:
+        for canvas in (self.canvas, self.numberCanvas):
+            canvas.setBrushSize(value / 100)
 
     def _schedule_live(self) -> None:
         if not self._live_timer.isActive():

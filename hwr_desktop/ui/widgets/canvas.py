@@ -29,6 +29,9 @@ class DrawingCanvas(QWidget):
 
     MIN_SIDE = 280
     HINT = "Draw a digit here"
+    # Width over height. Points are kept in units of the height (x in 0..ASPECT, y in 0..1), so
+    # at 1 the square canvas is exactly what it always was; NumberCanvas is a wide strip.
+    ASPECT = 1.0
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -36,7 +39,7 @@ class DrawingCanvas(QWidget):
         self.setAccessibleName("Drawing canvas")
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(self.MIN_SIDE, self.MIN_SIDE)
+        self.setMinimumSize(round(self.MIN_SIDE * self.ASPECT), self.MIN_SIDE)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw a digit with the mouse or a pen. Right-click or Ctrl+Z undoes the last stroke.")
         self._strokes: list[Stroke] = []
@@ -95,17 +98,24 @@ class DrawingCanvas(QWidget):
         return self._shown
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 420)
+        return QSize(round(420 * self.ASPECT), 420)
 
     def hasHeightForWidth(self) -> bool:
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return width
+        return round(width / self.ASPECT)
 
     # ----- rendering -----
     def _side(self) -> int:
-        return max(1, min(self.width(), self.height()))
+        """The height of the drawable area in pixels, the unit the points are kept in."""
+        return max(1, min(int(self.width() / self.ASPECT), self.height()))
+
+    def _span(self, side: int) -> int:
+        return round(side * self.ASPECT)
+
+    def _point(self, pos: QPointF, side: int) -> tuple[float, float]:
+        return (min(self.ASPECT, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))
 
     MODEL_PAGE, MODEL_INK = QColor(255, 255, 255), QColor(0, 0, 0)
 
@@ -135,12 +145,12 @@ class DrawingCanvas(QWidget):
     def _render(self) -> None:
         side = self._side()
         ratio = self.devicePixelRatioF()
-        self._image = QImage(side, side, QImage.Format.Format_RGB32)
+        self._image = QImage(self._span(side), side, QImage.Format.Format_RGB32)
         page, ink = self._screen_colors()
         if ratio == 1 and page.rgb() == self.MODEL_PAGE.rgb() and ink.rgb() == self.MODEL_INK.rgb():
             self._shown = self._image
         else:
-            self._shown = QImage(round(side * ratio), round(side * ratio), QImage.Format.Format_RGB32)
+            self._shown = QImage(round(self._span(side) * ratio), round(side * ratio), QImage.Format.Format_RGB32)
             self._shown.setDevicePixelRatio(ratio)    # a painter on it draws in logical coordinates
         for image, page, ink in self._images():
             image.fill(page)
@@ -154,7 +164,7 @@ class DrawingCanvas(QWidget):
 
     def _extend_current(self, pos: QPointF) -> None:
         side = self._side()
-        point = (min(1.0, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))
+        point = self._point(pos, side)
         last = self._current[-1]
         self._current.append(point)
         # Draw only the new segment into the off-screen images: cheap enough for every mouse move.
@@ -192,9 +202,9 @@ class DrawingCanvas(QWidget):
             font.setPixelSize(max(12, side // 16))
             painter.setFont(font)
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(QRectF(0, 0, side, side), Qt.AlignmentFlag.AlignCenter, self.HINT)
+            painter.drawText(QRectF(0, 0, self._span(side), side), Qt.AlignmentFlag.AlignCenter, self.HINT)
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
-        painter.drawRect(0, 0, side - 1, side - 1)
+        painter.drawRect(0, 0, self._span(side) - 1, side - 1)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.RightButton:
@@ -204,7 +214,7 @@ class DrawingCanvas(QWidget):
             return
         side = self._side()
         pos = event.position()
-        self._current = [(min(1.0, max(0.0, pos.x() / side)), min(1.0, max(0.0, pos.y() / side)))]
+        self._current = [self._point(pos, side)]
         self._render()
         self.drawingChanged.emit()
 
@@ -220,3 +230,42 @@ class DrawingCanvas(QWidget):
             # differently, and undo must give back exactly the image the model saw before.
             self._render()
             self.strokeFinished.emit()
+
+
+class NumberCanvas(DrawingCanvas):
+    """The number mode's writing strip: a whole number of up to ten digits, written left to right."""
+
+    ASPECT = 4.0
+    MIN_SIDE = 110
+    HINT = "Write a number here, left to right"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("numberCanvas")
+        self.setAccessibleName("Number writing strip")
+        self.setToolTip("Write a whole number, left to right. Right-click or Ctrl+Z undoes the last stroke.")
+
+        self._digits = []          # the last reading's DigitRead list: boxes in image (= widget) pixels
+
+    def sizeHint(self) -> QSize:
+        return QSize(720, 180)
+
+    def setDigits(self, digits) -> None:
+        """Show what the reader did: a box over each digit with its digit and confidence ('?' in red)."""
+        self._digits = list(digits)
+        self.update()
+
+    def digits(self) -> list:
+        return list(self._digits)
+
+    def _render(self) -> None:
+        self._digits = []          # the drawing changed (a stroke, undo, clear, resize): the boxes are stale
+        super()._render()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._digits:
+            from hwr_desktop.ui.widgets.reading_overlays import paint_marks
+            painter = QPainter(self)
+            paint_marks(painter, self._digits, {}, lambda b: QRectF(b[0], b[1], b[2] - b[0], b[3] - b[1]))
+            painter.end()

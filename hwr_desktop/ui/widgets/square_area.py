@@ -17,6 +17,7 @@ class SquareArea(QWidget):
         super().__init__(parent)
         self.setObjectName("squareArea")
         self.square, self.below = square, below
+        self.aspect = 1.0          # width over height of the shown "square" (the number strip is wide)
         for child in (square, below):
             child.setParent(self)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -26,13 +27,33 @@ class SquareArea(QWidget):
             return max(self.below.heightForWidth(width), self.below.minimumSizeHint().height())
         return self.below.sizeHint().height()
 
+    def show_square(self, square: QWidget, aspect: float = 1.0) -> None:
+        """Show another widget in the square's place (the number strip, at its aspect), hiding the old one."""
+        square.setParent(self)
+        if square is not self.square:
+            self.square.hide()
+        self.square, self.aspect = square, aspect
+        square.show()
+        self._place()
+        self.updateGeometry()
+
     def square_rect(self) -> QRect:
         """Where the square goes: the largest that leaves room for the controls, centred with them."""
+        if self.aspect != 1.0:
+            return self._wide_rect()
         width, height = self.width(), self.height()
         side = min(width, height - self._below_height(width) - self.SPACING)
         side = max(self.square.minimumWidth(), side)
         block = side + self.SPACING + self._below_height(side)
         return QRect((width - side) // 2, max(0, (height - block) // 2), side, side)
+
+    def _wide_rect(self) -> QRect:
+        width, height = self.width(), self.height()
+        wide = min(width, int((height - self._below_height(width) - self.SPACING) * self.aspect))
+        wide = max(self.square.minimumWidth(), wide)
+        tall = round(wide / self.aspect)
+        block = tall + self.SPACING + self._below_height(wide)
+        return QRect((width - wide) // 2, max(0, (height - block) // 2), wide, tall)
 
     def _place(self) -> None:
         rect = self.square_rect()
