@@ -3,6 +3,11 @@
 `Predictor` wraps a loaded model in a tf.function with a fixed input signature and calls it
 directly (no `model.predict`, whose per-call set-up costs tens of milliseconds). The GUI keeps
 its own Predictor, separate from any model being trained.
+
+Two back ends behind the one interface: Keras (any model; imports TensorFlow) and LiteRT (a bundled
+model's checked `.tflite` twin, core/models/litert_model.py; no TensorFlow). `from_file(path,
+backend="auto")` takes the twin when one is shipped and fresh, else Keras; a LiteRT Predictor has
+`model = None` (what needs the network itself, the Inside views or training, loads the .keras).
 """
 from __future__ import annotations
 
@@ -28,7 +33,12 @@ class Prediction:
                 "probabilities": [round(float(p), 6) for p in self.probabilities]}
 
 
+BACKENDS = ("auto", "keras", "litert")
+
+
 class Predictor:
+    backend = "keras"
+
     def __init__(self, model, info: ModelInfo | None = None):
         import tensorflow as tf
 
@@ -39,9 +49,39 @@ class Predictor:
                                  input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Predictor:
+    def from_file(cls, path: str | Path, backend: str = "auto") -> Predictor:
+        """`auto`: the LiteRT twin of a bundled model when it is shipped and made from this very file,
+        else Keras; `keras` or `litert` to choose (`litert` needs the twin)."""
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown back end {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "keras":
+            twin = cls.litert_twin(path)
+            if twin is not None:
+                return cls.from_litert(twin, path)
+            if backend == "litert":
+                from hwr_desktop.core.errors import HwrError
+                raise HwrError(f"{Path(path).name} has no up-to-date LiteRT file beside it")
         from hwr_desktop.core.models.modelfile import load_model
         return cls(*load_model(path))
+
+    @staticmethod
+    def litert_twin(path: str | Path) -> Path | None:
+        """The shipped, up-to-date .tflite twin of a bundled model file, or None."""
+        from hwr_desktop.core.models.litert_model import fresh_twin
+        from hwr_desktop.resources import resource_path
+        return fresh_twin(path, resource_path("models"))
+
+    @classmethod
+    def from_litert(cls, tflite_path: str | Path, keras_path: str | Path) -> Predictor:
+        """The LiteRT back end: `tflite_path` (already trusted by the caller) with the description
+        stored in `keras_path`. No TensorFlow is imported."""
+        from hwr_desktop.core.models.litert_model import LiteRTModel, litert_info, read_description
+        predictor = cls.__new__(cls)
+        predictor.model = None
+        predictor.backend = "litert"
+        predictor.info = litert_info(read_description(keras_path))
+        predictor._call = LiteRTModel(tflite_path)
+        return predictor
 
     def warm_up(self) -> None:
         """Trace the tf.function once, so the first real prediction is as fast as the rest."""
@@ -49,7 +89,7 @@ class Predictor:
 
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
-        out = self._call(as_batch(images28)).numpy()
+        out = np.asarray(self._call(as_batch(images28)))
         if self.info.outputs_probabilities:
             return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         return softmax(out / self.info.temperature)
