@@ -61,14 +61,16 @@ def test_both_backends_give_the_same_digits_and_probabilities_within_1e_5():
     images = np.asarray(load_mnist().x_test[:AGREEMENT_IMAGES], np.float32) / 255.0
     keras = Predictor.from_file(default_model_path(), backend="keras")
     lite = Predictor.from_file(default_model_path(), backend="litert")
-    assert (keras.backend, lite.backend, lite.model) == ("keras", "litert", None)
+    assert (keras.backend, lite.backend, lite.has_keras_model) == ("keras", "litert", False)
     assert lite.info.temperature == keras.info.temperature
+    assert lite.info.outputs == keras.info.outputs        # the digit reader undoes the temperature by it
     p_keras, p_lite = keras.probabilities(images), lite.probabilities(images)
     assert p_lite.shape == (AGREEMENT_IMAGES, 10)
     assert np.array_equal(p_keras.argmax(axis=1), p_lite.argmax(axis=1))
     assert np.abs(p_keras - p_lite).max() <= 1e-5
     one = lite.predict_image(images[0] * 255)               # the canvas path: one image, shared preprocessing
     assert one.digit == keras.predict_image(images[0] * 255).digit
+    assert lite.model.count_params() == keras.model.count_params() and lite.has_keras_model   # loaded when asked
 
 
 def test_predict_command_never_imports_tensorflow():
@@ -80,4 +82,18 @@ def test_predict_command_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert '"digit": 7' in result.stdout
+    assert result.stdout.strip().endswith("TF False False"), result.stdout
+
+
+def test_the_apps_model_load_never_imports_tensorflow_for_the_bundled_model():
+    code = ("import sys\n"
+            "from hwr_desktop.ui.workers.model_load import ModelLoadWorker\n"
+            "from hwr_desktop.resources import default_model_path\n"
+            "predictor = ModelLoadWorker(default_model_path()).work()\n"
+            "import numpy as np\n"
+            "print(predictor.backend, predictor.predict_image(np.eye(28, dtype=np.float32)).digit is not None)\n"
+            "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "litert True" in result.stdout
     assert result.stdout.strip().endswith("TF False False"), result.stdout

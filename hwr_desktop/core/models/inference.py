@@ -7,10 +7,11 @@ its own Predictor, separate from any model being trained.
 Two back ends behind the one interface: Keras (any model; imports TensorFlow) and LiteRT (a bundled
 model's checked `.tflite` twin, core/models/litert_model.py; no TensorFlow). `from_file(path,
 backend="auto")` takes the twin when one is shipped and fresh, else Keras; a LiteRT Predictor has
-`model = None` (what needs the network itself, the Inside views or training, loads the .keras).
+its Keras `model` loaded only when first asked for (the Inside views, evaluation, saving).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +39,14 @@ BACKENDS = ("auto", "keras", "litert")
 
 class Predictor:
     backend = "keras"
+    _keras_path: Path | None = None      # LiteRT: the .keras the twin was made from, loaded when asked for
+    _keras_lock = threading.Lock()
 
     def __init__(self, model, info: ModelInfo | None = None):
         import tensorflow as tf
 
         from hwr_desktop.core.models.modelfile import described
-        self.model = model
+        self._model = model
         self.info = described(model, info)
         self._call = tf.function(lambda x: model(x, training=False),
                                  input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
@@ -75,13 +78,29 @@ class Predictor:
     def from_litert(cls, tflite_path: str | Path, keras_path: str | Path) -> Predictor:
         """The LiteRT back end: `tflite_path` (already trusted by the caller) with the description
         stored in `keras_path`. No TensorFlow is imported."""
-        from hwr_desktop.core.models.litert_model import LiteRTModel, litert_info, read_description
+        from hwr_desktop.core.models.litert_model import LiteRTModel, litert_info
         predictor = cls.__new__(cls)
-        predictor.model = None
+        predictor._model, predictor._keras_path = None, Path(keras_path)
         predictor.backend = "litert"
-        predictor.info = litert_info(read_description(keras_path))
+        predictor.info = litert_info(keras_path)
         predictor._call = LiteRTModel(tflite_path)
         return predictor
+
+    @property
+    def model(self):
+        """The Keras network. The LiteRT back end has none until something asks (the Inside views,
+        evaluation, saving, fine-tuning): then the .keras is loaded, importing TensorFlow, once."""
+        if self._model is None and self._keras_path is not None:
+            with self._keras_lock:
+                if self._model is None:
+                    from hwr_desktop.core.models.modelfile import load_model
+                    self._model = load_model(self._keras_path)[0]
+        return self._model
+
+    @property
+    def has_keras_model(self) -> bool:
+        """Whether the network is loaded already (asking for `model` would not import TensorFlow)."""
+        return self._model is not None
 
     def warm_up(self) -> None:
         """Trace the tf.function once, so the first real prediction is as fast as the rest."""
@@ -90,6 +109,8 @@ class Predictor:
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
         out = np.asarray(self._call(as_batch(images28)))
+        if self.backend == "litert":   # the twin's outputs are calibrated probabilities already
+            return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         if self.info.outputs_probabilities:
             return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         return softmax(out / self.info.temperature)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core.models.info import PROBABILITIES, ModelInfo
+from hwr_desktop.core.models.info import LOGITS, PROBABILITIES, ModelInfo
 
 DESCRIPTION = "hwr_desktop.json"
 
@@ -89,6 +89,11 @@ class LiteRTModel:
         return self._interpreter.get_tensor(self._output["index"]).copy()
 
 
-def litert_info(info: ModelInfo) -> ModelInfo:
-    """The description as the LiteRT twin serves it: its outputs are already calibrated probabilities."""
-    return info.replace(outputs=PROBABILITIES)
+def litert_info(keras_path: str | Path) -> ModelInfo:
+    """The description of a bundled model, as Keras would give it, without TensorFlow: the file's
+    ModelInfo, with what the network outputs (logits or probabilities) as the export measured it from
+    the network (`source_outputs` in the twin's record; a file's own word is not trusted). The twin
+    itself always outputs calibrated probabilities; the Predictor knows that apart from `info`."""
+    _, record = twin_paths(keras_path)
+    measured = json.loads(record.read_text()).get("source_outputs")
+    return read_description(keras_path).replace(outputs=PROBABILITIES if measured == PROBABILITIES else LOGITS)
