@@ -1,6 +1,8 @@
 """The start-up check for Qt's X11 plugin: no display needed, the missing library is faked."""
 import io
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +127,29 @@ def test_the_self_test_fails_its_gui_check_with_the_message(monkeypatch):
     with pytest.raises(selftest.CheckFailed, match=r"missing: libxcb-keysyms\.so\.1\. Install them with: "
                                                    r"sudo apt install libxcb-keysyms1 \(Debian/Ubuntu\)"):
         selftest.check_gui(ctx)
+
+
+def test_no_display_is_one_line_naming_the_display():
+    linux = "linux"
+    unset = pc.display_problem({}, linux, answers=lambda d: True)
+    assert unset is not None and "DISPLAY is not set" in unset and "\n" not in unset
+    silent = pc.display_problem({"DISPLAY": ":99"}, linux, answers=lambda d: False)
+    assert silent == "HWR Desktop cannot open its window: no display answers at DISPLAY=:99."
+    assert pc.display_problem({"DISPLAY": ":0"}, linux, answers=lambda d: True) is None
+    assert pc.display_problem({"QT_QPA_PLATFORM": "offscreen"}, linux) is None        # no X11 wanted
+    assert pc.display_problem({"WAYLAND_DISPLAY": "wayland-0"}, linux) is None        # Qt may use Wayland
+    assert pc.display_problem({}, "darwin") is None
+
+
+def test_a_display_nobody_listens_on_does_not_answer(tmp_path):
+    assert pc.display_answers(":987654") is False                 # no /tmp/.X11-unix/X987654
+    assert pc.display_answers("not-a-display") is True            # unparsable: Qt has its say
+
+
+def test_app_main_exits_2_with_one_line_when_no_display_answers():
+    code = ("import sys\nfrom hwr_desktop import app\nsys.exit(app.main([]))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env["DISPLAY"] = ":987654"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "HWR Desktop cannot open its window: no display answers at DISPLAY=:987654."

@@ -98,13 +98,17 @@ def say_error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
-def load_predictor(model_path: str | None):
-    """A core.models.inference.Predictor for --model, or for the bundled model."""
-    from hwr_desktop.core.tfload import import_tensorflow
-    import_tensorflow()
+def load_predictor(model_path: str | None, backend: str = "auto"):
+    """A core.models.inference.Predictor for --model, or for the bundled model. `auto`: a bundled
+    model through its LiteRT twin, without TensorFlow; anything else through Keras."""
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.resources import default_model_path
-    return Predictor.from_file(model_path or default_model_path())
+    path = model_path or default_model_path()
+    if backend == "keras" or Predictor.litert_twin(path) is None:
+        from hwr_desktop.core.tfload import import_tensorflow
+        import_tensorflow()   # TensorFlow's banner silenced before Keras imports it
+        backend = "keras"
+    return Predictor.from_file(path, backend)
 
 
 def process_files(names: list[str], process, quiet: bool) -> tuple[list[dict], bool]:

@@ -28,7 +28,7 @@ def register(sub) -> None:
 def run_evaluate(args) -> int:
     from hwr_desktop.core.data.mnist import load_mnist
     from hwr_desktop.core.models.evaluation import evaluate
-    predictor = load_predictor(args.model)   # a bad file fails here: one line, nothing before it
+    predictor = load_predictor(args.model, "keras")   # a bad file fails here: one line, nothing before it
     data = load_mnist()
     progress = Progress(quiet=args.json)     # an ensemble with shifted views takes a minute or more
     show = image_progress(progress, "MNIST test")

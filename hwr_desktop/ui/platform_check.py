@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -145,9 +146,46 @@ def window_problem(environ=None) -> str | None:
     return message(missing) if missing else None
 
 
+def display_answers(display: str, timeout: float = 2.0) -> bool:
+    """Whether an X server accepts a connection at `display` (":N", "unix:N", "host:N", with or
+    without ".screen"): its local socket, else TCP port 6000+N. A value we cannot parse counts as
+    answering (Qt then has its say)."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return True
+    try:
+        if host in ("", "unix"):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(f"/tmp/.X11-unix/X{number}")
+        else:
+            socket.create_connection((host, 6000 + int(number)), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def display_problem(environ=None, platform: str | None = None, answers: Callable[[str], bool] = display_answers) -> str | None:
+    """One line when Qt would try X11 and no display can be opened (DISPLAY unset, or nothing answers
+    there); None otherwise. Without this check Qt aborts (exit 134) naming libxcb-cursor0."""
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    wanted = environ.get("QT_QPA_PLATFORM", "").strip().split(":")[0].split(";")[0]
+    if not platform.startswith("linux") or wanted not in ("", "xcb") or (wanted == "" and environ.get("WAYLAND_DISPLAY")):
+        return None
+    display = environ.get("DISPLAY", "")
+    if not display:
+        return "HWR Desktop cannot open its window: no display (DISPLAY is not set); start it in a desktop session or under Xvfb."
+    if not answers(display):
+        return f"HWR Desktop cannot open its window: no display answers at DISPLAY={display}."
+    return None
+
+
 def check_can_open_window(environ=None, stderr=None) -> bool:
-    """False, after printing the message on stderr, when the window cannot open."""
-    problem = window_problem(environ)
+    """False, after printing the message on stderr, when the window cannot open: missing libraries
+    first (they are what the user must install), then no display."""
+    problem = window_problem(environ) or display_problem(environ)
     if problem:
         print(problem, file=stderr or sys.stderr, flush=True)
     return problem is None

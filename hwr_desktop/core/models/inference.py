@@ -3,9 +3,15 @@
 `Predictor` wraps a loaded model in a tf.function with a fixed input signature and calls it
 directly (no `model.predict`, whose per-call set-up costs tens of milliseconds). The GUI keeps
 its own Predictor, separate from any model being trained.
+
+Two back ends behind the one interface: Keras (any model; imports TensorFlow) and LiteRT (a bundled
+model's checked `.tflite` twin, core/models/litert_model.py; no TensorFlow). `from_file(path,
+backend="auto")` takes the twin when one is shipped and fresh, else Keras; a LiteRT Predictor has
+its Keras `model` loaded only when first asked for (the Inside views, evaluation, saving).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,20 +34,73 @@ class Prediction:
                 "probabilities": [round(float(p), 6) for p in self.probabilities]}
 
 
+BACKENDS = ("auto", "keras", "litert")
+
+
 class Predictor:
+    backend = "keras"
+    _keras_path: Path | None = None      # LiteRT: the .keras the twin was made from, loaded when asked for
+    _keras_lock = threading.Lock()
+
     def __init__(self, model, info: ModelInfo | None = None):
         import tensorflow as tf
 
         from hwr_desktop.core.models.modelfile import described
-        self.model = model
+        self._model = model
         self.info = described(model, info)
         self._call = tf.function(lambda x: model(x, training=False),
                                  input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Predictor:
+    def from_file(cls, path: str | Path, backend: str = "auto") -> Predictor:
+        """`auto`: the LiteRT twin of a bundled model when it is shipped and made from this very file,
+        else Keras; `keras` or `litert` to choose (`litert` needs the twin)."""
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown back end {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "keras":
+            twin = cls.litert_twin(path)
+            if twin is not None:
+                return cls.from_litert(twin, path)
+            if backend == "litert":
+                from hwr_desktop.core.errors import HwrError
+                raise HwrError(f"{Path(path).name} has no up-to-date LiteRT file beside it")
         from hwr_desktop.core.models.modelfile import load_model
         return cls(*load_model(path))
+
+    @staticmethod
+    def litert_twin(path: str | Path) -> Path | None:
+        """The shipped, up-to-date .tflite twin of a bundled model file, or None."""
+        from hwr_desktop.core.models.litert_model import fresh_twin
+        from hwr_desktop.resources import resource_path
+        return fresh_twin(path, resource_path("models"))
+
+    @classmethod
+    def from_litert(cls, tflite_path: str | Path, keras_path: str | Path) -> Predictor:
+        """The LiteRT back end: `tflite_path` (already trusted by the caller) with the description
+        stored in `keras_path`. No TensorFlow is imported."""
+        from hwr_desktop.core.models.litert_model import LiteRTModel, litert_info
+        predictor = cls.__new__(cls)
+        predictor._model, predictor._keras_path = None, Path(keras_path)
+        predictor.backend = "litert"
+        predictor.info = litert_info(keras_path)
+        predictor._call = LiteRTModel(tflite_path)
+        return predictor
+
+    @property
+    def model(self):
+        """The Keras network. The LiteRT back end has none until something asks (the Inside views,
+        evaluation, saving, fine-tuning): then the .keras is loaded, importing TensorFlow, once."""
+        if self._model is None and self._keras_path is not None:
+            with self._keras_lock:
+                if self._model is None:
+                    from hwr_desktop.core.models.modelfile import load_model
+                    self._model = load_model(self._keras_path)[0]
+        return self._model
+
+    @property
+    def has_keras_model(self) -> bool:
+        """Whether the network is loaded already (asking for `model` would not import TensorFlow)."""
+        return self._model is not None
 
     def warm_up(self) -> None:
         """Trace the tf.function once, so the first real prediction is as fast as the rest."""
@@ -49,7 +108,9 @@ class Predictor:
 
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
-        out = self._call(as_batch(images28)).numpy()
+        out = np.asarray(self._call(as_batch(images28)))
+        if self.backend == "litert":   # the twin's outputs are calibrated probabilities already
+            return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         if self.info.outputs_probabilities:
             return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         return softmax(out / self.info.temperature)

@@ -1,4 +1,5 @@
-"""Loading a model file off the GUI thread (the app's own launch: TensorFlow is imported here too)."""
+"""Loading a model file off the GUI thread. A bundled model loads through its LiteRT twin, without
+TensorFlow; any other model imports TensorFlow here (the app's own launch with a user's model)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,16 +8,18 @@ from hwr_desktop.ui.jobs import Worker
 
 
 class ModelLoadWorker(Worker):
-    """Imports TensorFlow, loads a model file and warms the predictor up; result: core.models.inference.Predictor."""
+    """Loads a model file (LiteRT for a bundled one, else Keras) and warms the predictor up;
+    result: core.models.inference.Predictor."""
 
     def __init__(self, path: str | Path, parent=None):
         super().__init__(parent)
         self.path = Path(path)
 
     def work(self):
-        from hwr_desktop.core.tfload import import_tensorflow
-        import_tensorflow()
         from hwr_desktop.core.models.inference import Predictor
+        if Predictor.litert_twin(self.path) is None:
+            from hwr_desktop.core.tfload import import_tensorflow
+            import_tensorflow()   # TensorFlow's banner silenced before Keras imports it
         predictor = Predictor.from_file(self.path)
         predictor.warm_up()
         return predictor

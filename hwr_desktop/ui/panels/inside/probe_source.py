@@ -30,6 +30,7 @@ class ProbeSource(QObject):
         self.error = ""              # why the chosen network cannot be shown
         self.image: np.ndarray | None = None    # the drawing's 28x28 model input (None: nothing drawn)
         self._model = None           # the session model `networks` were found in
+        self._predictor = None       # the session predictor it came from (asking a LiteRT one for its model loads Keras)
         self._cached = (None, None, None)       # (probe, image, activations)
         session.modelChanged.connect(self._on_model_changed)
         draw_panel.predicted.connect(self._on_predicted)
@@ -44,9 +45,9 @@ class ProbeSource(QObject):
         self.drawingChanged.emit()
 
     def _on_model_changed(self) -> None:
-        if self.session.model is self._model:
+        if self.session.predictor is self._predictor:
             return
-        self._model = None
+        self._model = self._predictor = None
         self.jobs.stop()
         self.networks, self.index, self.probe, self.error = [], 0, None, ""
         self.networksChanged.emit()
@@ -67,7 +68,7 @@ class ProbeSource(QObject):
             return None
         if model is not self._model:
             from hwr_desktop.core.inside.layer_activations import member_networks
-            self._model = model
+            self._model, self._predictor = model, self.session.predictor
             try:
                 self.networks, self.error = member_networks(model, self.session.info), ""
             except HwrError as exc:

@@ -1,0 +1,99 @@
+"""A bundled model's LiteRT twin: inference without importing TensorFlow.
+
+Importing TensorFlow costs seconds and about 500 MB; LiteRT (`ai_edge_litert`) runs the same small
+network in a fraction of both. A bundled `NAME.keras` may ship with `NAME.tflite`, made by
+`python -m hwr_desktop.devtools.make_tflite` through the checked export (core/export/convert.py:
+float32, the calibration temperature and softmax inside, compared with Keras on the 10,000 MNIST
+test images), and `NAME.tflite.json`, that check's figures plus the SHA-256 of the `.keras` it
+came from. A twin is used only when it sits in the installed models folder beside its `.keras`
+and that SHA-256 matches: a stale or foreign `.tflite` is never loaded (LiteRT parses the file in
+native code). The model's description is read from the `.keras` zip's `hwr_desktop.json`, no
+TensorFlow needed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from hwr_desktop.core.models.info import LOGITS, PROBABILITIES, ModelInfo
+
+DESCRIPTION = "hwr_desktop.json"
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def twin_paths(keras_path: str | Path) -> tuple[Path, Path]:
+    """(NAME.tflite, NAME.tflite.json) beside NAME.keras."""
+    keras_path = Path(keras_path)
+    tflite = keras_path.with_suffix(".tflite")
+    return tflite, tflite.with_name(tflite.name + ".json")
+
+
+def read_description(keras_path: str | Path) -> ModelInfo:
+    """The ModelInfo stored in a .keras file, read from the zip without TensorFlow."""
+    with zipfile.ZipFile(keras_path) as archive:
+        document = json.loads(archive.read(DESCRIPTION)) if DESCRIPTION in archive.namelist() else {}
+    return ModelInfo.from_dict(document)
+
+
+def fresh_twin(keras_path: str | Path, trusted_folder: Path) -> Path | None:
+    """The .tflite twin of `keras_path` if it is shipped in `trusted_folder` and made from this very
+    .keras (SHA-256 recorded at build time); else None (Keras serves)."""
+    keras_path = Path(keras_path)
+    tflite, record = twin_paths(keras_path)
+    if keras_path.resolve().parent != Path(trusted_folder).resolve() or not tflite.is_file() or not record.is_file():
+        return None
+    try:
+        recorded = json.loads(record.read_text()).get("source_sha256")
+    except (OSError, ValueError):
+        return None
+    return tflite if recorded == sha256_of(keras_path) else None
+
+
+class LiteRTModel:
+    """Callable like the Keras model's traced call: (N, 28, 28, 1) float32 -> (N, 10) probabilities
+    (calibrated: the temperature and softmax are inside the file)."""
+
+    def __init__(self, path: str | Path, threads: int = 2):
+        from ai_edge_litert.interpreter import Interpreter
+        self.path = Path(path)
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        self._dynamic = int(self._input["shape_signature"][0]) == -1
+        self._shape: tuple | None = None
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(batch, np.float32)
+        if not self._dynamic:   # a file fixed at batch 1: one image at a time
+            return np.concatenate([self._run(batch[i:i + 1]) for i in range(len(batch))])
+        return self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if self._shape != batch.shape:
+            self._interpreter.resize_tensor_input(self._input["index"], batch.shape)
+            self._interpreter.allocate_tensors()
+            self._shape = batch.shape
+        self._interpreter.set_tensor(self._input["index"], batch)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output["index"]).copy()
+
+
+def litert_info(keras_path: str | Path) -> ModelInfo:
+    """The description of a bundled model, as Keras would give it, without TensorFlow: the file's
+    ModelInfo, with what the network outputs (logits or probabilities) as the export measured it from
+    the network (`source_outputs` in the twin's record; a file's own word is not trusted). The twin
+    itself always outputs calibrated probabilities; the Predictor knows that apart from `info`."""
+    _, record = twin_paths(keras_path)
+    measured = json.loads(record.read_text()).get("source_outputs")
+    return read_description(keras_path).replace(outputs=PROBABILITIES if measured == PROBABILITIES else LOGITS)

@@ -1,0 +1,99 @@
+"""The LiteRT back end: the bundled models' .tflite twins are fresh, trusted only where shipped,
+agree with Keras, and predicting through them never imports TensorFlow."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hwr_desktop.core.models.inference import Predictor
+from hwr_desktop.core.models.litert_model import fresh_twin, read_description, sha256_of, twin_paths
+from hwr_desktop.resources import default_model_path, ensemble_model_path, resource_path
+
+MODELS = resource_path("models")
+AGREEMENT_IMAGES = 2000   # a slice here; the twins' build (devtools/make_tflite.py) checks all 10,000
+
+
+@pytest.mark.parametrize("keras_path", [default_model_path(), ensemble_model_path()], ids=["default", "ensemble"])
+def test_bundled_twin_was_made_from_this_very_keras_file(keras_path):
+    tflite, record = twin_paths(keras_path)
+    recorded = json.loads(record.read_text())
+    assert recorded["source_sha256"] == sha256_of(keras_path), (
+        f"{keras_path.name} changed without its LiteRT twin: run python -m hwr_desktop.devtools.make_tflite")
+    assert recorded["agreement"] == 1.0 and recorded["max_prob_diff"] <= 1e-5 and recorded["n"] == 10_000
+    assert fresh_twin(keras_path, MODELS) == tflite
+
+
+def test_a_twin_outside_the_installed_models_folder_is_never_used(tmp_path):
+    for path in (default_model_path(), *twin_paths(default_model_path())):
+        shutil.copy(path, tmp_path / path.name)
+    copied = tmp_path / default_model_path().name
+    assert fresh_twin(copied, tmp_path) is not None          # the same files, trusted folder: used
+    assert fresh_twin(copied, MODELS) is None                 # anywhere else: Keras serves
+    assert Predictor.litert_twin(copied) is None
+
+
+def test_a_stale_twin_is_not_used(tmp_path):
+    for path in (default_model_path(), *twin_paths(default_model_path())):
+        shutil.copy(path, tmp_path / path.name)
+    copied = tmp_path / default_model_path().name
+    copied.write_bytes(copied.read_bytes() + b"\0")           # the .keras changed, its twin did not
+    assert fresh_twin(copied, tmp_path) is None
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError):
+        Predictor.from_file(default_model_path(), backend="onnx")
+
+
+def test_description_read_without_tensorflow_matches_keras_load():
+    from hwr_desktop.core.models.modelfile import load_model
+    _, info = load_model(default_model_path())
+    light = read_description(default_model_path())
+    assert light.temperature == info.temperature != 1.0
+    assert light.preset == info.preset and light.to_dict()["config"] == info.to_dict()["config"]
+
+
+def test_both_backends_give_the_same_digits_and_probabilities_within_1e_5():
+    from hwr_desktop.core.data.mnist import load_mnist
+    images = np.asarray(load_mnist().x_test[:AGREEMENT_IMAGES], np.float32) / 255.0
+    keras = Predictor.from_file(default_model_path(), backend="keras")
+    lite = Predictor.from_file(default_model_path(), backend="litert")
+    assert (keras.backend, lite.backend, lite.has_keras_model) == ("keras", "litert", False)
+    assert lite.info.temperature == keras.info.temperature
+    assert lite.info.outputs == keras.info.outputs        # the digit reader undoes the temperature by it
+    p_keras, p_lite = keras.probabilities(images), lite.probabilities(images)
+    assert p_lite.shape == (AGREEMENT_IMAGES, 10)
+    assert np.array_equal(p_keras.argmax(axis=1), p_lite.argmax(axis=1))
+    assert np.abs(p_keras - p_lite).max() <= 1e-5
+    one = lite.predict_image(images[0] * 255)               # the canvas path: one image, shared preprocessing
+    assert one.digit == keras.predict_image(images[0] * 255).digit
+    assert lite.model.count_params() == keras.model.count_params() and lite.has_keras_model   # loaded when asked
+
+
+def test_predict_command_never_imports_tensorflow():
+    code = ("import sys, json\n"
+            "from hwr_desktop.cli import main\n"
+            f"rc = main(['predict', '--json', {str(resource_path('samples', '7-test0075.png'))!r}])\n"
+            "assert rc == 0, rc\n"
+            "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert '"digit": 7' in result.stdout
+    assert result.stdout.strip().endswith("TF False False"), result.stdout
+
+
+def test_the_apps_model_load_never_imports_tensorflow_for_the_bundled_model():
+    code = ("import sys\n"
+            "from hwr_desktop.ui.workers.model_load import ModelLoadWorker\n"
+            "from hwr_desktop.resources import default_model_path\n"
+            "predictor = ModelLoadWorker(default_model_path()).work()\n"
+            "import numpy as np\n"
+            "print(predictor.backend, predictor.predict_image(np.eye(28, dtype=np.float32)).digit is not None)\n"
+            "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "litert True" in result.stdout
+    assert result.stdout.strip().endswith("TF False False"), result.stdout
