@@ -73,27 +73,27 @@ def test_both_backends_give_the_same_digits_and_probabilities_within_1e_5():
     assert lite.model.count_params() == keras.model.count_params() and lite.has_keras_model   # loaded when asked
 
 
-def test_predict_command_never_imports_tensorflow():
-    code = ("import sys, json\n"
-            "from hwr_desktop.cli import main\n"
-            f"rc = main(['predict', '--json', {str(resource_path('samples', '7-test0075.png'))!r}])\n"
-            "assert rc == 0, rc\n"
-            "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+def _run_fresh(code: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter, which ends by printing whether TensorFlow or Keras got imported."""
+    code += "import sys\nprint('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_predict_command_never_imports_tensorflow():
+    result = _run_fresh("from hwr_desktop.cli import main\n"
+                        f"rc = main(['predict', '--json', {str(resource_path('samples', '7-test0075.png'))!r}])\n"
+                        "assert rc == 0, rc\n")
     assert '"digit": 7' in result.stdout
     assert result.stdout.strip().endswith("TF False False"), result.stdout
 
 
 def test_the_apps_model_load_never_imports_tensorflow_for_the_bundled_model():
-    code = ("import sys\n"
-            "from hwr_desktop.ui.workers.model_load import ModelLoadWorker\n"
-            "from hwr_desktop.resources import default_model_path\n"
-            "predictor = ModelLoadWorker(default_model_path()).work()\n"
-            "import numpy as np\n"
-            "print(predictor.backend, predictor.predict_image(np.eye(28, dtype=np.float32)).digit is not None)\n"
-            "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = _run_fresh("from hwr_desktop.ui.workers.model_load import ModelLoadWorker\n"
+                        "from hwr_desktop.resources import default_model_path\n"
+                        "predictor = ModelLoadWorker(default_model_path()).work()\n"
+                        "import numpy as np\n"
+                        "print(predictor.backend, predictor.predict_image(np.eye(28, dtype=np.float32)).digit is not None)\n")
     assert "litert True" in result.stdout
     assert result.stdout.strip().endswith("TF False False"), result.stdout

@@ -166,7 +166,7 @@ def _convert_loudly(wrapper, fmt: str, target: Path, int8: str | None, represent
         wrapper.export(str(target), format="litert", verbose=False, **kwargs)
 
 
-def _prepare_out(out: Path, fmt: str) -> Path:
+def prepare_out(out: Path, fmt: str) -> Path:
     out = Path(out).expanduser()
     if fmt != "savedmodel" and out.suffix.lower() != SUFFIX[fmt]:
         raise ExportError(f"{out.name}: a {fmt} file must end in {SUFFIX[fmt]}")
@@ -190,7 +190,7 @@ def export_model(source, fmt: str, out: str | Path, quantize: str | None = None,
         raise ExportError(f"unknown quantization {quantize!r}; the only one is int8")
     if quantize and fmt != "tflite":
         raise ExportError(f"int8 quantization is for tflite only, not {fmt}")
-    out = _prepare_out(out, fmt)
+    out = prepare_out(out, fmt)
     _require_tools(fmt)
     from hwr_desktop.core.tfload import import_tensorflow
     import_tensorflow()

@@ -25,21 +25,20 @@ from pathlib import Path
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.export.check import ExportCheckError, ExportError, ExportStopped, Progress
+from hwr_desktop.core.export.convert import ExportToolsMissing, export_model, prepare_out
 
 POLL_SECONDS = 0.1
 GRACE_SECONDS = 60      # after a stop, how long the child may take to finish its current stage
 START_METHOD = "spawn"
 
 # Our errors travel by class name and message (an instance may not pickle); anything else is a bug.
-_ERRORS = {cls.__name__: cls for cls in (HwrError, ExportError, ExportCheckError, ExportStopped)}
+_ERRORS = {cls.__name__: cls for cls in (HwrError, ExportError, ExportCheckError, ExportStopped, ExportToolsMissing)}
 
 
 def _child(model_path: str, fmt: str, out: str, quantize, source_name: str, events, stop) -> None:
     """Runs in the spawned process: one ('progress', stage, done, total) per step, then one
     ('done', report) or ('error', class name, message)."""
     try:
-        from hwr_desktop.core.export.convert import ExportToolsMissing, export_model
-        _ERRORS["ExportToolsMissing"] = ExportToolsMissing
         report = export_model(model_path, fmt, out, quantize,
                               progress=lambda stage, done, total: events.put(("progress", stage, done, total)),
                               stop=stop, source_name=source_name)
@@ -55,9 +54,7 @@ def export_in_subprocess(model_path: str | Path, fmt: str, out: str | Path, quan
                          progress: Progress | None = None, stop: threading.Event | None = None,
                          source_name: str | None = None):
     """export_model(model_path, ...) in a spawned child; returns its ExportReport or raises its error."""
-    from hwr_desktop.core.export.convert import ExportToolsMissing, _prepare_out
-    _ERRORS["ExportToolsMissing"] = ExportToolsMissing
-    out = _prepare_out(Path(out), fmt)          # a bad folder is one clear error, before any process starts
+    out = prepare_out(Path(out), fmt)          # a bad folder is one clear error, before any process starts
     context = multiprocessing.get_context(START_METHOD)
     events = context.Queue()
     child_stop = context.Event()
