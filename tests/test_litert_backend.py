@@ -93,7 +93,8 @@ def test_the_apps_model_load_never_imports_tensorflow_for_the_bundled_model():
     result = _run_fresh("from hwr_desktop.ui.workers.model_load import ModelLoadWorker\n"
                         "from hwr_desktop.resources import default_model_path\n"
                         "predictor = ModelLoadWorker(default_model_path()).work()\n"
-                        "import numpy as np\n"
-                        "print(predictor.backend, predictor.predict_image(np.eye(28, dtype=np.float32)).digit is not None)\n")
-    assert "litert True" in result.stdout
+                        "from hwr_desktop.core.data.images import load_image\n"
+                        f"image = load_image({str(resource_path('samples', '7-test0075.png'))!r})\n"
+                        "print(predictor.backend, predictor.predict_image(image).digit)\n")
+    assert "litert 7" in result.stdout
     assert result.stdout.strip().endswith("TF False False"), result.stdout

@@ -201,7 +201,8 @@ def test_read_json_gives_alternatives_and_the_number_confidence(capsys, files, t
     (image,) = json.loads(out)
     assert set(image) == {"file", "text", "confidence", "digits", "readings"} and image["text"] == text
     for digit in image["digits"]:
-        assert set(digit) == {"digit", "confidence", "box", "alternatives", "why"}
+        assert set(digit) == {"digit", "confidence", "box", "alternatives", "why", "not_digit"}
+        assert 0 <= digit["not_digit"] < 0.5          # MNIST digits standing apart: the gate lets them through
         assert (digit["why"] is None) == (digit["digit"] is not None)
         check_alternatives(digit)
     confidences = [d["confidence"] for d in image["digits"]]

@@ -1,6 +1,6 @@
 """`hwr-desktop`: thin commands over hwr_desktop.core; with no command it opens the app.
 
-One module per command group (train, design, train_reader for train-reader, read, samples,
+One module per command group (train, design, train_reader for train-reader, train_gate, read, samples,
 runs, bench, evaluate, export, calibrate), each with register(sub); what they share is in
 common.py. Errors the user can fix print one line on stderr and exit with status 2; unexpected
 internal errors exit with 1 (set HWR_DEBUG=1 for the traceback). `--json` prints exactly one
@@ -16,12 +16,12 @@ import sys
 import traceback
 
 from hwr_desktop import __version__
-from hwr_desktop.cli import bench, calibrate, design, evaluate, export, read, runs, samples, train, train_reader
+from hwr_desktop.cli import bench, calibrate, design, evaluate, export, read, runs, samples, train, train_gate, train_reader
 from hwr_desktop.cli.common import EXIT_INTERNAL_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, PROG, Parser, say_error
 from hwr_desktop.core.errors import HwrError
 
 # In the order `--help` lists them.
-COMMAND_GROUPS = (train, design, train_reader, read, samples, runs, bench, evaluate, export, calibrate)
+COMMAND_GROUPS = (train, design, train_reader, train_gate, read, samples, runs, bench, evaluate, export, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,6 +66,11 @@ def run_predict(args) -> int:
         for r in results:
             if "error" in r:
                 continue
-            shown = "no digit" if r["digit"] is None else f"{r['digit']} ({r['confidence']:.1%})"
+            if r["digit"] is not None:
+                shown = f"{r['digit']} ({r['confidence']:.1%})"
+            elif "not_digit" in r:
+                shown = f"not a digit ({r['not_digit']:.1%} sure)"
+            else:
+                shown = "no digit"
             print(f"{r['file']}: {shown}")
     return EXIT_USER_ERROR if failed else EXIT_OK

@@ -50,6 +50,8 @@ def register(sub) -> None:
     add.add_argument("--label", required=True, help="the digit the images show (0-9)")
     add.add_argument("images", nargs="+", metavar="IMAGE")
     add.add_argument("--json", action="store_true")
+    add.add_argument("--force", action="store_true",
+                     help="add an image even when the not-a-digit check says it is not one digit")
     add.set_defaults(func=cmd_add)
 
     lst = ssub.add_parser("list", help="list the stored samples")
@@ -88,12 +90,19 @@ def register(sub) -> None:
 def cmd_add(args) -> int:
     from hwr_desktop.core.data.images import load_image
     from hwr_desktop.core.data.preprocess import preprocess
+    from hwr_desktop.core.models.not_digit import bundled_gate
     label = _digit(args.label)
 
     def prepare(name: str) -> dict:
         prepared = preprocess(load_image(name))
         if prepared is None:
             raise HwrError(f"{name}: no digit found in the image")
+        gate = None if args.force else bundled_gate()
+        if gate is not None:
+            p = float(gate.probability(prepared.image)[0])
+            if gate.refuses(p):   # a whole number or a letter would teach fine-tuning a wrong digit
+                raise HwrError(f"{name}: not one digit ({p:.0%} sure); a number? add each digit as its own "
+                               "image (or --force)")
         return {"item": (prepared.image, label, Path(name).read_bytes())}
 
     # Per file, as predict and read: a file that cannot be read or holds no digit is refused in one

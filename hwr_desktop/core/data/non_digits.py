@@ -16,7 +16,7 @@ that way. Image i of a call depends only on (seed, style, i).
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +66,7 @@ STROKES = {
 STROKE_LETTERS = {"training": "AEFHKMNVWXYhnr", "bench": "UPRmtxkwANX"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font(name: str, size: int):
     for folder in FONT_DIRS:
         path = Path(folder) / name
@@ -242,3 +242,21 @@ def make_non_digits(n: int, seed: int = 0, style: str = "training", digits: np.n
         images.append(prepared.image)
         names.append(kind)
     return np.stack(images).astype(np.float32), names
+
+
+def digits_on_page(digits: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST digits (uint8, N x 28 x 28) redrawn as a drawing would arrive: enlarged to canvas size at a
+    random place and size, softened or not, then through the one preprocessing like every non-digit.
+
+    The gate must not learn "came through the page" as the sign of a non-digit, so some of its digits
+    take the same road (the rest are MNIST as it is, which is what photos' cut-out digits resemble)."""
+    out = np.zeros((len(digits), 28, 28), np.float32)
+    for i, digit in enumerate(digits):
+        rng = np.random.default_rng([seed, 5, i])
+        side = int(rng.integers(70, 180))
+        big = Image.fromarray(np.asarray(digit, np.uint8)).resize((side, side), Image.Resampling.BILINEAR)
+        page = Image.new("L", (PAGE + 40, PAGE + 40), 0)
+        page.paste(big, (int(rng.integers(0, PAGE + 40 - side)), int(rng.integers(0, PAGE + 40 - side))))
+        prepared = preprocess(np.asarray(page, np.float32) / 255.0)
+        out[i] = prepared.image if prepared is not None else np.asarray(digit, np.float32) / 255.0
+    return out

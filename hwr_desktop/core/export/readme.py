@@ -109,6 +109,10 @@ as {fmt}, to run with {RUNTIME[fmt]}.
 - Input: float32 `(N, 28, 28, 1)` in [0, 1], white ink on black, prepared like MNIST
   (the `prepare` function below does that for an image file). Batch size: {batch_note}.
 - Output: float32 `(N, 10)`: {output}; the answer is the argmax.
+  These ten cover digits only: a dot, a letter or two digits side by side still get one. HWR
+  Desktop asks a separate not-a-digit gate (`resources/models/not_digit.npz` in its source, a
+  60k-parameter numpy network with its threshold in the file) before it shows a digit; it is not
+  part of this export.
 {quant}
 ## Run it
 

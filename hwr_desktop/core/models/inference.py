@@ -20,18 +20,28 @@ import numpy as np
 from hwr_desktop.core.data.preprocess import Preprocessed, as_batch, preprocess
 from hwr_desktop.core.models.evaluation import softmax
 from hwr_desktop.core.models.info import ModelInfo
+from hwr_desktop.core.models.not_digit import bundled_gate
 
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int | None                 # None: no digit found in the image
-    confidence: float
-    probabilities: np.ndarray         # (10,), zeros when there is no digit
+    digit: int | None                 # None: no digit found, or what was found is not a digit
+    confidence: float                 # the digit's probability; for a refused image, "not a digit"'s
+    probabilities: np.ndarray         # (10,) over the digits alone (sum 1), zeros when there is no digit
     prepared: Preprocessed | None     # the 28x28 image the model saw, and the ink's box
+    not_digit: float | None = None    # the gate's probability that the image is not one digit (None: no gate)
+
+    @property
+    def refused(self) -> bool:
+        """Ink was found, but the not-a-digit gate says it is not one digit."""
+        return self.digit is None and self.prepared is not None and self.not_digit is not None
 
     def to_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 6),
-                "probabilities": [round(float(p), 6) for p in self.probabilities]}
+        out = {"digit": self.digit, "confidence": round(self.confidence, 6),
+               "probabilities": [round(float(p), 6) for p in self.probabilities]}
+        if self.not_digit is not None:
+            out["not_digit"] = round(self.not_digit, 6)
+        return out
 
 
 BACKENDS = ("auto", "keras", "litert")
@@ -39,6 +49,7 @@ BACKENDS = ("auto", "keras", "litert")
 
 class Predictor:
     backend = "keras"
+    use_gate = True                      # ask the not-a-digit gate (core/models/not_digit.py), when installed
     _keras_path: Path | None = None      # LiteRT: the .keras the twin was made from, loaded when asked for
     _keras_lock = threading.Lock()
 
@@ -120,7 +131,14 @@ class Predictor:
             return Prediction(None, 0.0, np.zeros(10, np.float32), None)
         probs = self.probabilities(prepared.image)[0]
         digit = int(probs.argmax())
-        return Prediction(digit, float(probs[digit]), probs, prepared)
+        gate = bundled_gate() if self.use_gate else None
+        if gate is None:
+            return Prediction(digit, float(probs[digit]), probs, prepared)
+        # Eleven outcomes: "not a digit" with the gate's probability g, each digit with (1 - g) of its own.
+        g = float(gate.probability(prepared.image)[0])
+        if gate.refuses(g):
+            return Prediction(None, g, probs, prepared, not_digit=g)
+        return Prediction(digit, float(probs[digit]) * (1.0 - g), probs, prepared, not_digit=g)
 
     def predict_image(self, image: np.ndarray) -> Prediction:
         """Any image array (canvas, file) through the shared preprocessing, then the model."""

@@ -6,8 +6,8 @@ output): every digit model keeps working unchanged with it (the bundled ones, a 
 files, the designer's networks, exports, the Inside views), and it judges the same prepared image
 whichever model reads it.
 
-It runs in numpy (three 3x3 convolutions with max pooling, two dense layers: 60k parameters,
-about 0.3 ms an image), so asking it costs no TensorFlow. Its file is an `.npz` of plain arrays,
+It runs in numpy (three 3x3 convolutions with max pooling, two dense layers; 60k parameters at the
+default widths, about 0.3 ms an image), so asking it costs no TensorFlow. Its file is an `.npz` of plain arrays,
 read with `allow_pickle=False`: loading it never runs code. The file also holds its calibration
 temperature (fitted on validation images) and its threshold (chosen on validation digits so that
 almost none is refused); core/training/not_digit_training.py makes it.
@@ -23,10 +23,19 @@ import numpy as np
 
 from hwr_desktop.core.errors import ModelFileError
 
-# name -> shape: the only arrays a gate file may hold (besides "meta", a JSON string)
-SHAPES = {"conv1_k": (3, 3, 1, 16), "conv1_b": (16,), "conv2_k": (3, 3, 16, 32), "conv2_b": (32,),
-          "conv3_k": (3, 3, 32, 64), "conv3_b": (64,), "dense1_k": (576, 64), "dense1_b": (64,),
-          "dense2_k": (64, 1), "dense2_b": (1,)}
+WIDTHS = (16, 32, 64, 64)      # filters of the three convolutions, units of the hidden dense layer
+MAX_WIDTH = 512
+
+
+def shapes(widths=WIDTHS) -> dict:
+    """name -> shape: the only arrays a gate file of these widths may hold (besides "meta", a JSON string)."""
+    c1, c2, c3, d = widths
+    return {"conv1_k": (3, 3, 1, c1), "conv1_b": (c1,), "conv2_k": (3, 3, c1, c2), "conv2_b": (c2,),
+            "conv3_k": (3, 3, c2, c3), "conv3_b": (c3,), "dense1_k": (9 * c3, d), "dense1_b": (d,),
+            "dense2_k": (d, 1), "dense2_b": (1,)}
+
+
+SHAPES = shapes()
 MAX_BYTES = 16 * 1024 * 1024
 BATCH = 512
 
@@ -68,13 +77,18 @@ class NotDigitGate:
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise ModelFileError(f"{path.name}: cannot read the gate file ({exc})") from None
         meta_text = arrays.pop("meta", np.array("{}"))
-        wrong = {n: a.shape for n, a in arrays.items() if SHAPES.get(n) != a.shape}
-        if set(arrays) != set(SHAPES) or wrong:
-            raise ModelFileError(f"{path.name}: not a not-a-digit gate file (its arrays: {sorted(arrays)})")
         try:
             meta = json.loads(str(meta_text))
         except json.JSONDecodeError:
             raise ModelFileError(f"{path.name}: the gate file's description is damaged") from None
+        widths = meta.get("widths", list(WIDTHS)) if isinstance(meta, dict) else None
+        if not (isinstance(widths, list) and len(widths) == 4
+                and all(isinstance(w, int) and 0 < w <= MAX_WIDTH for w in widths)):
+            raise ModelFileError(f"{path.name}: the gate file's description is damaged (widths)")
+        expected = shapes(widths)
+        wrong = {n: a.shape for n, a in arrays.items() if expected.get(n) != a.shape}
+        if set(arrays) != set(expected) or wrong:
+            raise ModelFileError(f"{path.name}: not a not-a-digit gate file (its arrays: {sorted(arrays)})")
         temperature = float(meta.get("temperature", 1.0))
         threshold = float(meta.get("threshold", 0.5))
         if not (np.isfinite(temperature) and temperature > 0 and 0 < threshold < 1):

@@ -50,6 +50,7 @@ class DigitRead:
     box: tuple[int, int, int, int]    # x0, y0, x1, y1 (exclusive), image pixels
     probabilities: np.ndarray         # (10,), all 0 if not digit-shaped
     why: str | None = None            # for a '?': why it is not read ("not digit-shaped", "below ...")
+    not_digit: float | None = None    # the not-a-digit gate's probability for this mark (None: not asked)
 
     @property
     def alternatives(self) -> list[tuple[int, float]]:
@@ -58,9 +59,12 @@ class DigitRead:
         return [(int(k), float(self.probabilities[k])) for k in order if self.probabilities[k] > 0]
 
     def to_dict(self) -> dict:
-        return {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box),
-                "alternatives": [{"digit": k, "confidence": round(p, 6)} for k, p in self.alternatives],
-                "why": self.why}
+        out = {"digit": self.digit, "confidence": round(self.confidence, 6), "box": list(self.box),
+               "alternatives": [{"digit": k, "confidence": round(p, 6)} for k, p in self.alternatives],
+               "why": self.why}
+        if self.not_digit is not None:
+            out["not_digit"] = round(self.not_digit, 6)
+        return out
 
 
 @dataclass(frozen=True)

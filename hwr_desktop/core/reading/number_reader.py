@@ -36,6 +36,7 @@ READINGS = 3            # whole-number readings offered to the user
 INK = 0.15              # strip ink above this is a stroke (for components)
 OWN_SLACK = 4           # strip px a digit's own component may reach past its cut
 MIN_LOG = np.log(1e-4)  # the digit model's log-probability floor (one bad crop must not veto alone)
+MARK_NOT_DIGITS = True  # a crop standing apart that the not-a-digit gate refuses is shown as '?'
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Candidate:
     apart: list[bool]                # the crop cut no ink
     probabilities: list[np.ndarray]  # the digit model's ten probabilities on each crop
     boxes: list[tuple[int, int, int, int]]   # each digit's ink box, image pixels
+    not_digit: list[float] = field(default_factory=list)   # the not-a-digit gate on each crop (empty: no gate)
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Analysis:
     candidates: list[Candidate]
     pieces: tuple = ()
     lines_mask: np.ndarray | None = None
+    gate_threshold: float | None = None      # the not-a-digit gate's threshold (None: no gate asked)
 
 
 def _components(strip: np.ndarray):
@@ -166,6 +169,8 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
         crops_of.append(entry)
     usable = [k for k, p in pending.items() if p is not None]
     probs = dict(zip(usable, predictor.probabilities(np.stack([pending[k].image for k in usable])))) if usable else {}
+    gate = _gate(predictor)
+    gated = dict(zip(usable, gate.probability(np.stack([pending[k].image for k in usable])))) if gate and usable else {}
     candidates = []
     for beam, entry in zip(beams, crops_of):
         digit_log, apart, probabilities, boxes = [], [], [], []
@@ -175,8 +180,17 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
             apart.append(a)
             probabilities.append(p)
             boxes.append(_ink_box(line, crop))
-        candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes))
-    return Analysis(line, candidates, pieces, marks.lines)
+        not_digit = [float(gated.get(key, 0.0)) for _, (key, _, _) in zip(beam.digits, entry)] if gate else []
+        candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes, not_digit))
+    return Analysis(line, candidates, pieces, marks.lines, gate.threshold if gate else None)
+
+
+def _gate(predictor):
+    """The not-a-digit gate, where the predictor asks it (a stand-in predictor in a test may not)."""
+    if not getattr(predictor, "use_gate", False):
+        return None
+    from hwr_desktop.core.models.not_digit import bundled_gate
+    return bundled_gate()
 
 
 def _ink_box(line: StripInput, crop: np.ndarray) -> tuple[int, int, int, int]:
@@ -225,12 +239,18 @@ def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float =
             why = f"less sure than the minimum confidence {min_confidence:.0%}"
         elif confidence < settings.digit_threshold:
             why = f"the likeliest readings disagree on it (the reader's bar: {settings.digit_threshold:.0%})"
-        digits.append(DigitRead(None if why else d, confidence, best.boxes[i], probabilities.astype(np.float32), why))
+        g = best.not_digit[i] if best.not_digit else None
+        # Only a digit standing apart: a crop cut out of touching ink may look like no one digit and
+        # still be one, and the strings' agreement has judged it already.
+        if why is None and MARK_NOT_DIGITS and g is not None and best.apart[i] and g >= analysis.gate_threshold:
+            why = f"not a digit ({g:.0%} sure)"
+        digits.append(DigitRead(None if why else d, confidence, best.boxes[i], probabilities.astype(np.float32), why, g))
     number = float(post[order[0]])
     if digits and number < settings.number_threshold and all(x.digit is not None for x in digits):
         k = int(np.argmin([x.confidence for x in digits]))
         digits[k] = DigitRead(None, digits[k].confidence, digits[k].box, digits[k].probabilities,
-                              f"the whole number is unsure ({number:.0%}; the reader's bar: {settings.number_threshold:.0%})")
+                              f"the whole number is unsure ({number:.0%}; the reader's bar: {settings.number_threshold:.0%})",
+                              digits[k].not_digit)
     readings = tuple((analysis.candidates[k].beam.text, float(post[k])) for k in order[:READINGS])
     return ReadResult(digits, number, analysis.pieces, analysis.lines_mask, readings=readings)
 

@@ -57,6 +57,9 @@ def gray_pixmap(image28: np.ndarray | None, side: int) -> QPixmap:
                                             Qt.TransformationMode.FastTransformation)
 
 
+REFUSED_POINTS = 18     # "not a digit" in words: smaller than a digit's 64 pt, so it fits the column
+
+
 class PredictionView(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Prediction", parent)
@@ -98,6 +101,9 @@ class PredictionView(QGroupBox):
 
     def show_prediction(self, prediction, note: str = "") -> None:
         """prediction: core.models.inference.Prediction or None (empty canvas / no model)."""
+        if prediction is not None and prediction.refused:
+            self._show_refused(prediction)
+            return
         if prediction is None or prediction.digit is None:
             self.predictionLabel.setText("")
             self.confidenceLabel.setText(note or "Draw a digit")
@@ -106,6 +112,16 @@ class PredictionView(QGroupBox):
             return
         self.predictionLabel.setText(str(prediction.digit))
         self.confidenceLabel.setText(f"{prediction.confidence:.1%} sure")
+        self.bars.setProbabilities(prediction.probabilities)
+        self._set_preview(prediction.prepared.image)
+
+    def _show_refused(self, prediction) -> None:
+        """The not-a-digit gate's answer: said in words, with the digit the network alone would have given,
+        because a learner who draws a letter should see both what the network does and why it is not trusted."""
+        self.predictionLabel.setText(f'<span style="font-size:{REFUSED_POINTS}pt">not a digit</span>')
+        alone = int(np.argmax(prediction.probabilities))
+        sure = ">99.9%" if prediction.not_digit >= 0.9995 else f"{prediction.not_digit:.1%}"
+        self.confidenceLabel.setText(f"{sure} sure\nthe digits alone: {alone} ({prediction.probabilities[alone]:.0%})")
         self.bars.setProbabilities(prediction.probabilities)
         self._set_preview(prediction.prepared.image)
 

@@ -146,14 +146,17 @@ class WhyView(InsideView):
 
     def refresh(self) -> None:
         prediction = self.prediction
-        if prediction is None or prediction.digit is None or prediction.prepared is None:
+        refused = prediction is not None and prediction.refused
+        if prediction is None or (prediction.digit is None and not refused) or prediction.prepared is None:
             self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
             return
         inspector = self._current_inspector()
         if inspector is None:
             self._show_nothing(self.error or "Preparing the Why view for this model…")
             return
-        image, digit = prediction.prepared.image, prediction.digit
+        image = prediction.prepared.image
+        # Not a digit: still show what drove the digit network's own answer, the one the gate overruled.
+        digit = int(np.argmax(prediction.probabilities)) if refused else prediction.digit
         if self.method() == GRAD_CAM:
             heat = inspector.grad_cam(image, digit)
             how = f"Grad-CAM on {inspector.last_conv.name}"
@@ -161,7 +164,10 @@ class WhyView(InsideView):
             heat = inspector.saliency(image, digit)
             how = "Saliency"
         self.heat = heat
-        self.captionLabel.setText(f"Why <b>{digit}</b> ({prediction.confidence:.0%})? {how}: {WHAT_IT_SHOWS[self.method()]}")
+        question = (f"Not a digit ({prediction.not_digit:.0%} sure); the digit network alone says <b>{digit}</b> "
+                    f"({prediction.probabilities[digit]:.0%}). Why?" if refused
+                    else f"Why <b>{digit}</b> ({prediction.confidence:.0%})?")
+        self.captionLabel.setText(f"{question} {how}: {WHAT_IT_SHOWS[self.method()]}")
         self.inputImage.setPixmap(gray_pixmap(image, IMAGE_SIDE))
         self.heatImage.setPixmap(rgb_pixmap(heat_colours(heat), IMAGE_SIDE))
         self.saliencyImage.setPixmap(rgb_pixmap(heat_overlay(image, heat), IMAGE_SIDE))
