@@ -148,3 +148,20 @@ def test_samples_add_refuses_a_number_and_adds_the_digit_beside_it(tmp_path, mni
     assert "three.png" in out.stdout and "added sample" in out.stdout
     listed = json.loads(run("list", "--json").stdout)
     assert [s["label"] for s in listed] == [3]
+
+
+def test_the_reader_marks_a_star_between_two_digits_and_says_why(good_model_file, mnist):
+    from PIL import ImageDraw
+
+    from hwr_desktop.core.models.inference import Predictor
+    from hwr_desktop.core.reading.number_reader import bundled_reader, read_number
+    star = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(star).line([(14 + 10 * np.sin(a), 14 - 10 * np.cos(a)) for a in np.linspace(0, 4 * np.pi, 6)],
+                              fill=255, width=2)
+    pad = ((6, 6), (8, 8))
+    row = np.concatenate([np.pad(mnist.x_val[0], pad), np.pad(np.asarray(star), pad), np.pad(mnist.x_val[1], pad)], axis=1)
+    result = read_number(Predictor.from_file(good_model_file), 255 - np.kron(row, np.ones((4, 4), np.uint8)),
+                         bundled_reader())
+    first, middle, last = result.digits                 # the star is marked, not dropped
+    assert (first.digit, last.digit) == (mnist.y_val[0], mnist.y_val[1]) and middle.digit is None
+    assert middle.why.startswith("not a digit") and middle.not_digit >= 0.99 and first.not_digit < 0.5
