@@ -165,3 +165,29 @@ def test_the_reader_marks_a_star_between_two_digits_and_says_why(good_model_file
     first, middle, last = result.digits                 # the star is marked, not dropped
     assert (first.digit, last.digit) == (mnist.y_val[0], mnist.y_val[1]) and middle.digit is None
     assert middle.why.startswith("not a digit") and middle.not_digit >= 0.99 and first.not_digit < 0.5
+
+
+def test_thinning_leaves_the_centre_line_of_a_thick_stroke():
+    from hwr_desktop.core.data.non_digits import thin
+    bar = np.zeros((1, 12, 20), bool)
+    bar[0, 4:9, 3:17] = True                              # a bar 5 px thick: its centre line is row 6
+    line = thin(bar)[0]
+    assert line[6, 5:14].all() and line.sum() == line[6].sum() <= 14     # ends shortened, never thickened
+    ring = np.zeros((1, 20, 20), bool)
+    yy, xx = np.mgrid[:20, :20]
+    ring[0] = (np.hypot(yy - 9.5, xx - 9.5) <= 8) & (np.hypot(yy - 9.5, xx - 9.5) >= 5)
+    skeleton = thin(ring)[0]                              # a ring stays a thin ring all round
+    ys, xs = np.nonzero(skeleton)
+    radius, angle = np.hypot(ys - 9.5, xs - 9.5), np.arctan2(ys - 9.5, xs - 9.5)
+    assert ((radius >= 5) & (radius <= 8)).all() and len(ys) < 0.5 * ring.sum()
+    assert len(np.unique(np.floor((angle + np.pi) / (2 * np.pi) * 24))) == 24
+
+
+def test_train_gate_refuses_bad_options_in_one_line_before_any_work(tmp_path):
+    for args, says in [(["--out", str(tmp_path / "gate.keras")], "must name a .npz file"),
+                       (["--out", str(tmp_path / "gate.npz"), "--epochs", "0"], "must be above 0"),
+                       (["--out", str(tmp_path / "gate.npz"), "--max-refused", "0.7"], "--max-refused")]:
+        out = subprocess.run([sys.executable, "-m", "hwr_desktop", "train-gate", *args], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 2 and says in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not list(tmp_path.iterdir())

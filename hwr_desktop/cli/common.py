@@ -134,11 +134,11 @@ def require_positive(args, *names: str) -> None:
             raise HwrError(f"--{name.replace('_', '-')} must be at least 1")
 
 
-def checked_out_path(value: str) -> Path:
-    """An --out model file: a .keras name in a folder that exists (one-line errors otherwise)."""
+def checked_out_path(value: str, suffix: str = ".keras") -> Path:
+    """An --out model file: a .keras (or `suffix`) name in a folder that exists (one-line errors otherwise)."""
     out = Path(value)
-    if out.suffix != ".keras":
-        raise HwrError(f"--out must name a .keras file, not {out.name}")
+    if out.suffix != suffix:
+        raise HwrError(f"--out must name a {suffix} file, not {out.name}")
     if not out.parent.is_dir():
         raise HwrError(f"--out: folder {out.parent} does not exist")
     return out

@@ -18,7 +18,7 @@ def register(sub) -> None:
                     "symbols from fonts and pen strokes, dots, dashes, shapes, grids, scribbles, two digits side "
                     "by side, smudges), keep the epoch with the lowest validation loss, fit its temperature and "
                     "choose its threshold on validation images, check the numpy copy against Keras and write it. "
-                    "MNIST test digits are never used. About 10 minutes on 2 cores.")
+                    "MNIST test digits are never used. About 20 minutes on 2 cores.")
     gate.add_argument("--out", required=True, help="gate file to write (the bundled one: resources/models/not_digit.npz)")
     for f in fields(GateConfig):
         kind = {"int": int, "float": float}[f.type]
@@ -31,10 +31,10 @@ def register(sub) -> None:
 def run_train_gate(args) -> int:
     from hwr_desktop.core.errors import HwrError
     from hwr_desktop.core.training.not_digit_training import GateConfig, train_gate
-    out = checked_out_path(args.out)
+    out = checked_out_path(args.out, ".npz")
     config = GateConfig(**{f.name: getattr(args, f.name) for f in fields(GateConfig)})
-    if min(config.non_digits, config.epochs, config.batch_size) <= 0 or config.redrawn < 0:
-        raise HwrError("--non-digits, --epochs and --batch-size must be above 0, --redrawn at least 0")
+    if min(config.non_digits, config.epochs, config.batch_size, *config.widths) <= 0 or min(config.redrawn, config.stroked) < 0:
+        raise HwrError("--non-digits, --epochs, --batch-size and the widths must be above 0, --redrawn and --stroked at least 0")
     if not (0 < config.max_refused < 0.5 and config.non_digit_weight > 0 and config.learning_rate > 0):
         raise HwrError("--max-refused must be between 0 and 0.5; --non-digit-weight and --learning-rate above 0")
     start = time.perf_counter()
