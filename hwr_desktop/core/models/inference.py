@@ -114,8 +114,11 @@ class Predictor:
         return self._model is not None
 
     def warm_up(self) -> None:
-        """Trace the tf.function once, so the first real prediction is as fast as the rest."""
+        """Trace the tf.function once and read the not-a-digit gate's file, so the first real prediction
+        is as fast as the rest."""
         self.probabilities(np.zeros((28, 28), np.float32))
+        if self.use_gate:
+            bundled_gate()
 
     def probabilities(self, images28: np.ndarray) -> np.ndarray:
         """(N, 28, 28[, 1]) or (28, 28) floats in [0, 1] -> (N, 10) probabilities."""
