@@ -35,6 +35,14 @@ from hwr_desktop.core.store.runs_report import diff_runs, format_bytes, format_v
 from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
 from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, keyboard_sortable, sorting_proxy
 
+TABLE_ROWS = 5          # the table always shows at least this many runs
+
+
+def rows_high(table: QTableView, rows: int) -> int:
+    """The height that shows the header, `rows` rows and a horizontal scroll bar."""
+    return (table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
+            + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
+
 
 class RunsPanel(QWidget):
     errorOccurred = Signal(str, str)         # title, message
@@ -80,7 +88,7 @@ class RunsPanel(QWidget):
         self.diffTable.horizontalHeader().setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.diffAll = QCheckBox("all settings", objectName="runsDiffAll")
         self.diffAll.toggled.connect(lambda _on: self._show_diff())
-        self.diffLabel = QLabel("", objectName="runsDiffLabel", wordWrap=True)
+        self.diffLabel = QLabel("", objectName="runsDiffLabel")
         self.notesLabel = QLabel("", objectName="runsNotes", wordWrap=True)
         self.usageLabel = QLabel("", objectName="runsUsage")
 
@@ -116,12 +124,10 @@ class RunsPanel(QWidget):
         diff_row.addWidget(self.diffAll)
         diff_layout.addLayout(diff_row)
         diff_layout.addWidget(self.diffTable, 1)
-        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="runsBottomSplitter")
-        bottom.addWidget(curves_box)
-        bottom.addWidget(diff_box)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
-        bottom.setSizes([600, 400])
+        # One column: the table (never fewer than TABLE_ROWS rows), the curves (side by side when
+        # wide), the comparison under them, shown only while two runs are selected. The tab pane is
+        # ~530 px wide at 1280x720: beside each other, the curves and the comparison were both too narrow.
+        self.diffBox = diff_box
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -129,14 +135,17 @@ class RunsPanel(QWidget):
         top_layout.addLayout(second)
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.notesLabel)
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")
-        splitter.addWidget(top)
-        splitter.addWidget(bottom)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        # Rows as high as the text needs (the style's default was ~30 px): more runs in the same room.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.setMinimumHeight(rows_high(self.table, TABLE_ROWS))
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter", childrenCollapsible=False)
+        for widget, stretch in ((top, 2), (curves_box, 3), (diff_box, 2)):
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._update_buttons()
+        self._show_diff()
 
     # ----- the store -----
     def store(self):
@@ -215,7 +224,13 @@ class RunsPanel(QWidget):
     def _show_diff(self) -> None:
         runs = self.selected_runs()
         table = self.diffTable
-        if len(runs) < 2:
+        compare = len(runs) >= 2
+        table.setVisible(compare)             # empty, it showed only the headers "1 2 3"
+        self.diffAll.setVisible(compare)
+        # Without a table the box is one line high, and the curves take the room.
+        one_line = max(self.diffLabel.sizeHint().height(), self.diffAll.sizeHint().height())
+        self.diffBox.setMaximumHeight(16777215 if compare else one_line)
+        if not compare:
             table.setRowCount(0)
             self.diffLabel.setText("Select two runs to compare their architecture and config.")
             return

@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 GAP = 6
+MIN_SIDE = 22           # a 28x28 map still shows its shape; the caption "#63" still fits under it
 
 
 def layer_scale(values: np.ndarray) -> float:
@@ -29,8 +30,11 @@ def map_image(channel_map: np.ndarray, scale: float) -> QImage:
 class ActivationMaps(QWidget):
     positionClicked = Signal(int, int, int)     # channel, y, x
 
-    def __init__(self, side: int = 46, parent=None):
+    def __init__(self, side: int = 46, per_row: int = 16, parent=None):
         super().__init__(parent)
+        # A page of maps (16, layer_row.PAGE) fits one row: the tiles shrink to the width, from `side`
+        # down to MIN_SIDE px (16 maps of 46 px needed 832 px; the view is ~500 px wide at 1280x720).
+        self.max_side, self.per_row = side, per_row
         self.side = side
         self.values: np.ndarray | None = None    # (H, W, C)
         self.channels: list[int] = []
@@ -54,11 +58,16 @@ class ActivationMaps(QWidget):
         self.update()
 
     # ----- geometry -----
-    def _cell(self) -> tuple[int, int]:
-        return self.side + GAP, self.side + self.fontMetrics().lineSpacing() + GAP
+    def side_for(self, width: int) -> int:
+        return max(MIN_SIDE, min(self.max_side, width // self.per_row - GAP))
+
+    def _cell(self, width: int | None = None) -> tuple[int, int]:
+        side = self.side if width is None else self.side_for(width)
+        return side + GAP, side + self.fontMetrics().lineSpacing() + GAP
 
     def columns(self, width: int | None = None) -> int:
-        return max(1, (width or self.width()) // self._cell()[0])
+        width = width or self.width()
+        return max(1, width // self._cell(width)[0])
 
     def _fit_height(self) -> None:
         needed = self.heightForWidth(self.width())
@@ -67,17 +76,19 @@ class ActivationMaps(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.side = self.side_for(self.width())
         self._fit_height()
 
     def heightForWidth(self, width: int) -> int:
         rows = -(-len(self.channels) // self.columns(width)) if self.channels else 0
-        return rows * self._cell()[1]
+        return rows * self._cell(width)[1]
 
     def sizeHint(self) -> QSize:
-        return QSize(8 * self._cell()[0], self.heightForWidth(8 * self._cell()[0]))
+        width = self.per_row * (self.max_side + GAP)
+        return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self._cell()[0], 0)
+        return QSize(MIN_SIDE + GAP, 0)
 
     def tile_rect(self, i: int) -> QRect:
         w, h = self._cell()
