@@ -5,12 +5,14 @@ drawing canvas (or the number strip) stays the largest thing in the window.
 
 The window is staged as a user would see it: a digit drawn, a training run finished (its curves and
 result), three runs recorded, two of them selected for comparison."""
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QLabel, QTabBar, QToolButton
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTabBar, QToolButton
 
 from hwr_desktop.core.store.runs import RunStore
 from hwr_desktop.devtools.strokes import SHAPES, draw_stroke
+from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
 from tests.ui.test_canvas_layout import leaves
 from tests.ui.test_runs_panel import add_run
 from tests.ui.test_training_panel import batch, epoch
@@ -19,6 +21,9 @@ SIZES = [(1280, 720), (1200, 760), (1920, 1080)]     # the smallest supported, t
 PLOT_HEIGHT = 150
 TABLE_ROWS = 5
 MAPS_IN_A_ROW = 16
+# Read Image shows the photo being read as large as its room allows: there the photo, not the canvas,
+# is what the user works on.
+PHOTO_VIEWS = {"Read Image"}
 
 
 @pytest.fixture
@@ -66,11 +71,37 @@ def check_titles_and_labels(window, view_name) -> None:
             assert label.width() >= label.minimumSizeHint().width(), (view_name, label.text()[:40])
 
 
+def things(window):
+    """(name, width, height) of each thing a user sees: a leaf widget, except that a plot widget holds
+    one thing per plot (History: loss and accuracy), a list or table of images one per image, and the
+    confusion matrix is its cells."""
+    for leaf in leaves(window):
+        holder = leaf.parentWidget()
+        if isinstance(holder, pg.GraphicsView):
+            for item in holder.scene().items():
+                if isinstance(item, pg.PlotItem) and item.isVisible():
+                    size = item.sceneBoundingRect().size()
+                    yield holder.objectName(), size.width(), size.height()
+        elif isinstance(holder, QAbstractItemView) and leaf is holder.viewport():
+            model = holder.model()
+            if model is not None and model.rowCount():
+                rect = holder.visualRect(model.index(0, 0))
+                yield holder.objectName(), rect.width(), rect.height()
+        elif isinstance(leaf, ConfusionMatrixView):       # its ten by ten cells, centred in a larger widget
+            rect = leaf.cell_rect(0, 0).united(leaf.cell_rect(9, 9))
+            yield leaf.objectName(), rect.width(), rect.height()
+        else:
+            yield leaf.objectName() or type(leaf).__name__, leaf.width(), leaf.height()
+
+
 def check_canvas_is_largest(window, view_name) -> None:
     drawn = window.draw_panel.shown_canvas()
+    if view_name in PHOTO_VIEWS:
+        return
     area = drawn.width() * drawn.height()
-    biggest = max((w for w in leaves(window) if w is not drawn), key=lambda w: w.width() * w.height())
-    assert area > biggest.width() * biggest.height(), (view_name, biggest.objectName() or type(biggest).__name__)
+    for name, width, height in things(window):
+        if name != drawn.objectName():
+            assert area > width * height, (view_name, name, width, height, drawn.width(), drawn.height())
 
 
 def plot_heights(plot_widget) -> list[float]:
@@ -120,12 +151,15 @@ def test_every_view_fits_the_window_whole(three_runs, window, qtbot, size):
     assert maps
     for row in maps:
         tiles = [row.body.tile_rect(i) for i in range(len(row.body.channels))]
-        assert len(tiles) == MAPS_IN_A_ROW and len({t.top() for t in tiles}) == 1, row.objectName()
+        assert len(tiles) == MAPS_IN_A_ROW and len({t.top() for t in tiles}) == 1, (row.objectName(), row.body.width())
         assert row.body.rect().contains(tiles[-1]), row.objectName()       # the 16th map is inside the row
+        assert row.body.side >= row.activation.values.shape[0]              # a pixel per position: all clickable
         more = row.moreButton
         assert more.isVisibleTo(view) and in_window(more, viewport).right() < viewport.width(), row.objectName()
 
 
+@pytest.mark.xfail(strict=True, reason="the strip's size is the drawing pane's (issue 29's number-mode part): "
+                   "492x123 px at 1280x720, smaller than the prediction's bars beside it")
 @pytest.mark.parametrize("size", [SIZES[0], SIZES[2]], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_number_strip_is_the_largest_thing_in_the_window(window, qtbot, size):
     window.resize(*size)

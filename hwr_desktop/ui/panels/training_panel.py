@@ -101,8 +101,8 @@ class TrainingPanel(QWidget):
         form.addRow("Preset", self.presetCombo)
         form.addRow("Network", design_row)
         # Two numbers a row: two rows fewer leave the curves ~60 px more at 1280x720.
-        form.addRow("Epochs", self._pair(self.epochsSpin, "Batch size", self.batchSpin))
-        form.addRow("Learning rate", self._pair(self.lrSpin, "Images", self.limitSpin))
+        form.addRow(QLabel("Epochs", buddy=self.epochsSpin), self._pair(self.epochsSpin, "Batch size", self.batchSpin))
+        form.addRow(QLabel("Learning rate", buddy=self.lrSpin), self._pair(self.lrSpin, "Images", self.limitSpin))
         checks = QHBoxLayout()              # one row for both: the form must fit a 760 px tall window
         checks.addWidget(self.augmentCheck)
         checks.addWidget(self.recordCheck, 1)
@@ -120,6 +120,9 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setFormat("Ready")
         self.trainingProgress.setTextVisible(True)
         self.statusLabel = QLabel("", objectName="trainingStatus", wordWrap=True)
+        # Two lines kept for it: the splitter below does not grow a label that wraps, and the end-of-run
+        # advice wraps at 1200 px, its second line hidden under the plot.
+        self.statusLabel.setMinimumHeight(2 * self.statusLabel.fontMetrics().lineSpacing())
         self.trainingPlot = TrainingPlot()
         # Lower than the plot's own minimum: with the designer open, the layers and the curves share
         # the tab, and the window must still fit 1200x760 (the curves get all the room otherwise).
@@ -170,7 +173,8 @@ class TrainingPanel(QWidget):
 
     @staticmethod
     def _pair(first, label: str, second) -> QHBoxLayout:
-        """A form row's second field with its own label (its buddy: it names the field for screen readers)."""
+        """A form row's two fields, the second with its own label. Each label is its field's buddy: it
+        names the field for screen readers (accessibility.name_from_labels), as a plain form row does."""
         row = QHBoxLayout()
         row.addWidget(first, 1)
         row.addWidget(QLabel(label, buddy=second))

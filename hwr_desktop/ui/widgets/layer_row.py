@@ -64,6 +64,7 @@ class LayerRow(QFrame):
             self.body.unitClicked.connect(lambda unit: self.unitRequested.emit(UnitRequest(self.index, unit)))
         self.body.setAccessibleName(f"{activation.name} activations")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.titleLabel)
         layout.addLayout(header)
         layout.addWidget(self.body)
