@@ -138,7 +138,8 @@ class RunsPanel(QWidget):
         # Rows as high as the text needs (the style's default was ~30 px): more runs in the same room.
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.setMinimumHeight(rows_high(self.table, TABLE_ROWS))
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter", childrenCollapsible=False)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter",
+                                             childrenCollapsible=False)
         for widget, stretch in ((top, 2), (curves_box, 3), (diff_box, 2)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
@@ -225,11 +226,15 @@ class RunsPanel(QWidget):
         runs = self.selected_runs()
         table = self.diffTable
         compare = len(runs) >= 2
+        opening = compare and not table.isVisibleTo(self)
         table.setVisible(compare)             # empty, it showed only the headers "1 2 3"
         self.diffAll.setVisible(compare)
         # Without a table the box is one line high, and the curves take the room.
         one_line = max(self.diffLabel.sizeHint().height(), self.diffAll.sizeHint().height())
         self.diffBox.setMaximumHeight(16777215 if compare else one_line)
+        if opening:                           # the comparison takes two fifths of the curves' room
+            top, curves, diff = self.splitter.sizes()
+            self.splitter.setSizes([top, (curves + diff) * 3 // 5, (curves + diff) * 2 // 5])
         if not compare:
             table.setRowCount(0)
             self.diffLabel.setText("Select two runs to compare their architecture and config.")
