@@ -18,7 +18,8 @@ from tests.ui.test_runs_panel import add_run
 from tests.ui.test_training_panel import batch, epoch
 
 SIZES = [(1280, 720), (1200, 760), (1920, 1080)]     # the smallest supported, the default, full HD
-PLOT_HEIGHT = 150
+PLOT_HEIGHT = 150        # a plot with its title and axes
+DATA_HEIGHT = 100        # its data area: room for three tick labels that do not overlap
 TABLE_ROWS = 5
 MAPS_IN_A_ROW = 16
 # Read Image shows the photo being read as large as its room allows: there the photo, not the canvas,
@@ -105,7 +106,9 @@ def check_canvas_is_largest(window, view_name) -> None:
 
 
 def plot_heights(plot_widget) -> list[float]:
-    return [plot.geometry().height() for plot in (plot_widget.loss_plot, plot_widget.acc_plot)]
+    """Each plot's height, and its data area's (where 40 px made the tick labels overlap)."""
+    plots = (plot_widget.loss_plot, plot_widget.acc_plot)
+    return [p.geometry().height() for p in plots] + [p.getViewBox().geometry().height() for p in plots]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -133,14 +136,16 @@ def test_every_view_fits_the_window_whole(three_runs, window, qtbot, size):
 
     window.show_view("Training")
     qtbot.wait(10)
-    assert min(plot_heights(window.training_panel.trainingPlot)) >= PLOT_HEIGHT
+    heights = plot_heights(window.training_panel.trainingPlot)
+    assert min(heights[:2]) >= PLOT_HEIGHT and min(heights[2:]) >= DATA_HEIGHT, heights
 
     window.show_view("Runs")
     qtbot.wait(10)
     table = runs.table
     assert table.viewport().height() >= TABLE_ROWS * table.rowHeight(0)
     assert runs.diffTable.isVisible() and runs.diffTable.horizontalHeaderItem(1).text().startswith("#")
-    assert min(plot_heights(runs.curves)) >= PLOT_HEIGHT
+    heights = plot_heights(runs.curves)
+    assert min(heights[:2]) >= PLOT_HEIGHT and min(heights[2:]) >= DATA_HEIGHT, heights
 
     view = window.inside_panel.layers
     window.show_view(view)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -232,9 +232,8 @@ class RunsPanel(QWidget):
         # Without a table the box is one line high, and the curves take the room.
         one_line = max(self.diffLabel.sizeHint().height(), self.diffAll.sizeHint().height())
         self.diffBox.setMaximumHeight(16777215 if compare else one_line)
-        if opening:                           # the comparison takes two fifths of the curves' room
-            top, curves, diff = self.splitter.sizes()
-            self.splitter.setSizes([top, (curves + diff) * 3 // 5, (curves + diff) * 2 // 5])
+        if opening:
+            QTimer.singleShot(0, self._share_with_comparison)
         if not compare:
             table.setRowCount(0)
             self.diffLabel.setText("Select two runs to compare their architecture and config.")
@@ -249,6 +248,15 @@ class RunsPanel(QWidget):
         what = "settings" if self.diffAll.isChecked() else "differences"
         self.diffLabel.setText(f"#{a.id} vs #{b.id}: {len(rows)} {what}" +
                                (f" (the first two of {len(runs)})" if len(runs) > 2 else ""))
+
+    def _share_with_comparison(self) -> None:
+        """The comparison, just shown, takes the room its rows need, at most two fifths of the curves'."""
+        table = self.diffTable
+        rows = table.horizontalHeader().height() + table.rowCount() * table.verticalHeader().defaultSectionSize()
+        needed = self.diffLabel.sizeHint().height() + rows + 2 * table.frameWidth() + 8
+        top, curves, diff = self.splitter.sizes()
+        share = min(needed, (curves + diff) * 2 // 5)
+        self.splitter.setSizes([top, curves + diff - share, share])
 
     def diff_rows(self) -> list[tuple[str, str, str]]:
         t = self.diffTable
