@@ -80,6 +80,7 @@ class RunsPanel(QWidget):
         self.diffTable = QTableWidget(0, 3, objectName="runsDiff")
         self.diffTable.setAccessibleName("Architecture and config differences")
         self.diffTable.verticalHeader().hide()
+        self.diffTable.verticalHeader().setDefaultSectionSize(self.diffTable.fontMetrics().height() + 8)
         self.diffTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.diffTable.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -252,7 +253,7 @@ class RunsPanel(QWidget):
     def _share_with_comparison(self) -> None:
         """The comparison, just shown, takes the room its rows need, at most two fifths of the curves'."""
         table = self.diffTable
-        rows = table.horizontalHeader().height() + table.rowCount() * table.verticalHeader().defaultSectionSize()
+        rows = table.horizontalHeader().sizeHint().height() + table.rowCount() * table.verticalHeader().defaultSectionSize()
         needed = self.diffLabel.sizeHint().height() + rows + 2 * table.frameWidth() + 8
         top, curves, diff = self.splitter.sizes()
         share = min(needed, (curves + diff) * 2 // 5)
