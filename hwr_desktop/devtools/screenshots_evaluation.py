@@ -50,7 +50,7 @@ def main() -> int:
         draw_stroke(canvas, stroke)
 
     evaluation = window.evaluation_panel
-    window.tabs.setCurrentWidget(evaluation)
+    window.show_view(evaluation)
     wait_until(app, lambda: evaluation.report is not None)
     off = evaluation.report.confusion * (1 - np.eye(10, dtype=np.int64))
     true, predicted = np.unravel_index(off.argmax(), off.shape)
@@ -66,18 +66,18 @@ def main() -> int:
             ("history", window.history_panel, lambda p: True),
             ("insight", window.inside_panel, lambda p: p.why.feature_maps is not None),
             ("dataset", window.dataset_panel, lambda p: p.data is not None)):
-        window.tabs.setCurrentWidget(panel)
+        window.show_view(panel)
         wait_until(app, lambda ready=ready, panel=panel: ready(panel))
         if name == "dataset":
             panel.digitFilter.setCurrentIndex(panel.digitFilter.findData(4))
         QTest.qWait(200)
         window.tabs.grab().save(str(out / f"{name}.png"))
         print(out / f"{name}.png")
-    window.tabs.setCurrentWidget(evaluation)
+    window.show_view(evaluation)
     QTest.qWait(200)
     window.tabs.grab().save(str(out / "evaluation.png"))
     print(out / "evaluation.png")
-    window.tabs.setCurrentWidget(window.inside_panel)
+    window.show_view(window.inside_panel)
     QTest.qWait(200)
     window.grab().save(str(out / "main_window_insight.png"))
     print(out / "main_window_insight.png")

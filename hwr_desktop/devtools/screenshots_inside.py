@@ -72,7 +72,7 @@ def main() -> int:
     for stroke in SHAPES[3]:
         draw_stroke(window.draw_panel.canvas, stroke)
     inside = window.inside_panel
-    window.tabs.setCurrentWidget(inside)
+    window.show_view(inside)
 
     def save(name: str, image=None) -> None:
         QTest.qWait(300)

@@ -46,7 +46,7 @@ def shoot_read_image(app, window) -> None:
     data = load_mnist()
     picks = [3, 2, 1, 18, 4, 8]  # 0 1 2 3 4 5
     sample = number_image(data.x_test[picks], data.y_test[picks], "boxes", np.random.default_rng(7))
-    window.tabs.setCurrentWidget(window.read_image_panel)
+    window.show_view(window.read_image_panel)
     window.read_image_panel.open_array(sample.array(), "form.png")
     while window.read_image_panel.result is None or window.read_image_panel.is_busy():
         app.processEvents()

@@ -34,14 +34,14 @@ def main() -> None:
     for stroke in SHAPES[7]:                     # and one on the canvas, ready to add
         draw_stroke(canvas, stroke)
     browser = window.my_samples_panel
-    window.tabs.setCurrentWidget(browser)
+    window.show_view(browser)
     browser.select_ids(browser.shown_ids()[1:3])
     for _ in range(3):
         app.processEvents()
     OUT.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(OUT / "samples-browser.png"))
 
-    window.tabs.setCurrentWidget(window.training_tab)
+    window.show_view(window.finetune_panel)
     panel = window.finetune_panel
     panel.start()
     while panel.worker is not None:

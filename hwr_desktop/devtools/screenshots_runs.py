@@ -45,7 +45,7 @@ def main() -> int:
     app, window = open_main_window(WINDOW_SIZE)
     window.centralWidget().setSizes([WINDOW_SIZE[0] * 3 // 10, WINDOW_SIZE[0] * 7 // 10])
     panel = window.runs_panel
-    window.tabs.setCurrentWidget(panel)
+    window.show_view(panel)
     panel.select_runs(ids)
     QTest.qWait(300)
     path = out / "runs-tab.png"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from hwr_desktop.resources import ensemble_model_path, resource_path
 from hwr_desktop.ui import dialogs, gui_gc
@@ -32,7 +32,7 @@ from hwr_desktop.ui.personal_samples import PersonalSamples
 from hwr_desktop.ui.run_policy import ExclusiveRuns
 from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import open_settings
-from hwr_desktop.ui.widgets.compact_tabs import make_tabs_compact
+from hwr_desktop.ui.widgets.grouped_tabs import GroupedTabs
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
         # The drawing pane gets the larger share, so the canvas is the largest thing in the window;
-        # the tabs keep enough for their forms (their titles scroll when they do not all fit).
+        # the tabs keep enough for their views (grouped, so every title shows whole).
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([720, 480])
@@ -98,29 +98,42 @@ class MainWindow(QMainWindow):
                                self.personal, self.runs_panel, self.session]
 
     def _create_tabs(self) -> None:
-        # The Training tab: training a new model, and below it fine-tuning on the user's samples.
+        # Nine views in five groups of tabs (ui/widgets/grouped_tabs.py says why groups): every title
+        # whole from 1280x720 up. Fine-tuning sits under the samples it learns from, which also leaves
+        # the Training view's height to the curves.
         self.training_tab = QWidget(objectName="trainingTab")
         tab_layout = QVBoxLayout(self.training_tab)
         tab_layout.setContentsMargins(0, 0, 0, 0)             # the panels have their own margins
-        tab_layout.addWidget(self.training_panel, 1)          # the plot takes what is left
-        tab_layout.addWidget(self.finetune_panel)
-        self.tabs = QTabWidget(objectName="tabs")
-        make_tabs_compact(self.tabs)                          # every title readable in ~560 px
-        for panel, title, tip in (
-                (self.training_tab, "Training", ""),
-                (self.evaluation_panel, "Evaluation", "Accuracy, confusion matrix and mistakes on the MNIST test set"),
-                (self.predictions_panel, "Predictions", "Random MNIST test images and the model's answers"),
-                (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
-                (self.runs_panel, "Runs", "Every training and fine-tuning run: compare, rename, delete, reopen"),
-                (self.inside_panel, "Inside", "Inside the network: why this answer, every layer, one unit worked out, "
-                                   "filters, the digit map, and watching it learn"),
-                (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"),
-                (self.read_image_panel, "Read Image",
-                 "Find and read every digit in a photo or scan (open, drop or paste)"),
-                (self.my_samples_panel, "My Samples",
-                 "Your own handwriting samples: check, relabel, export and import them")):
-            self.tabs.setTabToolTip(self.tabs.addTab(panel, title), tip)
-        self.tabs.tabBar().setAccessibleName("Tabs")     # Ctrl+Tab / Ctrl+Shift+Tab switch them too
+        tab_layout.addWidget(self.training_panel, 1)
+        self.samples_tab = QWidget(objectName="mySamplesTab")
+        samples_layout = QVBoxLayout(self.samples_tab)
+        samples_layout.setContentsMargins(0, 0, 0, 0)
+        samples_layout.addWidget(self.my_samples_panel, 1)    # the grid takes what is left
+        samples_layout.addWidget(self.finetune_panel)
+        self.tabs = GroupedTabs(objectName="tabs")
+        for title, tip, views in (
+                ("Train", "Train a model, its curves, every run so far, the data it learns from", (
+                    (self.training_tab, "Training", "Train a new model from a preset or your own design"),
+                    (self.history_panel, "History", "Per-epoch training curves; export PNG or CSV"),
+                    (self.runs_panel, "Runs", "Every training and fine-tuning run: compare, rename, delete, reopen"),
+                    (self.dataset_panel, "Dataset", "Browse the MNIST images by digit"))),
+                ("Test", "How the model does on the MNIST test set", (
+                    (self.evaluation_panel, "Evaluation",
+                     "Accuracy, confusion matrix and mistakes on the MNIST test set"),
+                    (self.predictions_panel, "Predictions", "Random MNIST test images and the model's answers"))),
+                ("Inside", "Inside the network: why this answer, every layer, one unit worked out, "
+                           "filters, the digit map, and watching it learn", (
+                    (self.inside_panel, "Inside", ""),)),
+                ("Read", "Find and read every digit in a photo or scan (open, drop or paste)", (
+                    (self.read_image_panel, "Read Image", ""),)),
+                ("My Samples", "Your own handwriting samples: check, relabel, export and import them; "
+                               "fine-tune the model on them", (
+                    (self.samples_tab, "My Samples", ""),))):
+            self.tabs.add_group(title, tip, views)
+
+    def show_view(self, view) -> QWidget:
+        """Show a view, whichever group it is in: its title ("Runs"), its panel, or a widget in it."""
+        return self.tabs.show_page(view)
 
     def _connect(self) -> None:
         # A model Inside cannot explain is a state its views describe; its errorOccurred is for saving frames.
@@ -138,7 +151,7 @@ class MainWindow(QMainWindow):
         self.training_panel.trainingEnded.connect(self.runs_panel.refresh)    # the run just recorded
         self.finetune_panel.finetuneEnded.connect(self.runs_panel.refresh)
         self.runs_panel.openModelRequested.connect(self.open_model)
-        self.read_image_panel.imageOpened.connect(lambda: self.tabs.setCurrentWidget(self.read_image_panel))
+        self.read_image_panel.imageOpened.connect(lambda: self.show_view(self.read_image_panel))
         self.session.modelChanged.connect(self._on_model_changed)
         self.files.statusMessage.connect(self.statusBar().showMessage)
         self.files.recentChanged.connect(self._rebuild_recent_menu)

@@ -27,7 +27,7 @@ def cli_figures(good_model_file):
 
 def show_tab(window, name):
     panel = window.findChild(object, name)
-    window.tabs.setCurrentWidget(panel)
+    window.show_view(panel)
     return panel
 
 

@@ -24,7 +24,7 @@ def test_open_image_shows_boxes_and_the_number(window, qtbot, mnist, tmp_path):
     path = tmp_path / "number.png"
     Image.fromarray(number_image(mnist, indices)).save(path)
     assert window.open_image(path)
-    assert window.tabs.currentWidget() is window.read_image_panel
+    assert window.tabs.current_page() is window.read_image_panel
     result = wait_read(qtbot, window)
     expected = "".join(str(mnist.y_test[i]) for i in indices)
     assert result.text == expected and window.read_image_panel.textLabel.text() == expected

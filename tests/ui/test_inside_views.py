@@ -12,7 +12,7 @@ from hwr_desktop.ui.widgets.layer_row import UnitRequest, shape_text
 
 def open_view(window, qtbot, name):
     inside = window.inside_panel
-    window.tabs.setCurrentWidget(inside)
+    window.show_view(inside)
     view = getattr(inside, name)
     inside.views.setCurrentWidget(view)
     return inside, view

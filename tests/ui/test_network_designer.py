@@ -106,7 +106,7 @@ def test_a_designed_network_trains_in_the_gui_worker(qtbot):
 
 def test_designing_fits_a_1200x760_window(window, qtbot):
     window.resize(1200, 760)
-    window.tabs.setCurrentWidget(window.training_panel.parentWidget() or window.training_panel)
+    window.show_view(window.training_panel)
     panel = window.training_panel
     panel.designCheck.setChecked(True)
     qtbot.waitUntil(lambda: panel.designerArea.height() >= 200)     # the layers get the room the empty curves had

@@ -138,7 +138,7 @@ def test_the_runs_tab_opens_a_runs_model_for_drawing(window, qtbot, good_model_f
         shutil.copyfile(good_model_file, store.model_path(run_id))
         store.attach_model(run_id, store.model_path(run_id))
     panel = window.runs_panel
-    window.tabs.setCurrentWidget(panel)                         # showing the tab re-reads the store
+    window.show_view(panel)                         # showing the tab re-reads the store
     assert run_id in [r.id for r in panel.runs]
     panel.select_runs([run_id])
     panel.open_selected()

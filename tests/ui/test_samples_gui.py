@@ -110,7 +110,7 @@ def test_browser_shows_counts_and_thumbnails_and_deletes_and_relabels(window, qt
     window.draw_panel.add_sample()
     ids = add_mnist_samples(window, mnist, 4)                 # digits 0, 1, 2, 3
     browser = window.findChild(object, "mySamplesPanel")
-    window.tabs.setCurrentWidget(browser)
+    window.show_view(browser)
     assert browser.digitButtons[10].text() == "All · 5" and browser.digitButtons[7].text() == "7 · 1"
     assert [browser.digitButtons[d].text() for d in (0, 3, 5)] == ["0 · 1", "3 · 1", "5 · 0"]
     assert browser.shown_ids() == [ids[3], ids[2], ids[1], ids[0], 1]          # newest first
@@ -156,7 +156,7 @@ def test_export_then_import_round_trips_and_a_bad_zip_changes_nothing(window, qt
     assert browser.export_to(tmp_path / "mine") == 4                          # ".zip" is added
     assert (tmp_path / "mine.zip").is_file() and "Exported 4 samples" in browser.statusLabel.text()
 
-    window.tabs.setCurrentWidget(browser)
+    window.show_view(browser)
     browser.grid.selectAll()
     qtbot.mouseClick(window.findChild(QPushButton, "deleteSampleButton"), Qt.MouseButton.LeftButton)
     assert stored(window) == [] and not browser.exportButton.isEnabled()

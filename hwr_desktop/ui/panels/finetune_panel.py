@@ -29,7 +29,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 def result_html(result, palette: QPalette | None = None) -> str:
     """Before -> after on both measures, and the verdict, for a finished (not stopped) FinetuneResult.
 
-    Two lines, so that the Training tab keeps room for its plot above. The verdict's green or red
+    Two lines, so that the My Samples tab keeps room for its grid above. The verdict's green or red
     is the one that reads on `palette` (light or dark; the application's when not given).
     """
     palette = palette or QGuiApplication.palette()

@@ -54,7 +54,7 @@ class InsidePanel(QWidget):
         chooser.addWidget(self.networkLabel)
         chooser.addWidget(self.networkCombo, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(2, 4, 2, 2)           # Every layer needs the width for 16 maps in a row
         layout.addLayout(chooser)
         layout.addWidget(self.views, 1)
 

@@ -141,7 +141,7 @@ class MySamplesPanel(QWidget):
         elif total == 0:
             self.summaryLabel.setText("No samples yet. Draw a digit, check its label under the canvas and press "
                                       "“Add to my samples” (Ctrl+Enter). Ten or more let you fine-tune the model "
-                                      "on your handwriting (Training tab).")
+                                      "on your handwriting (below).")
         else:
             n = counts[self.digit()] if self.digit() is not None else total
             what = f"sample{'s' if n != 1 else ''}" + ("" if self.digit() is None else f" of {self.digit()}")

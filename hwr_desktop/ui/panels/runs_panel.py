@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,6 +34,14 @@ from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.store.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
 from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
 from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, keyboard_sortable, sorting_proxy
+
+TABLE_ROWS = 5          # the table always shows at least this many runs
+
+
+def rows_high(table: QTableView, rows: int) -> int:
+    """The height that shows the header, `rows` rows and a horizontal scroll bar."""
+    return (table.horizontalHeader().sizeHint().height() + rows * table.verticalHeader().defaultSectionSize()
+            + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
 
 
 class RunsPanel(QWidget):
@@ -72,6 +80,7 @@ class RunsPanel(QWidget):
         self.diffTable = QTableWidget(0, 3, objectName="runsDiff")
         self.diffTable.setAccessibleName("Architecture and config differences")
         self.diffTable.verticalHeader().hide()
+        self.diffTable.verticalHeader().setDefaultSectionSize(self.diffTable.fontMetrics().height() + 8)
         self.diffTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.diffTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.diffTable.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -80,7 +89,7 @@ class RunsPanel(QWidget):
         self.diffTable.horizontalHeader().setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.diffAll = QCheckBox("all settings", objectName="runsDiffAll")
         self.diffAll.toggled.connect(lambda _on: self._show_diff())
-        self.diffLabel = QLabel("", objectName="runsDiffLabel", wordWrap=True)
+        self.diffLabel = QLabel("", objectName="runsDiffLabel")
         self.notesLabel = QLabel("", objectName="runsNotes", wordWrap=True)
         self.usageLabel = QLabel("", objectName="runsUsage")
 
@@ -116,12 +125,10 @@ class RunsPanel(QWidget):
         diff_row.addWidget(self.diffAll)
         diff_layout.addLayout(diff_row)
         diff_layout.addWidget(self.diffTable, 1)
-        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="runsBottomSplitter")
-        bottom.addWidget(curves_box)
-        bottom.addWidget(diff_box)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
-        bottom.setSizes([600, 400])
+        # One column: the table (never fewer than TABLE_ROWS rows), the curves (side by side when
+        # wide), the comparison under them, shown only while two runs are selected. The tab pane is
+        # ~530 px wide at 1280x720: beside each other, the curves and the comparison were both too narrow.
+        self.diffBox = diff_box
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -129,14 +136,18 @@ class RunsPanel(QWidget):
         top_layout.addLayout(second)
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.notesLabel)
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")
-        splitter.addWidget(top)
-        splitter.addWidget(bottom)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        # Rows as high as the text needs (the style's default was ~30 px): more runs in the same room.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.setMinimumHeight(rows_high(self.table, TABLE_ROWS))
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter",
+                                             childrenCollapsible=False)
+        for widget, stretch in ((top, 2), (curves_box, 3), (diff_box, 2)):
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._update_buttons()
+        self._show_diff()
 
     # ----- the store -----
     def store(self):
@@ -215,7 +226,16 @@ class RunsPanel(QWidget):
     def _show_diff(self) -> None:
         runs = self.selected_runs()
         table = self.diffTable
-        if len(runs) < 2:
+        compare = len(runs) >= 2
+        opening = compare and not table.isVisibleTo(self)
+        table.setVisible(compare)             # empty, it showed only the headers "1 2 3"
+        self.diffAll.setVisible(compare)
+        # Without a table the box is one line high, and the curves take the room.
+        one_line = max(self.diffLabel.sizeHint().height(), self.diffAll.sizeHint().height())
+        self.diffBox.setMaximumHeight(16777215 if compare else one_line)
+        if opening:
+            QTimer.singleShot(0, self._share_with_comparison)
+        if not compare:
             table.setRowCount(0)
             self.diffLabel.setText("Select two runs to compare their architecture and config.")
             return
@@ -229,6 +249,15 @@ class RunsPanel(QWidget):
         what = "settings" if self.diffAll.isChecked() else "differences"
         self.diffLabel.setText(f"#{a.id} vs #{b.id}: {len(rows)} {what}" +
                                (f" (the first two of {len(runs)})" if len(runs) > 2 else ""))
+
+    def _share_with_comparison(self) -> None:
+        """The comparison, just shown, takes the room its rows need, at most two fifths of the curves'."""
+        table = self.diffTable
+        rows = table.horizontalHeader().sizeHint().height() + table.rowCount() * table.verticalHeader().defaultSectionSize()
+        needed = self.diffLabel.sizeHint().height() + rows + 2 * table.frameWidth() + 8
+        top, curves, diff = self.splitter.sizes()
+        share = min(needed, (curves + diff) * 2 // 5)
+        self.splitter.setSizes([top, curves + diff - share, share])
 
     def diff_rows(self) -> list[tuple[str, str, str]]:
         t = self.diffTable

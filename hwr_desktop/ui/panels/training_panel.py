@@ -76,6 +76,7 @@ class TrainingPanel(QWidget):
         self.limitSpin = QSpinBox(objectName="trainLimitSpin", minimum=500, maximum=TRAIN_IMAGES, singleStep=5000)
         self.limitSpin.setValue(TRAIN_IMAGES)
         self.limitSpin.setToolTip("Train on fewer images for a fast experiment")
+        self.limitSpin.setAccessibleName("Training images")     # its label beside it says only "Images"
         self.recordCheck = QCheckBox("Record each epoch", objectName="recordLearningCheck", checked=True)
         self.recordCheck.setToolTip("Record the first-layer kernels and the digit map at every epoch, for "
                                     "Inside > Watch it learn (about half a second an epoch)")
@@ -99,10 +100,9 @@ class TrainingPanel(QWidget):
         form = QFormLayout()
         form.addRow("Preset", self.presetCombo)
         form.addRow("Network", design_row)
-        form.addRow("Epochs", self.epochsSpin)
-        form.addRow("Batch size", self.batchSpin)
-        form.addRow("Learning rate", self.lrSpin)
-        form.addRow("Training images", self.limitSpin)
+        # Two numbers a row: two rows fewer leave the curves ~60 px more at 1280x720.
+        form.addRow(QLabel("Epochs", buddy=self.epochsSpin), self._pair(self.epochsSpin, "Batch size", self.batchSpin))
+        form.addRow(QLabel("Learning rate", buddy=self.lrSpin), self._pair(self.lrSpin, "Images", self.limitSpin))
         checks = QHBoxLayout()              # one row for both: the form must fit a 760 px tall window
         checks.addWidget(self.augmentCheck)
         checks.addWidget(self.recordCheck, 1)
@@ -120,6 +120,9 @@ class TrainingPanel(QWidget):
         self.trainingProgress.setFormat("Ready")
         self.trainingProgress.setTextVisible(True)
         self.statusLabel = QLabel("", objectName="trainingStatus", wordWrap=True)
+        # Two lines kept for it: the splitter below does not grow a label that wraps, and the end-of-run
+        # advice wraps at 1200 px, its second line hidden under the plot.
+        self.statusLabel.setMinimumHeight(2 * self.statusLabel.fontMetrics().lineSpacing())
         self.trainingPlot = TrainingPlot()
         # Lower than the plot's own minimum: with the designer open, the layers and the curves share
         # the tab, and the window must still fit 1200x760 (the curves get all the room otherwise).
@@ -167,6 +170,16 @@ class TrainingPanel(QWidget):
         self._on_design_toggled(False)
         if runs is not None:             # ui.run_policy.ExclusiveRuns
             runs.join(self, self.trainingStarted, self.trainingEnded, "Training a new model", "train")
+
+    @staticmethod
+    def _pair(first, label: str, second) -> QHBoxLayout:
+        """A form row's two fields, the second with its own label. Each label is its field's buddy: it
+        names the field for screen readers (accessibility.name_from_labels), as a plain form row does."""
+        row = QHBoxLayout()
+        row.addWidget(first, 1)
+        row.addWidget(QLabel(label, buddy=second))
+        row.addWidget(second, 1)
+        return row
 
     # ----- configuration -----
     def _load_recipe(self) -> None:

@@ -7,12 +7,15 @@ Captions and the selection frame take the palette's colours at paint time.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-GAP = 6
+GAP = 2
+MIN_SIDE = 20           # a small map (7x7) still shows its shape; the caption "#63" still fits under it
 
 
 def layer_scale(values: np.ndarray) -> float:
@@ -29,8 +32,12 @@ def map_image(channel_map: np.ndarray, scale: float) -> QImage:
 class ActivationMaps(QWidget):
     positionClicked = Signal(int, int, int)     # channel, y, x
 
-    def __init__(self, side: int = 46, parent=None):
+    def __init__(self, side: int = 46, per_row: int = 16, parent=None):
         super().__init__(parent)
+        # A page of maps (16, layer_row.PAGE) fits one row: the tiles shrink to the width, from `side`
+        # down to a pixel per map position (16 maps of 46 px needed 832 px; at 1200x760 the row has
+        # ~480 px, 16 tiles of 28 px and their gaps). Smaller, some positions could not be clicked.
+        self.max_side, self.per_row = side, per_row
         self.side = side
         self.values: np.ndarray | None = None    # (H, W, C)
         self.channels: list[int] = []
@@ -45,6 +52,7 @@ class ActivationMaps(QWidget):
     def set_maps(self, values: np.ndarray, channels) -> None:
         self.values, self.channels = values, [int(c) for c in channels]
         scale = layer_scale(values)
+        self.side = self.side_for(self.width())
         self._images = [map_image(values[..., c], scale) for c in self.channels]
         self._fit_height()
         self.update()
@@ -54,11 +62,17 @@ class ActivationMaps(QWidget):
         self.update()
 
     # ----- geometry -----
-    def _cell(self) -> tuple[int, int]:
-        return self.side + GAP, self.side + self.fontMetrics().lineSpacing() + GAP
+    def side_for(self, width: int) -> int:
+        least = max(MIN_SIDE, self.values.shape[0] if self.values is not None else 0)
+        return max(least, min(self.max_side, (width + GAP) // self.per_row - GAP))   # no gap after the last
+
+    def _cell(self, width: int | None = None) -> tuple[int, int]:
+        side = self.side if width is None else self.side_for(width)
+        return side + GAP, side + self.fontMetrics().lineSpacing() + GAP
 
     def columns(self, width: int | None = None) -> int:
-        return max(1, (width or self.width()) // self._cell()[0])
+        width = width or self.width()
+        return max(1, (width + GAP) // self._cell(width)[0])
 
     def _fit_height(self) -> None:
         needed = self.heightForWidth(self.width())
@@ -67,17 +81,19 @@ class ActivationMaps(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.side = self.side_for(self.width())
         self._fit_height()
 
     def heightForWidth(self, width: int) -> int:
         rows = -(-len(self.channels) // self.columns(width)) if self.channels else 0
-        return rows * self._cell()[1]
+        return rows * self._cell(width)[1]
 
     def sizeHint(self) -> QSize:
-        return QSize(8 * self._cell()[0], self.heightForWidth(8 * self._cell()[0]))
+        width = self.per_row * (self.max_side + GAP)
+        return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self._cell()[0], 0)
+        return QSize(MIN_SIDE + GAP, 0)
 
     def tile_rect(self, i: int) -> QRect:
         w, h = self._cell()
@@ -101,7 +117,8 @@ class ActivationMaps(QWidget):
         """The widget point in the middle of map position (y, x) of `channel` (for tests and probes)."""
         rect = self.tile_rect(self.channels.index(channel))
         h, w = self.values.shape[:2]
-        return QPoint(rect.left() + int((x + 0.5) * self.side / w), rect.top() + int((y + 0.5) * self.side / h))
+        # The first pixel of the position: position_at maps it back to (y, x) at any side >= the map's.
+        return QPoint(rect.left() + math.ceil(x * self.side / w), rect.top() + math.ceil(y * self.side / h))
 
     # ----- events -----
     def mouseMoveEvent(self, event) -> None:
@@ -130,7 +147,7 @@ class ActivationMaps(QWidget):
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
             painter.drawText(QRect(rect.left(), rect.bottom() + 1, rect.width(), line),
-                             Qt.AlignmentFlag.AlignHCenter, f"#{channel}")
+                             Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextDontClip, f"#{channel}")
             if self.selected is not None and self.selected[0] == channel:
                 h, w = self.values.shape[:2]
                 _, y, x = self.selected

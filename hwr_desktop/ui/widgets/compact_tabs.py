@@ -1,10 +1,10 @@
-"""A tab bar whose titles all stay readable in a 1200 px window, with no scroll arrows.
+"""A tab bar with half the style's padding left and right of each title, and no scroll arrows.
 
-Eight titles with the style's padding need ~640 px (Fusion, 9 pt), more than the tab pane gets
-in a 1200 px window, so Qt hid the last titles behind scroll arrows. Half the horizontal padding
-brings them to ~545 px without renaming anything (nine, with Runs: ~590 px asked, and whole in the
-~520 px a 1200 px window gives the tabs); should a narrow window still not fit them, the titles
-are elided at the right rather than scrolled out of sight (the tooltips say the rest).
+Nine titles in one row asked ~590 px even so, more than the ~530 px the tab pane gets at 1280x720,
+and Qt elided them ("Trai...", "R..."): the window now groups its views (grouped_tabs.py), each row
+holding at most six short titles, which the tighter padding keeps whole in that width. Should a
+narrow window still not fit a row, its titles are elided at the right rather than scrolled out of
+sight (the tooltips say the rest); tests/ui/test_window_fits.py checks that none is.
 """
 from __future__ import annotations
 

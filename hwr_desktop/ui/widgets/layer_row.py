@@ -47,9 +47,12 @@ class LayerRow(QFrame):
         for button, step in ((self.moreButton, 1), (self.lessButton, -1)):
             button.setAccessibleName(f"{button.text()} of {activation.name}")
             button.clicked.connect(lambda _checked=False, step=step: self.page(step))
+        # The title on a line of its own, the count and the buttons under it: on one line they
+        # needed ~620 px and pushed More out of a ~500 px view.
+        self.titleLabel.setWordWrap(True)
+        self.countLabel.setWordWrap(True)
         header = QHBoxLayout()
-        header.addWidget(self.titleLabel, 1)
-        header.addWidget(self.countLabel)
+        header.addWidget(self.countLabel, 1)
         header.addWidget(self.lessButton)
         header.addWidget(self.moreButton)
         if self.kind == MAPS:
@@ -61,6 +64,8 @@ class LayerRow(QFrame):
             self.body.unitClicked.connect(lambda unit: self.unitRequested.emit(UnitRequest(self.index, unit)))
         self.body.setAccessibleName(f"{activation.name} activations")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.titleLabel)
         layout.addLayout(header)
         layout.addWidget(self.body)
         self.set_activation(activation)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, Qt
 
 from hwr_desktop.core.models.epoch_history import history_column
 from hwr_desktop.ui.widgets import theme
+from hwr_desktop.ui.widgets.plot_pair import arrange_pair
 
 EPOCH, SECONDS = "epoch", "seconds"
 # Distinct hues that read on light and dark backgrounds.
@@ -32,9 +33,9 @@ class RunCurves(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("runCurves")
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(200, 160)     # side by side when wide: each plot keeps the whole height
         self.setAccessibleName("Loss and accuracy of the selected runs")
-        self.loss_plot = self.addPlot(row=0, col=0, title="Loss per epoch (during training, uncalibrated)")
+        self.loss_plot = self.addPlot(row=0, col=0, title="Loss (uncalibrated)")
         self.acc_plot = self.addPlot(row=1, col=0, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         self.legends = [self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt"),
@@ -50,6 +51,11 @@ class RunCurves(pg.GraphicsLayoutWidget):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "legends"):
             self._apply_palette()
         super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "legends"):         # pyqtgraph resizes once inside its own __init__
+            arrange_pair(self, self.loss_plot, self.acc_plot, self.legends[1])
 
     def _apply_palette(self) -> None:
         theme.style_plot_widget(self, self.palette(), (self.loss_plot, self.acc_plot), self.legends)

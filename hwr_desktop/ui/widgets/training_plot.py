@@ -1,4 +1,5 @@
-"""Live loss/accuracy curves: two stacked pyqtgraph plots, created once and fed with setData.
+"""Live loss/accuracy curves: two pyqtgraph plots, created once and fed with setData; stacked, or
+side by side when the widget is wide (plot_pair.py).
 
 Batch values are smoothed with an exponential moving average; epoch values (train and
 validation) are drawn as points on top. `add_batch`/`add_epoch` only append: the owner calls
@@ -25,6 +26,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 
 from hwr_desktop.ui.widgets import theme
+from hwr_desktop.ui.widgets.plot_pair import arrange_pair
 
 SMOOTHING = 0.9
 ACCURACY_FLOORS = (0.0, 0.5, 0.8, 0.9)   # the accuracy plot starts at one of these: 3 moves a run at most
@@ -107,6 +109,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "hint"):            # pyqtgraph resizes once inside its own __init__
             self.hint.setGeometry(self.rect())   # covers the plots whole
+            arrange_pair(self, self.loss_plot, self.acc_plot, self.legends[1])
 
     def set_hint(self, text: str) -> None:
         """What the empty plot says (e.g. that training is starting)."""

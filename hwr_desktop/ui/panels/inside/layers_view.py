@@ -23,11 +23,13 @@ class LayersView(InsideView):
         self.statusLabel = QLabel(HINT, objectName="layersStatus", wordWrap=True)
         self.column = QWidget()
         self.columnLayout = QVBoxLayout(self.column)
+        self.columnLayout.setContentsMargins(2, 2, 2, 2)     # narrow margins: the width is the maps'
         self.columnLayout.addStretch(1)
         self.scroll = QScrollArea(objectName="layersScroll", widgetResizable=True)
         self.scroll.setWidget(self.column)
         self.scroll.setAccessibleName("Every layer")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
         layout.addWidget(self.statusLabel)
         layout.addWidget(self.scroll, 1)
 
