@@ -22,23 +22,24 @@ from pathlib import Path
 import numpy as np
 
 from hwr_desktop.core import files
+from hwr_desktop.core.export.litert_cache import MAX_PROB_DIFF
 from hwr_desktop.core.models.litert_model import sha256_of, twin_paths
 from hwr_desktop.resources import default_model_path, ensemble_model_path, number_reader_path
 
-MAX_PROB_DIFF = 1e-5   # the twin's calibrated probabilities must equal Keras' within this
 READER_STRIPS = 500    # validation strips the reader's twin is checked on
 
 
 def make_twin(keras_path: Path) -> dict:
+    """A digit model's twin, checked as the app checks the twins it makes of the user's models."""
     from hwr_desktop.core.export.convert import export_model
+    from hwr_desktop.core.export.litert_cache import twin_accepted, twin_record
     tflite, record = twin_paths(keras_path)
     with tempfile.TemporaryDirectory() as folder:
         report = export_model(keras_path, "tflite", Path(folder) / tflite.name)
-        if report.agreement < 1.0 or report.max_prob_diff > MAX_PROB_DIFF:
-            raise SystemExit(f"{keras_path.name}: LiteRT twin differs from Keras (agreement {report.agreement:.4%}, "
-                             f"largest probability difference {report.max_prob_diff:.1e}); nothing written")
-        sidecar = json.loads(report.check_path.read_text())
-        sidecar.update(source=keras_path.name, source_sha256=sha256_of(keras_path))
+        why = twin_accepted(report)
+        if why:
+            raise SystemExit(f"{keras_path.name}: {why}; nothing written")
+        sidecar = twin_record(report, keras_path, sha256_of(keras_path))
         with files.replacing(tflite) as tmp:
             tmp.write_bytes(report.path.read_bytes())
         files.write_text(record, json.dumps(sidecar, indent=2) + "\n")
