@@ -8,7 +8,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from hwr_desktop.core.export.litert_cache import SWITCH, convert_in_background, convert_to_cache, twin_accepted
+from hwr_desktop.core.export.litert_cache import (
+    SWITCH,
+    WORKING_PREFIX,
+    convert_in_background,
+    convert_to_cache,
+    sweep_leftovers,
+    twin_accepted,
+)
 from hwr_desktop.core.models.inference import Predictor
 from hwr_desktop.core.models.litert_model import cache_paths, cached_twin, sha256_of, twin_paths
 from hwr_desktop.core.paths import litert_cache_dir
@@ -93,3 +100,16 @@ def test_a_twin_that_differs_from_keras_is_refused():
 def test_nothing_converts_while_the_switch_is_off(tmp_path, monkeypatch):
     monkeypatch.setenv(SWITCH, "0")
     assert convert_in_background(tmp_path / "mine.keras") is None
+
+
+def test_an_unfinished_conversions_folder_is_swept_once_old(tmp_path):
+    import os
+    import time
+    old, fresh = tmp_path / f"{WORKING_PREFIX}old", tmp_path / f"{WORKING_PREFIX}fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "twin.tflite").write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    sweep_leftovers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{WORKING_PREFIX}fresh"]   # another app may be converting

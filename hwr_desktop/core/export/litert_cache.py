@@ -21,8 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from hwr_desktop.core import files
@@ -30,6 +32,8 @@ from hwr_desktop.core.models.litert_model import cache_paths, cached_twin, sha25
 
 MAX_PROB_DIFF = 1e-5        # a twin's calibrated probabilities must equal Keras' within this
 SWITCH = "HWR_DESKTOP_LITERT_CACHE"   # "0": never convert in the background (the test suite's default)
+WORKING_PREFIX = ".converting-"       # a conversion's working folder in the cache
+LEFTOVER_AGE_S = 3600                 # older working folders are an app that closed mid-way: removed
 
 
 def twin_accepted(report) -> str | None:
@@ -56,6 +60,18 @@ def refused(keras_path: str | Path, source_sha256: str | None = None) -> str | N
         return None
 
 
+def sweep_leftovers(folder: Path, older_than_s: float = LEFTOVER_AGE_S) -> None:
+    """Remove the working folders of conversions that never finished (the app closed meanwhile:
+    its daemon thread and child end with it, before TemporaryDirectory can clean up)."""
+    now = time.time()
+    for path in folder.glob(f"{WORKING_PREFIX}*"):
+        try:
+            if path.is_dir() and now - path.stat().st_mtime > older_than_s:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def convert_to_cache(keras_path: str | Path, stop: threading.Event | None = None) -> Path | None:
     """Make the twin of `keras_path` in the user cache (in a child process) unless it is there;
     returns it, or None when the check refused it. Export errors are raised."""
@@ -67,7 +83,8 @@ def convert_to_cache(keras_path: str | Path, stop: threading.Event | None = None
         return found
     tflite, record = cache_paths(source_sha256)
     tflite.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tflite.parent, prefix=".converting-") as folder:
+    sweep_leftovers(tflite.parent)
+    with tempfile.TemporaryDirectory(dir=tflite.parent, prefix=WORKING_PREFIX) as folder:
         report = export_in_subprocess(keras_path, "tflite", Path(folder) / tflite.name, stop=stop,
                                       source_name=keras_path.name)
         if sha256_of(keras_path) != source_sha256:   # the file changed while it was converted
