@@ -152,3 +152,33 @@ def test_read_command_never_imports_tensorflow():
     found = json.loads(result.stdout[:result.stdout.rindex("TF")])
     assert [r["text"] for r in found] == [str(d) for d in range(10)]
     assert result.stdout.strip().endswith("TF False False"), result.stdout
+
+
+def test_one_litert_model_called_from_several_threads_gives_each_its_own_answer():
+    """The GUI thread predicts strokes while a worker reads a number with the same Predictor: the
+    interpreter's input is resized per call, so unguarded calls would mix up each other's tensors."""
+    import threading
+
+    from hwr_desktop.core.models.litert_model import LiteRTModel
+    model = LiteRTModel(twin_paths(default_model_path())[0])
+    rng = np.random.default_rng(0)
+    batches = [rng.random((n, 28, 28, 1), dtype=np.float32) for n in (1, 7, 2, 5)]
+    expected = [model(b) for b in batches]
+    wrong = []
+
+    def hammer(k):
+        for i in range(60):
+            j = (i + k) % len(batches)
+            try:
+                out = model(batches[j])
+            except RuntimeError as exc:     # unguarded: "There is at least 1 reference to internal data..."
+                wrong.append(str(exc)[:60])
+                continue
+            if out.shape != expected[j].shape or not np.array_equal(out, expected[j]):
+                wrong.append(j)
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

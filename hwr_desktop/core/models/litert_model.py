@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zipfile
 from pathlib import Path
 
@@ -114,6 +115,9 @@ class LiteRTModel:
     def __init__(self, path: str | Path, threads: int = 2):
         from ai_edge_litert.interpreter import Interpreter
         self.path = Path(path)
+        # One interpreter is not safe to call from two threads (the canvas predicts on the GUI thread
+        # while a number is read on a worker, with the same Predictor): calls take turns.
+        self._lock = threading.Lock()
         self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
@@ -122,9 +126,10 @@ class LiteRTModel:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         batch = np.ascontiguousarray(batch, np.float32)
-        if not self._dynamic:   # a file fixed at batch 1: one image at a time
-            return np.concatenate([self._run(batch[i:i + 1]) for i in range(len(batch))])
-        return self._run(batch)
+        with self._lock:
+            if not self._dynamic:   # a file fixed at batch 1: one image at a time
+                return np.concatenate([self._run(batch[i:i + 1]) for i in range(len(batch))])
+            return self._run(batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self._shape != batch.shape:
