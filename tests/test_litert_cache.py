@@ -89,6 +89,13 @@ def test_a_cached_twin_is_used_only_as_the_app_wrote_it(tmp_path):
     assert cached_twin(user) is None
 
 
+def test_a_missing_or_unreadable_file_has_no_twin_and_keras_says_why(tmp_path):
+    from hwr_desktop.core.errors import HwrError
+    assert cached_twin(tmp_path / "gone.keras") is None and cached_twin(tmp_path) is None
+    with pytest.raises(HwrError):            # ModelFileError's one sentence, not a FileNotFoundError
+        Predictor.from_file(tmp_path / "gone.keras")
+
+
 def test_a_twin_that_differs_from_keras_is_refused():
     def report(agreement, diff):
         return SimpleNamespace(agreement=agreement, max_prob_diff=diff)

@@ -82,8 +82,12 @@ def cache_paths(source_sha256: str) -> tuple[Path, Path]:
 
 
 def cached_twin(keras_path: str | Path, source_sha256: str | None = None) -> Path | None:
-    """The twin the app made of `keras_path` in the user cache, if it is there whole; else None."""
-    source_sha256 = source_sha256 or sha256_of(keras_path)
+    """The twin the app made of `keras_path` in the user cache, if it is there whole; else None (also
+    for a file that cannot be read: loading it through Keras then says why, in one sentence)."""
+    try:
+        source_sha256 = source_sha256 or sha256_of(keras_path)
+    except OSError:
+        return None
     tflite, record = cache_paths(source_sha256)
     if not tflite.is_file() or not record.is_file():
         return None
