@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Opening a user's model makes its LiteRT twin in a child process (core/export/litert_cache.py):
+# ~15 s of CPU each time; only the tests of that cache turn it on.
+os.environ.setdefault("HWR_DESKTOP_LITERT_CACHE", "0")
 
 import numpy as np
 import pytest

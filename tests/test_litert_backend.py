@@ -1,5 +1,6 @@
-"""The LiteRT back end: the bundled models' .tflite twins are fresh, trusted only where shipped,
-agree with Keras, and predicting through them never imports TensorFlow."""
+"""The LiteRT back end: the bundled models' .tflite twins (the digit models' and the sequence
+reader's) are fresh, trusted only where shipped, agree with Keras, and predicting and reading
+through them never import TensorFlow."""
 import json
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from hwr_desktop.core.models.inference import Predictor
 from hwr_desktop.core.models.litert_model import fresh_twin, read_description, sha256_of, twin_paths
-from hwr_desktop.resources import default_model_path, ensemble_model_path, resource_path
+from hwr_desktop.resources import default_model_path, ensemble_model_path, number_reader_path, resource_path
 
 MODELS = resource_path("models")
 AGREEMENT_IMAGES = 2000   # a slice here; the twins' build (devtools/make_tflite.py) checks all 10,000
@@ -98,3 +99,87 @@ def test_the_apps_model_load_never_imports_tensorflow_for_the_bundled_model():
                         "print(predictor.backend, predictor.predict_image(image).digit)\n")
     assert "litert 7" in result.stdout
     assert result.stdout.strip().endswith("TF False False"), result.stdout
+
+
+def test_the_readers_twin_was_made_from_this_very_keras_file():
+    tflite, record = twin_paths(number_reader_path())
+    recorded = json.loads(record.read_text())
+    assert recorded["source_sha256"] == sha256_of(number_reader_path()), (
+        "number_reader.keras changed without its LiteRT twin: run python -m hwr_desktop.devtools.make_tflite")
+    assert recorded["agreement"] == 1.0 and recorded["max_prob_diff"] <= 1e-5 and recorded["n"] >= 500
+    assert "validation" in recorded["checked_on"]
+    assert fresh_twin(number_reader_path(), MODELS) == tflite
+
+
+def _numbers(mnist):
+    """Numbers of MNIST validation digits in the five conditions, and the bundled sample images."""
+    from hwr_desktop.core.data.images import load_image
+    from hwr_desktop.core.data.number_images import CONDITIONS, number_image
+    images = [load_image(path) for path in sorted(resource_path("samples").glob("*.png"))]
+    for k, condition in enumerate(CONDITIONS * 2):
+        rng = np.random.default_rng([30, k])
+        picks = rng.choice(len(mnist.x_val), 3 + k % 5, replace=False)
+        images.append(number_image(mnist.x_val[picks], mnist.y_val[picks], condition, rng).array())
+    return images
+
+
+def test_both_reader_backends_read_the_same_numbers_with_the_same_confidences(mnist):
+    from hwr_desktop.core.reading.number_reader import SequenceReader, read_number
+    keras = (Predictor.from_file(default_model_path(), backend="keras"),
+             SequenceReader.from_file(number_reader_path(), backend="keras"))
+    lite = (Predictor.from_file(default_model_path(), backend="litert"),
+            SequenceReader.from_file(number_reader_path(), backend="litert"))
+    assert (keras[1].backend, lite[1].backend) == ("keras", "litert")
+    assert lite[1].settings == keras[1].settings               # read from the .keras zip without TensorFlow
+    texts = []
+    for image in _numbers(mnist):
+        a, b = read_number(keras[0], image, keras[1]), read_number(lite[0], image, lite[1])
+        assert b.text == a.text and [r[0] for r in b.readings] == [r[0] for r in a.readings]
+        assert b.confidence == pytest.approx(a.confidence, abs=1e-5)
+        assert np.allclose([r[1] for r in b.readings], [r[1] for r in a.readings], atol=1e-5, rtol=0)
+        assert [d.digit for d in b.digits] == [d.digit for d in a.digits]
+        for x, y in zip(a.digits, b.digits):
+            assert np.abs(x.probabilities - y.probabilities).max() <= 1e-5 and x.box == y.box
+        texts.append(a.text)
+    assert texts[:10] == [str(d) for d in range(10)]              # the samples are named by their digit
+    assert sum(len(t) > 2 for t in texts) >= 8                    # whole numbers were read, not just marks
+
+
+def test_read_command_never_imports_tensorflow():
+    samples = sorted(str(p) for p in resource_path("samples").glob("*.png"))
+    result = _run_fresh("from hwr_desktop.cli import main\n"
+                        f"rc = main(['read', '--json', *{samples!r}])\n"
+                        "assert rc == 0, rc\n")
+    found = json.loads(result.stdout[:result.stdout.rindex("TF")])
+    assert [r["text"] for r in found] == [str(d) for d in range(10)]
+    assert result.stdout.strip().endswith("TF False False"), result.stdout
+
+
+def test_one_litert_model_called_from_several_threads_gives_each_its_own_answer():
+    """The GUI thread predicts strokes while a worker reads a number with the same Predictor: the
+    interpreter's input is resized per call, so unguarded calls would mix up each other's tensors."""
+    import threading
+
+    from hwr_desktop.core.models.litert_model import LiteRTModel
+    model = LiteRTModel(twin_paths(default_model_path())[0])
+    rng = np.random.default_rng(0)
+    batches = [rng.random((n, 28, 28, 1), dtype=np.float32) for n in (1, 7, 2, 5)]
+    expected = [model(b) for b in batches]
+    wrong = []
+
+    def hammer(k):
+        for i in range(60):
+            j = (i + k) % len(batches)
+            try:
+                out = model(batches[j])
+            except RuntimeError as exc:     # unguarded: "There is at least 1 reference to internal data..."
+                wrong.append(str(exc)[:60])
+                continue
+            if out.shape != expected[j].shape or not np.array_equal(out, expected[j]):
+                wrong.append(j)
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

@@ -104,14 +104,77 @@ def _run_json(argv: list[str], env: dict | None = None, timeout: float = 1800) -
     return json.loads(result.stdout), wall  # the commands print exactly one JSON document
 
 
+# Runs `python -m hwr_desktop ARGS` and, at exit, writes its peak memory (VmHWM: this process's own
+# peak; ru_maxrss would count the bench's memory at fork too, Linux carrying it over the exec).
+_PEAK_WRAPPER = """import atexit, os, runpy, sys
+def _peak():
+    with open('/proc/self/status') as status, open(os.environ['HWR_BENCH_PEAK_FILE'], 'w') as out:
+        out.write(next(line.split()[1] for line in status if line.startswith('VmHWM:')))
+atexit.register(_peak)
+sys.argv = ['hwr-desktop', *sys.argv[1:]]
+runpy.run_module('hwr_desktop', run_name='__main__')
+"""
+
+
+def measured_child(args: list[str], env: dict, timeout: float = 300) -> tuple[str, float, float]:
+    """(stdout, wall seconds, peak resident memory in MB) of `python -m hwr_desktop ARGS` in a fresh
+    process (the wall time includes the interpreter's start, as a user's command does). Linux."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        t0 = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, *args], capture_output=True, text=True,
+                                timeout=timeout, env={**env, "HWR_BENCH_PEAK_FILE": str(peak_file)})
+        wall = time.perf_counter() - t0
+        if result.returncode != 0:
+            raise RuntimeError(f"hwr-desktop {' '.join(args[:1])} failed ({result.returncode}): "
+                               f"{(result.stdout + result.stderr).strip()[-500:]}")
+        return result.stdout, wall, int(peak_file.read_text()) / 1024
+
+
 def launch_times(env: dict) -> dict:
-    """Launch the app; it reports launch -> window shown and -> model ready itself, then quits."""
-    result = subprocess.run([sys.executable, "-m", "hwr_desktop"], env={**env, "HWR_DESKTOP_EXIT_AFTER_SHOWN": "1"},
-                            capture_output=True, text=True, timeout=120)
-    found = dict(re.findall(r"^(window shown|model ready) ([0-9.]+) s after launch", result.stdout, re.MULTILINE))
-    if result.returncode != 0 or len(found) != 2:
-        raise RuntimeError(f"start-up measurement failed: {(result.stdout + result.stderr).strip()[-500:]}")
-    return {"shown": float(found["window shown"]), "ready": float(found["model ready"])}
+    """Launch the app; it reports launch -> window shown and -> model ready itself, then quits.
+    `peak_rss_mb`: the whole start's peak memory (window idle, model ready, nothing trained)."""
+    out, _, peak = measured_child([], {**env, "HWR_DESKTOP_EXIT_AFTER_SHOWN": "1"})
+    found = dict(re.findall(r"^(window shown|model ready) ([0-9.]+) s after launch", out, re.MULTILINE))
+    if len(found) != 2:
+        raise RuntimeError(f"start-up measurement failed: {out.strip()[-500:]}")
+    return {"shown": float(found["window shown"]), "ready": float(found["model ready"]), "peak_rss_mb": peak}
+
+
+def number_photo(folder: Path) -> Path:
+    """A photo of a 5-digit number (MNIST validation digits, core/data/number_images.py) as a JPEG."""
+    from PIL import Image
+
+    from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.number_images import number_image
+    data = load_mnist()
+    rng = np.random.default_rng(30)
+    picks = rng.choice(len(data.x_val), 5, replace=False)
+    path = folder / "number.jpg"
+    Image.fromarray(number_image(data.x_val[picks], data.y_val[picks], "photo", rng).array()).convert("RGB").save(
+        path, quality=90)
+    return path
+
+
+def start_figures(launches: int = 3, commands: int = 3) -> dict:
+    """What "open in a blink" asks (issue 30), each the median of fresh processes: the app's start
+    (window shown, model ready, the start's peak memory) and the wall time and peak memory of
+    `hwr-desktop predict digit.png` and `hwr-desktop read number.jpg`, as a user runs them."""
+    from hwr_desktop.resources import resource_path
+    with tempfile.TemporaryDirectory() as scratch:
+        env = probe_environment(Path(scratch))
+        starts = [launch_times(env) for _ in range(launches)]
+        runs = {}
+        for name, argv in (("predict", ["predict", str(resource_path("samples", "7-test0075.png"))]),
+                           ("read", ["read", str(number_photo(Path(scratch)))])):
+            runs[name] = [measured_child(argv, env)[1:] for _ in range(commands)]
+    return {"startup_shown_s": float(np.median([x["shown"] for x in starts])),
+            "startup_ready_s": float(np.median([x["ready"] for x in starts])),
+            "start_peak_rss_mb": float(np.median([x["peak_rss_mb"] for x in starts])),
+            **{f"{name}_command_s": float(np.median([wall for wall, _ in r])) for name, r in runs.items()},
+            **{f"{name}_command_rss_mb": float(np.median([peak for _, peak in r])) for name, r in runs.items()},
+            "start_runs": {"launches": starts, "commands": {name: [{"seconds": round(w, 3), "peak_rss_mb": round(m, 1)}
+                                                                   for w, m in r] for name, r in runs.items()}}}
 
 
 TRAINING_FIGURES = ("training_gap_p50_ms", "training_gap_p99_ms", "training_gap_max_ms", "training_gaps_over_33ms",
@@ -125,8 +188,8 @@ def probe_environment(scratch: Path) -> dict:
             "HWR_DESKTOP_DATA_DIR": str(scratch / "data")}
 
 
-def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int = 3, rounds: int = 2) -> dict:
-    """Start-up (median of fresh launches) and interaction figures, each from a fresh process.
+def gui_figures(strokes: int = 100, train_seconds: float = 12.0, rounds: int = 2) -> dict:
+    """Interaction figures, each from a fresh process (start-up: `start_figures`).
 
     Training in the app is measured in `rounds` fresh apps (the first after the strokes), each
     between two runs of the same training in a plain process without Qt: on a shared machine
@@ -137,7 +200,6 @@ def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int =
     probe = [sys.executable, "-m", "hwr_desktop.devtools.gui_probe"]
     with tempfile.TemporaryDirectory() as scratch:
         env = probe_environment(Path(scratch))
-        timings = [launch_times(env) for _ in range(launches)]
 
         def plain() -> dict:
             return _run_json([*probe, "train", str(train_seconds)], env=env, timeout=600)[0]
@@ -155,9 +217,7 @@ def gui_figures(strokes: int = 100, train_seconds: float = 12.0, launches: int =
         r["training_throughput_ratio"] = r["panel_images_per_second"] / r["plain_images_per_second"]
     worst = {k: max(r[k] for r in rounds_) for k in TRAINING_FIGURES if k != "panel_images_per_second"}
     stops = [r["stop_latency_s"] for r in rounds_]
-    return {"startup_shown_s": float(np.median([x["shown"] for x in timings])),
-            "startup_ready_s": float(np.median([x["ready"] for x in timings])),
-            **{k: v for k, v in interact.items() if k not in TRAINING_FIGURES and k != "panel_config"},
+    return {**{k: v for k, v in interact.items() if k not in TRAINING_FIGURES and k != "panel_config"},
             **worst, "stop_latency_s": None if None in stops else max(stops),
             "training_throughput_ratio": float(np.mean([r["training_throughput_ratio"] for r in rounds_])),
             "training_rounds": [{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()

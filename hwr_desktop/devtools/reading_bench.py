@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-photos", type=int, default=20, help="1-MP photos timed (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE)
+    parser.add_argument("--backend", choices=("auto", "keras", "litert"), default="auto",
+                        help="the digit model's and the sequence reader's back end (default auto: the bundled "
+                             "models' LiteRT twins, as `hwr-desktop read`; keras: both through TensorFlow)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -204,17 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.tfload import import_tensorflow
     from hwr_desktop.devtools.synthetic import make_singles
-    from hwr_desktop.resources import default_model_path
+    from hwr_desktop.resources import default_model_path, number_reader_path
     import_tensorflow()
     try:
-        predictor = Predictor.from_file(args.model or default_model_path())
+        predictor = Predictor.from_file(args.model or default_model_path(), args.backend)
     except HwrError as exc:
         print(f"reading_bench: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     singles = run_set(predictor, make_singles(args.n_single, seed=args.seed), SINGLE_GROUPS, args.min_confidence)
-    from hwr_desktop.core.reading.number_reader import SequenceReader, bundled_reader, read_number
-    reader = None if args.digits_only else (SequenceReader.from_file(args.reader) if args.reader else bundled_reader())
+    from hwr_desktop.core.reading.number_reader import SequenceReader, read_number
+    reader = None if args.digits_only else SequenceReader.from_file(args.reader or number_reader_path(), args.backend)
 
     def read(image):
         return read_number(predictor, image, reader, args.min_confidence)
@@ -223,13 +226,16 @@ def main(argv: list[str] | None = None) -> int:
     photos = time_photos(read, args.n_photos, args.seed, make_numbers)
     seconds = time.perf_counter() - start
     report = {"model": args.model or "bundled default", "reader": None if reader is None else
-              (args.reader or "bundled"), "renderer": args.renderer, "seed": args.seed, "min_confidence": args.min_confidence,
+              (args.reader or "bundled"),
+              "backends": [predictor.backend, None if reader is None else reader.backend],
+              "renderer": args.renderer, "seed": args.seed, "min_confidence": args.min_confidence,
               "cpu": cpu_name(), "single_digit_accuracy": singles["accuracy"], "seconds": round(seconds, 1),
               "single": singles, "conditions": conditions, "photo_1mp": photos}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"model: {report['model']}, reader: {report['reader']}, renderer: {args.renderer}, seed {args.seed}, "
+    print(f"model: {report['model']}, reader: {report['reader']} ({'/'.join(map(str, report['backends']))}), "
+          f"renderer: {args.renderer}, seed {args.seed}, "
           f"min confidence {args.min_confidence}, {seconds:.0f}s, "
           f"{report['cpu']}, {time.strftime('%Y-%m-%d %H:%M')}")
     if singles["n"]:

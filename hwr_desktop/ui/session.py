@@ -61,6 +61,11 @@ class ModelSession(QObject):
     def set_predictor(self, predictor, path: Path | None, unsaved: bool = False) -> None:
         self.predictor, self.path, self.unsaved = predictor, path, unsaved
         self.modelChanged.emit()
+        if path is not None and getattr(predictor, "backend", None) == "keras":
+            # A user's model opened through TensorFlow: its LiteRT twin is made in a child process
+            # and kept in the user cache, so the next open of this very file needs no TensorFlow.
+            from hwr_desktop.core.export.litert_cache import convert_in_background
+            convert_in_background(path)
 
     def use_trained(self, model, info: ModelInfo) -> None:
         from hwr_desktop.core.models.inference import Predictor

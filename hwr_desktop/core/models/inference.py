@@ -4,10 +4,13 @@
 directly (no `model.predict`, whose per-call set-up costs tens of milliseconds). The GUI keeps
 its own Predictor, separate from any model being trained.
 
-Two back ends behind the one interface: Keras (any model; imports TensorFlow) and LiteRT (a bundled
-model's checked `.tflite` twin, core/models/litert_model.py; no TensorFlow). `from_file(path,
-backend="auto")` takes the twin when one is shipped and fresh, else Keras; a LiteRT Predictor has
-its Keras `model` loaded only when first asked for (the Inside views, evaluation, saving).
+Two back ends behind the one interface: Keras (any model; imports TensorFlow) and LiteRT (a model's
+checked `.tflite` twin, core/models/litert_model.py; no TensorFlow): shipped beside a bundled model,
+or made by the app of a model the user opened and kept in the user cache under the .keras file's
+SHA-256 (core/export/litert_cache.py). `from_file(path, backend="auto")` takes a trusted twin when
+there is one, else Keras; a LiteRT Predictor has its Keras `model` loaded only when first asked for
+(the Inside views, evaluation, saving). The sequence reader (core/reading/number_reader.py) has the
+same two back ends, chosen the same way.
 """
 from __future__ import annotations
 
@@ -69,31 +72,33 @@ class Predictor:
         if backend not in BACKENDS:
             raise ValueError(f"unknown back end {backend!r}; choose one of {', '.join(BACKENDS)}")
         if backend != "keras":
-            twin = cls.litert_twin(path)
+            from hwr_desktop.core.models.litert_model import trusted_twin
+            twin = trusted_twin(path)
             if twin is not None:
-                return cls.from_litert(twin, path)
+                return cls.from_litert(twin[0], path, twin[1])
             if backend == "litert":
                 from hwr_desktop.core.errors import HwrError
-                raise HwrError(f"{Path(path).name} has no up-to-date LiteRT file beside it")
+                raise HwrError(f"{Path(path).name} has no up-to-date LiteRT file (shipped or made by this app)")
         from hwr_desktop.core.models.modelfile import load_model
         return cls(*load_model(path))
 
     @staticmethod
     def litert_twin(path: str | Path) -> Path | None:
-        """The shipped, up-to-date .tflite twin of a bundled model file, or None."""
-        from hwr_desktop.core.models.litert_model import fresh_twin
-        from hwr_desktop.resources import resource_path
-        return fresh_twin(path, resource_path("models"))
+        """The trusted, up-to-date .tflite twin of a model file (shipped, or made by the app), or None."""
+        from hwr_desktop.core.models.litert_model import trusted_twin
+        twin = trusted_twin(path)
+        return None if twin is None else twin[0]
 
     @classmethod
-    def from_litert(cls, tflite_path: str | Path, keras_path: str | Path) -> Predictor:
+    def from_litert(cls, tflite_path: str | Path, keras_path: str | Path, record: str | Path | None = None) -> Predictor:
         """The LiteRT back end: `tflite_path` (already trusted by the caller) with the description
-        stored in `keras_path`. No TensorFlow is imported."""
+        stored in `keras_path` (and what the network outputs from the twin's `record`, by default the
+        one beside a shipped twin). No TensorFlow is imported."""
         from hwr_desktop.core.models.litert_model import LiteRTModel, litert_info
         predictor = cls.__new__(cls)
         predictor._model, predictor._keras_path = None, Path(keras_path)
         predictor.backend = "litert"
-        predictor.info = litert_info(keras_path)
+        predictor.info = litert_info(keras_path, None if record is None else Path(record))
         predictor._call = LiteRTModel(tflite_path)
         return predictor
 

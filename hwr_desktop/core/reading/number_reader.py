@@ -23,6 +23,7 @@ settings on validation numbers (core/sequence_reader_fit.py) costs one analysis 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -72,20 +73,41 @@ class ReaderSettings:
 
 @dataclass
 class SequenceReader:
+    """The sequence network with its reading settings, on one of the Predictor's two back ends
+    (core/models/inference.py): `model` is the Keras network, or with backend "litert" the
+    callable of its checked `.tflite` twin (core/models/litert_model.py), which needs no TensorFlow."""
     model: object
     settings: ReaderSettings = field(default_factory=ReaderSettings)
+    backend: str = "keras"
 
     SHAPES = ((STRIP_HEIGHT, None, 1), (None, 11))
 
     @classmethod
-    def from_file(cls, path) -> SequenceReader:
+    def from_file(cls, path, backend: str = "auto") -> SequenceReader:
+        """`auto`: the shipped twin of a bundled reader when it is made from this very file, else
+        Keras; `keras` or `litert` to choose (`litert` needs the twin), as `Predictor.from_file`."""
+        from hwr_desktop.core.models.inference import BACKENDS
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown back end {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "keras":
+            from hwr_desktop.core.models.litert_model import LiteRTModel, read_description, shipped_twin
+            twin = shipped_twin(path)
+            if twin is not None:
+                settings = ReaderSettings.from_dict(read_description(path).extra.get("sequence_reader"))
+                return cls(LiteRTModel(twin), settings, "litert")
+            if backend == "litert":
+                from hwr_desktop.core.errors import HwrError
+                raise HwrError(f"{Path(path).name} has no up-to-date LiteRT file beside it")
+        from hwr_desktop.core.tfload import import_tensorflow
+        import_tensorflow()   # TensorFlow's banner silenced before Keras imports it
         from hwr_desktop.core.models.modelfile import load_model
         model, info = load_model(path, shapes=cls.SHAPES)
         return cls(model, ReaderSettings.from_dict(info.extra.get("sequence_reader")))
 
     def frame_log_probs(self, strip: np.ndarray) -> np.ndarray:
         """(T, 11) log-probabilities of one strip's frames (blank, digits 0-9)."""
-        logits = np.asarray(self.model(strip[None, :, :, None].astype(np.float32), training=False), np.float64)[0]
+        x = strip[None, :, :, None].astype(np.float32)
+        logits = np.asarray(self.model(x) if self.backend == "litert" else self.model(x, training=False), np.float64)[0]
         z = logits - logits.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
