@@ -32,8 +32,12 @@ HAND = "tests/test_hand_computed.py"
 # module -> the fast tests that cover it (numpy only: no TensorFlow model, no Qt; about 1 s a run).
 # tests/test_calibration.py imports TensorFlow at the top (12 s a run): its numpy tests are not used here.
 MODULES: dict[str, list[str]] = {
-    "hwr_desktop/core/models/evaluation.py": [HAND],
-    "hwr_desktop/core/models/calibration.py": [HAND],
+    "hwr_desktop/core/models/evaluation.py": [HAND, "tests/test_hand_evaluation.py"],
+    "hwr_desktop/core/models/calibration.py": [HAND, "tests/test_hand_calibration.py"],
+    "hwr_desktop/core/models/info.py": ["tests/test_hand_model_info.py"],
+    # the combination (scores, posterior, decide) and the crops; the rest of test_number_reader.py loads models
+    "hwr_desktop/core/reading/number_reader.py": ["tests/test_hand_number_reader.py", "tests/test_number_reader.py",
+                                                  "-k", "hand or strings or weight or hand_edited"],
     "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
     "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_preprocess.py"],
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_network_designs.py", "-k", "impossible or no_layers or round_trip"],
@@ -43,7 +47,6 @@ MODULES: dict[str, list[str]] = {
                                                     "not form_boxes"]
        for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
 }
-# Not here yet: core/reading/number_reader.py and core/models/info.py, whose tests load Keras models.
 
 # (module, line, mutation) that cannot change behaviour, with why; excluded from the score. Lines are
 # the module's own: re-check them when it changes (a stale entry only stops excluding).
