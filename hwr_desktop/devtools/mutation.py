@@ -43,7 +43,7 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/reading/number_reader.py": ["tests/test_hand_number_reader.py", "tests/test_number_reader.py",
                                                   "-k", "hand or strings or weight or hand_edited"],
     "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
-    "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_preprocess.py"],
+    "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py"],
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_hand_design.py", "tests/test_network_designs.py", "-k",
                                            "hand or impossible or no_layers or round_trip or keras_example"],
     "hwr_desktop/core/store/runs.py": [HAND, "tests/test_runs_store.py", "-k",
