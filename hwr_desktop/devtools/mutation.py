@@ -46,7 +46,7 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py"],
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_hand_design.py", "tests/test_network_designs.py", "-k",
                                            "hand or impossible or no_layers or round_trip or keras_example"],
-    "hwr_desktop/core/store/runs.py": [HAND, "tests/test_runs_store.py", "-k",
+    "hwr_desktop/core/store/runs.py": [HAND, "tests/test_hand_runs.py", "tests/test_runs_store.py", "-k", "hand or "
                                        "record or stopped or dead or reused or delete or damaged or diff"],
     **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_segment.py", "tests/test_lines.py", "-k",
                                                     "not form_boxes"]
