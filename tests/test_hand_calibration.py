@@ -18,6 +18,7 @@ from hwr_desktop.core.models.calibration import (
     T_RANGE,
     calibrate,
     calibrated_probabilities,
+    expected_calibration_error,
     fit_temperature,
     fitted_calibration,
     nll,
@@ -134,3 +135,25 @@ def test_calibrate_fits_on_the_validation_split_only():
                               val_outputs=np.full((100, 10), 0.1))
     assert softmax_model.calibration == Calibration(1.0, "", softmax_model.calibration.extra)
     assert softmax_model.temperature == 1.0 and "skipped" in softmax_model.calibration.extra
+
+
+def test_the_recorded_figures_are_rounded_to_six_places():
+    # two groups one temperature cannot both fit (61 % right at logit 2, 89 % at logit 4); each figure
+    # is kept to six decimals, and none of the unrounded ones is short enough to hide a seventh
+    a, labels_a = _case(2.0, 61, 100)
+    b, labels_b = _case(4.0, 89, 100)
+    b[:, [0, 5]] = b[:, [5, 0]]                     # the second group's likeliest digit is 5
+    logits = np.vstack([a, b])
+    labels = np.concatenate([labels_a, np.where(labels_b == 0, 5, labels_b)])
+    t = fit_temperature(logits, labels)
+    raw = {"temperature": t, "val_ece_before": expected_calibration_error(calibrated_probabilities(logits), labels),
+           "val_ece_after": expected_calibration_error(calibrated_probabilities(logits, t), labels),
+           "val_nll_before": nll(logits, labels), "val_nll_after": nll(logits, labels, t)}
+    assert all(round(v, 7) != round(v, 6) for v in raw.values()), raw
+    calibration = fitted_calibration(logits, labels)
+    recorded = {"temperature": calibration.temperature, **{k: calibration.extra[k] for k in raw if k != "temperature"}}
+    assert recorded == {k: round(v, 6) for k, v in raw.items()}
+    probs = np.full((3, 10), 0.3 / 9)
+    probs[:, 0] = 0.7                               # 0.7 sure, 1 of 3 right: ECE 0.7 - 1/3 = 0.366667
+    skipped = fitted_calibration(probs, np.array([0, 1, 2]), outputs_are_probabilities=True)
+    assert skipped.extra["val_ece"] == 0.366667

@@ -56,6 +56,7 @@ MODULES: dict[str, list[str]] = {
 # (module, line, mutation) that cannot change behaviour, with why; excluded from the score. Lines are
 # the module's own: re-check them when it changes (a stale entry only stops excluding).
 _CTC = "hwr_desktop/core/reading/ctc.py"
+_CAL = "hwr_desktop/core/models/calibration.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -63,7 +64,22 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 36, "LtE -> Lt"): "b == NEG exactly adds log1p(exp(NEG - a)) == 0",
     (_CTC, 39, "10 -> 11"): "a wider default beam keeps every beam the narrower one keeps",
     (_CTC, 45, "GtE -> Gt"): "differs only for a class exactly `prune` below the best, whose beams are ranked out",
+    # fit_temperature: the NLL is unimodal in log T, so a finer grid, a wider bracket or more golden-section
+    # steps find the same minimum (tests/test_hand_calibration.py holds it to 1e-6)
+    (_CAL, 50, "61 -> 62"): "a finer grid: the same minimum",
+    (_CAL, 52, "1 -> 2 @27"): "a bracket one grid step wider on the left still holds the minimum",
+    (_CAL, 52, "1 -> 2 @51"): "a bracket one grid step wider on the right still holds the minimum",
+    (_CAL, 56, "40 -> 41"): "one more golden-section step: closer still",
+    (_CAL, 57, "Lt -> LtE"): "differs only when two NLLs are bit-equal; the minimum lies between them either way",
 }
+
+
+
+def _equivalent(module: str, mutant: Mutant) -> bool:
+    """Listed in EQUIVALENT by line and change, or by line, change and column where one line has two alike."""
+    return ((module, mutant.line, mutant.what) in EQUIVALENT
+            or (module, mutant.line, f"{mutant.what} @{mutant.col}") in EQUIVALENT)
+
 
 COMPARE_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
                 ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
@@ -76,6 +92,7 @@ class Mutant:
     index: int
     line: int
     what: str
+    col: int = 0      # where on the line: tells apart two equal changes on one line ("1 -> 2 @24")
 
 
 class _Mutator(ast.NodeTransformer):
@@ -85,7 +102,7 @@ class _Mutator(ast.NodeTransformer):
         self.target, self.points = target, []
 
     def _point(self, node, what: str) -> bool:
-        self.points.append(Mutant(len(self.points), node.lineno, what))
+        self.points.append(Mutant(len(self.points), node.lineno, what, node.col_offset))
         return len(self.points) - 1 == self.target
 
     def visit_Expr(self, node):          # docstrings and bare expressions: nothing to mutate
@@ -206,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 if time.monotonic() > deadline:
                     out_of_time = True
                     break
-                if (module, mutant.line, mutant.what) in EQUIVALENT:
+                if _equivalent(module, mutant):
                     results["equivalent"].append(mutant)
                     continue
                 path.write_text(mutated(original, mutant.index))
@@ -220,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             scores.append((module, score, caught, tried, len(points) - len(results["equivalent"]),
                            time.monotonic() - start))
             for mutant in results["survived"]:
-                print(f"  survived  {module}:{mutant.line}  {mutant.what}", flush=True)
+                print(f"  survived  {module}:{mutant.line}  {mutant.what}  @{mutant.col}", flush=True)
             print(f"{module}: {score:.0%} killed ({caught}/{tried}, {len(results['timeout'])} by timeout, "
                   f"{len(results['equivalent'])} equivalent excluded) in {time.monotonic() - start:.0f} s", flush=True)
             if out_of_time:
