@@ -65,3 +65,15 @@ def test_foreign_values_fall_back_to_defaults():
     assert Calibration.from_dict(["temperature"]) is None
     assert Metrics.from_dict(None) == Metrics() and Metrics.from_dict([1]) == Metrics()
     assert ModelInfo.from_dict({"format_version": "3"}).format_version == 3
+
+
+def test_a_new_description_fills_in_what_is_not_given(monkeypatch):
+    from hwr_desktop.core.models import info as info_module
+    monkeypatch.setattr(info_module, "versions", lambda: {"keras": "x"})      # the real one imports TensorFlow
+    made = info_module.new_info("quick", metrics={"val_accuracy": 0.5}, personal_samples=3)
+    assert made.metrics == Metrics(val_accuracy=0.5) and made.config == {} and made.history == []
+    assert made.versions == {"keras": "x"} and made.personal_samples == 3 and made.trained_at.endswith("+00:00")
+    metrics = Metrics(test_accuracy=0.9)
+    kept = info_module.new_info("quick", {"epochs": 1}, metrics, [{"epoch": 1}])
+    assert kept.metrics is metrics and kept.config == {"epochs": 1} and kept.history == [{"epoch": 1}]
+    assert Calibration().temperature == 1.0 and Calibration().fitted_on == ""

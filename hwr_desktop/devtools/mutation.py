@@ -46,8 +46,10 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py"],
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_hand_design.py", "tests/test_network_designs.py", "-k",
                                            "hand or impossible or no_layers or round_trip or keras_example"],
+    # the store's own tests; "record" and "stopped" once also picked the two that train a model (8 min a run)
     "hwr_desktop/core/store/runs.py": [HAND, "tests/test_hand_runs.py", "tests/test_runs_store.py", "-k", "hand or "
-                                       "record or stopped or dead or reused or delete or damaged or diff"],
+                                       "record_update or kept_as_such or dead_process or reused or delete_removes "
+                                       "or damaged_store or diff_names"],
     **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_segment.py", "tests/test_lines.py", "-k",
                                                     "not form_boxes"]
        for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
