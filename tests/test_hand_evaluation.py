@@ -14,6 +14,7 @@ import pytest
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.models.evaluation import (
+    EvaluationReport,
     confidence_calibration_error,
     evaluate,
     expected_calibration_error,
@@ -52,6 +53,16 @@ def test_softmax_and_log_softmax_of_huge_logits_do_not_overflow():
     np.testing.assert_allclose(log_softmax(logits), [[0.0, -1000.0], [math.log(0.25), math.log(0.75)]], atol=1e-9)
 
 
+def test_softmax_works_over_the_last_axis_of_any_shape():
+    # one vector (a single image's logits) and a stack of (N, T, C) frames: the last axis is the classes
+    np.testing.assert_allclose(softmax(np.array([0.0, math.log(3.0)])), [0.25, 0.75])
+    np.testing.assert_allclose(log_softmax(np.array([0.0, math.log(3.0)])), [math.log(0.25), math.log(0.75)])
+    frames = np.zeros((2, 3, 4))
+    frames[..., 0] = math.log(5.0)                  # (5, 1, 1, 1) / 8 in every frame
+    np.testing.assert_allclose(softmax(frames), np.broadcast_to([5 / 8, 1 / 8, 1 / 8, 1 / 8], (2, 3, 4)))
+    np.testing.assert_allclose(np.exp(log_softmax(frames)), softmax(frames))
+
+
 def test_calibration_error_bins_by_hand():
     # 4 bins (0, .25], (.25, .5], (.5, .75], (.75, 1]: 0.5 is in the second, 0.6 in the third,
     # so their gaps (+0.5 and -0.6) do not cancel: (0.5 + 0.6) / 2.
@@ -67,6 +78,8 @@ def test_calibration_error_bins_by_hand():
     assert confidence_calibration_error([], []) == 0.0
     # the default 15 bins: 0.95 -> 15th, 0.55 -> 9th, 0.3 -> 5th; |0.05 - 0.95| + 0.45 + |-0.3| over 4
     assert confidence_calibration_error([0.95, 0.95, 0.55, 0.3], [1, 0, 1, 0]) == pytest.approx(1.65 / 4)
+    # 0.62 and 0.64 share the 10th of 15 bins (9.3 and 9.6 fifteenths), not of 16: (0.38 - 0.64) / 2
+    assert confidence_calibration_error([0.62, 0.64], [1, 0]) == pytest.approx(0.13)
 
 
 def test_expected_calibration_error_uses_the_top_probability_and_whether_it_is_the_label():
@@ -120,6 +133,8 @@ def test_loss_and_accuracy_and_evaluate_through_a_stand_in_model():
     right = math.log(math.e + math.exp(0.2) + 8) - 1.0       # -log softmax at the peak
     wrong = math.log(math.e + math.exp(0.2) + 8)             # label 0 has logit 0 in the 4th image
     assert loss == pytest.approx((3 * right + wrong) / 4, rel=1e-6)
+    plain = evaluate(EchoModel(), images, labels)
+    assert plain.temperature == 1.0 and plain.loss == pytest.approx(loss, rel=1e-6)
     report = evaluate(EchoModel(), images, labels, temperature=2.0)
     assert report.n == 4 and report.accuracy == pytest.approx(3 / 4) and report.temperature == 2.0
     assert report.confusion[0].tolist()[:4] == [1, 0, 0, 1]
@@ -166,3 +181,31 @@ def test_probabilities_are_floored_at_1e_7_and_renormalised():
     assert report.loss == pytest.approx((first + second) / 2, rel=1e-9)
     np.testing.assert_allclose(report.probabilities[0, 1:], 1e-7 / (1 + 9e-7), rtol=1e-9)
     assert report.predictions.tolist() == [0, 0] and report.accuracy == 0.5
+
+
+def test_every_json_figure_is_kept_to_six_decimals():
+    # 0 -> 0 x2, 0 -> 1 x2, 1 -> 0, 1 -> 1: digit 0 has precision 2/3 and recall 1/2, so f1 4/7; logits
+    # 2.3 at the prediction so that the ECE is no short decimal either
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    preds = np.array([0, 0, 1, 1, 0, 1])
+    report = report_from_logits(np.eye(10)[preds] * 2.3, labels)
+    np.testing.assert_allclose(report.f1[:2], [4 / 7, 0.4])
+    assert all(round(float(v), 7) != round(float(v), 6) for v in (report.f1[0], report.ece))
+    out = report.to_dict()
+    assert out["f1"][:2] == [0.571429, 0.4] and out["ece"] == round(report.ece, 6)
+    assert out["precision"][:2] == [0.666667, 0.333333] and out["recall"][:2] == [0.5, 0.5]
+
+
+def test_probabilities_above_one_are_capped_before_renormalising():
+    probs = np.zeros((1, 10))
+    probs[0, :2] = [1.5, 0.5]                       # capped to 1: (1, 0.5, 1e-7 x 8) / (1.5 + 8e-7)
+    report = report_from_logits(probs, np.array([1]), outputs_are_probabilities=True)
+    assert report.probabilities[0, 1] == pytest.approx(0.5 / (1.5 + 8e-7), rel=1e-9)
+    assert report.loss == pytest.approx(-math.log(0.5 / (1.5 + 8e-7)), rel=1e-9)
+
+
+def test_a_report_made_by_hand_is_at_temperature_one():
+    report = report_from_logits(np.eye(10)[[3]], np.array([3]))
+    fields = {k: getattr(report, k) for k in ("n", "accuracy", "loss", "confusion", "precision", "recall", "f1",
+                                                "labels", "predictions", "probabilities")}
+    assert EvaluationReport(**fields).temperature == 1.0

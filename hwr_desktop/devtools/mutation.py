@@ -59,6 +59,7 @@ MODULES: dict[str, list[str]] = {
 # the module's own: re-check them when it changes (a stale entry only stops excluding).
 _CTC = "hwr_desktop/core/reading/ctc.py"
 _CAL = "hwr_desktop/core/models/calibration.py"
+_EVAL = "hwr_desktop/core/models/evaluation.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -73,6 +74,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CAL, 52, "1 -> 2 @51"): "a bracket one grid step wider on the right still holds the minimum",
     (_CAL, 56, "40 -> 41"): "one more golden-section step: closer still",
     (_CAL, 57, "Lt -> LtE"): "differs only when two NLLs are bit-equal; the minimum lies between them either way",
+    (_EVAL, 48, "Sub -> Add @72"): "a confidence is at most 1, so its bin is at most bins - 1 before the clip",
+    (_EVAL, 59, "1000 -> 1001"): "the batch size changes how the images are split, not the outputs",
 }
 
 
