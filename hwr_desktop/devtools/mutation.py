@@ -50,7 +50,8 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/store/runs.py": [HAND, "tests/test_hand_runs.py", "tests/test_runs_store.py", "-k", "hand or "
                                        "record_update or kept_as_such or dead_process or reused or delete_removes "
                                        "or damaged_store or diff_names"],
-    **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_segment.py", "tests/test_lines.py", "-k",
+    **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_hand_segmentation.py", "tests/test_segment.py",
+                                                    "tests/test_lines.py", "-k",
                                                     "not form_boxes"]
        for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
 }
