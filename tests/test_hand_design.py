@@ -148,3 +148,28 @@ def test_design_files_at_the_size_and_nesting_limits(tmp_path):
         load_design(tmp_path / "three.json")
     (tmp_path / "shown.json").write_text(json.dumps({"layers": [DENSE10], "params": 1, "rows": []}))
     assert load_design(tmp_path / "shown.json") == {"name": "shown", "layers": [DENSE10]}
+
+
+def test_a_broken_row_adds_nothing_to_the_totals():
+    conv = {"type": "Conv2D", "filters": 2, "kernel_size": 3}                  # 9 x 2 + 2 = 20 parameters
+    design = check_design([conv, {"type": "Flatten"}, {"type": "Conv2D", "filters": 2, "kernel_size": 3}, DENSE10])
+    assert [i for i, _ in design.errors] == [2] and (design.rows[2].params, design.rows[2].macs) == (0, 0)
+    assert design.params == 20 and design.macs == 26 * 26 * 18
+    odd = check_design([conv, "Flatten"])
+    assert (odd.rows[1].params, odd.rows[1].macs, odd.params) == (0, 0, 20)
+
+
+def test_a_layer_without_arguments_says_so():
+    design = check_design([{"type": "Flatten", "units": 3}, DENSE10])
+    assert design.errors == [(0, "Flatten has no argument 'units' here (allowed: none)")]
+
+
+def test_a_saved_design_is_indented_json(tmp_path):
+    from hwr_desktop.core.network.design import save_design
+    spec = {"name": "small", "layers": [{"type": "Flatten"}, DENSE10]}
+    path = save_design(spec, tmp_path / "small.json")
+    assert path.read_text() == json.dumps(spec, indent=2) + "\n"
+    assert path.read_text().splitlines()[1] == '  "name": "small",'
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DesignError, match=r"^cannot save .*: Not a directory$"):
+        save_design(spec, tmp_path / "file" / "small.json")

@@ -214,3 +214,92 @@ def test_no_bundled_reader_is_remembered_as_none(monkeypatch, tmp_path):
     monkeypatch.setattr(number_reader, "_BUNDLED", {})
     assert number_reader.bundled_reader() is None and number_reader.bundled_reader() is None
     assert number_reader._BUNDLED == {tmp_path / "none.keras": None}
+
+
+def test_components_are_the_strips_ink_above_INK_with_their_column_spans():
+    strip = np.zeros((6, 12), np.float32)
+    strip[1:4, 3:6] = 0.9                        # columns 3-5
+    strip[2, 9] = 0.5                            # column 9 alone
+    strip[4, 0] = 0.1                            # faint: not ink
+    labels, spans = number_reader._components(strip)
+    assert spans == [(3, 6), (9, 10)] and labels.max() == 2 and labels[4, 0] == 0
+
+
+def _crops_case():
+    """A 4-row strip, 20 columns, cut at 10: ink of digit 0 at columns 2-4, of digit 1 at 13-15, and a
+    faint mark (below INK) at column 6."""
+    strip = np.zeros((4, 20), np.float32)
+    strip[1, 2:5] = 0.9
+    strip[1, 13:16] = 0.9
+    strip[3, 6] = 0.1
+    return strip
+
+
+def test_crops_keep_each_digits_own_ink_and_the_faint_edges_in_its_columns():
+    strip = _crops_case()
+    labels, spans = number_reader._components(strip)
+    crops, apart = number_reader._crops(strip, labels, spans, [(0, 10), (10, 20)])
+    assert apart == [True, True]
+    np.testing.assert_array_equal(crops[0][1], np.float32([0, 0, 0.9, 0.9, 0.9] + [0] * 15))
+    assert crops[0][3, 6] == np.float32(0.1) and crops[1][3, 6] == 0.0       # the faint mark: by column
+    np.testing.assert_array_equal(crops[1][1], np.float32([0] * 13 + [0.9, 0.9, 0.9] + [0] * 4))
+    assert crops[0].dtype == np.float32
+
+
+def test_a_component_may_reach_OWN_SLACK_columns_past_its_cut_and_stay_its_digits():
+    assert number_reader.OWN_SLACK == 4
+    for reach, own in ((4, True), (5, False)):
+        # digit 0's stroke runs from column 2 to 9 + reach (its centre stays left of the cut at 10)
+        strip = np.zeros((4, 30), np.float32)
+        strip[1, 2:10 + reach] = 0.9
+        labels, spans = number_reader._components(strip)
+        crops, apart = number_reader._crops(strip, labels, spans, [(0, 10), (10, 30)])
+        assert apart == [own, own]
+        if own:    # all of it in digit 0's crop, none in digit 1's (even in digit 1's columns)
+            assert crops[0][1, 2:10 + reach].all() and not crops[1].any()
+        else:      # shared: cut by columns
+            assert crops[0][1, :10].sum() == pytest.approx(0.9 * 8) and crops[1][1, 10:10 + reach].all()
+            assert not crops[0][1, 10:].any() and not crops[1][1, :10].any()
+    # ... and the same on the left: digit 1's stroke from column 10 - reach to 25
+    for reach, own in ((4, True), (5, False)):
+        strip = np.zeros((4, 30), np.float32)
+        strip[1, 10 - reach:26] = 0.9
+        labels, spans = number_reader._components(strip)
+        _, apart = number_reader._crops(strip, labels, spans, [(0, 10), (10, 30)])
+        assert apart == [own, own]
+
+
+def test_a_component_centred_exactly_on_a_cut_belongs_to_the_digit_right_of_it():
+    strip = np.zeros((4, 20), np.float32)
+    strip[1, 8:12] = 0.9                         # columns 8-11: centre (8 + 12) / 2 = 10, the cut
+    labels, spans = number_reader._components(strip)
+    crops, apart = number_reader._crops(strip, labels, spans, [(0, 10), (10, 20)])
+    assert apart == [True, True] and not crops[0].any() and crops[1][1, 8:12].all()
+
+
+def test_an_empty_crops_box_is_the_whole_strip():
+    from hwr_desktop.core.reading.strips import StripInput
+    line = StripInput(np.zeros((32, 64), np.float32), 0.0, 0.0, 1.0, (-100, -100, 1000, 1000))
+    assert number_reader._ink_box(line, np.zeros((32, 64), np.float32)) == (0, 0, 64, 32)
+    crop = np.zeros((32, 64), np.float32)
+    crop[5:9, 10:20] = 0.5
+    assert number_reader._ink_box(line, crop) == (10, 5, 20, 9)
+
+
+def test_posteriors_of_very_unlikely_strings_do_not_underflow():
+    analysis = Analysis(None, [_candidate((1,), -800.0, [np.eye(10)[1]]), _candidate((2,), -801.0, [np.eye(10)[2]])])
+    np.testing.assert_allclose(posterior(analysis, ReaderSettings()), [1 / (1 + math.exp(-1)), 1 / (1 + math.e)])
+
+
+def test_the_digit_models_view_is_normalised_before_it_fills_the_gap():
+    half = np.zeros(10)
+    half[[2, 3]] = [0.25, 0.25]                  # sums to 0.5: read as 2 and 3 at 0.5 each
+    analysis = Analysis(None, [_candidate((2,), math.log(0.6), [half]), _candidate((7, 7), math.log(0.4), [half, half])])
+    digit = decide(analysis, ReaderSettings(digit_threshold=0.0), 0.0).digits[0]
+    # 0.6 votes 2; the open 0.4 split 0.5 / 0.5 over 2 and 3
+    assert digit.confidence == pytest.approx(0.8) and digit.probabilities[3] == pytest.approx(0.2)
+
+
+def test_the_sequence_readers_input_and_output_shapes():
+    # strips 32 px high with one channel in; per frame 11 classes out (blank and the ten digits)
+    assert SequenceReader.SHAPES == ((32, None, 1), (None, 11))

@@ -61,6 +61,8 @@ MODULES: dict[str, list[str]] = {
 _CTC = "hwr_desktop/core/reading/ctc.py"
 _CAL = "hwr_desktop/core/models/calibration.py"
 _EVAL = "hwr_desktop/core/models/evaluation.py"
+_DESIGN = "hwr_desktop/core/network/design.py"
+_READER = "hwr_desktop/core/reading/number_reader.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -77,6 +79,15 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CAL, 57, "Lt -> LtE"): "differs only when two NLLs are bit-equal; the minimum lies between them either way",
     (_EVAL, 48, "Sub -> Add @72"): "a confidence is at most 1, so its bin is at most bins - 1 before the clip",
     (_EVAL, 59, "1000 -> 1001"): "the batch size changes how the images are split, not the outputs",
+    # design's activation limit cannot be reached: no layer grows a map, filters are at most 1024 and units
+    # at most 65,536, so a layer keeps at most 28 x 28 x 1024 = 802,816 values (< MAX_ACTIVATIONS)
+    (_DESIGN, 32, "2000000 -> 2000001"): "the activation limit is unreachable (at most 802,816 values)",
+    (_DESIGN, 186, "Gt -> GtE"): "the activation limit is unreachable (at most 802,816 values)",
+    (_DESIGN, 187, "Or -> And"): "the activation limit is unreachable (at most 802,816 values)",
+    # strips and crops are float32, and no float32 equals the double 0.15: > INK and >= INK agree
+    (_READER, 108, "Gt -> GtE"): "no float32 strip value equals INK (0.15 as a double)",
+    (_READER, 183, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 183, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
 }
 
 
