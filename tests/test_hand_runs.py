@@ -62,6 +62,7 @@ def test_a_process_born_more_than_2_s_after_the_run_is_another_one():
         assert not process_alive(child.pid, HOST, _iso(born - 2.5))         # 2.5 s after the run: reused id
         assert process_alive(child.pid, HOST, "not a date")                 # an unreadable start: not judged
         assert process_alive(child.pid, HOST, None)
+        assert child.poll() is None                                         # asked, not signalled
     finally:
         child.kill()
         child.wait()
@@ -141,3 +142,34 @@ def test_discard_removes_only_a_run_still_running(store):
     (store.models_dir / "note.txt").write_bytes(b"x" * 50)      # not a model file: not counted
     (store.models_dir / "7.keras").write_bytes(b"x" * 20)
     assert store.disk_usage() == 20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times come from /proc")
+def test_a_command_name_with_a_bracket_does_not_confuse_the_start_time(tmp_path):
+    # /proc/<pid>/stat is "pid (name) state ...": the name may hold ") ", so it is split at the last ")"
+    odd = tmp_path / "x) y"
+    odd.symlink_to(sys.executable)
+    before = time.time()
+    child = subprocess.Popen([str(odd), "-c", "import time; time.sleep(30)"])
+    try:
+        with open(f"/proc/{child.pid}/stat") as stat:
+            assert "(x) y)" in stat.read()
+        born = process_started(child.pid)
+        assert born is not None and before - 1.5 <= born <= time.time() + 1.5
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_store_lives_in_the_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(tmp_path / "data"))
+    assert RunStore.default_path() == tmp_path / "data" / "runs" / "runs.sqlite3"
+
+
+def test_a_model_file_that_cannot_be_removed_is_reported_after_the_row_is_gone(store):
+    run_id = store.start("train", {}, {}, {})
+    store.finish(run_id, FINISHED, {})
+    store.model_path(run_id).mkdir(parents=True)            # a folder where the file would be: unlink fails
+    with pytest.raises(StoreError, match=rf"^run {run_id} deleted, but not its model file: Is a directory$"):
+        store.delete(run_id)
+    assert len(store) == 0

