@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from hwr_desktop.core.segmentation.components import box_mean, label
+from hwr_desktop.core.segmentation.cuts import _end_costs, _trace, cut_piece, stroke_width
+from hwr_desktop.core.segmentation.pieces import Piece, union
 
 
 def test_box_mean_shrinks_its_window_at_every_border():
@@ -30,3 +32,37 @@ def test_labels_are_8_connected_and_numbered_left_to_right_in_reading_order():
     assert count == 4
     assert labels.tolist() == [[1, 0, 0, 2], [0, 1, 0, 2], [0, 0, 0, 0], [3, 3, 0, 4]]
     assert label(np.zeros((2, 3), bool))[1] == 0
+
+
+def test_stroke_width_is_the_median_horizontal_run():
+    mask = np.zeros((3, 10), bool)
+    mask[0, 1:3] = True                          # runs of 2, 3 and 3 (one touching the right edge)
+    mask[1, 4:7] = True
+    mask[2, 7:10] = True
+    assert stroke_width(mask) == 3.0
+    assert stroke_width(np.zeros((2, 2), bool)) == 1.0
+
+
+def test_the_cheapest_path_by_hand():
+    # Row 0 costs its ink; each next row adds its ink to the cheapest of up-left, up and up-right,
+    # a sideways step costing 0.3 more. Worked by hand:
+    #   row 1: [min(1, 0 + 0.3), min(1.3, 0, 1.3), min(0.3, 1)] + ink = [1.3, 1, 0.3]
+    #   row 2: [min(1.3, 1 + 0.3) (a tie: straight wins), min(1.6, 1, 0.3 + 0.3), min(1.3, 0.3)] + ink
+    ink = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 1]], np.float32)
+    cost, steps = _end_costs(ink)
+    np.testing.assert_allclose(cost, [1.3, 1.6, 1.3])
+    assert steps.tolist() == [[0, 0, 0], [1, 0, -1], [0, 1, 0]]
+    # traced back from column 2: 2 (row 2, straight), 2 (row 1, came from the left), 1 (row 0)
+    assert _trace(steps, np.array([2, 0])).tolist() == [[1, 2, 2], [1, 0, 0]]
+
+
+def test_cut_piece_gives_pixels_on_the_path_to_the_right():
+    piece = Piece(5, 10, np.ones((2, 4), bool))
+    left, right = cut_piece(piece, [np.array([2, 1])])
+    assert (left.y0, left.x0, left.mask.tolist()) == (5, 10, [[True, True], [True, False]])
+    assert (right.y0, right.x0, right.mask.tolist()) == (5, 11, [[False, True, True], [True, True, True]])
+    assert cut_piece(piece, []) == [piece]
+    # a path beyond the ink leaves one part
+    assert [p.area for p in cut_piece(piece, [np.array([4, 4])])] == [8]
+    joined = union(left, right)
+    assert (joined.y0, joined.x0, joined.area) == (5, 10, 8)
