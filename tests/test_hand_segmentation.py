@@ -66,3 +66,15 @@ def test_cut_piece_gives_pixels_on_the_path_to_the_right():
     assert [p.area for p in cut_piece(piece, [np.array([4, 4])])] == [8]
     joined = union(left, right)
     assert (joined.y0, joined.x0, joined.area) == (5, 10, 8)
+
+
+def test_line_height_is_the_median_height_of_marks_with_at_least_15_percent_of_the_largest_ink():
+    def piece(height, area):
+        mask = np.zeros((height, 10), bool)
+        mask.ravel()[:area] = True
+        return Piece(0, 0, mask)
+
+    from hwr_desktop.core.segmentation.pieces import line_height
+    # areas 100, 15 (exactly 15 %: counted) and 14 (a speck: not); heights 20 and 30 -> 25
+    assert line_height([piece(20, 100), piece(30, 15), piece(90, 14)]) == 25.0
+    assert line_height([]) == 0.0
