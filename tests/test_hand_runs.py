@@ -50,11 +50,21 @@ def test_who_may_still_be_running_a_run():
     assert not process_alive(child.pid, HOST)                               # gone
 
 
+# A child that says which signals reached it: process_alive must only ask (signal 0), never signal.
+_LISTENER = """import signal, sys, time
+signal.signal(signal.SIGHUP, lambda *_: print("HUP", flush=True))
+signal.signal(signal.SIGTERM, lambda *_: (print("TERM", flush=True), sys.exit(0)))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times come from /proc")
 def test_a_process_born_more_than_2_s_after_the_run_is_another_one():
     before = time.time()
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    child = subprocess.Popen([sys.executable, "-c", _LISTENER], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout.readline() == "ready\n"
         born = process_started(child.pid)
         # /proc gives boot time in whole seconds and the start in clock ticks: within a second or so
         assert before - 1.5 <= born <= time.time() + 1.5
@@ -62,10 +72,10 @@ def test_a_process_born_more_than_2_s_after_the_run_is_another_one():
         assert not process_alive(child.pid, HOST, _iso(born - 2.5))         # 2.5 s after the run: reused id
         assert process_alive(child.pid, HOST, "not a date")                 # an unreadable start: not judged
         assert process_alive(child.pid, HOST, None)
-        assert child.poll() is None                                         # asked, not signalled
     finally:
-        child.kill()
-        child.wait()
+        child.terminate()                                                   # signals arrive in number order
+        heard = child.communicate()[0]
+    assert heard == "TERM\n"                                               # no HUP (signal 1) before it
     assert process_started(child.pid) is None                               # no such process any more
 
 
