@@ -78,3 +78,24 @@ def test_line_height_is_the_median_height_of_marks_with_at_least_15_percent_of_t
     # areas 100, 15 (exactly 15 %: counted) and 14 (a speck: not); heights 20 and 30 -> 25
     assert line_height([piece(20, 100), piece(30, 15), piece(90, 14)]) == 25.0
     assert line_height([]) == 0.0
+
+
+def test_near_is_the_chessboard_distance_between_two_pieces():
+    from hwr_desktop.core.segmentation.marks import _near
+    a = Piece(0, 0, np.ones((2, 2), bool))              # rows 0-1, columns 0-1
+    b = Piece(4, 5, np.ones((1, 1), bool))              # (4, 5): 3 rows and 4 columns from a's corner (1, 1)
+    assert not _near(a, b, 3) and _near(a, b, 4) and _near(b, a, 4) and not _near(b, a, 3)
+
+
+def test_pieces_keep_marks_reaching_the_high_threshold_and_not_dust_largest_first():
+    from hwr_desktop.core.segmentation.marks import _pieces
+    labels = np.zeros((6, 12), np.int32)
+    labels[0:5, 0:2] = 1            # 5 tall, 10 px, peak 0.9
+    labels[1:3, 4:10] = 2           # 6 wide, 12 px, peak 0.5 (exactly the threshold)
+    labels[5, 11] = 3               # 1 px: dust
+    labels[0:4, 11] = 4             # 4 tall, peak 0.4: never strong enough
+    strength = np.where(labels > 0, 0.3, 0.0).astype(np.float32)
+    strength[2, 1], strength[1, 6], strength[5, 11], strength[0, 11] = 0.9, 0.5, 1.0, 0.4
+    pieces = _pieces(labels, 4, strength, 0.5, 4)
+    assert [(p.y0, p.x0, p.height, p.width, p.area) for p in pieces] == [(1, 4, 2, 6, 12), (0, 0, 5, 2, 10)]
+    assert [p.area for p in _pieces(labels, 4, strength, 0.5, 6)] == [12]       # 5 tall is below 6
