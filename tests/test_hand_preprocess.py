@@ -230,3 +230,43 @@ def test_estimate_paper_follows_lighting_and_uses_fewer_terms_on_few_tiles():
     # 8 x 8 px: 2 x 2 tiles: only the median, 1 coefficient
     small = estimate_paper(np.full((8, 8), 0.7, np.float32))
     assert small.coefficients == pytest.approx((0.7,)) and small.noise == 0.0
+
+
+def test_float_pixels_above_one_are_read_as_0_255_and_capped():
+    np.testing.assert_allclose(_scale_to_unit(np.array([0.0, 1.5])), [0.0, 1.5 / 255])
+    np.testing.assert_allclose(_scale_to_unit(np.array([0.0, 300.0])), [0.0, 1.0])
+    with pytest.raises(ImageError, match=r"too large \(20001x1 pixels\)"):
+        to_gray(np.zeros((1, MAX_SIDE + 1), np.uint8))
+
+
+def test_transparent_backgrounds_by_hand():
+    # nothing opaque at all: no ink to contrast with, white paper
+    np.testing.assert_array_equal(to_gray(np.zeros((1, 3, 2), np.float32)), [[1.0, 1.0, 1.0]])
+    # two of four opaque (not most), both gray 0.3: the alpha-weighted ink 0.6 / 2 = 0.3 is dark, white paper
+    half = np.zeros((1, 4, 2), np.float32)
+    half[0, :2] = [0.3, 1.0]
+    np.testing.assert_allclose(to_gray(half), [[0.3, 0.3, 1.0, 1.0]])
+
+
+def test_a_one_pixel_line_stays_one_pixel_thin():
+    for shape, index in (((40, 40), (slice(5, 35), 20)), ((40, 40), (20, slice(5, 35)))):
+        ink = np.zeros(shape, np.float32)
+        ink[index] = 1.0
+        image, _ = fit_to_mnist(ink)
+        rows, cols = np.flatnonzero(image.max(axis=1) > 0), np.flatnonzero(image.max(axis=0) > 0)
+        assert sorted((len(rows), len(cols))) == [1, 20]
+
+
+def test_paper_ink_measured_at_the_origin_by_default_and_capped_at_one():
+    across = Paper((0.0, 1.0), False, 0.0)                 # background u = (x + 0.5) / 4
+    np.testing.assert_allclose(across.ink(np.ones((1, 4), np.float32)), [[0.875, 0.625, 0.375, 0.125]])
+    down = Paper((0.0, 0.0, 1.0), False, 0.0)              # background v = (y + 0.5) / 2
+    np.testing.assert_allclose(down.ink(np.ones((2, 1), np.float32)), [[0.75], [0.25]])
+    below = Paper((-0.5,), False, 0.0)                     # paper extrapolated below 0: ink still at most 1
+    assert below.ink(np.ones((1, 1), np.float32))[0, 0] == 1.0
+
+
+def test_noise_reads_every_row_of_a_small_image():
+    rows = np.zeros((4, 8), np.float32)
+    rows[0::2] = np.tile([0.0, 0.1], 4)                    # half the differences 0.1, half 0: median 0.05
+    assert pixel_noise(rows) == pytest.approx(1.4826 * 0.05 / math.sqrt(2), rel=1e-5)

@@ -64,6 +64,7 @@ _EVAL = "hwr_desktop/core/models/evaluation.py"
 _DESIGN = "hwr_desktop/core/network/design.py"
 _READER = "hwr_desktop/core/reading/number_reader.py"
 _RUNS = "hwr_desktop/core/store/runs.py"
+_PRE = "hwr_desktop/core/data/preprocess.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -89,6 +90,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_READER, 108, "Gt -> GtE"): "no float32 strip value equals INK (0.15 as a double)",
     (_READER, 183, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 183, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 33, "10 -> 11"): "a wider beam keeps every string the narrower one keeps (as ctc's default beam above)",
+    (_PRE, 43, "1.0 -> 2.0"): "an integer image divided by its own top value never exceeds 1",
+    (_PRE, 77, "1.0 -> 2.0"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
+    (_PRE, 77, "GtE -> Gt"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
+    (_PRE, 145, "1.0 -> 2.0"): "divided by its own peak, the resized crop is at most 1 already",
+    (_PRE, 215, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
 }
