@@ -53,6 +53,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="training images (default: all 55,000)")
     parser.add_argument("--report-ms", type=float, default=40.0)
+    parser.add_argument("--no-learning", action="store_true", help="untick 'Record learning' (the Inside tab's frames)")
     parser.add_argument("--sample", action="store_true", help="sample the threads' stacks (slows them a little)")
     args = parser.parse_args(argv)
 
@@ -70,6 +71,8 @@ def main(argv=None) -> int:
     panel.epochsSpin.setValue(args.epochs)
     if args.limit:
         panel.limitSpin.setValue(args.limit)
+    if args.no_learning:
+        panel.recordCheck.setChecked(False)
 
     sampler = StackSampler(threading.get_ident()) if args.sample else None
     ticks, marks = [], {}
@@ -105,7 +108,8 @@ def main(argv=None) -> int:
     end_of_training = marks.get("last_epoch", start)
     after = np.array([g for g, b in gaps if b >= end_of_training]) * 1000
     when = {k: round(v - end_of_training, 2) for k, v in sorted(marks.items(), key=lambda kv: kv[1])}
-    print(f"{args.epochs} epoch(s), limit {args.limit}: marks (s after the last epoch ended) {when}")
+    print(f"{args.epochs} epoch(s), limit {args.limit}, record learning {panel.recordCheck.isChecked()}: "
+          f"marks (s after the last epoch ended) {when}")
     print(f"GUI thread, 10 ms timer, from 1 s after the first batch: {len(ms)} gaps, longest {ms.max():.0f} ms, "
           f"p99 {np.percentile(ms, 99):.0f} ms; after the last epoch: {len(after)} gaps, longest "
           f"{after.max() if len(after) else float('nan'):.0f} ms (target: longest <= 60 ms)")
