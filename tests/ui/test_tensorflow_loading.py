@@ -52,9 +52,11 @@ def test_evaluation_view_is_busy_loading_tensorflow_then_evaluates(qtbot, litert
         panel.show()
         assert panel.progress.format() == LOADING_TENSORFLOW
         assert (panel.progress.minimum(), panel.progress.maximum()) == (0, 0)     # busy, not 0 of 10,000
+        assert panel.accuracyLabel.text() == LOADING_TENSORFLOW              # a busy bar shows no text
     # kerasReady started the evaluation: a live job counting the 10,000 test images
     assert panel.jobs.is_running() and panel.progress.maximum() == 10000
     assert panel.progress.format().startswith("Evaluating")
+    assert panel.accuracyLabel.text() != LOADING_TENSORFLOW
     panel.jobs.shutdown()
 
 

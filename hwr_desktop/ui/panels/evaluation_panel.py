@@ -28,6 +28,7 @@ from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.workers.evaluation import EvaluationWorker
 
+WAITING = "Evaluation runs when this tab is shown, in the background."
 GALLERY_LIMIT = 200     # a cell rarely holds more; the whole error list can, and needs no more to browse
 
 
@@ -128,12 +129,15 @@ class EvaluationPanel(QWidget):
             return                        # already evaluating this model
         model = self.session.keras_model()
         if model is None:                 # TensorFlow loads in the background: kerasReady starts us again
-            self.progress.setRange(0, 0)  # busy
+            self.progress.setRange(0, 0)  # busy (a busy bar shows no text: the label says it)
             self.progress.setFormat(self.session.keras_status())
+            self.accuracyLabel.setText(self.session.keras_status())
             self.stale = True
             return
         probs, temperature = self.session.info.outputs_probabilities, self.session.info.temperature
         self.stale = False
+        if self.report is None:
+            self.accuracyLabel.setText(WAITING)
         self.progress.setRange(0, 10000)
         self.progress.setValue(0)
         self.progress.setFormat("Evaluating… %v of %m test images")
@@ -171,7 +175,7 @@ class EvaluationPanel(QWidget):
         self.report = report
         self.matrix.set_matrix(None if report is None else report.confusion)
         if report is None:
-            self.accuracyLabel.setText("Evaluation runs when this tab is shown, in the background.")
+            self.accuracyLabel.setText(WAITING)
             self.classTable.clearContents()
             self.gallery.set_tiles([])
             self.galleryTitle.setText("Click a cell of the matrix to see its test images.")
