@@ -13,8 +13,8 @@ from hwr_desktop.ui.session import LOADING_TENSORFLOW, ModelSession
 # Destroying a LiteRT interpreter in a process that has imported TensorFlow sometimes corrupts the heap
 # (an abort in xnn_delete_runtime, in ai_edge_litert's library: seen 5 times in 11 runs of this file,
 # 2026-12-05, with TensorFlow imported on the main thread or a worker alike). Until that is fixed in
-# the LiteRT back end, the predictors these tests make are kept for the life of the process, never
-# destroyed (the extra reference keeps the list alive through interpreter shutdown, too).
+# the LiteRT back end, the sessions (and so the predictors) these tests make are kept for the life of
+# the process, never destroyed (the extra reference keeps the list alive through interpreter shutdown).
 _NEVER_DESTROYED: list = []
 ctypes.pythonapi.Py_IncRef(ctypes.py_object(_NEVER_DESTROYED))
 
@@ -25,9 +25,12 @@ def litert_session(qtbot, good_model_file):
     session = ModelSession()
     session.load(good_model_file)
     assert session.predictor.backend == "litert" and not session.predictor.has_keras_model
-    _NEVER_DESTROYED.append(session.predictor)
+    _NEVER_DESTROYED.append(session)
     yield session
     session.shutdown()
+    # Let the ended load's queued signals (the JobSlot's `finished`) arrive while the session is alive:
+    # destroying it with them pending once aborted the run ("pure virtual method called").
+    qtbot.waitUntil(lambda: not session.keras_jobs.is_running())
 
 
 def test_predictions_view_says_loading_tensorflow_then_shows_its_images(qtbot, litert_session):
