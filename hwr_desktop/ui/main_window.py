@@ -148,8 +148,8 @@ class MainWindow(QMainWindow):
         self.training_panel.learningFrame.connect(self.inside_panel.learning.add_frame)
         self.training_panel.trainingStarted.connect(self._update_training_actions)
         self.training_panel.trainingEnded.connect(self._update_training_actions)
-        self.training_panel.trainingEnded.connect(self.runs_panel.refresh)    # the run just recorded
-        self.finetune_panel.finetuneEnded.connect(self.runs_panel.refresh)
+        self.training_panel.trainingEnded.connect(self.runs_panel.refresh_if_shown)    # the run just recorded
+        self.finetune_panel.finetuneEnded.connect(self.runs_panel.refresh_if_shown)
         self.runs_panel.openModelRequested.connect(self.open_model)
         self.read_image_panel.imageOpened.connect(lambda: self.show_view(self.read_image_panel))
         self.session.modelChanged.connect(self._on_model_changed)

@@ -81,7 +81,9 @@ def test_a_model_change_re_evaluates_lazily_and_closing_stops_the_worker(window,
     panel = window.findChild(object, "evaluationPanel")
     assert window.open_model(good_model_file)            # a model change while the tab is hidden
     assert panel.stale and not panel.jobs.is_running()
-    show_tab(window, "evaluationPanel")
+    with qtbot.waitSignal(window.session.kerasReady, timeout=120000):   # the bundled model's network loads first
+        show_tab(window, "evaluationPanel")
+        assert panel.progress.format() == "Loading TensorFlow…" and not panel.jobs.is_running()
     assert panel.jobs.is_running() and panel.report is None
     qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=30000)
     worker = panel.jobs.worker

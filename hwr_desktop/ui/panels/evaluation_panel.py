@@ -3,7 +3,9 @@
 Accuracy and loss, a clickable confusion matrix, the images behind a cell (most confident
 mistakes first) and per-digit precision, recall and F1. The figures are core.models.evaluation's
 EvaluationReport, the same that `hwr-desktop evaluate` prints. Evaluation runs in an
-EvaluationWorker; it is redone lazily after the model changes: when the tab is next shown.
+EvaluationWorker; it is redone lazily after the model changes: when the tab is next shown. A bundled
+model's Keras network is loaded first, in the background (the session's keras_model()), the
+progress bar busy with "Loading TensorFlow…" meanwhile.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from hwr_desktop.ui.widgets.confusion_matrix import ConfusionMatrixView
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
 from hwr_desktop.ui.workers.evaluation import EvaluationWorker
 
+WAITING = "Evaluation runs when this tab is shown, in the background."
 GALLERY_LIMIT = 200     # a cell rarely holds more; the whole error list can, and needs no more to browse
 
 
@@ -96,6 +99,7 @@ class EvaluationPanel(QWidget):
         layout.addWidget(splitter, 1)
 
         session.modelChanged.connect(self._on_model_changed)
+        session.kerasReady.connect(self._on_keras_ready)
         self._show_report(None)
 
     # ----- when to evaluate -----
@@ -106,6 +110,10 @@ class EvaluationPanel(QWidget):
             self.start()
         else:
             self.jobs.stop()              # its figures would be for the old model
+
+    def _on_keras_ready(self) -> None:
+        if self.stale and self.isVisible():
+            self.start()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -119,9 +127,18 @@ class EvaluationPanel(QWidget):
             return
         if self.jobs.is_live() and not self.stale:
             return                        # already evaluating this model
-        model = self.session.model
+        model = self.session.keras_model()
+        if model is None:                 # TensorFlow loads in the background: kerasReady starts us again
+            self.progress.setRange(0, 0)  # busy (a busy bar shows no text: the label says it)
+            self.progress.setFormat(self.session.keras_status())
+            self.accuracyLabel.setText(self.session.keras_status())
+            self.stale = True
+            return
         probs, temperature = self.session.info.outputs_probabilities, self.session.info.temperature
         self.stale = False
+        if self.report is None:
+            self.accuracyLabel.setText(WAITING)
+        self.progress.setRange(0, 10000)
         self.progress.setValue(0)
         self.progress.setFormat("Evaluating… %v of %m test images")
 
@@ -158,7 +175,7 @@ class EvaluationPanel(QWidget):
         self.report = report
         self.matrix.set_matrix(None if report is None else report.confusion)
         if report is None:
-            self.accuracyLabel.setText("Evaluation runs when this tab is shown, in the background.")
+            self.accuracyLabel.setText(WAITING)
             self.classTable.clearContents()
             self.gallery.set_tiles([])
             self.galleryTitle.setText("Click a cell of the matrix to see its test images.")

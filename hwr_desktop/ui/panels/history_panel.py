@@ -1,5 +1,7 @@
 """Training history: per-epoch loss and accuracy of the current model (from its file's metadata) or
-of the last training run, with export to PNG (the plot as shown) and CSV (core.models.epoch_history)."""
+of the last training run, with export to PNG (the plot as shown) and CSV (core.models.epoch_history).
+The curves are redrawn only while the tab is shown (else when it is next shown): the end of a
+training run, when the window's event loop matters most, draws nothing here for a hidden tab."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -65,6 +67,7 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.infoLabel)
         layout.addWidget(self.plot, 1)
 
+        self._stale = True                # the curves shown are not the source's: redraw when shown
         session.modelChanged.connect(self.refresh)
         training_panel.trainingEnded.connect(self._on_training_ended)
         self.refresh()
@@ -92,7 +95,15 @@ class HistoryPanel(QWidget):
             self.sourceCombo.setCurrentIndex(self.sourceCombo.findData(LAST_RUN))   # refreshes if it changed
         self.refresh()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def refresh(self) -> None:
+        self._stale = not self.isVisible()
+        if self._stale:
+            return                        # drawn when shown
         if self.source() == LAST_RUN:
             outcome = self.training_panel.outcome
             history = outcome.info.history if outcome is not None else []

@@ -1,7 +1,8 @@
 """Predictions tab: random MNIST test images with the current model's answers, wrong ones in red.
 
 "New draw" picks other images; a model change re-predicts the same images, so two models can be
-compared on them. Prediction runs in a PredictionsWorker (it may first have to load MNIST).
+compared on them. Prediction runs in a PredictionsWorker (it may first have to load MNIST), once a
+bundled model's Keras network is loaded in the background ("Loading TensorFlow…" meanwhile).
 """
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ class PredictionsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.grid, 1)
         session.modelChanged.connect(self._on_model_changed)
+        session.kerasReady.connect(self._on_keras_ready)
+
+    def _on_keras_ready(self) -> None:
+        if self.stale and self.isVisible():
+            self.predict(self.indices)
 
     def _on_model_changed(self) -> None:
         self.stale = True
@@ -67,9 +73,14 @@ class PredictionsPanel(QWidget):
         if not self.session.ready:
             self.summaryLabel.setText("No model loaded")
             return
+        model = self.session.keras_model()
+        if model is None:                 # TensorFlow loads in the background: kerasReady calls us again
+            self.summaryLabel.setText(self.session.keras_status())
+            self.stale = True
+            return
         self.stale = False
         self.summaryLabel.setText("Predicting…")
-        model, probs = self.session.model, self.session.info.outputs_probabilities
+        probs = self.session.info.outputs_probabilities
         temperature = self.session.info.temperature   # calibrated confidences, as the drawing pad shows
         seed, count = self.seed, self.count
 

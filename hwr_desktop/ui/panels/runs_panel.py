@@ -174,6 +174,12 @@ class RunsPanel(QWidget):
         super().showEvent(event)
         self.refresh()
 
+    def refresh_if_shown(self) -> None:
+        """A run was just recorded: re-read now if the tab is shown, else showEvent will (reading and
+        filling the table at the end of a training run would stall a hidden tab's window for nothing)."""
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
         """Re-read the runs, keeping the selection."""
         selected = self.selected_ids()

@@ -1,5 +1,6 @@
 """Loading a model file off the GUI thread. A bundled model loads through its LiteRT twin, without
-TensorFlow; any other model imports TensorFlow here (the app's own launch with a user's model)."""
+TensorFlow; any other model imports TensorFlow here (the app's own launch with a user's model).
+KerasModelWorker loads the Keras network behind a LiteRT predictor when a view first needs it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,3 +24,17 @@ class ModelLoadWorker(Worker):
         predictor = Predictor.from_file(self.path)
         predictor.warm_up()
         return predictor
+
+
+class KerasModelWorker(Worker):
+    """Imports TensorFlow (core/tfload.py: its native libraries first, without the GIL) and loads the
+    predictor's Keras network; result: that network. The predictor keeps it (`Predictor.model`)."""
+
+    def __init__(self, predictor, parent=None):
+        super().__init__(parent)
+        self.predictor = predictor
+
+    def work(self):
+        from hwr_desktop.core.tfload import import_tensorflow
+        import_tensorflow()
+        return self.predictor.model

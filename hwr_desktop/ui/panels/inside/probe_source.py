@@ -1,7 +1,9 @@
 """What the Inside views look into: the network chosen (the model, or one member of an ensemble), its
 LayerProbe (traced in a ProbeWorker), and the current drawing's activations of every layer.
 
-The probe is prepared only when a view asks for it (a view asks only while it is visible). A
+The probe is prepared only when a view asks for it (a view asks only while it is visible), after
+the session has loaded a bundled model's Keras network in the background (the views say "Loading
+TensorFlow…" meanwhile, as this source's `error`: why nothing can be shown yet). A
 drawing's activations are computed once, on the GUI thread (one traced call, about 5 ms), and
 shared by every view that shows them.
 """
@@ -27,12 +29,13 @@ class ProbeSource(QObject):
         self.networks: list = []     # core.inside.layer_activations.Network
         self.index = 0
         self.probe = None            # LayerProbe for networks[index], once traced
-        self.error = ""              # why the chosen network cannot be shown
+        self.error = ""              # why the chosen network cannot be shown (yet)
         self.image: np.ndarray | None = None    # the drawing's 28x28 model input (None: nothing drawn)
         self._model = None           # the session model `networks` were found in
         self._predictor = None       # the session predictor it came from (asking a LiteRT one for its model loads Keras)
         self._cached = (None, None, None)       # (probe, image, activations)
         session.modelChanged.connect(self._on_model_changed)
+        session.kerasReady.connect(self.probeChanged)     # the views ask again, and get further
         draw_panel.predicted.connect(self._on_predicted)
 
     @property
@@ -62,9 +65,12 @@ class ProbeSource(QObject):
 
     def ensure_probe(self):
         """The chosen network's LayerProbe, or None while it is prepared (or cannot be: see `error`)."""
-        model = self.session.model
-        if model is None:
+        if not self.session.ready:
             self.error = "No model loaded."
+            return None
+        model = self.session.keras_model()
+        if model is None:
+            self.error = self.session.keras_status()   # loading in the background, or failed
             return None
         if model is not self._model:
             from hwr_desktop.core.inside.layer_activations import member_networks

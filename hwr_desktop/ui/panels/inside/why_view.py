@@ -92,6 +92,7 @@ class WhyView(InsideView):
 
         draw_panel.predicted.connect(self._on_predicted)
         session.modelChanged.connect(self.schedule)
+        session.kerasReady.connect(self.schedule)
         self._show_nothing("Draw a digit on the canvas to see what drove the network's answer.")
 
     def method(self) -> str:
@@ -104,9 +105,12 @@ class WhyView(InsideView):
     # ----- the inspector for the current model, built in the background -----
     def _current_inspector(self):
         """The Inspector for the session's model, or None while it is being built (or cannot be)."""
-        model = self.session.model
-        if model is None:
+        if not self.session.ready:
             self.error = "No model loaded."
+            return None
+        model = self.session.keras_model()
+        if model is None:                                 # loading in the background: kerasReady reschedules
+            self.error = self.session.keras_status()
             return None
         probs = self.session.info.outputs_probabilities
         if self.members is not None and self.session.info.is_ensemble:
