@@ -90,3 +90,27 @@ def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot)
     panel.set_number_mode(True)
     panel.clearButton.click()
     assert panel.last_reading is None and panel.prediction.predictionLabel.text() == ""
+
+
+def test_number_mode_gives_the_strip_the_prediction_columns_room_and_gives_it_back(window, qtbot):
+    panel, view = window.draw_panel, window.draw_panel.prediction
+    window.resize(1200, 760)
+    qtbot.wait(20)
+    beside = panel.canvas.width() + view.width()          # the square and the column beside it
+    panel.numberModeButton.click()
+    qtbot.wait(20)
+    strip = panel.numberCanvas
+    # the bars, the single model input and the single digit's label row are gone; the answer stays, above
+    assert not view.bars.isVisible() and not view.preview.isVisible() and not panel.sampleRow.isVisible()
+    assert view.predictionLabel.isVisible()
+    assert view.mapTo(panel, view.rect().bottomLeft()).y() < strip.mapTo(panel, strip.rect().topLeft()).y()
+    assert strip.width() >= 0.95 * panel.canvasArea.width() and strip.width() > beside
+    assert not panel.addSampleAction.isEnabled()       # Ctrl+Enter would keep the hidden square's drawing
+    window.resize(1600, 900)
+    qtbot.wait(20)
+    assert strip.width() >= 0.95 * panel.canvasArea.width() and strip.width() >= 3.9 * strip.height()
+    panel.numberModeButton.click()
+    qtbot.wait(20)
+    assert view.bars.isVisible() and view.preview.isVisible() and panel.sampleRow.isVisible()
+    assert view.x() > panel.canvas.mapTo(panel, panel.canvas.rect().topRight()).x()   # beside the square again
+    assert panel.canvas.width() == panel.canvas.height()

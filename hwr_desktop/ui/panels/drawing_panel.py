@@ -15,12 +15,13 @@ import time
 
 from PySide6.QtCore import QBuffer, QEvent, QIODevice, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
+from hwr_desktop.ui.widgets.digit_images_row import DigitImagesRow
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
 
@@ -73,6 +74,9 @@ class DrawingPanel(QWidget):
         self.numberModeButton.setToolTip("Write a whole number on a wide strip instead of one digit")
         self.numberModeButton.setAccessibleName("Number mode")
         self.numberModeButton.toggled.connect(self.set_number_mode)
+        # Under the strip: each digit's 28x28 image as the network saw it (number mode only).
+        self.digitImages = DigitImagesRow()
+        self.digitImages.hide()
 
         self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
         self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
@@ -97,20 +101,25 @@ class DrawingPanel(QWidget):
         tools.addWidget(self.undoButton)
         tools.addWidget(self.clearButton)
         tools.addWidget(self.numberModeButton)
-        add_row = QHBoxLayout()
+        self.sampleRow = QWidget(objectName="sampleRow")   # the single digit's label and "Add": hidden in number mode
+        add_row = QHBoxLayout(self.sampleRow)
+        add_row.setContentsMargins(0, 0, 0, 0)
         add_row.addWidget(QLabel("Label"))
         add_row.addWidget(self.sampleLabelSpin)
         add_row.addWidget(self.addSampleButton, 1)
         controls = QWidget(objectName="canvasControls")
         below = QVBoxLayout(controls)
         below.setContentsMargins(0, 0, 0, 0)
+        below.addWidget(self.digitImages)
         below.addLayout(tools)
-        below.addLayout(add_row)
+        below.addWidget(self.sampleRow)
         below.addWidget(self.sampleStatus)
         # The canvas is the largest thing here: a square as big as the pane allows, its controls
-        # under it; the prediction beside it takes only the width it needs.
+        # under it; the prediction beside it takes only the width it needs. In number mode the
+        # prediction (the number's text alone: no bars, no single model input) goes above the strip,
+        # which so gets the whole width of the pane.
         self.canvasArea = SquareArea(self.canvas, controls)
-        layout = QHBoxLayout(self)
+        layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         layout.addWidget(self.canvasArea, 1)
         layout.addWidget(self.prediction, 0)
 
@@ -124,6 +133,7 @@ class DrawingPanel(QWidget):
         # stroke supersedes a read in flight (JobSlot drops the stale result and starts the newest).
         self.number_jobs = JobSlot(self)
         self.last_reading = None       # core.reading.digit_reader.ReadResult of the strip, or None
+        self._read_side = 1
         self.numberCanvas.strokeFinished.connect(self.read_number_now)
         self._update_add_enabled()
 
@@ -154,8 +164,21 @@ class DrawingPanel(QWidget):
             self.numberModeButton.setChecked(on)      # toggled comes back here
             return
         shown = self.shown_canvas()
+        self._arrange(on)
         self.canvasArea.show_square(shown, shown.ASPECT)
         self.refresh()
+
+    def _arrange(self, number: bool) -> None:
+        """Number mode hides what only a single digit needs (its bars, its model input, its label and
+        Add) and puts the answer above the strip; the single-digit layout comes back unchanged."""
+        view = self.prediction
+        for widget in (view.bars, view.preview, view.previewCaption, self.sampleRow):
+            widget.setVisible(not number)
+        self.digitImages.setVisible(number)
+        view.setTitle("Number read" if number else "Prediction")
+        self.layout().setDirection(QBoxLayout.Direction.BottomToTop if number else QBoxLayout.Direction.LeftToRight)
+        self.layout().activate()      # the strip has its size now, before the next stroke is written on it
+        self._update_add_enabled()
 
     def refresh(self) -> None:
         """Predict the digit or read the number, whichever canvas is shown."""
@@ -175,6 +198,7 @@ class DrawingPanel(QWidget):
         from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
         from hwr_desktop.ui.workers.read_image import ReadImageWorker
         predictor, image = self.session.predictor, self.numberCanvas.to_array()
+        self._read_side = image.shape[0]   # the boxes of this reading are in this image's pixels
         self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
                                self._on_number_read, self._on_number_failed)
 
@@ -182,7 +206,7 @@ class DrawingPanel(QWidget):
         if not self.number_jobs.is_live() or not self.number_mode():
             return                             # superseded by a newer stroke, or the square is shown
         self.last_reading = result
-        self.numberCanvas.setDigits(result.digits)
+        self.numberCanvas.setDigits(result.digits, read_side=self._read_side)
         self._show_reading(result, "No digits found")
 
     def _on_number_failed(self, message: str) -> None:
@@ -267,7 +291,7 @@ class DrawingPanel(QWidget):
                 and self.last_prediction.prepared is not None)
 
     def _update_add_enabled(self) -> None:
-        enabled = self.can_add()
+        enabled = self.can_add() and not self.number_mode()   # in number mode a digit is kept from its menu
         self.addSampleButton.setEnabled(enabled)
         self.addSampleAction.setEnabled(enabled)
 
