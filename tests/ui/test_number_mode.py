@@ -114,3 +114,58 @@ def test_number_mode_gives_the_strip_the_prediction_columns_room_and_gives_it_ba
     assert view.bars.isVisible() and view.preview.isVisible() and panel.sampleRow.isVisible()
     assert view.x() > panel.canvas.mapTo(panel, panel.canvas.rect().topRight()).x()   # beside the square again
     assert panel.canvas.width() == panel.canvas.height()
+
+
+def _read(panel, qtbot, digits: str) -> None:
+    qtbot.waitUntil(lambda: panel.window().session.ready, timeout=20000)
+    panel.set_number_mode(True)
+    _write(panel.numberCanvas, digits)
+    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    assert panel.last_reading.text == digits
+
+
+def test_under_the_strip_each_digit_is_shown_as_the_network_saw_it(window, qtbot):
+    from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
+    panel = window.draw_panel
+    _read(panel, qtbot, "203")
+    row = panel.digitImages
+    assert row.isVisible() and [b.objectName() for b in row.buttons] == ["digitImage0", "digitImage1", "digitImage2"]
+    images = [d.image for d in panel.last_reading.digits]
+    # the images are the reader's own inputs: the digit model reads them as the digits read
+    predicted = window.session.predictor.probabilities(__import__("numpy").stack(images)).argmax(axis=1)
+    assert "".join(str(k) for k in predicted) == "203"
+    for button, image in zip(row.buttons, images):
+        assert button.icon().pixmap(56).toImage() == gray_pixmap(image, 56).toImage()
+    boxes = panel.numberCanvas.digitRects()              # left to right, like the boxes on the strip
+    assert [b.mapTo(panel, b.rect().center()).x() for b in row.buttons] == sorted(
+        b.mapTo(panel, b.rect().center()).x() for b in row.buttons) and len(boxes) == 3
+    panel.clearButton.click()
+    assert row.buttons == []
+
+
+def test_clicking_a_box_lists_its_alternatives_and_a_correction_is_kept_as_a_labelled_sample(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    panel = window.draw_panel
+    _read(panel, qtbot, "1704")
+    strokes = panel.numberCanvas.strokes()
+    box = panel.numberCanvas.digitRects()[1]
+    QTest.mouseClick(panel.numberCanvas, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert panel.numberCanvas.strokes() == strokes                   # a click on a box is not ink
+    menu = panel.digitMenu
+    qtbot.waitUntil(menu.isVisible)
+    choices = [a.data() for a in menu.actions() if not a.isSeparator()]
+    read = panel.last_reading.digits[1]
+    assert choices[: len(read.alternatives)] == [k for k, _ in read.alternatives] and choices[0] == 7
+    next(a for a in menu.actions() if a.isCheckable() and a.data() == 1).trigger()      # "Any digit": 1
+    assert panel.number_text == "1104" == panel.prediction.predictionLabel.text()
+    assert panel.numberCanvas._corrections == {1: 1} and panel.digitImages.buttons[1].text() == "1 you"
+    before = window.personal.counts()[1]
+    panel.digitImages.buttons[1].click()                            # the image opens the same menu
+    keep = next(a for a in panel.digitMenu.actions() if a.data() == -2)
+    assert keep.isEnabled() and "(1)" in keep.text()
+    keep.trigger()
+    assert window.personal.counts()[1] == before + 1               # kept under the corrected label
+    from hwr_desktop.core.store.samples import to_uint8_image
+    newest = max(window.personal.samples(1), key=lambda s: s.id)
+    assert (newest.image28 == to_uint8_image(read.image)).all() and newest.has_original   # the reader's 28x28
