@@ -169,3 +169,29 @@ def test_clicking_a_box_lists_its_alternatives_and_a_correction_is_kept_as_a_lab
     from hwr_desktop.core.store.samples import to_uint8_image
     newest = max(window.personal.samples(1), key=lambda s: s.id)
     assert (newest.image28 == to_uint8_image(read.image)).all() and newest.has_original   # the reader's 28x28
+
+
+def test_digits_are_reached_by_tab_named_and_corrected_by_keyboard(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    panel = window.draw_panel
+    _read(panel, qtbot, "473")
+    buttons = panel.digitImages.buttons
+    assert buttons[0].accessibleName().startswith("Digit 1: 4 ") and "likeliest 4 " in buttons[0].accessibleName()
+    panel.numberCanvas.setFocus()
+    reached = []
+    for _ in range(12):                                   # Tab from the strip walks its digits, left to right
+        QTest.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+        reached.append(window.focusWidget())
+    assert [w for w in reached if w in buttons] == buttons
+    from tests.ui.test_accessibility import reachable, spoken_name, visible_controls
+    controls = [w for w in visible_controls(window) if panel.isAncestorOf(w)]
+    assert set(buttons) <= set(controls) and panel.numberModeButton in controls
+    assert all(reachable(w) and spoken_name(w) for w in controls)      # like the rest of the app
+    buttons[2].setFocus()
+    QTest.keyClick(buttons[2], Qt.Key.Key_Space)          # Space opens the digit's menu
+    qtbot.waitUntil(lambda: panel.digitMenu is not None and panel.digitMenu.isVisible())
+    QTest.keyClick(panel.digitMenu, Qt.Key.Key_8)         # a digit key picks that digit
+    qtbot.waitUntil(lambda: panel.number_text == "478")
+    assert panel.prediction.predictionLabel.text() == "478"
+    assert panel.digitImages.buttons[2].accessibleName().startswith("Digit 3: 8 you")
