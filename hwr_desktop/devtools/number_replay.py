@@ -72,6 +72,8 @@ def replay(numbers: int = 100, seed: int = 29) -> dict:
     QTest.qWait(50)
 
     shown: list[float] = []
+    errors: list[str] = []
+    panel.errorOccurred.connect(lambda title, message: errors.append(f"{title}: {message}"))
     show = panel._show_number
 
     def recorded() -> None:                 # the number on screen: this is what the user waits for
@@ -158,7 +160,7 @@ def replay(numbers: int = 100, seed: int = 29) -> dict:
             "read_alone_ms_p95_8_digits": float(np.percentile([r["alone"] for r in rows if len(r["text"]) == 8], 95))
             if len(eights) else None,
             "eight_digit_numbers": int(len(eights)), "read_in_flight_at_last_lift": float(np.mean(busy[1:])),
-            "timeouts": sum(r["ms"] is None for r in rows),
+            "timeouts": sum(r["ms"] is None for r in rows), "errors": errors,
             "writing_gap_ms_p50": float(np.percentile(gaps_ms, 50)), "writing_gap_ms_p99": float(np.percentile(gaps_ms, 99)),
             "writing_gap_ms_max": float(gaps_ms.max()), "tick_ms": TICK_MS,
             "digit_model_backend": predictor.backend, "sequence_reader": _reader_kind(),

@@ -34,6 +34,7 @@ class DigitImagesRow(QWidget):
     def show_digits(self, digits, corrections: dict[int, int]) -> None:
         for button in self.buttons:
             self._layout.removeWidget(button)
+            button.hide()                  # at once: deleteLater waits for the event loop
             button.deleteLater()
         self.buttons = [self._button(i, d, corrections.get(i)) for i, d in enumerate(digits)]
         for n, button in enumerate(self.buttons):
