@@ -382,7 +382,10 @@ class DrawingPanel(QWidget):
 
     def drawing_png(self) -> bytes:
         """The canvas as a grayscale PNG (the original kept with the sample, for later re-processing)."""
-        return _png(self.canvas.image())
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.canvas.image().convertToFormat(QImage.Format.Format_Grayscale8).save(buffer, "PNG")
+        return bytes(buffer.data())
 
     def add_sample(self) -> int | None:
         """Store the current drawing under the chosen label, clear the canvas; the new id, or None."""
