@@ -42,11 +42,16 @@ def test_bench_quick_reports_every_measure(capsys):
     assert 0 < doc["stop_latency_s"] < 30
     assert 100 < doc["idle_rss_mb"] < 5000
     assert doc["bundled_model"]["test_accuracy"] >= 0.996
+    replay = doc["number_replay"]            # number mode: 2 traced numbers written on the strip
+    assert replay["numbers"] == 2 and replay["timeouts"] == 0 and doc["number_replay_exact"] in (0, 0.5, 1)
+    assert 0 < replay["read_alone_ms_p50"] and 0 < replay["release_to_shown_ms_p50"] <= replay["release_to_shown_ms_p95"]
+    assert 4 <= replay["writing_gap_ms_p50"] <= doc["number_writing_gap_ms_p99"] <= replay["writing_gap_ms_max"]
     names = set(doc["targets"])
     assert {"quick_vs_reference_time", "prediction_p50_ms", "stroke_to_activations_p95_ms",
             "startup_shown_s", "startup_ready_s", "start_peak_rss_mb", "predict_command_s", "read_command_s",
             "idle_rss_mb", "training_gap_p99_ms",
-            "training_gap_max_ms", "training_throughput_ratio", "stop_latency_s"} <= names
+            "training_gap_max_ms", "training_throughput_ratio", "stop_latency_s", "number_replay_exact",
+            "number_writing_gap_ms_p99"} <= names
     # --quick judges only what it read from the model files
     assert all((t["met"] is None) == (name not in JUDGED_WHEN_QUICK) for name, t in doc["targets"].items())
     assert doc["quick_skips"].startswith("--quick checks the plumbing")

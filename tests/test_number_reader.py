@@ -46,6 +46,10 @@ def test_touching_and_boxed_numbers_are_read_right(readers, mnist, condition, di
     assert result.text == number.text
     assert result.readings[0][0] == number.text and result.confidence == pytest.approx(result.readings[0][1])
     assert all(d.box[0] < e.box[0] for d, e in zip(result.digits, result.digits[1:]))     # left to right
+    # each digit carries the 28x28 image the digit model read: read again, it gives the digit
+    images = np.stack([d.image for d in result.digits])
+    assert images.shape == (len(digits), 28, 28) and 0 <= images.min() and images.max() <= 1
+    assert [int(k) for k in predictor.probabilities(images).argmax(axis=1)] == list(digits)
 
 
 def hand_made_analysis() -> Analysis:
@@ -96,7 +100,9 @@ def test_hand_edited_reading_settings_fall_back_to_the_defaults():
 def test_without_a_sequence_reader_the_digit_reader_reads_alone(readers, mnist):
     predictor, _ = readers
     number = sample(mnist, "spaced", (5, 0, 8), 5)
-    assert read_number(predictor, number.array(), None).text == number.text
+    result = read_number(predictor, number.array(), None)
+    assert result.text == number.text
+    assert [int(k) for k in predictor.probabilities(np.stack([d.image for d in result.digits])).argmax(axis=1)] == [5, 0, 8]
 
 
 def test_read_json_lists_the_likeliest_numbers(capsys, tmp_path, mnist):

@@ -37,6 +37,12 @@ TARGETS = {  # name: (comparison, limit)
     "training_gap_max_ms": ("<=", 60.0),
     "training_throughput_ratio": (">=", 0.9),
     "stop_latency_s": ("<=", 1.0),
+    # Number mode: 100 numbers of 3-8 MNIST validation digits traced and written on the strip with
+    # mouse events (devtools/number_replay.py): read exactly, last pen lift -> number shown, and the
+    # GUI thread's gaps while writing. 150 ms is the target with Keras reading (60 ms with LiteRT).
+    "number_replay_exact": (">=", 0.95),
+    "number_release_to_shown_ms_p95_8_digits": ("<=", 150.0),
+    "number_writing_gap_ms_p99": ("<=", 33.0),
     "default_training_peak_rss_mb": ("<=", 2048.0),
     "idle_rss_mb": ("<=", 250.0),              # after the strokes, before training (the GUI probe)
     # Open in a blink (issue 30): medians of fresh processes (devtools/bench.py start_figures).
@@ -54,8 +60,8 @@ JUDGED_WHEN_QUICK = {"bundled_test_accuracy", "bundled_train_seconds", "ensemble
                      "bundled_test_ece", "ensemble_test_ece"}
 QUICK_SKIPS = ("--quick checks the plumbing, not the targets: it trains 1 epoch on 1,000 images to 0 % "
                "(not to 99 %), times 30 predictions and 20 strokes, launches the app and each command once, "
-               "trains 2 s in the app and skips the peak-memory run; figures from these tiny versions are shown, "
-               "not judged (met: -)")
+               "trains 2 s in the app, writes 2 numbers in number mode and skips the peak-memory run; "
+               "figures from these tiny versions are shown, not judged (met: -)")
 
 
 def _met(value, comparison: str, limit: float) -> bool:
@@ -140,6 +146,12 @@ def run_bench(args) -> int:
         gui = benchmark.gui_figures(strokes=8 if quick else 100, train_seconds=2 if quick else 12,
                                     rounds=1 if quick else 2)
         figures.update({k: round(v, 3) if isinstance(v, float) else v for k, v in gui.items()})
+        _say(args, "number mode: numbers of traced validation digits written on the strip…")
+        replay = benchmark.number_replay_figures(numbers=2 if quick else 100)
+        figures["number_replay"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in replay.items()}
+        figures.update(number_replay_exact=replay["exact"],
+                       number_release_to_shown_ms_p95_8_digits=replay["release_to_shown_ms_p95_8_digits"],
+                       number_writing_gap_ms_p99=replay["writing_gap_ms_p99"])
     if quick:
         figures["quick_skips"] = QUICK_SKIPS
     figures["targets"] = judge(figures, quick)
@@ -194,9 +206,16 @@ def _print_table(figures: dict) -> None:
               f"{figures['startup_ready_s']:.2f} s, peak memory {figures['start_peak_rss_mb']:.0f} MB; "
               f"predict {figures['predict_command_s']:.2f} s ({figures['predict_command_rss_mb']:.0f} MB), "
               f"read {figures['read_command_s']:.2f} s ({figures['read_command_rss_mb']:.0f} MB)")
+    replay = figures.get("number_replay")
+    if replay:
+        print(f"  number mode: {replay['numbers']} numbers of 3-8 traced validation digits, {replay['exact']:.0%} read "
+              f"exactly; last pen lift -> number shown p50 {replay['release_to_shown_ms_p50']:.0f} / p95 "
+              f"{replay['release_to_shown_ms_p95']:.0f} ms (the same strip read alone: p50 "
+              f"{replay['read_alone_ms_p50']:.0f} ms); "
+              f"digit model {replay['digit_model_backend']}, sequence reader {replay['sequence_reader']}")
     print(f"  {'measure':32} {'value':>10} {'target':>10}  met")
     for name, t in figures["targets"].items():
-        percent = name.endswith(("accuracy", "_ece"))
+        percent = name.endswith(("accuracy", "_ece", "_exact"))
         shown = (lambda v: f"{v:.2%}") if percent else (lambda v: f"{v:.4g}")  # 1750, not 1.75e+03
         value = "n/a" if t["value"] is None else shown(t["value"])
         met = "-" if t["met"] is None else "yes" if t["met"] else "NO"

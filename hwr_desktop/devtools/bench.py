@@ -224,6 +224,14 @@ def gui_figures(strokes: int = 100, train_seconds: float = 12.0, rounds: int = 2
                                  if k != "panel_config"} for r in rounds_]}
 
 
+def number_replay_figures(numbers: int = 100, seed: int = 29) -> dict:
+    """Number mode replayed (devtools/number_replay.py) in a fresh offscreen app with throw-away user data."""
+    with tempfile.TemporaryDirectory() as scratch:
+        figures, _ = _run_json([sys.executable, "-m", "hwr_desktop.devtools.number_replay", str(numbers), str(seed)],
+                               env=probe_environment(Path(scratch)), timeout=3600)
+    return figures
+
+
 def training_peak_memory(preset: str = "default", epochs: int = 1) -> dict:
     """Peak RSS of a real `hwr-desktop train` process (a full epoch on all 55k images)."""
     with tempfile.TemporaryDirectory() as folder:

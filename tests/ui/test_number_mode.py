@@ -90,3 +90,108 @@ def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot)
     panel.set_number_mode(True)
     panel.clearButton.click()
     assert panel.last_reading is None and panel.prediction.predictionLabel.text() == ""
+
+
+def test_number_mode_gives_the_strip_the_prediction_columns_room_and_gives_it_back(window, qtbot):
+    panel, view = window.draw_panel, window.draw_panel.prediction
+    window.resize(1200, 760)
+    qtbot.wait(20)
+    beside = panel.canvas.width() + view.width()          # the square and the column beside it
+    panel.numberModeButton.click()
+    qtbot.wait(20)
+    strip = panel.numberCanvas
+    # the bars, the single model input and the single digit's label row are gone; the answer stays, above
+    assert not view.bars.isVisible() and not view.preview.isVisible() and not panel.sampleRow.isVisible()
+    assert view.predictionLabel.isVisible()
+    assert view.mapTo(panel, view.rect().bottomLeft()).y() < strip.mapTo(panel, strip.rect().topLeft()).y()
+    assert strip.width() >= 0.95 * panel.canvasArea.width() and strip.width() > beside
+    assert not panel.addSampleAction.isEnabled()       # Ctrl+Enter would keep the hidden square's drawing
+    window.resize(1600, 900)
+    qtbot.wait(20)
+    assert strip.width() >= 0.95 * panel.canvasArea.width() and strip.width() >= 3.9 * strip.height()
+    panel.numberModeButton.click()
+    qtbot.wait(20)
+    assert view.bars.isVisible() and view.preview.isVisible() and panel.sampleRow.isVisible()
+    assert view.x() > panel.canvas.mapTo(panel, panel.canvas.rect().topRight()).x()   # beside the square again
+    assert panel.canvas.width() == panel.canvas.height()
+
+
+def _read(panel, qtbot, digits: str) -> None:
+    qtbot.waitUntil(lambda: panel.window().session.ready, timeout=20000)
+    panel.set_number_mode(True)
+    _write(panel.numberCanvas, digits)
+    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    assert panel.last_reading.text == digits
+
+
+def test_under_the_strip_each_digit_is_shown_as_the_network_saw_it(window, qtbot):
+    from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
+    panel = window.draw_panel
+    _read(panel, qtbot, "203")
+    row = panel.digitImages
+    assert row.isVisible() and [b.objectName() for b in row.buttons] == ["digitImage0", "digitImage1", "digitImage2"]
+    images = [d.image for d in panel.last_reading.digits]
+    # the images are the reader's own inputs: the digit model reads them as the digits read
+    predicted = window.session.predictor.probabilities(__import__("numpy").stack(images)).argmax(axis=1)
+    assert "".join(str(k) for k in predicted) == "203"
+    for button, image in zip(row.buttons, images):
+        assert button.icon().pixmap(56).toImage() == gray_pixmap(image, 56).toImage()
+    boxes = panel.numberCanvas.digitRects()              # left to right, like the boxes on the strip
+    assert [b.mapTo(panel, b.rect().center()).x() for b in row.buttons] == sorted(
+        b.mapTo(panel, b.rect().center()).x() for b in row.buttons) and len(boxes) == 3
+    panel.clearButton.click()
+    assert row.buttons == []
+
+
+def test_clicking_a_box_lists_its_alternatives_and_a_correction_is_kept_as_a_labelled_sample(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    panel = window.draw_panel
+    _read(panel, qtbot, "1704")
+    strokes = panel.numberCanvas.strokes()
+    box = panel.numberCanvas.digitRects()[1]
+    QTest.mouseClick(panel.numberCanvas, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert panel.numberCanvas.strokes() == strokes                   # a click on a box is not ink
+    menu = panel.digitMenu
+    qtbot.waitUntil(menu.isVisible)
+    choices = [a.data() for a in menu.actions() if not a.isSeparator()]
+    read = panel.last_reading.digits[1]
+    assert choices[: len(read.alternatives)] == [k for k, _ in read.alternatives] and choices[0] == 7
+    next(a for a in menu.actions() if a.isCheckable() and a.data() == 1).trigger()      # "Any digit": 1
+    assert panel.number_text == "1104" == panel.prediction.predictionLabel.text()
+    assert panel.numberCanvas._corrections == {1: 1} and panel.digitImages.buttons[1].text() == "1 you"
+    before = window.personal.counts()[1]
+    panel.digitImages.buttons[1].click()                            # the image opens the same menu
+    keep = next(a for a in panel.digitMenu.actions() if a.data() == -2)
+    assert keep.isEnabled() and "(1)" in keep.text()
+    keep.trigger()
+    assert window.personal.counts()[1] == before + 1               # kept under the corrected label
+    from hwr_desktop.core.store.samples import to_uint8_image
+    newest = max(window.personal.samples(1), key=lambda s: s.id)
+    assert (newest.image28 == to_uint8_image(read.image)).all() and newest.has_original   # the reader's 28x28
+
+
+def test_digits_are_reached_by_tab_named_and_corrected_by_keyboard(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    panel = window.draw_panel
+    _read(panel, qtbot, "473")
+    buttons = panel.digitImages.buttons
+    assert buttons[0].accessibleName().startswith("Digit 1: 4 ") and "likeliest 4 " in buttons[0].accessibleName()
+    panel.numberCanvas.setFocus()
+    reached = []
+    for _ in range(12):                                   # Tab from the strip walks its digits, left to right
+        QTest.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+        reached.append(window.focusWidget())
+    assert [w for w in reached if w in buttons] == buttons
+    from tests.ui.test_accessibility import reachable, spoken_name, visible_controls
+    controls = [w for w in visible_controls(window) if panel.isAncestorOf(w)]
+    assert set(buttons) <= set(controls) and panel.numberModeButton in controls
+    assert all(reachable(w) and spoken_name(w) for w in controls)      # like the rest of the app
+    buttons[2].setFocus()
+    QTest.keyClick(buttons[2], Qt.Key.Key_Space)          # Space opens the digit's menu
+    qtbot.waitUntil(lambda: panel.digitMenu is not None and panel.digitMenu.isVisible())
+    QTest.keyClick(panel.digitMenu, Qt.Key.Key_8)         # a digit key picks that digit
+    qtbot.waitUntil(lambda: panel.number_text == "478")
+    assert panel.prediction.predictionLabel.text() == "478"
+    assert panel.digitImages.buttons[2].accessibleName().startswith("Digit 3: 8 you")

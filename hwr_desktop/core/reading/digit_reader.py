@@ -51,6 +51,8 @@ class DigitRead:
     probabilities: np.ndarray         # (10,), all 0 if not digit-shaped
     why: str | None = None            # for a '?': why it is not read ("not digit-shaped", "below ...")
     not_digit: float | None = None    # the not-a-digit gate's probability for this mark (None: not asked)
+    # The 28x28 image the digit model read for this digit (as preprocess made it), for showing it.
+    image: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def alternatives(self) -> list[tuple[int, float]]:
@@ -212,7 +214,7 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             why = None if accepted else "not digit-shaped" if not shaped[n] else \
                 f"less sure than the minimum confidence {min_confidence:.0%}"
             digits.append(DigitRead(digit if accepted else None, confidence,
-                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs, why))
+                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs, why, prepared[n].image))
     return ReadResult(digits, lines_mask=marks.lines, pieces=tuple(marks.image_box(p) for p in parts))
 
 

@@ -22,7 +22,7 @@ settings on validation numbers (core/sequence_reader_fit.py) costs one analysis 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,7 @@ class Candidate:
     apart: list[bool]                # the crop cut no ink
     probabilities: list[np.ndarray]  # the digit model's ten probabilities on each crop
     boxes: list[tuple[int, int, int, int]]   # each digit's ink box, image pixels
+    images: list = field(default_factory=list)   # each digit's 28x28 model input (None: no ink in its crop)
     not_digit: list[float] = field(default_factory=list)   # the not-a-digit gate on each crop (empty: no gate)
 
 
@@ -199,15 +200,16 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
     gated = dict(zip(usable, gate.probability(np.stack([pending[k].image for k in usable])))) if gate and usable else {}
     candidates = []
     for beam, entry in zip(beams, crops_of):
-        digit_log, apart, probabilities, boxes = [], [], [], []
+        digit_log, apart, probabilities, boxes, images = [], [], [], [], []
         for d, (key, a, crop) in zip(beam.digits, entry):
             p = probs.get(key, np.zeros(10, np.float32))
             digit_log.append(float(max(np.log(max(float(p[d]), 1e-30)), MIN_LOG)))
             apart.append(a)
             probabilities.append(p)
             boxes.append(_ink_box(line, crop))
+            images.append(pending[key].image if pending[key] is not None else None)
         not_digit = [float(gated.get(key, 0.0)) for _, (key, _, _) in zip(beam.digits, entry)] if gate else []
-        candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes, not_digit))
+        candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes, images, not_digit))
     return Analysis(line, candidates, pieces, marks.lines, gate.threshold if gate else None)
 
 
@@ -270,13 +272,14 @@ def decide(analysis: Analysis, settings: ReaderSettings, min_confidence: float =
             why = f"less sure than the minimum confidence {min_confidence:.0%}"
         elif confidence < settings.digit_threshold:
             why = f"the likeliest readings disagree on it (the reader's bar: {settings.digit_threshold:.0%})"
-        digits.append(DigitRead(None if why else d, confidence, best.boxes[i], probabilities.astype(np.float32), why, g))
+        image = best.images[i] if i < len(best.images) else None
+        digits.append(DigitRead(None if why else d, confidence, best.boxes[i], probabilities.astype(np.float32), why,
+                                not_digit=g, image=image))
     number = float(post[order[0]])
     if digits and number < settings.number_threshold and all(x.digit is not None for x in digits):
         k = int(np.argmin([x.confidence for x in digits]))
-        digits[k] = DigitRead(None, digits[k].confidence, digits[k].box, digits[k].probabilities,
-                              f"the whole number is unsure ({number:.0%}; the reader's bar: {settings.number_threshold:.0%})",
-                              digits[k].not_digit)
+        digits[k] = replace(digits[k], digit=None, why=
+                            f"the whole number is unsure ({number:.0%}; the reader's bar: {settings.number_threshold:.0%})")
     readings = tuple((analysis.candidates[k].beam.text, float(post[k])) for k in order[:READINGS])
     return ReadResult(digits, number, analysis.pieces, analysis.lines_mask, readings=readings)
 

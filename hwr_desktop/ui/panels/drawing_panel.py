@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QBuffer, QEvent, QIODevice, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
+from hwr_desktop.ui.widgets.digit_images_row import DigitImagesRow
 from hwr_desktop.ui.widgets.prediction_view import PredictionView
 from hwr_desktop.ui.widgets.square_area import SquareArea
 
 LIVE_INTERVAL_MS = 60
+KEEP = -2                          # the digit menu's "Keep as my sample" (correction_menu's UNDO is -1)
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
@@ -73,6 +75,15 @@ class DrawingPanel(QWidget):
         self.numberModeButton.setToolTip("Write a whole number on a wide strip instead of one digit")
         self.numberModeButton.setAccessibleName("Number mode")
         self.numberModeButton.toggled.connect(self.set_number_mode)
+        # Under the strip: each digit's 28x28 image as the network saw it (number mode only).
+        self.digitImages = DigitImagesRow()
+        self.digitImages.hide()
+        # Clicking a digit (its box on the strip or its image) lists its alternatives; choosing one
+        # corrects it in the number shown, and the menu can keep it as a personal sample, labelled.
+        self.number_corrections: dict[int, int] = {}   # digit index -> the digit the user chose
+        self.digitMenu = None
+        self.digitImages.digitClicked.connect(self.open_digit_menu)
+        self.numberCanvas.digitClicked.connect(self.open_digit_menu)
 
         self.sampleLabelSpin = QSpinBox(objectName="sampleLabelSpin", minimum=0, maximum=9)
         self.sampleLabelSpin.setToolTip("The digit your drawing shows. It follows the prediction; "
@@ -97,20 +108,25 @@ class DrawingPanel(QWidget):
         tools.addWidget(self.undoButton)
         tools.addWidget(self.clearButton)
         tools.addWidget(self.numberModeButton)
-        add_row = QHBoxLayout()
+        self.sampleRow = QWidget(objectName="sampleRow")   # the single digit's label and "Add": hidden in number mode
+        add_row = QHBoxLayout(self.sampleRow)
+        add_row.setContentsMargins(0, 0, 0, 0)
         add_row.addWidget(QLabel("Label"))
         add_row.addWidget(self.sampleLabelSpin)
         add_row.addWidget(self.addSampleButton, 1)
         controls = QWidget(objectName="canvasControls")
         below = QVBoxLayout(controls)
         below.setContentsMargins(0, 0, 0, 0)
+        below.addWidget(self.digitImages)
         below.addLayout(tools)
-        below.addLayout(add_row)
+        below.addWidget(self.sampleRow)
         below.addWidget(self.sampleStatus)
         # The canvas is the largest thing here: a square as big as the pane allows, its controls
-        # under it; the prediction beside it takes only the width it needs.
+        # under it; the prediction beside it takes only the width it needs. In number mode the
+        # prediction (the number's text alone: no bars, no single model input) goes above the strip,
+        # which so gets the whole width of the pane.
         self.canvasArea = SquareArea(self.canvas, controls)
-        layout = QHBoxLayout(self)
+        layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         layout.addWidget(self.canvasArea, 1)
         layout.addWidget(self.prediction, 0)
 
@@ -124,6 +140,7 @@ class DrawingPanel(QWidget):
         # stroke supersedes a read in flight (JobSlot drops the stale result and starts the newest).
         self.number_jobs = JobSlot(self)
         self.last_reading = None       # core.reading.digit_reader.ReadResult of the strip, or None
+        self._read_side = 1
         self.numberCanvas.strokeFinished.connect(self.read_number_now)
         self._update_add_enabled()
 
@@ -154,8 +171,24 @@ class DrawingPanel(QWidget):
             self.numberModeButton.setChecked(on)      # toggled comes back here
             return
         shown = self.shown_canvas()
+        self._arrange(on)
         self.canvasArea.show_square(shown, shown.ASPECT)
-        self.refresh()
+        if on and self.last_reading is not None and self.numberCanvas.digits():
+            self._show_number()        # the strip is as it was read: its reading and corrections stand
+        else:
+            self.refresh()
+
+    def _arrange(self, number: bool) -> None:
+        """Number mode hides what only a single digit needs (its bars, its model input, its label and
+        Add) and puts the answer above the strip; the single-digit layout comes back unchanged."""
+        view = self.prediction
+        for widget in (view.bars, view.preview, view.previewCaption, self.sampleRow):
+            widget.setVisible(not number)
+        self.digitImages.setVisible(number)
+        view.setTitle("Number read" if number else "Prediction")
+        self.layout().setDirection(QBoxLayout.Direction.BottomToTop if number else QBoxLayout.Direction.LeftToRight)
+        self.layout().activate()      # the strip has its size now, before the next stroke is written on it
+        self._update_add_enabled()
 
     def refresh(self) -> None:
         """Predict the digit or read the number, whichever canvas is shown."""
@@ -169,21 +202,97 @@ class DrawingPanel(QWidget):
         """Read the strip on a worker thread; an empty strip or a model still loading says so at once."""
         if self.numberCanvas.isEmpty() or not self.session.ready:
             self.number_jobs.stop()
-            self.last_reading = None
+            self.last_reading, self.number_corrections = None, {}
+            self.digitImages.show_digits([], {})
             self._show_reading(None, "Write a number" if self.numberCanvas.isEmpty() else "Loading model…")
             return
         from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
         from hwr_desktop.ui.workers.read_image import ReadImageWorker
         predictor, image = self.session.predictor, self.numberCanvas.to_array()
+        self._read_side = image.shape[0]   # the boxes of this reading are in this image's pixels
         self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
                                self._on_number_read, self._on_number_failed)
 
     def _on_number_read(self, result) -> None:
         if not self.number_jobs.is_live() or not self.number_mode():
             return                             # superseded by a newer stroke, or the square is shown
-        self.last_reading = result
-        self.numberCanvas.setDigits(result.digits)
+        self.last_reading, self.number_corrections = result, {}
+        self._show_number()
+
+    def _show_number(self) -> None:
+        result = self.last_reading
+        self.numberCanvas.setDigits(result.digits, self.number_corrections, self._read_side)
+        self.digitImages.show_digits(result.digits, self.number_corrections)
         self._show_reading(result, "No digits found")
+
+    @property
+    def number_text(self) -> str:
+        """The number read, with the digits the user corrected."""
+        if self.last_reading is None:
+            return ""
+        return "".join(str(self.number_corrections[i]) if i in self.number_corrections else
+                       "?" if d.digit is None else str(d.digit) for i, d in enumerate(self.last_reading.digits))
+
+    def open_digit_menu(self, index: int, where: QPoint) -> None:
+        """A digit's alternatives, then every digit, then "Keep as my sample"; a popup, not exec(), so
+        reads in flight go on. A choice made on a reading a newer one replaced is dropped."""
+        from hwr_desktop.ui.widgets.correction_menu import correction_menu
+        result = self.last_reading
+        if result is None or not 0 <= index < len(result.digits):
+            return
+        digit, corrected = result.digits[index], self.number_corrections.get(index)
+        menu = correction_menu(self, digit, corrected)
+        label = corrected if corrected is not None else digit.digit
+        menu.addSeparator()
+        keep = menu.addAction(f"&Keep as my sample ({label if label is not None else 'choose a digit first'})")
+        keep.setData(KEEP)
+        keep.setEnabled(label is not None and digit.image is not None and self.samples is not None
+                        and self.samples.available)
+        menu.triggered.connect(lambda action, i=index, r=result: self._digit_chosen(r, i, action.data()))
+        self.digitMenu = menu
+        menu.popup(where)
+
+    def _digit_chosen(self, result, index: int, choice) -> None:
+        from hwr_desktop.ui.widgets.correction_menu import UNDO
+        if result is not self.last_reading or choice is None:
+            return
+        if choice == KEEP:
+            self.keep_digit(index)
+            return
+        if choice == UNDO or choice == result.digits[index].digit:
+            self.number_corrections.pop(index, None)
+        else:
+            self.number_corrections[index] = int(choice)
+        self._show_number()
+
+    def correct_digit(self, index: int, digit: int) -> None:
+        """The user says digit `index` of the number is `digit`."""
+        if self.last_reading is not None and 0 <= index < len(self.last_reading.digits):
+            self._digit_chosen(self.last_reading, index, digit)
+
+    def keep_digit(self, index: int) -> int | None:
+        """Keep digit `index` (its 28x28 image as the reader saw it, and its piece of the strip as the
+        original) in My samples under its label: the user's correction, else the digit read."""
+        digit = self.last_reading.digits[index]
+        label = self.number_corrections.get(index, digit.digit)
+        if label is None or digit.image is None or self.samples is None:
+            return None
+        try:
+            sample_id = self.samples.add(digit.image, label, self._strip_png(digit.box))
+            count = self.samples.counts()[label]
+        except HwrError as exc:
+            self.errorOccurred.emit("Cannot add the sample", str(exc))
+            return None
+        self.sampleStatus.setText(f"Digit {index + 1} saved as {label} — {count} sample{'s' if count != 1 else ''} of {label}")
+        self.sampleAdded.emit(sample_id, label)
+        return sample_id
+
+    def _strip_png(self, box) -> bytes:
+        k = self.numberCanvas.image().height() / self._read_side
+        x0, y0, x1, y1 = (round(v * k) for v in box)
+        pad = max(2, (y1 - y0) // 4)
+        crop = self.numberCanvas.image().copy(QRect(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad))
+        return _png(crop)
 
     def _on_number_failed(self, message: str) -> None:
         if self.number_jobs.is_live():
@@ -197,7 +306,7 @@ class DrawingPanel(QWidget):
             view.predictionLabel.setText("")
             view.confidenceLabel.setText(note)
             return
-        view.predictionLabel.setText(result.text)
+        view.predictionLabel.setText(self.number_text)
         others = [f"{text} {p:.0%}" for text, p in result.readings[1:] if text != result.text]
         also = f"\nelse {' · '.join(others)}" if others else ""
         view.confidenceLabel.setText(f"{result.confidence:.0%} sure{also}")
@@ -267,7 +376,7 @@ class DrawingPanel(QWidget):
                 and self.last_prediction.prepared is not None)
 
     def _update_add_enabled(self) -> None:
-        enabled = self.can_add()
+        enabled = self.can_add() and not self.number_mode()   # in number mode a digit is kept from its menu
         self.addSampleButton.setEnabled(enabled)
         self.addSampleAction.setEnabled(enabled)
 
@@ -309,3 +418,11 @@ class DrawingPanel(QWidget):
                 self.add_sample()
                 return True
         return super().eventFilter(watched, event)
+
+
+def _png(image: QImage) -> bytes:
+    """An image as a grayscale PNG."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.convertToFormat(QImage.Format.Format_Grayscale8).save(buffer, "PNG")
+    return bytes(buffer.data())

@@ -16,7 +16,7 @@ colour (light ink on a dark page in dark mode), rendered separately when the two
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -233,39 +233,85 @@ class DrawingCanvas(QWidget):
 
 
 class NumberCanvas(DrawingCanvas):
-    """The number mode's writing strip: a whole number of up to ten digits, written left to right."""
+    """The number mode's writing strip: a whole number of up to ten digits, written left to right.
+
+    It shows what the reader did, a box and tag over each digit. A click that does not move (a
+    stroke of one point) on a box is not ink: it asks for that digit's alternatives (digitClicked)."""
+
+    digitClicked = Signal(int, QPoint)   # index of the digit clicked, global position for a menu
 
     ASPECT = 4.0
     MIN_SIDE = 110
     HINT = "Write a number here, left to right"
+    CLICK_SLOP = 3                       # pixels a click may wander and still be a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("numberCanvas")
         self.setAccessibleName("Number writing strip")
-        self.setToolTip("Write a whole number, left to right. Right-click or Ctrl+Z undoes the last stroke.")
+        self.setToolTip("Write a whole number, left to right. Click a digit's box to correct it. "
+                        "Right-click or Ctrl+Z undoes the last stroke.")
 
-        self._digits = []          # the last reading's DigitRead list: boxes in image (= widget) pixels
+        self._digits = []          # the last reading's DigitRead list: boxes in image pixels at _read_side
+        self._corrections: dict[int, int] = {}
+        self._read_side = 1        # the image's height when it was read: boxes scale with the strip
+        self._press: QPointF | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(720, 180)
 
-    def setDigits(self, digits) -> None:
-        """Show what the reader did: a box over each digit with its digit and confidence ('?' in red)."""
+    def setDigits(self, digits, corrections: dict[int, int] | None = None, read_side: int | None = None) -> None:
+        """Show what the reader did: a box over each digit with its digit and confidence ('?' in red,
+        the user's corrections in blue). read_side: the image height the boxes are in (default: now)."""
         self._digits = list(digits)
+        self._corrections = dict(corrections or {})
+        self._read_side = read_side or self._side()
         self.update()
 
     def digits(self) -> list:
         return list(self._digits)
 
+    def _to_view(self, box) -> QRectF:
+        k = self._side() / self._read_side
+        return QRectF(box[0] * k, box[1] * k, (box[2] - box[0]) * k, (box[3] - box[1]) * k)
+
+    def digitRects(self) -> list[QRectF]:
+        """Each digit's box in widget pixels, now."""
+        return [self._to_view(d.box) for d in self._digits]
+
     def _render(self) -> None:
-        self._digits = []          # the drawing changed (a stroke, undo, clear, resize): the boxes are stale
+        self._digits = []          # the drawing changed (a stroke, undo, clear): the boxes are stale
         super()._render()
+
+    def resizeEvent(self, event) -> None:
+        digits = self._digits      # the same drawing, larger or smaller: the boxes scale with it
+        super().resizeEvent(event)
+        self._digits = digits
+
+    def mousePressEvent(self, event) -> None:
+        self._press = event.position() if event.button() == Qt.MouseButton.LeftButton else None
+        digits = self._digits      # a stroke has only begun (or it is a click on a box): keep the boxes
+        super().mousePressEvent(event)
+        if self._current is not None:
+            self._digits = digits
+
+    def mouseReleaseEvent(self, event) -> None:
+        press, self._press = self._press, None
+        if (event.button() == Qt.MouseButton.LeftButton and press is not None and self._current is not None
+                and (event.position() - press).manhattanLength() <= self.CLICK_SLOP):
+            hit = next((i for i, r in enumerate(self.digitRects()) if r.adjusted(-4, -4, 4, 4).contains(press)), None)
+            if hit is not None:            # a click on a digit: no dot of ink, its alternatives instead
+                digits, self._current = self._digits, None
+                super()._render()          # drops the dot drawn on press, keeps the boxes
+                self._digits = digits
+                self.digitClicked.emit(hit, self.mapToGlobal(event.position().toPoint()))
+                return
+        super().mouseReleaseEvent(event)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self._digits:
             from hwr_desktop.ui.widgets.reading_overlays import paint_marks
             painter = QPainter(self)
-            paint_marks(painter, self._digits, {}, lambda b: QRectF(b[0], b[1], b[2] - b[0], b[3] - b[1]))
+            paint_marks(painter, self._digits, self._corrections, self._to_view)
             painter.end()

@@ -85,7 +85,7 @@ class PredictionView(QGroupBox):
         self.preview.setFrameShape(QFrame.Shape.Box)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview_image: np.ndarray | None = None
-        caption = QLabel("Model input (28x28)")
+        self.previewCaption = caption = QLabel("Model input (28x28)")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         # One column: the view sits beside the canvas, where width is what the canvas needs.
