@@ -134,7 +134,8 @@ def test_predict_json_gives_null_and_the_not_digit_probability(tmp_path, mnist):
     assert "dot.png: not a digit (" in text.stdout
 
 
-def test_samples_add_refuses_a_number_and_adds_the_digit_beside_it(tmp_path, mnist):
+def test_samples_add_refuses_a_number_and_adds_the_digit_beside_it(tmp_path, mnist, monkeypatch):
+    monkeypatch.setenv("HWR_DESKTOP_DATA_DIR", str(tmp_path / "data"))     # a store of its own: only what this test adds
     threes = np.flatnonzero(mnist.y_val == 3)
     number = np.concatenate([np.pad(mnist.x_val[i], ((4, 4), (6, 6))) for i in np.flatnonzero(mnist.y_val != 3)[:4]], axis=1)
     Image.fromarray(255 - number).resize((number.shape[1] * 4, number.shape[0] * 4)).save(tmp_path / "number_4072.png")

@@ -214,7 +214,7 @@ def read_marks(predictor, marks: Marks, min_confidence: float = DEFAULT_MIN_CONF
             why = None if accepted else "not digit-shaped" if not shaped[n] else \
                 f"less sure than the minimum confidence {min_confidence:.0%}"
             digits.append(DigitRead(digit if accepted else None, confidence,
-                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs, why, prepared[n].image))
+                                    (x0 + ox, y0 + oy, x1 + ox, y1 + oy), probs, why, image=prepared[n].image))
     return ReadResult(digits, lines_mask=marks.lines, pieces=tuple(marks.image_box(p) for p in parts))
 
 
