@@ -92,14 +92,14 @@ from hwr_desktop.app import create_main_window
 window = create_main_window()
 window.show()
 app.processEvents()
-for panel in (window.draw_panel, window.training_panel, window.runs_panel, window.dataset_panel):
-    window.tabs.setCurrentWidget(panel) if window.tabs.indexOf(panel) >= 0 else None
+for panel in (window.training_panel, window.runs_panel, window.dataset_panel):   # views needing no TensorFlow
+    window.show_view(panel)
     app.processEvents()
 print("after start", "tensorflow" in sys.modules, "keras" in sys.modules, flush=True)
 session, panel = window.session, window.predictions_panel
 loop = QEventLoop()
 session.kerasReady.connect(loop.quit)
-window.tabs.setCurrentWidget(panel)
+window.show_view(panel)
 print("waiting view says", panel.summaryLabel.text(), flush=True)
 loop.exec()
 done = QEventLoop()
