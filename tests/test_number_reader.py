@@ -128,3 +128,18 @@ def test_train_reader_refuses_a_bad_checkpoint_in_one_line(capsys, tmp_path, con
     assert code == 2 and out == ""
     assert err.strip().count("\n") == 0 and "not a reader checkpoint" in err and "Traceback" not in err
     assert not (tmp_path / "r.keras").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--init-from", "{tmp}/missing.npz"], "no such checkpoint"),
+    (["--init-from", "{tmp}/bad.npz"], "not a reader checkpoint"),
+    (["--variation", "sideways"], "--variation is standard or wide"),
+])
+def test_train_reader_refuses_a_bad_start_or_variation_in_one_line(capsys, tmp_path, extra, message):
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    code = main(["train-reader", "--out", str(tmp_path / "r.keras"), "--run-dir", str(tmp_path / "run"),
+                 *[a.format(tmp=tmp_path) for a in extra]])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and message in err and "Traceback" not in err
+    assert not (tmp_path / "r.keras").exists() and not (tmp_path / "run").exists()

@@ -105,6 +105,30 @@ def test_batches_depend_only_on_seed_and_step(mnist):
     assert lengths.min() >= 1 and lengths.max() <= 10 and (ya[:, :1] > 0).all()
 
 
+def test_wide_batches_depend_only_on_seed_and_step_and_differ_from_standard(mnist):
+    """The second stage's data (slant, pen, overlap, taller comb ticks) is as reproducible as the
+    first's, so a resumed second stage sees the batches an uninterrupted one would."""
+    a, b = BatchMaker(4, 6, None, True), BatchMaker(4, 6, None, True)
+    xa, ya = a(7)
+    xb, yb = b(7)
+    assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
+    xs, _ = BatchMaker(4, 6, None)(7)
+    assert xs.shape != xa.shape or not np.array_equal(xs, xa)
+
+
+def test_one_pen_keeps_the_ink_of_a_faint_number():
+    """The pen's level is relative to the number's darkest ink: a fixed level above a faint
+    number's peak erased it, and the empty strip stopped a training run at its 158th batch."""
+    from hwr_desktop.core.reading.strips import _pen
+    canvas = np.zeros((40, 60), np.float32)
+    canvas[8:32, 20:24] = 0.5                       # a faint "1"
+    canvas[8:12, 16:24] = 0.5
+    for seed in range(40):
+        for touching in (False, True):
+            out = _pen(canvas, 30.0, np.random.default_rng(seed), touching)
+            assert out.max() > 0.4 and (out > 0.2).sum() >= 60
+
+
 def test_labels_are_digit_plus_one_and_zero_padded():
     y = encode_labels(["907", "1"])
     assert y[0, :4].tolist() == [10, 1, 8, 0] and y[1, :2].tolist() == [2, 0] and y.shape[1] == 12
@@ -160,3 +184,35 @@ def test_a_bad_checkpoint_is_refused_in_one_line(tmp_path, content):
     assert "\n" not in str(caught.value)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         read_checkpoint(tmp_path / "missing.npz")
+
+
+def test_a_second_stage_starts_from_the_first_stages_moving_average_weights(tmp_path):
+    """--init-from: a new run (its own schedule and data) whose step 0 is the given checkpoint's
+    EMA network; a checkpoint of another size is refused before anything is made."""
+    from hwr_desktop.core.reading.sequence_training import (
+        CHECKPOINT,
+        CheckpointError,
+        ReaderTrainingConfig,
+        model_from_checkpoint,
+        train,
+    )
+    first = tmp_path / "first" / CHECKPOINT
+    train(ReaderTrainingConfig(**TINY), first.parent)
+    source, _ = model_from_checkpoint(first)
+    second = ReaderTrainingConfig(**{**TINY, "steps": 2, "peak_learning_rate": 1e-12, "variation": "wide",
+                                     "init_from": str(first)})
+    train(second, tmp_path / "second")
+    started, meta = model_from_checkpoint(tmp_path / "second" / CHECKPOINT)
+    assert meta["step"] == 2 and meta["config"]["init_from"] == str(first)
+    # trainable weights only: batch-norm statistics follow the new data whatever the learning rate
+    pairs = [(a.numpy(), b.numpy()) for a, b in zip(source.trainable_weights, started.trainable_weights)]
+    assert len(pairs) > 10 and max(float(np.abs(a - b).max()) for a, b in pairs) < 1e-4
+    scratch = ReaderTrainingConfig(**{**TINY, "steps": 2, "peak_learning_rate": 1e-12, "seed": 5})
+    train(scratch, tmp_path / "scratch")
+    other, _ = model_from_checkpoint(tmp_path / "scratch" / CHECKPOINT)
+    assert max(float(np.abs(a.numpy() - b.numpy()).max())
+               for a, b in zip(source.trainable_weights, other.trainable_weights)) > 1e-2
+    wrong_size = ReaderTrainingConfig(**{**TINY, "context": 32, "init_from": str(first)})
+    with pytest.raises(CheckpointError, match="another size"):
+        train(wrong_size, tmp_path / "wrong")
+    assert not (tmp_path / "wrong" / CHECKPOINT).exists()

@@ -65,6 +65,10 @@ def run_train_reader(args) -> int:
             raise HwrError(f"--{name.replace('_', '-')} must be above 0")
     if not config.peak_learning_rate > 0:
         raise HwrError("--peak-learning-rate must be above 0")
+    if config.variation not in ("standard", "wide"):
+        raise HwrError(f"--variation is standard or wide, not {config.variation!r}")
+    if config.init_from and not args.fit_only:
+        read_checkpoint(Path(config.init_from))   # a missing or damaged starting point fails here, in one line
     if args.fit_only and not args.resume:
         raise HwrError("--fit-only needs --resume CHECKPOINT (the network to fit the settings of)")
     if args.resume:

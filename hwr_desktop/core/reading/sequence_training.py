@@ -60,6 +60,8 @@ class ReaderTrainingConfig:
     precision: str = "mixed_bfloat16"
     init_from_digit_model: bool = True
     context: int = 128
+    variation: str = "standard"       # "wide": the second stage's data (strips.synthetic_strip's `wide`)
+    init_from: str = ""               # a reader checkpoint whose EMA weights start a new run (a new schedule)
     workers: int = 2                  # processes making the pool and validation strips
 
     @classmethod
@@ -87,11 +89,11 @@ def learning_rate(config: ReaderTrainingConfig, step: int) -> float:
 _MAKER = None
 
 
-def _worker_init(seed: int, batch_size: int, pool_path: str | None):
+def _worker_init(seed: int, batch_size: int, pool_path: str | None, wide: bool):
     global _MAKER
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     pool = StripSet.load(pool_path) if pool_path else None
-    _MAKER = BatchMaker(seed, batch_size, pool)
+    _MAKER = BatchMaker(seed, batch_size, pool, wide)
 
 
 def _make(k: int):
@@ -103,7 +105,7 @@ class Batches:
 
     def __init__(self, config: ReaderTrainingConfig, pool_path: Path | None, first: int, ahead: int = 6):
         self.pool = multiprocessing.get_context("spawn").Pool(
-            1, _worker_init, (config.seed, config.batch_size, str(pool_path) if pool_path else None))
+            1, _worker_init, (config.seed, config.batch_size, str(pool_path) if pool_path else None, _wide(config)))
         self.next, self.last = first, config.steps
         self.waiting: deque = deque()
         for _ in range(ahead):
@@ -122,6 +124,12 @@ class Batches:
     def close(self):
         self.pool.terminate()
         self.pool.join()
+
+
+def _wide(config: ReaderTrainingConfig) -> bool:
+    if config.variation not in ("standard", "wide"):
+        raise HwrError(f"variation is 'standard' or 'wide', not {config.variation!r}")
+    return config.variation == "wide"
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ def _prepare_data(config: ReaderTrainingConfig, run_dir: Path, say) -> tuple[Pat
     if not val_real.exists():
         say(f"making {config.validation_real} + {config.validation_synthetic} validation strips")
         real_strips("validation", config.validation_real, 1000 + config.seed, config.workers).save(val_real)
-        synthetic_strips("validation", config.validation_synthetic, 2000 + config.seed).save(val_synthetic)
+        synthetic_strips("validation", config.validation_synthetic, 2000 + config.seed, _wide(config)).save(val_synthetic)
     return (pool_path if config.real_pool else None), StripSet.load(val_real), StripSet.load(val_synthetic)
 
 
@@ -231,6 +239,8 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
         if asdict(saved) != asdict(config):
             say("resuming with the checkpoint's own settings")
         config = saved
+    _wide(config)                                # an unknown variation fails before any data is made
+    start_weights = _start_weights(config) if meta is None and config.init_from else None
     pool_path, val_real, val_synthetic = _prepare_data(config, run_dir, say)
     precision = effective_precision(config.precision)
     import keras
@@ -244,6 +254,9 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
         _restore(arrays, "optimizer", optimizer.variables, checkpoint)
         step, history, seconds = meta["step"], meta["history"], float(meta["seconds"])
         say(f"resumed at step {step} of {config.steps}")
+    elif start_weights is not None:
+        model.set_weights(start_weights)
+        say(f"started from {config.init_from} (its moving-average weights)")
     elif config.init_from_digit_model:
         from hwr_desktop.core.models.modelfile import load_model
         from hwr_desktop.core.reading.sequence_network import init_trunk_from_digit_model
@@ -293,6 +306,16 @@ def train(config: ReaderTrainingConfig, run_dir, progress=None, should_stop=None
         raise KeyboardInterrupt
     return {"step": step, "steps": config.steps, "history": history, "seconds": round(seconds, 1),
             "precision": precision}
+
+
+def _start_weights(config: ReaderTrainingConfig) -> list:
+    """The EMA weights of `config.init_from`, checked to fit this configuration's network (a new
+    run's step 0; its own checkpoints carry them on after that)."""
+    network, meta = model_from_checkpoint(config.init_from)
+    if ReaderTrainingConfig.from_dict(meta["config"]).context != config.context:
+        raise CheckpointError(f"{config.init_from}: a network of another size (context "
+                              f"{meta['config'].get('context')}, not {config.context})")
+    return network.get_weights()
 
 
 def _optimizer(config: ReaderTrainingConfig):

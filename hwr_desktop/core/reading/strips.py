@@ -17,6 +17,10 @@ of a run depends only on (seed, k), so a resumed run sees exactly the data it wo
 - REAL_SHARE of each batch comes from a pool made through the real reading pipeline (a full
   image of core/number_images.py in one of the five conditions -> find_marks -> strip_input), so
   training sees what reading feeds it, segmentation's slips included.
+The second training stage (`wide=True`, `train-reader --variation wide --init-from` the first
+stage's checkpoint) widens the synthetic part towards how people write: one pen per number
+(binarised, then wider or thinner strokes), an italic slant of the whole number, deeper overlaps
+between touching digits and comb ticks that reach into the digits.
 Validation strips are made the same way from the validation split; the test split is never used.
 """
 from __future__ import annotations
@@ -150,18 +154,20 @@ def augment_digit(x28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 # --- one synthetic strip ------------------------------------------------------------------------
 
-def _layout(n: int, rng) -> tuple[tuple[float, float], bool]:
-    """(gap range in digit heights, touching?) of one number."""
+def _layout(n: int, rng, wide: bool = False) -> tuple[tuple[float, float], bool]:
+    """(gap range in digit heights, touching?) of one number. `wide`: half the touching numbers
+    overlap up to twice as deeply (a digit written into its neighbour)."""
     roll = rng.uniform()
     if roll < TOUCHING_SHARE:
-        return (-0.15, 0.0), True
+        return ((-0.3, 0.0) if wide and rng.uniform() < 0.5 else (-0.15, 0.0)), True
     if roll < TOUCHING_SHARE + 0.15:
         return (-0.05, 0.1), False
     return (0.05, 0.6), False
 
 
-def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarray:
-    """Printed lines over the number (base line, ruled lines, form cells, comb, grid) in [0, 1]."""
+def _printed_remains(canvas: np.ndarray, boxes, height: float, rng, wide: bool = False) -> np.ndarray:
+    """Printed lines over the number (base line, ruled lines, form cells, comb, grid) in [0, 1].
+    `wide`: a comb's ticks may reach as high as the digits (tall ticks that look like 1s)."""
     H, W = canvas.shape
     lines = np.zeros_like(canvas)
     t = max(1, int(round(height * rng.uniform(0.02, 0.07))))
@@ -178,7 +184,8 @@ def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarra
     if kind in ("cells", "comb"):
         if kind == "cells" and 0 <= top < H - t:
             lines[max(0, top - t):top] = tone
-        tick_top = max(0, top - t) if kind == "cells" else int(bottom - height * rng.uniform(0.25, 0.5))
+        reach = rng.uniform(0.25, 1.1) if wide else rng.uniform(0.25, 0.5)
+        tick_top = max(0, top - t) if kind == "cells" else int(bottom - height * reach)
         between = [(a[2] + b[0]) / 2 for a, b in zip(boxes, boxes[1:])]
         edges = [boxes[0][0] - 0.15 * height] + between + [boxes[-1][2] + 0.15 * height]
         for x in edges:
@@ -193,20 +200,60 @@ def _printed_remains(canvas: np.ndarray, boxes, height: float, rng) -> np.ndarra
     return lines
 
 
-def synthetic_strip(images28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One number of the given MNIST digits as a strip, with random layout and strip-level effects."""
+def _pen(canvas: np.ndarray, height: float, rng, touching: bool) -> np.ndarray:
+    """One pen for the whole number: the ink binarised at a random level, then made wider (a felt
+    pen: strokes up to about a quarter of the digit height) or thinner, with soft edges again."""
+    peak = float(canvas.max())
+    ink = (canvas > rng.uniform(0.2, 0.6) * peak).astype(np.float32)   # relative: a faint number keeps its ink
+    widest = 1 if touching else max(1, round(height * 0.05))    # fat strokes would fuse touching digits into blots
+    grow = int(rng.integers(-1, widest + 1))
+    for _ in range(max(0, grow)):
+        ink = _dilate(ink)
+    if grow < 0:
+        ink = np.maximum(_erode(ink), (canvas > 0.85 * peak).astype(np.float32))   # thinner, never cut
+    soft = Image.fromarray(np.round(ink * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
+    return np.asarray(soft, np.float32) / 255.0
+
+
+def _slant(canvas: np.ndarray, boxes, degrees: float):
+    """The whole number sheared as italic writing (positive: leaning right), the canvas widened to
+    keep it, and each box moved with the shear at its middle height."""
+    h, w = canvas.shape
+    s = math.tan(math.radians(degrees))
+    extra = int(math.ceil(abs(s) * h)) + 1
+    shift = extra if s > 0 else 0
+    # output (x, y) takes input (x - shift + s * (h - y), y): the bottom row stays, the top moves by s * h
+    coeffs = (1.0, -s, -shift + s * h, 0.0, 1.0, 0.0)
+    image = Image.fromarray(canvas.astype(np.float32), mode="F")
+    out = np.asarray(image.transform((w + extra, h), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR))
+    moved = []
+    for x0, y0, x1, y1 in boxes:
+        dx = shift - s * (h - (y0 + y1) / 2)
+        moved.append((int(x0 + dx), y0, int(x1 + dx), y1))
+    return np.clip(out, 0, 1).astype(np.float32), moved
+
+
+def synthetic_strip(images28: np.ndarray, rng: np.random.Generator, wide: bool = False) -> np.ndarray:
+    """One number of the given MNIST digits as a strip, with random layout and strip-level effects.
+    `wide` (the second training stage): also one pen per number (binarised, wider or thinner
+    strokes), an italic slant of the whole number (-22..22 degrees), deeper overlaps and tall comb
+    ticks; written from how people write, not from the bench's renderer."""
     from hwr_desktop.core.data.number_images import _row
     from hwr_desktop.core.data.number_painting import digit_alpha
     height = float(np.exp(rng.uniform(np.log(22), np.log(40))))     # drawn a little larger, then scaled down
     alphas = [digit_alpha(augment_digit(x, rng), max(8, int(round(height * rng.uniform(0.85, 1.15)))), rng)
               for x in images28]
-    gaps, touching = _layout(len(alphas), rng)
+    gaps, touching = _layout(len(alphas), rng, wide)
     canvas, boxes = _row(alphas, height, rng, gaps, touching=touching)
     canvas = np.pad(canvas, 4)
     boxes = [(x0 + 4, y0 + 4, x1 + 4, y1 + 4) for x0, y0, x1, y1 in boxes]
+    if wide and rng.uniform() < 0.5:
+        canvas = _pen(canvas, height, rng, touching)
+    if wide and rng.uniform() < 0.7:
+        canvas, boxes = _slant(canvas, boxes, rng.uniform(-22, 22))
     ink = canvas > 0.05
     if rng.uniform() < 0.3:                     # printed lines that line removal left behind
-        lines = _printed_remains(canvas, boxes, height, rng)
+        lines = _printed_remains(canvas, boxes, height, rng, wide)
         if rng.uniform() < 0.7:                 # only where they cross or touch the digits
             near = ink
             for _ in range(int(rng.integers(1, 4))):
@@ -321,13 +368,13 @@ def real_strips(split: str, n: int, seed: int, workers: int = 2, progress=None) 
     return _stack([r[0] for r in kept], [r[1] for r in kept], [r[2] for r in kept])
 
 
-def synthetic_strips(split: str, n: int, seed: int) -> StripSet:
+def synthetic_strips(split: str, n: int, seed: int, wide: bool = False) -> StripSet:
     images, labels = _split(split)
     strips, texts = [], []
     for i in range(n):
         rng = np.random.default_rng([seed, 13, i])
         picks = rng.choice(len(images), size=int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)), replace=False)
-        strips.append(synthetic_strip(images[picks], rng))
+        strips.append(synthetic_strip(images[picks], rng, wide))
         texts.append("".join(str(int(d)) for d in labels[picks]))
     return _stack(strips, texts, ["synthetic"] * n)
 
@@ -356,8 +403,8 @@ class BatchMaker:
     digits and REAL_SHARE of strips from the real-pipeline pool (one length class per batch so the
     strips of a batch are of similar width)."""
 
-    def __init__(self, seed: int, batch_size: int, pool: StripSet | None):
-        self.seed, self.batch_size, self.pool = seed, batch_size, pool
+    def __init__(self, seed: int, batch_size: int, pool: StripSet | None, wide: bool = False):
+        self.seed, self.batch_size, self.pool, self.wide = seed, batch_size, pool, wide
         self.images, self.labels = _split("train")
         if pool is not None:
             lengths = np.array([len(t) for t in pool.texts])
@@ -376,6 +423,6 @@ class BatchMaker:
                 texts.append(self.pool.texts[i])
                 continue
             picks = rng.choice(len(self.images), size=n, replace=False)
-            strips.append(synthetic_strip(self.images[picks], rng))
+            strips.append(synthetic_strip(self.images[picks], rng, self.wide))
             texts.append("".join(str(int(d)) for d in self.labels[picks]))
         return pad_batch(strips), encode_labels(texts)
