@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.models.epoch_history import history_column, write_history_csv
 from hwr_desktop.ui.widgets import theme
+from hwr_desktop.ui.widgets.lazy_slot import LazySlot
 
 CURRENT, LAST_RUN = "current", "last_run"
 
@@ -39,22 +39,8 @@ class HistoryPanel(QWidget):
         self.exportPngButton.clicked.connect(lambda: self._export_dialog("PNG image (*.png)", ".png", self.export_png))
         self.exportCsvButton.clicked.connect(lambda: self._export_dialog("CSV file (*.csv)", ".csv", self.export_csv))
 
-        self.plot = pg.GraphicsLayoutWidget()
-        self.plot.setObjectName("historyPlot")
-        self.loss_plot = self.plot.addPlot(row=0, col=0, title="Loss")
-        self.acc_plot = self.plot.addPlot(row=1, col=0, title="Accuracy")
-        self.acc_plot.setXLink(self.loss_plot)
-        self.plot.setAccessibleName("Training history plot: loss and accuracy per epoch")
-        self.curves = {}
-        self.legends = []
-        # Loss falls and accuracy rises: legends go where the curves are not (top / bottom right).
-        for plot, field, corner in ((self.loss_plot, "loss", (-10, 10)), (self.acc_plot, "accuracy", (-10, -10))):
-            plot.showGrid(x=True, y=True, alpha=0.3)
-            self.legends.append(plot.addLegend(offset=corner, labelTextSize="9pt"))
-            plot.setLabel("bottom", "epoch")
-            self.curves[field] = plot.plot(symbol="o", symbolSize=6, name="training")
-            self.curves["val_" + field] = plot.plot(symbol="s", symbolSize=6, name="validation")
-        self._apply_palette()
+        # The plot is made when the tab is first shown (importing pyqtgraph: ui/widgets/lazy_slot.py).
+        self.plotSlot = LazySlot(self._make_plot)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
@@ -65,17 +51,46 @@ class HistoryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.infoLabel)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.plotSlot, 1)
 
         self._stale = True                # the curves shown are not the source's: redraw when shown
         session.modelChanged.connect(self.refresh)
         training_panel.trainingEnded.connect(self._on_training_ended)
         self.refresh()
 
-    def _apply_palette(self) -> None:
+    @property
+    def plot(self):
+        return self.plotSlot.get()
+
+    def _make_plot(self):
+        import pyqtgraph as pg
+        plot_widget = pg.GraphicsLayoutWidget()
+        plot_widget.setObjectName("historyPlot")
+        self.loss_plot = plot_widget.addPlot(row=0, col=0, title="Loss")
+        self.acc_plot = plot_widget.addPlot(row=1, col=0, title="Accuracy")
+        self.acc_plot.setXLink(self.loss_plot)
+        plot_widget.setAccessibleName("Training history plot: loss and accuracy per epoch")
+        self.curves = {}
+        self.legends = []
+        # Loss falls and accuracy rises: legends go where the curves are not (top / bottom right).
+        for plot, field, corner in ((self.loss_plot, "loss", (-10, 10)), (self.acc_plot, "accuracy", (-10, -10))):
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            self.legends.append(plot.addLegend(offset=corner, labelTextSize="9pt"))
+            plot.setLabel("bottom", "epoch")
+            self.curves[field] = plot.plot(symbol="o", symbolSize=6, name="training")
+            self.curves["val_" + field] = plot.plot(symbol="s", symbolSize=6, name="validation")
+        self._apply_palette(plot_widget)
+        return plot_widget
+
+    def _apply_palette(self, plot_widget=None) -> None:
         """Plot background, axes, titles, legends and series colours from the current palette."""
+        if plot_widget is None:
+            if not self.plotSlot.built():
+                return                    # styled when made
+            plot_widget = self.plot
+        import pyqtgraph as pg
         palette = self.palette()
-        theme.style_plot_widget(self.plot, palette, (self.loss_plot, self.acc_plot), self.legends)
+        theme.style_plot_widget(plot_widget, palette, (self.loss_plot, self.acc_plot), self.legends)
         for name, curve in self.curves.items():
             colour = theme.val_colour(palette) if name.startswith("val_") else theme.train_colour(palette)
             curve.setPen(pg.mkPen(colour, width=2))
@@ -104,6 +119,7 @@ class HistoryPanel(QWidget):
         self._stale = not self.isVisible()
         if self._stale:
             return                        # drawn when shown
+        self.plotSlot.get()               # made when first shown; its slot's show may come after ours
         if self.source() == LAST_RUN:
             outcome = self.training_panel.outcome
             history = outcome.info.history if outcome is not None else []

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.store.runs_report import diff_runs, format_bytes, format_value, write_runs_csv
-from hwr_desktop.ui.widgets.run_curves import EPOCH, SECONDS, RunCurves
+from hwr_desktop.ui.widgets.lazy_slot import LazySlot
 from hwr_desktop.ui.widgets.runs_table import RUN_ID_ROLE, RunsTableModel, keyboard_sortable, sorting_proxy
 
 TABLE_ROWS = 5          # the table always shows at least this many runs
@@ -71,12 +71,15 @@ class RunsPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.table.doubleClicked.connect(lambda _index: self.rename_dialog())
 
-        self.curves = RunCurves()
+        # The curves are made when the tab is first shown (importing pyqtgraph: ui/widgets/lazy_slot.py).
+        self.curvesSlot = LazySlot(self._make_curves)
+        self.curvesSlot.setMinimumSize(200, 160)         # RunCurves' own
         self.axisCombo = QComboBox(objectName="runsAxis")
         self.axisCombo.setAccessibleName("Curves against")
-        self.axisCombo.addItem("against epoch", EPOCH)
-        self.axisCombo.addItem("against seconds", SECONDS)
-        self.axisCombo.currentIndexChanged.connect(lambda _i: self.curves.set_axis(self.axisCombo.currentData()))
+        self.axisCombo.addItem("against epoch", "epoch")          # run_curves.EPOCH, SECONDS
+        self.axisCombo.addItem("against seconds", "seconds")
+        self.axisCombo.currentIndexChanged.connect(
+            lambda _i: self.curvesSlot.built() and self.curves.set_axis(self.axisCombo.currentData()))
         self.diffTable = QTableWidget(0, 3, objectName="runsDiff")
         self.diffTable.setAccessibleName("Architecture and config differences")
         self.diffTable.verticalHeader().hide()
@@ -116,7 +119,7 @@ class RunsPanel(QWidget):
         axis_row.addWidget(QLabel("Solid: validation, dashed: training", wordWrap=True), 1)
         axis_row.addWidget(self.axisCombo)
         curves_layout.addLayout(axis_row)
-        curves_layout.addWidget(self.curves, 1)
+        curves_layout.addWidget(self.curvesSlot, 1)
         diff_box = QWidget()
         diff_layout = QVBoxLayout(diff_box)
         diff_layout.setContentsMargins(0, 0, 0, 0)
@@ -160,11 +163,23 @@ class RunsPanel(QWidget):
                                                        "and a new one started.")
         return self._store
 
+    @property
+    def curves(self):
+        return self.curvesSlot.get()
+
+    def _make_curves(self):
+        from hwr_desktop.ui.widgets.run_curves import RunCurves
+        curves = RunCurves()
+        curves.set_axis(self.axisCombo.currentData())
+        curves.show_runs(self.selected_runs())
+        return curves
+
     def shutdown(self) -> bool:
         # The plots' items go now, while Python runs: left to the scene's destructor at interpreter
         # exit, a pyqtgraph item's Python override was called mid-teardown and crashed the app.
-        self.curves.show_runs([])
-        self.curves.clear()
+        if self.curvesSlot.built():
+            self.curves.show_runs([])
+            self.curves.clear()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -214,7 +229,8 @@ class RunsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         runs = self.selected_runs()
-        self.curves.show_runs(runs)
+        if self.curvesSlot.built():       # else drawn when made
+            self.curves.show_runs(runs)
         self._show_diff()
         current = runs[0] if len(runs) == 1 else None
         self.notesLabel.setText(f"Notes: {current.notes}" if current is not None and current.notes else "")

@@ -33,8 +33,9 @@ from hwr_desktop.core.network.presets import PRESETS
 from hwr_desktop.core.training.loop import TrainingConfig
 from hwr_desktop.core.training.pipeline import TrainedModel
 from hwr_desktop.ui.jobs import JobSlot
+from hwr_desktop.ui.widgets.lazy_slot import LazySlot
 from hwr_desktop.ui.widgets.network_designer import NetworkDesigner
-from hwr_desktop.ui.widgets.training_plot import TrainingPlot
+from hwr_desktop.ui.widgets.plot_pair import TRAINING_HINT
 from hwr_desktop.ui.workers.training import TrainingWorker
 
 TRAIN_IMAGES = 60000 - VALIDATION_SIZE
@@ -123,10 +124,14 @@ class TrainingPanel(QWidget):
         # Two lines kept for it: the splitter below does not grow a label that wraps, and the end-of-run
         # advice wraps at 1200 px, its second line hidden under the plot.
         self.statusLabel.setMinimumHeight(2 * self.statusLabel.fontMetrics().lineSpacing())
-        self.trainingPlot = TrainingPlot()
+        # The curves are made when a run starts (importing pyqtgraph is a third of the app's start,
+        # ui/widgets/lazy_slot.py); until then their hint stands in their place.
+        hint = QLabel(TRAINING_HINT, objectName="trainingCurvesPlaceholder", wordWrap=True,
+                      alignment=Qt.AlignmentFlag.AlignCenter, frameShape=QFrame.Shape.StyledPanel)
+        self.plotSlot = LazySlot(self._make_plot, hint, build_on_show=False)
         # Lower than the plot's own minimum: with the designer open, the layers and the curves share
         # the tab, and the window must still fit 1200x760 (the curves get all the room otherwise).
-        self.trainingPlot.setMinimumHeight(120)
+        self.plotSlot.setMinimumHeight(120)
         self.refreshes = 0                   # times the progress was shown (tests count them)
         self._latest_batch = None            # the newest BatchInfo not shown yet
         self._refresh_timer = QTimer(self, interval=REFRESH_MS)
@@ -159,7 +164,7 @@ class TrainingPanel(QWidget):
                                         frameShape=QFrame.Shape.NoFrame)
         self.designerArea.setWidget(self.designer)
         self.designerArea.setVisible(False)
-        for widget in (self.designerArea, controls, self.trainingPlot):
+        for widget in (self.designerArea, controls, self.plotSlot):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(2, 1)
@@ -198,13 +203,25 @@ class TrainingPanel(QWidget):
                               augment=self.augmentCheck.isChecked(),
                               train_limit=None if limit >= TRAIN_IMAGES else limit)
 
+    @property
+    def trainingPlot(self):
+        """The live curves (made on first use)."""
+        return self.plotSlot.get()
+
+    @staticmethod
+    def _make_plot():
+        from hwr_desktop.ui.widgets.training_plot import TrainingPlot
+        plot = TrainingPlot()
+        plot.setMinimumHeight(120)
+        return plot
+
     # ----- the network designer -----
     def _on_design_toggled(self, on: bool) -> None:
         self.designerArea.setVisible(on)
         self.presetDesignButton.setVisible(on)
         # Before any run the curves are only a hint: while designing, the layers take their place
         # (a 760 px window has little room to spare); Start brings the curves back.
-        self.trainingPlot.setVisible(not on or self.trainingPlot.has_data())
+        self.plotSlot.setVisible(not on or (self.plotSlot.built() and self.trainingPlot.has_data()))
         if on:      # once the splitter has laid out the area just shown
             QTimer.singleShot(0, self._give_room_to_designer)
         self._update_start_button()
@@ -264,7 +281,7 @@ class TrainingPanel(QWidget):
         self.saveButton.setEnabled(False)
         self.resultLabel.setText("")
         self.trainingPlot.reset()
-        self.trainingPlot.setVisible(True)
+        self.plotSlot.setVisible(True)
         self.trainingPlot.start()
         self._latest_batch = None
         self._refresh_timer.start()

@@ -8,6 +8,9 @@ every pixel (a re-layout repaints both plots whole).
 from __future__ import annotations
 
 WIDE = 1.3      # width / height above which the two plots sit side by side
+# What the empty training curves say; here, free of pyqtgraph, because the training panel shows it
+# before the curves are made (ui/widgets/lazy_slot.py).
+TRAINING_HINT = "Loss and accuracy curves appear here while a model trains."
 
 
 def arrange_pair(layout_widget, first, second, second_legend=None) -> bool:
@@ -20,8 +23,8 @@ def arrange_pair(layout_widget, first, second, second_legend=None) -> bool:
     layout = layout_widget.ci
     if second_legend is not None:
         second_legend.setVisible(not wide)
-    if getattr(layout_widget, "_pair_second_at", None) == where:
-        return False
+    if getattr(layout_widget, "_pair_second_at", None) == where or second not in layout.items:
+        return False      # (not in the layout: the widget was cleared on shutdown, a resize came after)
     layout.removeItem(second)
     layout.addItem(second, row=where[0], col=where[1])
     layout_widget._pair_second_at = where

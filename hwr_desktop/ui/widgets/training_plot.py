@@ -26,11 +26,11 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 
 from hwr_desktop.ui.widgets import theme
+from hwr_desktop.ui.widgets.plot_pair import TRAINING_HINT as HINT
 from hwr_desktop.ui.widgets.plot_pair import arrange_pair
 
 SMOOTHING = 0.9
 ACCURACY_FLOORS = (0.0, 0.5, 0.8, 0.9)   # the accuracy plot starts at one of these: 3 moves a run at most
-HINT = "Loss and accuracy curves appear here while a model trains."
 
 
 def nice_ceiling(value: float) -> float:

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSl
 
 from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.inside.learning_frames import save_gif, save_png_strip
-from hwr_desktop.ui.widgets.digit_map_plot import DigitMapPlot
 from hwr_desktop.ui.widgets.image_grid import ImageGrid, Tile
+from hwr_desktop.ui.widgets.lazy_slot import LazySlot
 
 HINT = ("Train a model (Training tab): at every epoch its first-layer kernels and a map of 1,000 validation "
         "digits appear here, so you can watch the filters form and the digits separate.")
@@ -38,8 +38,7 @@ class LearningView(QWidget):
         self.kernelsGrid = ImageGrid(side=40, caption_lines=1, widest_caption="#00")
         self.kernelsGrid.setObjectName("learningKernels")
         self.kernelsGrid.setAccessibleName("First-layer kernels at this epoch")
-        self.plot = DigitMapPlot(point_size=4, annotated=False)
-        self.plot.setObjectName("learningMap")
+        self.plotSlot = LazySlot(self._make_plot)      # pyqtgraph: made when shown (ui/widgets/lazy_slot.py)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Epoch"))
         controls.addWidget(self.epochSlider, 1)
@@ -51,7 +50,7 @@ class LearningView(QWidget):
         kernels.addWidget(self.kernelsGrid, 1)
         digits = QVBoxLayout()
         digits.addWidget(QLabel("1,000 validation digits (PCA of the classifier's features)", wordWrap=True))
-        digits.addWidget(self.plot, 1)
+        digits.addWidget(self.plotSlot, 1)
         pictures.addLayout(kernels, 2)
         pictures.addLayout(digits, 3)
         layout = QVBoxLayout(self)
@@ -60,11 +59,23 @@ class LearningView(QWidget):
         layout.addLayout(pictures, 1)
         self._update_controls()
 
+    @property
+    def plot(self):
+        return self.plotSlot.get()
+
+    @staticmethod
+    def _make_plot():
+        from hwr_desktop.ui.widgets.digit_map_plot import DigitMapPlot
+        plot = DigitMapPlot(point_size=4, annotated=False)
+        plot.setObjectName("learningMap")
+        return plot
+
     def reset(self) -> None:
         """A new training run: forget the last run's frames."""
         self.frames, self.shown, self._follow_newest = [], None, False
         self.kernelsGrid.set_tiles([])
-        self.plot.set_points([], [])
+        if self.plotSlot.built():
+            self.plot.set_points([], [])
         self.captionLabel.setText("Training: the first frame comes at the end of the first epoch.")
         self._update_controls()
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.panels.inside.view import InsideView
-from hwr_desktop.ui.widgets.digit_map_plot import DigitMapPlot
+from hwr_desktop.ui.widgets.lazy_slot import LazySlot
 from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
 from hwr_desktop.ui.workers.inside import DigitMapWorker
 
@@ -25,9 +25,7 @@ class DigitMapView(InsideView):
         self.hovered_row: int | None = None
         self._asked_for = None           # the model a map was last asked for
         self.statusLabel = QLabel("", objectName="mapStatus", wordWrap=True)
-        self.plot = DigitMapPlot()
-        self.plot.setObjectName("digitMap")
-        self.plot.hovered.connect(self.show_nearest)
+        self.plotSlot = LazySlot(self._make_plot)      # pyqtgraph: made when shown (ui/widgets/lazy_slot.py)
         self.hoverImage = QLabel(objectName="mapHoverImage")
         self.hoverImage.setFixedSize(SIDE, SIDE)
         self.hoverImage.setPixmap(gray_pixmap(None, SIDE))
@@ -43,11 +41,22 @@ class DigitMapView(InsideView):
         side.addWidget(self.drawingLabel)
         side.addStretch(1)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 1)
+        row.addWidget(self.plotSlot, 1)
         row.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addWidget(self.statusLabel)
         layout.addLayout(row, 1)
+
+    @property
+    def plot(self):
+        return self.plotSlot.get()
+
+    def _make_plot(self):
+        from hwr_desktop.ui.widgets.digit_map_plot import DigitMapPlot
+        plot = DigitMapPlot()
+        plot.setObjectName("digitMap")
+        plot.hovered.connect(self.show_nearest)
+        return plot
 
     def refresh(self) -> None:
         probe = self.probe_or_say(self.statusLabel)
