@@ -65,6 +65,8 @@ _DESIGN = "hwr_desktop/core/network/design.py"
 _READER = "hwr_desktop/core/reading/number_reader.py"
 _RUNS = "hwr_desktop/core/store/runs.py"
 _PRE = "hwr_desktop/core/data/preprocess.py"
+_COMP = "hwr_desktop/core/segmentation/components.py"
+_CUTS = "hwr_desktop/core/segmentation/cuts.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -98,6 +100,20 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_PRE, 215, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
+    (_COMP, 30, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
+    (_COMP, 34, "2 -> 3"): "any stride above w (the largest run end) keeps the rows' search keys apart",
+    # stroke_width: more zero padding (rows, or columns on either side) adds no run
+    (_CUTS, 32, "0 -> 1 @44"): "an empty row above adds no run",
+    (_CUTS, 32, "0 -> 1 @47"): "an empty row below adds no run",
+    (_CUTS, 32, "1 -> 2 @52"): "a second empty column on the left adds no run",
+    (_CUTS, 32, "1 -> 2 @55"): "a second empty column on the right adds no run",
+    # cut_paths' early return is a shortcut: at w <= 2 x margin the lo..hi range of candidates is empty
+    (_CUTS, 74, "Mult -> Div"): "the shortcut is taken less often; lo..hi is empty at w <= 2 x margin anyway",
+    (_CUTS, 74, "LtE -> Lt"): "the shortcut is taken less often; lo..hi is empty at w == 2 x margin anyway",
+    (_CUTS, 87, "Sub -> Add"): "(h - 1) // factor is ceil(h / factor) - 1 = traced's last row: the minimum never binds",
+    (_CUTS, 91, "Sub -> Add"): "paths never leave the piece: the DP never steps off the small image, "
+                               "and (ceil(w / f) - 1) x f <= w - 1",
+    (_CUTS, 113, "1 -> 2"): "part numbers go up to len(paths) only: the extra one has no pixel and is skipped",
 }
 
 
