@@ -286,3 +286,268 @@ def test_paths_sharing_rows_do_not_cross_and_are_both_taken():
     assert found(cut_paths(FORK, 4)) == [([4, 4, 3, 2, 2, 2], 0.2), ([4, 4, 5, 5, 5, 5], 0.1)]
     mirrored = Piece(0, 0, FORK.mask[:, ::-1])                   # now the left one is cheaper
     assert found(cut_paths(mirrored, 4)) == [([4, 4, 3, 3, 3, 3], 0.1), ([4, 4, 5, 6, 6, 6], 0.2)]
+
+
+# --- marks.py: merging, specks, crops and the whole find_marks on drawn images -------------------------
+
+def rect(y0: int, x0: int, height: int, width: int) -> Piece:
+    return Piece(y0, x0, np.ones((height, width), bool))
+
+
+def boxes(pieces):
+    return [(p.y0, p.x0, p.height, p.width, p.area) for p in pieces]
+
+
+def test_near_measures_from_where_the_pieces_are_not_from_the_origin():
+    from hwr_desktop.core.segmentation.marks import _near
+    a = rect(100, 200, 2, 2)                              # as in the test above, 100 rows and 200 columns on
+    b = rect(104, 205, 1, 1)
+    assert not _near(a, b, 3) and _near(a, b, 4) and _near(b, a, 4) and not _near(b, a, 3)
+
+
+def test_pieces_keep_the_last_label_too():
+    from hwr_desktop.core.segmentation.marks import _pieces
+    labels = np.array([[1, 0, 2, 0, 3]], np.int32)
+    strength = np.array([[0.2, 0, 0.2, 0, 0.9]], np.float32)
+    assert boxes(_pieces(labels, 3, strength, 0.5, 1)) == [(0, 4, 1, 1, 1)]   # only label 3 is strong
+
+
+def test_pieces_keep_the_400_largest_marks_only():
+    from hwr_desktop.core.segmentation.marks import _pieces
+    labels = np.zeros((2, 2 * 401), np.int32)
+    labels[:, 0::2] = np.arange(1, 402)                    # 401 marks of 2 pixels, one column each ...
+    labels[1, 0] = 0                                       # ... but the first has only 1: the one left out
+    pieces = _pieces(labels, 401, np.ones(labels.shape, np.float32), 0.5, 1)
+    assert len(pieces) == 400 and min(p.x0 for p in pieces) == 2
+
+
+def should_merge(a, b, height=20):
+    from hwr_desktop.core.segmentation.marks import _should_merge
+    return _should_merge(a, b, height)
+
+
+# Line height 20 below: pieces merge within round(0.1 x 20) = 2 pixels (chessboard), a quarter of the smaller
+# one's rows may overlap for "one above the other", and half the narrower one's columns for "overlapping".
+# Everything sits 100 rows down and 200 columns right: positions must not count, only distances.
+def test_pieces_one_above_the_other_merge_within_2_pixels():
+    top = rect(100, 200, 10, 10)
+    assert should_merge(top, rect(111, 200, 10, 10))          # one free row: 2 pixels apart
+    assert should_merge(rect(111, 200, 10, 10), top)
+    assert not should_merge(top, rect(112, 200, 10, 10))      # two free rows: 3 apart
+    # beside it, one free column, but one row lower: 2 pixels apart diagonally (columns 209 -> 211)
+    assert should_merge(top, rect(110, 211, 8, 10))
+
+
+def test_a_quarter_of_the_smaller_ones_rows_may_overlap_for_one_above_the_other():
+    top = rect(100, 200, 10, 10)
+    # 8 rows tall, sharing 1 column: 2 rows shared (= 0.25 x 8) is one above the other; 3 rows is not
+    assert should_merge(top, rect(108, 209, 8, 10))
+    assert not should_merge(top, rect(107, 209, 8, 10))
+
+
+def test_pieces_sharing_half_the_narrower_ones_columns_merge():
+    left = rect(100, 200, 10, 10)
+    assert should_merge(left, rect(100, 208, 10, 4))          # columns 208-209 of 208-211: half
+    assert not should_merge(left, rect(100, 209, 10, 4))      # one of four (and side by side, not stacked)
+
+
+def test_low_lines_merge_only_touching_pieces():
+    # line height 5: reach max(1, round(0.5)) = 1, so one free row between them is too far
+    assert should_merge(rect(100, 200, 5, 5), rect(105, 200, 5, 5), height=5)
+    assert not should_merge(rect(100, 200, 5, 5), rect(106, 200, 5, 5), height=5)
+
+
+def test_merge_broken_joins_parts_and_keeps_the_largest_first():
+    from hwr_desktop.core.segmentation.marks import merge_broken
+    big, bar = rect(0, 0, 10, 10), rect(10, 0, 4, 10)      # the bar touches the big part's bottom
+    middle, small = rect(0, 30, 10, 8), rect(0, 50, 10, 5)
+    # largest first: (big + bar) 140, middle 80, small 50
+    assert boxes(merge_broken([bar, small, middle, big])) == [(0, 0, 14, 10, 140), (0, 30, 10, 8, 80),
+                                                               (0, 50, 10, 5, 50)]
+    assert boxes(merge_broken([bar, big])) == [(0, 0, 14, 10, 140)]           # the first pair tried
+    assert merge_broken([]) == []
+
+
+def test_merge_fragments_gives_each_short_piece_to_the_nearest_full_mark_within_reach():
+    from hwr_desktop.core.segmentation.marks import merge_fragments
+    # two full marks 10 tall (the line height: the fragments have under 15 % of their ink): full from
+    # 0.6 x 10 = 6 rows, fragments join within 0.3 x 10 = 3 pixels, if the two together are at most
+    # 1.6 x 10 = 16 rows tall. All 20 rows down: positions must not count.
+    f1, f2 = rect(20, 0, 10, 10), rect(20, 30, 10, 10)
+    g1 = rect(22, 13, 3, 4)      # 3 columns right of f1: joins (exactly 3)
+    g2 = rect(31, 43, 2, 2)      # 3 right of and 1 below f2: 3.16, stays alone
+    g3 = rect(20, 60, 6, 2)      # 6 rows: a full mark itself ...
+    g4 = rect(20, 63, 2, 2)      # ... which this one joins (1 column away)
+    g7 = rect(33, 0, 3, 4)       # 3 rows under f1: 16 rows together, joins
+    g8 = rect(33, 30, 4, 3)      # 3 rows under f2, but 17 rows together: stays alone
+    merged = merge_fragments([f1, f2, g1, g2, g3, g4, g7, g8])
+    # full marks in their order, then the fragments left alone, larger first (g8: 12 px, g2: 4)
+    assert boxes(merged) == [(20, 0, 16, 17, 124), (20, 30, 10, 10, 100), (20, 60, 6, 5, 16),
+                             (33, 30, 4, 3, 12), (31, 43, 2, 2, 4)]
+
+
+def test_a_mark_of_exactly_0_6_line_heights_is_full_and_joins_no_other():
+    from hwr_desktop.core.segmentation.marks import merge_fragments
+    f1, f2 = rect(0, 0, 10, 10), rect(0, 30, 10, 10)        # line height 10
+    touching = rect(0, 10, 6, 2)                             # right against f1 (distance 0), 6 rows: full
+    assert boxes(merge_fragments([f1, f2, touching])) == boxes([f1, f2, touching])
+    shorter = rect(0, 10, 5, 2)                              # 5 rows: a fragment, which joins f1
+    assert boxes(merge_fragments([f1, f2, shorter])) == [(0, 0, 10, 12, 110), (0, 30, 10, 10, 100)]
+
+
+def test_drop_specks_by_size_and_by_ink():
+    from hwr_desktop.core.segmentation.marks import drop_specks
+    d1, d2 = rect(0, 0, 10, 10), rect(0, 20, 10, 10)        # line height 10: specks below 3 pixels
+    # the typical area is the median of the marks at least 5 tall: 100, 100, 5 (5 tall), 10 -> 55,
+    # and specks have under 0.04 x 55 = 2.2 pixels
+    d3, d4 = rect(0, 40, 5, 1), rect(0, 50, 10, 1)
+    d5 = rect(0, 60, 1, 3)                                  # 3 long (kept), 3 pixels (kept)
+    d6 = rect(0, 70, 2, 2)                                  # 4 pixels, but only 2 long: a speck
+    assert boxes(drop_specks([d1, d2, d3, d4, d5, d6])) == boxes([d1, d2, d3, d4, d5])
+    # without the short ones the typical area is 100: 4 pixels are exactly 0.04 of it, 3 are less
+    e1, e2 = rect(0, 40, 1, 4), rect(0, 50, 1, 3)
+    assert boxes(drop_specks([d1, d2, e1, e2])) == boxes([d1, d2, e1])
+    assert drop_specks([]) == []
+
+
+def paper_marks(gray, work_shape, lines=None):
+    from hwr_desktop.core.data.preprocess import Paper
+    from hwr_desktop.core.segmentation.marks import Marks
+    # white paper (1.0 everywhere, no noise): the ink is 1 - gray
+    return Marks(np.asarray(gray, np.float32), Paper((1.0,), True, 0.0), work_shape, [], 0.0, lines)
+
+
+def test_image_box_scales_working_pixels_to_the_image_outwards():
+    marks = paper_marks(np.ones((20, 30)), (8, 10))          # 2.5 image pixels a working row, 3 a column
+    # x: 5 x 3 = 15 .. 8 x 3 = 24; y: floor(3 x 2.5) = 7 .. ceil(5 x 2.5) = 13
+    assert marks.image_box(rect(3, 5, 2, 3)) == (15, 7, 24, 13)
+    assert marks.image_box(rect(0, 0, 8, 10)) == (0, 0, 30, 20)
+
+
+def test_cut_out_keeps_the_mask_and_one_working_pixel_around_it_at_full_resolution():
+    gray = np.zeros((20, 24), np.float32)        # all ink, but for one paper pixel
+    gray[7, 9] = 1.0
+    marks = paper_marks(gray, (10, 12))          # 2 image pixels per working pixel
+    piece = Piece(4, 5, np.array([[1, 0], [0, 1]], bool))
+    # the mask, padded and grown by one working pixel, all but two corners of its 4x4 box:
+    grown = np.array([[1, 1, 1, 0], [1, 1, 1, 1], [1, 1, 1, 1], [0, 1, 1, 1]], np.float32)
+    expected = np.kron(grown, np.ones((2, 2), np.float32))   # each working pixel is 2x2 image pixels
+    expected[7 - 6, 9 - 8] = 0.0                             # the paper pixel (the box starts at 8, 6)
+    crop = marks.cut_out(piece)
+    assert crop.box == (8, 6, 16, 14) and crop.origin == (6, 4)     # padded by max(2, 8 // 8) = 2
+    np.testing.assert_array_equal(crop.crop, np.pad(expected, 2))
+
+    # a printed line on working row 5 (the mask's row 1): the slack near it (rows 1-3 of the grown box)
+    # is dropped, the mask's own pixels stay
+    lines = np.zeros((10, 12), bool)
+    lines[5] = True
+    grown = np.array([[1, 1, 1, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], np.float32)
+    expected = np.kron(grown, np.ones((2, 2), np.float32))
+    expected[7 - 6, 9 - 8] = 0.0
+    crop = paper_marks(gray, (10, 12), lines).cut_out(piece)
+    assert crop.box == (8, 6, 16, 14)
+    np.testing.assert_array_equal(crop.crop, np.pad(expected, 2))
+
+
+def test_cut_out_at_the_image_corner_with_a_line_along_the_top():
+    lines = np.zeros((6, 6), bool)
+    lines[0] = True
+    crop = paper_marks(np.zeros((6, 6)), (6, 6), lines).cut_out(Piece(0, 0, np.ones((1, 1), bool)))
+    # the grown box starts outside the image (at -1, -1); the line, one row above the slack, takes the
+    # slack: only the pixel itself is left, in a box of the image's first 2x2 pixels
+    assert crop.box == (0, 0, 2, 2) and crop.origin == (-2, -2)
+    np.testing.assert_array_equal(crop.crop, np.pad(np.array([[1, 0], [0, 0]], np.float32), 2))
+
+
+def test_cut_out_of_a_tall_piece_beside_a_vertical_line_on_the_image_border():
+    lines = np.zeros((6, 6), bool)
+    lines[:, 0] = True
+    piece = Piece(0, 1, np.ones((3, 1), bool))               # rows 0-2 of column 1
+    crop = paper_marks(np.zeros((6, 6)), (6, 6), lines).cut_out(piece)
+    # grown box: rows -1..3, columns 0-2; the line (column 0) and its neighbour (column 1) keep only the
+    # mask's own pixels; the box is cut to the image's rows 0-3
+    assert crop.box == (0, 0, 3, 4) and crop.origin == (-2, -2)
+    np.testing.assert_array_equal(crop.crop, np.pad(np.array([[0, 1, 1], [0, 1, 1], [0, 1, 1], [0, 0, 1]],
+                                                             np.float32), 2))
+
+
+def drawn(height: int, width: int, *rects: tuple[int, int, int, int], gray: int = 0) -> np.ndarray:
+    """A white uint8 image with filled rectangles (row, column, height, width) of this gray."""
+    image = np.full((height, width), 255, np.uint8)
+    for y, x, h, w in rects:
+        image[y:y + h, x:x + w] = gray
+    return image
+
+
+def test_find_marks_on_clean_paper():
+    from hwr_desktop.core.segmentation.marks import find_marks
+    # On noiseless white paper the ink mask is the 3x3 mean of the ink above a quarter of its peak (1):
+    # each rectangle grows by one pixel beside its sides (3 of 9 inked), but not beside its end pixels
+    # (2 of 9) nor at its corners (1 of 9): an h x w block gains 2 (w - 2) + 2 (h - 2) pixels.
+    # the 3x3 block at (30, 70) grows to 5x5 (longer side below MIN_MARK_PX = 6): dust
+    image = drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4), (30, 70, 3, 3))
+    marks = find_marks(image)
+    # the 3x4 mark grows to 5x6: not dust (longer side 6 >= MIN_MARK_PX), not a speck, too short to be
+    # more than a fragment (5 < 0.6 x 16) and too far from the others to join them
+    assert boxes(marks.pieces) == [(11, 9, 16, 7, 70 + 6 + 24), (11, 29, 16, 12, 140 + 16 + 24),
+                                   (13, 54, 5, 6, 12 + 4 + 2)]
+    assert marks.height == 16.0 and marks.lines is None and marks.work_shape == (40, 80)
+    # grey ink (0.4: peak 0.6, thresholds 0.15 and 0.3) gives the same marks
+    assert boxes(find_marks(drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4),
+                                  gray=102)).pieces) == boxes(marks.pieces)
+
+
+def test_find_marks_finds_nothing_on_blank_or_faint_paper():
+    from hwr_desktop.core.segmentation.marks import find_marks
+    for image in (drawn(40, 80), drawn(40, 80, (12, 10, 14, 5), gray=242)):   # 0.05 below the paper
+        marks = find_marks(image)
+        assert marks.pieces == [] and marks.height == 0.0 and marks.lines is None
+
+
+def test_find_marks_works_on_large_images_at_reduced_size():
+    from hwr_desktop.core.segmentation.marks import find_marks
+    # 30 x 2400: halved to 15 x 1200; the 16x10 block at (6, 100) is working rows 3-10, columns 50-54
+    marks = find_marks(drawn(30, 2400, (6, 100, 16, 10)))
+    assert marks.work_shape == (15, 1200) and boxes(marks.pieces) == [(2, 49, 10, 7, 40 + 6 + 12)]
+    assert marks.image_box(marks.pieces[0]) == (98, 4, 112, 24)
+    # the crop: one working pixel more on each side (rows 1-12 -> 2-26, the image ending at 30), padded
+    # by 24 // 8 = 3
+    crop = marks.cut_out(marks.pieces[0])
+    assert crop.box == (96, 2, 114, 26) and crop.origin == (93, -1) and crop.crop.shape == (24 + 6, 18 + 6)
+    # up to 1200 pixels the image is used as it is; a side of 1 stays 1
+    assert find_marks(drawn(20, 800)).work_shape == (20, 800)
+    assert find_marks(drawn(20, 1200)).work_shape == (20, 1200)
+    assert find_marks(drawn(1, 2400)).work_shape == (1, 1200)
+    assert find_marks(drawn(2400, 1)).work_shape == (1200, 1)
+
+
+def test_segment_cuts_a_mark_too_wide_for_one_digit_at_its_thin_join():
+    from hwr_desktop.core.segmentation.marks import segment
+    # a digit and, right of it, two blocks joined by a 2-row bridge: 21 wide after growing, more than
+    # 1.3 x 16; the cheapest cut crosses the bridge's 4 pixels in the free column 39
+    image = drawn(40, 100, (12, 10, 14, 5), (12, 30, 14, 8), (12, 41, 14, 8), (18, 38, 2, 3))
+    crops = segment(image)
+    assert [c.box for c in crops] == [(8, 10, 17, 28), (28, 10, 40, 28), (38, 10, 51, 28)]
+    assert [c.origin for c in crops] == [(6, 8), (26, 8), (36, 8)]
+
+
+def test_segment_cuts_as_many_digits_as_the_width_holds_cheapest_joins_first():
+    from hwr_desktop.core.segmentation.marks import segment
+    # line height 16 (14-row blocks, grown by a row each way). Three blocks 6 wide joined across 3-column
+    # gaps, grown to 26 columns: round(26 / (0.8 x 16)) - 1 = 1 cut, at the cheaper join (a 1-row
+    # bridge: 3 pixels in the gap's middle column, against 4 for the 2-row one).
+    # Blocks 9, 8, 9 wide, grown to 34 columns: round(2.66) - 1 = 2 cuts, at both joins.
+    image = drawn(40, 160, (12, 10, 14, 5),
+                  (12, 30, 14, 6), (12, 39, 14, 6), (12, 48, 14, 6), (18, 36, 2, 3), (18, 45, 1, 3),
+                  (12, 70, 14, 9), (12, 82, 14, 8), (12, 93, 14, 9), (18, 79, 2, 3), (18, 90, 1, 3))
+    # each crop: the part's box and a pixel more each way; a cut column's pixels go to the right part
+    assert [c.box for c in segment(image)] == [(8, 10, 17, 28), (28, 10, 47, 28), (45, 10, 56, 28),
+                                               (68, 10, 81, 28), (79, 10, 92, 28), (90, 10, 104, 28)]
+
+
+def test_segment_leaves_a_mark_exactly_1_3_line_heights_wide_whole():
+    from hwr_desktop.core.segmentation.marks import segment
+    # line height 20 (18-row blocks); two 10-wide blocks 4 columns apart joined by a bridge: 26 columns
+    # grown, exactly 1.3 x 20, so not cut
+    image = drawn(40, 80, (10, 10, 18, 5), (10, 30, 18, 10), (10, 44, 18, 10), (18, 40, 2, 4))
+    assert [c.box for c in segment(image)] == [(8, 8, 17, 30), (28, 8, 56, 30)]
