@@ -551,3 +551,196 @@ def test_segment_leaves_a_mark_exactly_1_3_line_heights_wide_whole():
     # grown, exactly 1.3 x 20, so not cut
     image = drawn(40, 80, (10, 10, 18, 5), (10, 30, 18, 10), (10, 44, 18, 10), (18, 40, 2, 4))
     assert [c.box for c in segment(image)] == [(8, 8, 17, 30), (28, 8, 56, 30)]
+
+
+# --- printed_lines.py ---------------------------------------------------------------------------------
+
+def grid(*rows: str) -> np.ndarray:
+    """A bool image drawn in text: '#' is ink."""
+    return np.array([[c == "#" for c in row] for row in rows], bool)
+
+
+def test_dilate_ors_each_row_with_its_neighbours_within_the_radius():
+    from hwr_desktop.core.segmentation.printed_lines import _dilate
+    mask = grid("..", "..", "#.", "..", "..", "..", ".#")
+    assert _dilate(mask, 1).astype(int).tolist() == [[0, 0], [1, 0], [1, 0], [1, 0], [0, 0], [0, 1], [0, 1]]
+    assert _dilate(mask, 2)[:, 0].astype(int).tolist() == [1, 1, 1, 1, 1, 0, 0]
+    assert _dilate(mask, 0).tolist() == mask.tolist()
+
+
+def test_spread_labels_grows_labels_up_and_down_and_the_larger_wins():
+    from hwr_desktop.core.segmentation.printed_lines import _spread_labels
+    labels = np.array([[0], [1], [0], [0], [2], [0], [0], [0]])
+    # row 2 is next to label 1 only, row 3 to label 2 only (not to the 1 grown into row 2)
+    assert _spread_labels(labels, 1)[:, 0].tolist() == [1, 1, 1, 2, 2, 2, 0, 0]
+    # radius 2: rows 2 and 3 are within reach of both: 2 wins
+    assert _spread_labels(labels, 2)[:, 0].tolist() == [1, 1, 2, 2, 2, 2, 2, 0]
+
+
+def test_runs_and_fill_are_each_others_inverse():
+    from hwr_desktop.core.segmentation.printed_lines import _fill, _runs, long_runs
+    mask = grid(".##.#", ".....", "#####", "###.#")
+    rows, starts, ends = _runs(mask)
+    assert (rows.tolist(), starts.tolist(), ends.tolist()) == ([0, 0, 2, 3, 3], [1, 4, 0, 0, 4], [3, 5, 5, 3, 5])
+    assert _fill(mask.shape, rows, starts, ends).tolist() == mask.tolist()
+    rows, starts, ends = _runs(mask, np.array([3]))
+    assert (rows.tolist(), starts.tolist(), ends.tolist()) == ([3, 3], [0, 4], [3, 5])
+    # along columns: (column, top, bottom) -> the transposed mask
+    assert _fill((5, 4), *_runs(mask), along_columns=True).tolist() == mask.T.tolist()
+    assert not _fill((2, 2), np.array([0]), np.array([1]), np.array([1])).any()
+    # runs at least 3 long: the 3 of row 3 counts, its 1 does not; row 0 holds 3 pixels but no run of 3
+    rows, starts, ends = long_runs(mask, 3)
+    assert (rows.tolist(), starts.tolist(), ends.tolist()) == ([2, 3], [0, 0], [5, 3])
+
+
+def test_boxes_of_labels():
+    from hwr_desktop.core.segmentation.printed_lines import _boxes
+    labels = np.array([[0, 1, 1, 0], [2, 0, 1, 0], [2, 0, 0, 0]])
+    y0, x0, y1, x1, area = _boxes(labels, 2)
+    assert (y0[1:].tolist(), x0[1:].tolist(), y1[1:].tolist(), x1[1:].tolist()) == ([0, 1], [1, 0], [2, 3], [3, 1])
+    assert area.tolist() == [0, 3, 2]                       # paper (0) is not counted
+
+
+def test_regular_finds_the_evenly_spaced_positions():
+    from hwr_desktop.core.segmentation.printed_lines import _regular
+    # pairwise gaps 10, 20, 35, 10, 25, 15: 10 is the spacing most pairs share; 45 has no neighbour 10 away
+    assert _regular(np.array([10, 20, 30, 45])).tolist() == [True, True, True, False]
+    # spacing 25: 27 is within 0.08 x 25 = 2 of it, 28 is not
+    assert _regular(np.array([0, 25, 50, 77])).tolist() == [True, True, True, True]
+    assert _regular(np.array([0, 25, 50, 78])).tolist() == [True, True, True, False]
+    assert _regular(np.array([7])).tolist() == [False]
+    assert _regular(np.array([5, 5])).tolist() == [False, False]            # no spacing at all
+
+
+def test_strip_is_the_columns_around_the_fullest_with_at_least_half_as_many():
+    from hwr_desktop.core.segmentation.printed_lines import _strip
+    assert _strip(np.array([0, 2, 5, 10, 5, 4, 6])) == (2, 5)                # 5 is half of 10: in
+    assert _strip(np.array([10, 6])) == (0, 2)
+    assert _strip(np.array([4, 3, 8])) == (2, 3)                             # 3 < 4 stops the way left
+    assert _strip(np.array([4, 5, 8])) == (0, 3)
+
+
+def test_tick_ends_counts_the_ends_on_a_horizontal_line():
+    from hwr_desktop.core.segmentation.printed_lines import _tick_ends
+    horizontal = np.zeros((20, 10), bool)
+    horizontal[2] = horizontal[15] = True
+    bar = np.zeros((10, 3), bool)                      # image rows 4-13, image column 5 (left0 4 + 1)
+    bar[:, 1] = True
+    # reach 2: row 2 is 2 above the top (4), row 15 2 below the bottom (13)
+    assert _tick_ends(bar, horizontal, 4, 4, 20, 2) == (2, 5)
+    assert _tick_ends(bar, horizontal, 4, 4, 20, 1) == (0, 5)
+    assert _tick_ends(bar, horizontal, 5, 4, 20, 2) == (1, 5)                # one row lower: the top is 3 away
+    # long enough from 0.25 x 20 = 5 rows
+    assert _tick_ends(bar[:5], horizontal, 4, 4, 20, 2) == (1, 5)
+    assert _tick_ends(bar[:4], horizontal, 4, 4, 20, 2) == (0, 0)
+    # a line only beside the column (2 away) does not count: ends are looked for in columns cx - 1 .. cx + 1
+    beside = np.zeros((20, 10), bool)
+    beside[2, 7:] = True
+    assert _tick_ends(bar, beside, 4, 4, 20, 2) == (0, 5)
+    beside[2, 6] = True
+    assert _tick_ends(bar, beside, 4, 4, 20, 2) == (1, 5)
+    # slanted (1 column per row: slope 1) or bent (one row 3 columns off: 2.6 from the fitted line)
+    slanted = np.eye(8, dtype=bool)
+    assert _tick_ends(slanted, horizontal, 4, 0, 20, 2) == (0, 0)
+    bent = np.zeros((7, 4), bool)
+    bent[:, 0] = True
+    bent[3] = [False, False, False, True]
+    assert _tick_ends(bent, horizontal, 4, 0, 20, 2) == (0, 0)
+
+
+def test_restore_crossings_gives_back_the_line_where_ink_lies_on_both_sides_within_2_pixels():
+    from hwr_desktop.core.segmentation.printed_lines import restore_crossings
+    ink = grid(".......",
+               "..#..##",
+               "#.#..#.",
+               "..#..#.",
+               "#######",         # the line
+               "..#....",
+               "#.#...#",
+               "..#....",
+               ".......")
+    line = np.zeros(ink.shape, bool)
+    line[4] = True
+    # column 0: ink 2 above and 2 below; column 2: a stroke through; column 5 ink above only; column 6
+    # ink 3 above
+    expected = line.copy()
+    expected[4, [0, 2]] = False
+    assert restore_crossings(ink, line, np.zeros(ink.shape, bool)).tolist() == expected.tolist()
+    # the same turned on its side, as a vertical line
+    assert restore_crossings(ink.T, np.zeros(ink.T.shape, bool), line.T).tolist() == expected.T.tolist()
+    assert not restore_crossings(ink, np.zeros(ink.shape, bool), np.zeros(ink.shape, bool)).any()
+
+
+def test_typical_height_is_the_median_height_of_marks_with_15_percent_of_the_largest_ink():
+    from hwr_desktop.core.segmentation.printed_lines import typical_height
+    ink = np.zeros((20, 30), bool)
+    ink[2:12, 2:6] = True                 # 10 tall, 40 px (the largest)
+    ink[2:14, 10:13] = True               # 12 tall, 36 px
+    ink[2:8, 20] = True                   # 6 tall, 6 px: exactly 15 % of 40, counted -> median(10, 12, 6)
+    assert typical_height(ink) == 10.0
+    ink[7, 20] = False                    # 5 px: not counted -> median(10, 12)
+    assert typical_height(ink) == 11.0
+    assert typical_height(np.zeros((5, 5), bool)) == 0.0
+
+
+def test_typical_height_leaves_lines_across_the_image_out_and_crossing_digits_whole():
+    from hwr_desktop.core.segmentation.printed_lines import typical_height
+    ink = np.zeros((20, 40), bool)
+    ink[15] = True                        # a line across (runs over 0.9 x 40 = 36)
+    ink[5:15, 5:9] = True                 # resting on it: loses the 2 rows next to the line (rows 5-12: 8 tall)
+    ink[5:19, 20:24] = True               # crossing it (ink 2 rows on both sides): stays whole, 14 tall
+    assert typical_height(ink) == 11.0
+
+
+def ruled(height: int, width: int, row: int, x0: int = 0, x1: int | None = None) -> np.ndarray:
+    """An ink mask with a 2-row horizontal line at `row`, from x0 to x1 (exclusive)."""
+    ink = np.zeros((height, width), bool)
+    ink[row:row + 2, x0:x1] = True
+    return ink
+
+
+# find_lines with the digit height given (10): lines are runs from 2.5 x 10 = 25 long, measured on the
+# mask grown by ceil(0.045 x 10) = 1 row; ticks from 0.25 x 10 = 2.5 rows, touching a line within 3.
+def test_a_line_alone_is_all_line_from_25_pixels_long():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    ink = ruled(30, 60, 20)
+    assert find_lines(ink, 10).tolist() == ink.tolist()
+    ink = ruled(30, 60, 20, 10, 35)                          # 25 long
+    assert find_lines(ink, 10).tolist() == ink.tolist()
+    assert not find_lines(ruled(30, 60, 20, 10, 34), 10).any()       # 24 long
+    # on its side: a vertical line
+    assert find_lines(np.ascontiguousarray(ink.T), 10).tolist() == ink.T.tolist()
+    # digits smaller than 8 pixels: nothing is taken for a line
+    assert not find_lines(ruled(30, 60, 20), 7.9).any() and find_lines(ruled(30, 60, 20), 8).any()
+    assert not find_lines(np.zeros((30, 60), bool)).any()
+
+
+def test_a_stroke_crossing_a_line_keeps_its_pixels_on_the_line():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    ink = ruled(30, 60, 20)
+    ink[5:29, 30:32] = True               # 24 rows: too short for a vertical line
+    expected = ruled(30, 60, 20)
+    expected[20:22, 30:32] = False
+    assert find_lines(ink, 10).tolist() == expected.tolist()
+    assert find_lines(np.ascontiguousarray(ink.T), 10).tolist() == expected.T.tolist()
+
+
+def test_a_comb_of_evenly_spaced_ticks_on_a_line_is_all_line_but_a_single_tick_is_a_digit():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    comb = ruled(30, 80, 20)
+    for x in (10, 30, 50, 70):
+        comb[14:20, x:x + 2] = True       # 6 rows standing on the line, 20 apart
+    assert find_lines(comb, 10).tolist() == comb.tolist()
+    one = ruled(30, 80, 20)
+    one[14:20, 30:32] = True
+    # the line keeps the tick's bottom row: within half the line's thickness + 1 of its centre (20.5)
+    expected = ruled(30, 80, 20)
+    expected[19, 30:32] = True
+    assert find_lines(one, 10).tolist() == expected.tolist()
+
+
+def test_a_box_side_touching_lines_at_both_ends_is_line():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    box = ruled(40, 80, 5) | ruled(40, 80, 25)
+    box[7:25, 40:42] = True               # 18 rows between the two lines: too short for a line by itself
+    assert find_lines(box, 10).tolist() == box.tolist()
