@@ -50,9 +50,9 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/store/runs.py": [HAND, "tests/test_hand_runs.py", "tests/test_runs_store.py", "-k", "hand or "
                                        "record_update or kept_as_such or dead_process or reused or delete_removes "
                                        "or damaged_store or diff_names"],
-    **{f"hwr_desktop/core/segmentation/{name}.py": [HAND, "tests/test_hand_segmentation.py", "tests/test_segment.py",
-                                                    "tests/test_lines.py", "-k",
-                                                    "not form_boxes"]
+    # segmentation's hand-made images (well under a second a run); test_segment.py and test_lines.py draw
+    # digits with Pillow and MNIST and took ~10 s a run, hours for the 734 mutants
+    **{f"hwr_desktop/core/segmentation/{name}.py": ["tests/test_hand_segmentation.py"]
        for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
 }
 
@@ -65,6 +65,9 @@ _DESIGN = "hwr_desktop/core/network/design.py"
 _READER = "hwr_desktop/core/reading/number_reader.py"
 _RUNS = "hwr_desktop/core/store/runs.py"
 _PRE = "hwr_desktop/core/data/preprocess.py"
+_COMP = "hwr_desktop/core/segmentation/components.py"
+_CUTS = "hwr_desktop/core/segmentation/cuts.py"
+_MARKS = "hwr_desktop/core/segmentation/marks.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -98,6 +101,53 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_PRE, 215, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
+    (_COMP, 30, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
+    (_COMP, 34, "2 -> 3"): "any stride above w (the largest run end) keeps the rows' search keys apart",
+    # stroke_width: more zero padding (rows, or columns on either side) adds no run
+    (_CUTS, 32, "0 -> 1 @44"): "an empty row above adds no run",
+    (_CUTS, 32, "0 -> 1 @47"): "an empty row below adds no run",
+    (_CUTS, 32, "1 -> 2 @52"): "a second empty column on the left adds no run",
+    (_CUTS, 32, "1 -> 2 @55"): "a second empty column on the right adds no run",
+    # cut_paths' early return is a shortcut: at w <= 2 x margin the lo..hi range of candidates is empty
+    (_CUTS, 74, "Mult -> Div"): "the shortcut is taken less often; lo..hi is empty at w <= 2 x margin anyway",
+    (_CUTS, 74, "LtE -> Lt"): "the shortcut is taken less often; lo..hi is empty at w == 2 x margin anyway",
+    (_CUTS, 87, "Sub -> Add"): "(h - 1) // factor is ceil(h / factor) - 1 = traced's last row: the minimum never binds",
+    (_CUTS, 91, "Sub -> Add"): "paths never leave the piece: the DP never steps off the small image, "
+                               "and (ceil(w / f) - 1) x f <= w - 1",
+    (_CUTS, 113, "1 -> 2"): "part numbers go up to len(paths) only: the extra one has no pixel and is skipped",
+    # _pieces: labels come from label(), so each of 1..count has a pixel; slot 0 (paper) is never read
+    (_MARKS, 63, "Gt -> GtE"): "paper (label 0) gets a peak, box and area too, but only labels 1..count are read",
+    (_MARKS, 65, "1 -> 2"): "a spare slot after the last label is never read",
+    (_MARKS, 69, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 69, "1 -> 2 @54"): "a spare slot after the last label is never read",
+    (_MARKS, 70, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 70, "1 -> 2 @53"): "a spare slot after the last label is never read",
+    (_MARKS, 70, "1 -> 2 @33"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 70, "1 -> 2 @57"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 70, "USub removed @32"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 70, "USub removed @56"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 73, "1 -> 2"): "bincount is count + 1 long anyway (the last label has a pixel); the spare slot is not read",
+    (_MARKS, 73, "Add -> Sub"): "bincount is count + 1 long anyway: the last label has a pixel",
+    # _should_merge's first test is a shortcut: _near's reach round(0.1 h) is less than a gap above 0.25 h
+    # (pixels are at least gap + 1 apart), and two pieces at most h tall with such a gap span < 2.5 h
+    (_MARKS, 41, "0.25 -> 1.25"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
+    (_MARKS, 94, "Gt -> GtE @7"): "a gap of exactly 0.25 h: _near (reach round(0.1 h)) rejects it anyway",
+    (_MARKS, 94, "Or -> And"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
+    (_MARKS, 94, "2.5 -> 3.5"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    (_MARKS, 94, "Gt -> GtE @37"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    # ... and its side gap of 0.1 h for "stacked": a gap g is g + 1 pixels, beyond _near's round(0.1 h) from g = 0.1 h
+    (_MARKS, 96, "GtE -> Gt"): "a side gap of exactly 0.1 h is beyond _near's reach anyway",
+    (_MARKS, 96, "0.1 -> 1.1"): "side gaps over 0.1 h are beyond _near's reach anyway",
+    (_MARKS, 188, "Sub -> Add @78"): "the last row index, int((y1 - 0.5) / fy) - gy0, is below the grown box's "
+                                      "height already: the clip's top never binds",
+    (_MARKS, 189, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
+                                      "top never binds",
+    (_MARKS, 230, "2 -> 3"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 230, "Div -> Mult"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 211, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
+    (_MARKS, 213, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
+                                 "returns as a copy",
+    (_MARKS, 213, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
 }
 
 
