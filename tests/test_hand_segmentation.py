@@ -744,3 +744,24 @@ def test_a_box_side_touching_lines_at_both_ends_is_line():
     box = ruled(40, 80, 5) | ruled(40, 80, 25)
     box[7:25, 40:42] = True               # 18 rows between the two lines: too short for a line by itself
     assert find_lines(box, 10).tolist() == box.tolist()
+
+
+def test_lines_are_at_most_6_rows_thick():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    band = np.zeros((30, 60), bool)
+    band[10:16] = True                    # 6 rows: a thick printed line
+    assert find_lines(band, 10).tolist() == band.tolist()
+    band[16] = True                       # 7 rows: a marker stroke, never seen as a thin line
+    assert not find_lines(band, 10).any()
+
+
+def test_a_line_must_be_seen_alone_in_30_percent_of_its_columns():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    # a 40-column line with a block standing on it: 12 free columns are exactly 0.3 x 40
+    ink = ruled(30, 40, 20)
+    ink[5:20, :28] = True
+    expected = ruled(30, 40, 20)
+    expected[19, :28] = True              # the centre (20.5) comes from the free columns: +-1.5 rows
+    assert find_lines(ink, 10).tolist() == expected.tolist()
+    ink[5:20, 28] = True                  # 11 free columns: a blob on a stroke, not a line
+    assert not find_lines(ink, 10).any()
