@@ -56,7 +56,13 @@ def _yes(text: str) -> bool:
 
 def run_train_reader(args) -> int:
     from hwr_desktop.core.errors import HwrError
-    from hwr_desktop.core.reading.sequence_training import ReaderTrainingConfig, model_from_checkpoint, read_checkpoint, train
+    from hwr_desktop.core.reading.sequence_training import (
+        VARIATIONS,
+        ReaderTrainingConfig,
+        model_from_checkpoint,
+        read_checkpoint,
+        train,
+    )
     out = checked_out_path(args.out)
     config = ReaderTrainingConfig(**{f.name: getattr(args, f.name) for f in fields(ReaderTrainingConfig)
                                      if hasattr(args, f.name)})
@@ -65,7 +71,7 @@ def run_train_reader(args) -> int:
             raise HwrError(f"--{name.replace('_', '-')} must be above 0")
     if not config.peak_learning_rate > 0:
         raise HwrError("--peak-learning-rate must be above 0")
-    if config.variation not in ("standard", "wide"):
+    if config.variation not in VARIATIONS:
         raise HwrError(f"--variation is standard or wide, not {config.variation!r}")
     if config.init_from and not args.fit_only:
         read_checkpoint(Path(config.init_from))   # a missing or damaged starting point fails here, in one line

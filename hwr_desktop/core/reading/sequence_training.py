@@ -126,8 +126,11 @@ class Batches:
         self.pool.join()
 
 
+VARIATIONS = ("standard", "wide")    # the training data's kinds: strips.synthetic_strip's `wide`
+
+
 def _wide(config: ReaderTrainingConfig) -> bool:
-    if config.variation not in ("standard", "wide"):
+    if config.variation not in VARIATIONS:
         raise HwrError(f"variation is 'standard' or 'wide', not {config.variation!r}")
     return config.variation == "wide"
 
