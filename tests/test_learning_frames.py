@@ -34,6 +34,18 @@ def test_a_frame_per_epoch_from_validation_images(recorded, mnist):
     assert np.all((centred[0] * centred[1]).sum(axis=0) >= 0)
 
 
+def test_the_extractor_is_traced_when_the_run_starts_not_in_the_first_frame(mnist):
+    # Tracing holds the GIL in long stretches; after the last epoch of a 1-epoch run it was the GUI
+    # thread's longest wait (issue 30). Traced once, at the start; the frames reuse that trace.
+    from hwr_desktop.core.network.presets import build_model
+    recorder = LearningRecorder(mnist.x_val[:20], mnist.y_val[:20])
+    recorder.on_start(build_model("quick"), None)
+    call = recorder._extractor._call
+    assert call.experimental_get_tracing_count() == 1
+    recorder._extractor(mnist.x_val[:20])
+    assert call.experimental_get_tracing_count() == 1
+
+
 def test_the_default_images_are_the_validation_split(mnist):
     recorder = LearningRecorder(count=50)
     np.testing.assert_array_equal(recorder.images, mnist.x_val[:50])

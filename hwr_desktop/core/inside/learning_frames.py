@@ -60,6 +60,10 @@ class LearningRecorder(TrainingCallbacks):
     def on_start(self, model, config) -> None:
         self.model, self._extractor = model, FeatureExtractor(model)
         self.frames = []
+        # Trace the extractor's tf.function now, as the run starts, not in the first epoch's frame: the
+        # trace holds the GIL in long stretches, and after the last epoch of a 1-epoch run it was the
+        # GUI thread's longest wait (issue 30: the last long stall while training).
+        self._extractor(self.images[:1])
 
     def on_epoch(self, info: EpochInfo) -> None:
         import time
