@@ -765,3 +765,150 @@ def test_a_line_must_be_seen_alone_in_30_percent_of_its_columns():
     assert find_lines(ink, 10).tolist() == expected.tolist()
     ink[5:20, 28] = True                  # 11 free columns: a blob on a stroke, not a line
     assert not find_lines(ink, 10).any()
+
+
+def test_restore_crossings_at_the_image_borders():
+    from hwr_desktop.core.segmentation.printed_lines import restore_crossings
+    none = np.zeros((7, 4), bool)
+    # a one-row line in row 2: column 0 has ink in row 0 (2 above, the image's first row) and row 4 (2
+    # below); column 1 in row 0 only; column 2 in rows 3-6 only
+    ink = grid("##..",
+               "....",
+               "####",
+               "..#.",
+               "#.#.",
+               "..#.",
+               "..#.")
+    line = np.zeros(ink.shape, bool)
+    line[2] = True
+    expected = line.copy()
+    expected[2, 0] = False
+    assert restore_crossings(ink, line, none).tolist() == expected.tolist()
+    # the same upside down: the line in row 4, ink 2 below it in the image's last row
+    assert restore_crossings(ink[::-1].copy(), line[::-1].copy(), none).tolist() == expected[::-1].tolist()
+    # a line in the first row has nothing above it: never a crossing
+    top = np.zeros((5, 3), bool)
+    top[0] = True
+    ink = top | grid("...", "###", "###", "...", "...")
+    assert restore_crossings(ink, top, np.zeros((5, 3), bool)).tolist() == top.tolist()
+
+
+def test_lines_along_the_image_borders_are_found_whole():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    for rows in ((0, 2), (1, 3), (27, 29), (28, 30)):
+        ink = np.zeros((30, 60), bool)
+        ink[rows[0]:rows[1]] = True
+        assert find_lines(ink, 10).tolist() == ink.tolist(), rows
+        assert find_lines(np.ascontiguousarray(ink.T), 10).tolist() == ink.T.tolist(), rows
+
+
+
+def strokes_on_a_line(line_row: int, stroke_top: int) -> np.ndarray:
+    """A 2-row line at `line_row` across 60 columns, with 3-column strokes standing on it from
+    `stroke_top` in 45 of the columns (a gap of one column after each): 15 columns left free."""
+    ink = ruled(30, 60, line_row)
+    for x in range(0, 60, 4):
+        ink[stroke_top:line_row, x:x + 3] = True
+    return ink
+
+
+def test_ink_above_the_lines_reach_touches_it_even_next_to_the_image_top():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    # Height 10: the line's band reaches 1 row above it, its candidates 1 more. Strokes going on above
+    # that touch the line: it is seen alone in 15 of 60 columns (< 0.3 x 60) and is not a line.
+    assert not find_lines(strokes_on_a_line(3, 0), 10).any()     # the stroke runs on into row 0
+    assert not find_lines(strokes_on_a_line(4, 1), 10).any()     # one row above the reach, not two
+    # Strokes ending within the reach are part of a thick line, seen alone everywhere: all line.
+    assert find_lines(strokes_on_a_line(4, 2), 10).tolist() == strokes_on_a_line(4, 2).tolist()
+
+
+def test_a_line_with_bumps_under_most_of_it_is_all_line():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    # A 1-row line (row 10) with 2-row bumps under 8 of every 10 columns (runs of 8: not lines themselves),
+    # as a printed line of uneven thickness: 3 rows seen alone in most columns, 1 in the rest.
+    ink = np.zeros((30, 60), bool)
+    ink[10] = True
+    for x in range(0, 60, 10):
+        ink[11:13, x:x + 8] = True
+    assert find_lines(ink, 10).tolist() == ink.tolist()
+
+
+def test_fill_paints_a_single_pixel_run_and_boxes_of_a_tall_image():
+    from hwr_desktop.core.segmentation.printed_lines import _boxes, _fill
+    assert _fill((2, 2), np.array([1]), np.array([0]), np.array([1])).astype(int).tolist() == [[0, 0], [1, 0]]
+    labels = np.zeros((10, 2), int)       # taller than twice its width: the boxes' start values must exceed 9
+    labels[6:10, 1] = 1
+    y0, x0, y1, x1, area = _boxes(labels, 1)
+    assert (y0[1], x0[1], y1[1], x1[1], area[1]) == (6, 1, 10, 2, 4)
+
+
+def test_regular_takes_the_spacing_most_gaps_share_within_8_percent():
+    from hwr_desktop.core.segmentation.printed_lines import _regular
+    assert _regular(np.array([10, 30])).tolist() == [True, True]              # two ticks make a row
+    # gaps 10, 30, 30, 30, 40, 60, 60, 70, 90, 100: 30 is shared by three; 0 has no neighbour 30 away
+    assert _regular(np.array([0, 10, 40, 70, 100])).tolist() == [False, True, True, True, True]
+
+
+def test_tick_ends_refuses_a_tick_whose_centre_wanders_over_1_5_pixels():
+    from hwr_desktop.core.segmentation.printed_lines import _tick_ends
+    horizontal = np.zeros((20, 10), bool)
+    horizontal[2] = horizontal[15] = True
+    bent = np.zeros((7, 4), bool)         # one row 2 columns off: 2 - 2/7 = 1.71 from the fitted line
+    bent[:, 0] = True
+    bent[3] = [False, False, True, False]
+    assert _tick_ends(bent, horizontal, 4, 0, 20, 2) == (0, 0)
+    bent[3] = [False, True, False, False]  # 1 column off: 0.86, straight enough; its top row 4 is 2 below row 2
+    assert _tick_ends(bent, horizontal, 4, 0, 20, 2) == (1, 0)
+
+
+def test_a_box_side_with_a_digit_beside_it_is_line_only_if_0_8_digit_heights_tall():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    # Digits 12 high. A 4-row digit touches the side: its columns join the side's band, which is then not
+    # straight; the side alone (the columns holding at least half the fullest one's pixels) is judged.
+    for bottom_line, is_side in ((20, True), (18, False)):
+        lines = ruled(40, 80, 5) | ruled(40, 80, bottom_line)
+        side = np.zeros((40, 80), bool)
+        side[7:bottom_line, 40:42] = True    # off the lines' rows: 11 rows (>= 0.8 x 12) or 9 rows
+        digit = np.zeros((40, 80), bool)
+        digit[9:13, 42:47] = True
+        ink = lines | side | digit
+        if is_side:
+            # with the digit's column next to it, within the side's half thickness + 1 of its centre
+            expected = lines | side
+            expected[9:13, 42] = True
+        else:
+            # a digit's stroke: it keeps all but its rows next to the lines (within 1.5 + 1 of their centres)
+            expected = lines.copy()
+            expected[[7, bottom_line - 1], 40:42] = True
+        assert find_lines(ink, 12).tolist() == expected.tolist(), bottom_line
+
+
+def test_a_line_must_be_seen_alone_in_30_percent_of_its_columns_counted_from_its_first_to_its_last():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    ink = ruled(30, 42, 20)
+    ink[5:20, :30] = True                 # 12 free columns of 42: under 0.3 x 42 = 12.6
+    assert not find_lines(ink, 10).any()
+
+
+def test_a_3_row_line_keeps_2_rows_either_side_of_its_centre_where_a_digit_touches_it():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    ink = np.zeros((30, 60), bool)
+    ink[10:13] = True                     # centre row 11, half its thickness + 1 = 2
+    ink[13:21, 30:35] = True              # a digit hanging from it
+    expected = np.zeros((30, 60), bool)
+    expected[10:13] = True
+    expected[13, 30:35] = True            # row 13 is within 2 of the centre: line
+    assert find_lines(ink, 10).tolist() == expected.tolist()
+
+
+def test_large_digits_allow_lines_to_step_by_more_rows():
+    from hwr_desktop.core.segmentation.printed_lines import find_lines
+    # Digits 30 high: lines from 75 long, the mask grown by ceil(0.045 x 30) = 2 rows: a line stepping
+    # down 4 rows halfway is still one line, though each half (40) is too short to be one.
+    ink = np.zeros((60, 80), bool)
+    ink[20:22, :40] = True
+    ink[24:26, 40:] = True
+    assert find_lines(ink, 30).tolist() == ink.tolist()
+    ink[24:26, 40:] = False
+    ink[25:27, 40:] = True                # 5 rows down: the grown halves no longer share a row
+    assert not find_lines(ink, 30).any()

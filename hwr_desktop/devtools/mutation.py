@@ -68,6 +68,7 @@ _PRE = "hwr_desktop/core/data/preprocess.py"
 _COMP = "hwr_desktop/core/segmentation/components.py"
 _CUTS = "hwr_desktop/core/segmentation/cuts.py"
 _MARKS = "hwr_desktop/core/segmentation/marks.py"
+_LINES = "hwr_desktop/core/segmentation/printed_lines.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
@@ -148,6 +149,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_MARKS, 213, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
     (_MARKS, 213, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
+    (_LINES, 71, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
+    (_LINES, 107, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
+    (_LINES, 144, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
+    (_LINES, 160, "2 -> 3 @57"): "one more bound past the last line is never read",
+    (_LINES, 184, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
+    (_LINES, 186, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
 }
 
 
@@ -269,12 +276,23 @@ def _run_tests(copy: Path, tests: list[str], timeout: float) -> str:
     return "survived" if done.returncode == 0 else "killed"
 
 
+def _line_set(text: str) -> set[int]:
+    """"140-180,322" -> {140, ..., 180, 322}."""
+    lines = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        lines.update(range(int(first), int(last or first) + 1))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", help="a path or name fragment from MODULES (default: all)")
     parser.add_argument("--budget", type=float, default=45 * 60, help="seconds for the whole run (default 2700)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per mutant (default: 5x the clean run + 10)")
     parser.add_argument("--every", type=int, default=1, help="try every Nth mutant only (a sampled estimate)")
+    parser.add_argument("--lines", type=_line_set, default=None,
+                        help="only the mutants on these lines, e.g. 140-180,322 (re-checking survivors)")
     args = parser.parse_args(argv)
     chosen = [m for m in MODULES if not args.module or any(f in m for f in args.module)]
     if not chosen:
@@ -293,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             timeout = args.timeout or 5 * (time.monotonic() - start) + 10
             results: dict[str, list[Mutant]] = {"killed": [], "timeout": [], "survived": [], "equivalent": []}
-            points = mutants(original)[::max(1, args.every)]
+            points = [m for m in mutants(original) if args.lines is None or m.line in args.lines][::max(1, args.every)]
             sampled = f" (every {args.every}th)" if args.every > 1 else ""
             print(f"{module}: {len(points)} mutants{sampled}, {timeout:.0f} s each at most", flush=True)
             for mutant in points:

@@ -318,9 +318,11 @@ def restore_crossings(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndar
         n = free.shape[0]
         above = np.zeros(len(cols), bool)
         below = np.zeros(len(cols), bool)
+        # Rows past the image's edge are clipped to the edge row: that row was either looked at for a
+        # smaller k already or is the line's own (never free), so clipping needs no bounds test.
         for k in range(1, CROSSING_REACH + 1):
-            above |= (tops - k >= 0) & free[np.clip(tops - k, 0, n - 1), cols]
-            below |= (bottoms + k - 1 < n) & free[np.clip(bottoms + k - 1, 0, n - 1), cols]
+            above |= free[np.maximum(tops - k, 0), cols]
+            below |= free[np.minimum(bottoms + k - 1, n - 1), cols]
         both = above & below
         if mask is horizontal:
             out &= ~_fill(out.shape, cols[both], tops[both], bottoms[both], along_columns=True)
