@@ -53,8 +53,6 @@ def errors(model, x, y) -> int:
     return int((predict_logits(model, x).argmax(axis=1) != y).sum())
 
 
-@pytest.mark.skipif(not default_model_path().exists(),
-                    reason="needs the bundled model resources/models/default.keras (>= 99.6 % MNIST), not committed yet")
 def test_finetuning_learns_a_new_hand_without_forgetting_mnist(writer, tmp_path):
     from hwr_desktop.core.models.modelfile import load_model
     x_personal, y_personal, x_held, y_held = writer
