@@ -98,10 +98,11 @@ def collect() -> None:
         return           # the garbage waits for the next tick after the pause
     threshold = gc.get_threshold()
     young, middle, old = gc.get_count()
-    if _timer is not None:
-        interval = BUSY_INTERVAL_MS if young > BUSY_YOUNG else IDLE_INTERVAL_MS if young <= threshold[0] else None
-        if interval is not None and _timer.interval() != interval:
-            _timer.setInterval(interval)
+    if _timer is not None:   # in between (a few thousand young objects) the pace stays as it is
+        if young > BUSY_YOUNG and _timer.interval() != BUSY_INTERVAL_MS:
+            _timer.setInterval(BUSY_INTERVAL_MS)
+        elif young <= threshold[0] and _timer.interval() != IDLE_INTERVAL_MS:
+            _timer.setInterval(IDLE_INTERVAL_MS)
     if young > threshold[0]:
         gc.collect(0)
         if middle > threshold[1]:
