@@ -594,7 +594,7 @@ def test_runs_and_fill_are_each_others_inverse():
 
 
 def test_boxes_of_labels():
-    from hwr_desktop.core.segmentation.printed_lines import _boxes
+    from hwr_desktop.core.segmentation.components import bounding_boxes as _boxes
     labels = np.array([[0, 1, 1, 0], [2, 0, 1, 0], [2, 0, 0, 0]])
     y0, x0, y1, x1, area = _boxes(labels, 2)
     assert (y0[1:].tolist(), x0[1:].tolist(), y1[1:].tolist(), x1[1:].tolist()) == ([0, 1], [1, 0], [2, 3], [3, 1])
@@ -834,7 +834,8 @@ def test_a_line_with_bumps_under_most_of_it_is_all_line():
 
 
 def test_fill_paints_a_single_pixel_run_and_boxes_of_a_tall_image():
-    from hwr_desktop.core.segmentation.printed_lines import _boxes, _fill
+    from hwr_desktop.core.segmentation.components import bounding_boxes as _boxes
+    from hwr_desktop.core.segmentation.printed_lines import _fill
     assert _fill((2, 2), np.array([1]), np.array([0]), np.array([1])).astype(int).tolist() == [[0, 0], [1, 0]]
     labels = np.zeros((10, 2), int)       # taller than twice its width: the boxes' start values must exceed 9
     labels[6:10, 1] = 1

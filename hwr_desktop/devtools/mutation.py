@@ -149,12 +149,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_MARKS, 213, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
     (_MARKS, 213, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
-    (_LINES, 71, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
-    (_LINES, 107, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
-    (_LINES, 144, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
-    (_LINES, 160, "2 -> 3 @57"): "one more bound past the last line is never read",
-    (_LINES, 184, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
-    (_LINES, 186, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
+    (_LINES, 72, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
+    (_COMP, 73, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
+    (_LINES, 132, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
+    (_LINES, 148, "2 -> 3 @57"): "one more bound past the last line is never read",
+    (_LINES, 172, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
+    (_LINES, 174, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
 }
 
 

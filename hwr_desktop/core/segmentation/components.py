@@ -58,3 +58,16 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     flat = np.repeat(rows * w + starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
     labels.ravel()[flat] = np.repeat(run_label + 1, lengths)
     return labels, int(run_label.max()) + 1
+
+
+def bounding_boxes(labels: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+    """y0, x0, y1, x1 (exclusive) and area of every label 1..count (index 0 unused)."""
+    flat = np.flatnonzero(labels != 0)
+    ys, xs = np.divmod(flat, labels.shape[1])
+    ids = labels.ravel()[flat]
+    big = labels.shape[0] + labels.shape[1]
+    y0, x0 = np.full(count + 1, big), np.full(count + 1, big)
+    y1, x1 = np.zeros(count + 1, int), np.zeros(count + 1, int)
+    np.minimum.at(y0, ids, ys), np.minimum.at(x0, ids, xs)
+    np.maximum.at(y1, ids, ys + 1), np.maximum.at(x1, ids, xs + 1)
+    return y0, x0, y1, x1, np.bincount(ids, minlength=count + 1)

@@ -224,7 +224,12 @@ def find_marks(image: np.ndarray) -> Marks:
     high, low = max(HIGH_SHARE * peak, 5 * noise), max(0.25 * peak, 3 * noise)
     ink = smooth > low
     lines = find_lines(ink)
-    labels, count = label(ink & ~lines)
+    rest = ink & ~lines
+    if rest.any() and lines.any():
+        # Printed lines are often darker than the pen: a mark's strong core is judged against the
+        # strongest ink that is not line, or faint digits in dark form boxes would all vanish.
+        high = max(HIGH_SHARE * float(smooth[rest].max()), 5 * noise)
+    labels, count = label(rest)
     pieces = _pieces(labels, count, smooth, high, max(2.0, MIN_MARK_PX * work.shape[0] / h))
     pieces = merge_fragments(drop_specks(merge_broken(pieces)))
     pieces.sort(key=lambda p: (p.x0 + p.x1) / 2)

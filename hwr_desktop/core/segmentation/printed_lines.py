@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwr_desktop.core.segmentation.components import label
+from hwr_desktop.core.segmentation.boxes import box_outlines
+from hwr_desktop.core.segmentation.components import bounding_boxes, label
 
 LINE_LENGTH = 2.5       # horizontal runs at least this many digit heights long are lines
 OBVIOUS_SHARE = 0.9     # for estimating the digit height: runs across this share of the image are lines
@@ -94,19 +95,6 @@ def long_runs(mask: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray, 
     return rows[keep], starts[keep], ends[keep]
 
 
-def _boxes(labels: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
-    """y0, x0, y1, x1 (exclusive) and area of every label 1..count (index 0 unused)."""
-    flat = np.flatnonzero(labels != 0)
-    ys, xs = np.divmod(flat, labels.shape[1])
-    ids = labels.ravel()[flat]
-    big = labels.shape[0] + labels.shape[1]
-    y0, x0 = np.full(count + 1, big), np.full(count + 1, big)
-    y1, x1 = np.zeros(count + 1, int), np.zeros(count + 1, int)
-    np.minimum.at(y0, ids, ys), np.minimum.at(x0, ids, xs)
-    np.maximum.at(y1, ids, ys + 1), np.maximum.at(x1, ids, xs + 1)
-    return y0, x0, y1, x1, np.bincount(ids, minlength=count + 1)
-
-
 def _obvious(ink: np.ndarray) -> np.ndarray:
     """Ink near row runs across OBVIOUS_SHARE of the image (surely lines)."""
     rows, starts, ends = long_runs(_dilate(ink, 1), OBVIOUS_SHARE * ink.shape[1])
@@ -127,7 +115,7 @@ def typical_height(ink: np.ndarray, ink_t: np.ndarray | None = None) -> float:
     labels, count = label(ink)
     if count == 0:
         return 0.0
-    y0, _, y1, _, area = _boxes(labels, count)
+    y0, _, y1, _, area = bounding_boxes(labels, count)
     big = area[1:] >= 0.15 * area[1:].max()
     return float(np.median((y1 - y0)[1:][big]))
 
@@ -214,7 +202,7 @@ def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, he
         return np.zeros(ink_t.shape, np.int32)
     bands, count = label(_fill(ink_t.shape, rows, starts, ends))
     keep = np.zeros(count + 1, bool)
-    y0, x0, y1, x1, _ = _boxes(bands, count)   # transposed: y is the image's x
+    y0, x0, y1, x1, _ = bounding_boxes(bands, count)   # transposed: y is the image's x
     reach = 2 + radius
     ends, strips = [], np.zeros((count + 1, 2), int)
     for n in range(1, count + 1):
@@ -289,12 +277,19 @@ def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
         return np.zeros(ink.shape, bool)
     # Vertical lines are horizontal lines of the transpose; a contiguous copy keeps that fast.
     ink_t = np.ascontiguousarray(ink.T)
+    # Separate cells, one per digit: too short for lines, found whole (boxes.py). Their outlines
+    # would make the digits look as tall as the cells.
+    box_h, box_v = box_outlines(ink)
     if height is None:
-        height = typical_height(ink, ink_t)
+        outlines = box_h | box_v
+        height = typical_height(ink & ~outlines, np.ascontiguousarray((ink & ~outlines).T)) if outlines.any() \
+            else typical_height(ink, ink_t)
     if height < MIN_HEIGHT:
-        return np.zeros(ink.shape, bool)
+        return restore_crossings(ink, box_h, box_v)
     horizontal, _, _ = horizontal_lines(ink, height)
     vertical_t, _, _ = horizontal_lines(ink_t, height)
+    horizontal |= box_h
+    vertical_t |= np.ascontiguousarray(box_v.T)
     if horizontal.any():
         ticks = _ticks(ink_t, horizontal, vertical_t, height)
         if ticks.any():

@@ -1,0 +1,126 @@
+"""Find form cells drawn one per digit (separate boxes, square or rounded corners) in an ink mask.
+
+Pure numpy. printed_lines.py finds lines by their length (LINE_LENGTH digit heights), so a row of
+separate cells escapes it: each cell's edges are only one or two digit heights long. A cell is
+found here as a whole instead, as one connected component that is a hollow rectangle:
+1. seen from outside, each of its four sides is straight: the outer profile of the side's middle
+   lies within STRAIGHT pixels of one line for at least STRAIGHT_SHARE of it, leaning at most
+   MAX_SLOPE (a digit poking over the side may hide the rest);
+2. its sides are thin (MAX_THICKNESS working pixels, and a small share of the cell);
+3. no line of its own crosses its inside (that is a grid or a row of joined cells: lines);
+4. something tall is written inside it (a round '0' is hollow too, but holds nothing).
+Its outline is the band of the side's thickness inward from the outer profile: where the profile
+follows the side (and around rounded corners), from the profile; where a digit pokes out over the
+side, from the fitted line. find_lines passes it on like its other lines, so ink crossing a side
+is given back to the digit (restore_crossings) and a digit resting on a side keeps its foot.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hwr_desktop.core.segmentation.components import bounding_boxes, label
+
+MIN_SIDE = 10          # working pixels: smaller components are not cells
+STRAIGHT = 1.5         # working pixels the outer profile may stray from its line (anti-aliasing, tilt)
+STRAIGHT_SHARE = 0.4   # share of the middle of each side that must be straight
+MIDDLE = 0.6           # the middle share of a side, where its line is fitted (corners may be rounded)
+MAX_SLOPE = 0.05       # about 3 degrees: a form sits a little askew, no more
+MAX_THICKNESS = 6      # working pixels (as printed_lines.MAX_THICKNESS)
+MAX_THICKNESS_SHARE = 0.15   # a side thicker than this share of the cell is a blob, not a box
+ACROSS = 0.9           # a run of the cell's own ink over this share of its inside is a line across it
+MIN_CONTENT = 0.25     # something written in a cell stands at least this share of its inside tall
+
+
+def _profile(own: np.ndarray) -> np.ndarray:
+    """Per column, the first row with ink from the top (the height where none)."""
+    return np.where(own.any(axis=0), own.argmax(axis=0), own.shape[0])
+
+
+def _side(own: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The top side of a component's mask (other sides: pass it flipped or transposed): its outer
+    profile, the line fitted through its middle, and its thickness; None when it is not straight."""
+    h, w = own.shape
+    profile = _profile(own).astype(np.float64)
+    a, b = int(w * (1 - MIDDLE) / 2), int(np.ceil(w * (1 + MIDDLE) / 2))
+    x, y = np.arange(a, b), profile[a:b]
+    if len(x) < 4:
+        return None
+    # The side is the level most of the middle profile shares (a digit poking over the side may
+    # cover nearly half of it), refined by a line fitted through the profile near that level.
+    levels = np.unique(y)
+    support = [np.count_nonzero(np.abs(y - v) <= STRAIGHT) for v in levels]
+    near = np.abs(y - levels[int(np.argmax(support))]) <= 2 * STRAIGHT
+    slope, offset = np.polyfit(x[near], y[near], 1) if near.sum() >= 2 else (0.0, float(np.median(y)))
+    near = np.abs(y - (slope * x + offset)) <= STRAIGHT
+    if near.sum() >= 2:
+        slope, offset = np.polyfit(x[near], y[near], 1)
+    fit = slope * np.arange(w) + offset
+    straight = np.abs(y - fit[a:b]) <= STRAIGHT
+    if abs(slope) > MAX_SLOPE or straight.mean() < STRAIGHT_SHARE:
+        return None
+    # Thickness: the run of ink inward from the profile, in the straight middle columns.
+    runs = []
+    for c in x[straight]:
+        t = int(profile[c])
+        gap = np.flatnonzero(~own[t:, c])
+        runs.append(gap[0] if len(gap) else h - t)
+    return profile, fit, float(np.median(runs))
+
+
+def _band(profile: np.ndarray, fit: np.ndarray, thickness: float, shape: tuple[int, int]) -> np.ndarray:
+    """The outline's pixels along the top: `thickness` (+2) rows in from the outer profile, or from
+    the fitted line where something pokes out over it."""
+    start = np.clip(np.where(profile >= fit - STRAIGHT, profile, np.round(fit)), 0, shape[0])
+    rows = np.arange(shape[0])[:, None]
+    return (rows >= start[None, :] - 0.5) & (rows < start[None, :] + thickness + 2)
+
+
+def _holds_something(content: np.ndarray) -> bool:
+    """Ink standing at least MIN_CONTENT of the inside tall (what is left of a round '0' once its
+    outline is taken away is slivers at its diagonals)."""
+    labels, count = label(content)
+    for n in range(1, count + 1):
+        rows = np.flatnonzero((labels == n).any(axis=1))
+        if rows[-1] - rows[0] + 1 >= MIN_CONTENT * content.shape[0]:
+            return True
+    return False
+
+
+def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A component's outline as (top and bottom sides, left and right sides) when it is a cell."""
+    views = (own, own[::-1], own.T, own.T[::-1])    # top, bottom, left, right: each seen as a top
+    sides = [_side(v) for v in views]
+    if any(s is None for s in sides):
+        return None
+    thickness = max(s[2] for s in sides)
+    if thickness > MAX_THICKNESS or thickness > MAX_THICKNESS_SHARE * min(own.shape):
+        return None
+    inset = int(np.ceil(thickness)) + 2
+    own_inside = own[inset:-inset, inset:-inset]
+    if own_inside.size == 0:
+        return None
+    if (own_inside.sum(axis=1) >= ACROSS * own_inside.shape[1]).any() or \
+            (own_inside.sum(axis=0) >= ACROSS * own_inside.shape[0]).any():
+        return None
+    bands = [_band(p, f, t, v.shape) & v for v, (p, f, t) in zip(views, sides)]
+    top_bottom, left_right = bands[0] | bands[1][::-1], bands[2].T | bands[3][::-1].T
+    if not _holds_something((ink & ~top_bottom & ~left_right)[inset:-inset, inset:-inset]):
+        return None
+    return top_bottom, left_right
+
+
+def box_outlines(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outlines of separate form cells: (horizontal sides, vertical sides), bool masks."""
+    ink = np.asarray(ink, bool)
+    horizontal, vertical = np.zeros(ink.shape, bool), np.zeros(ink.shape, bool)
+    labels, count = label(ink)
+    if count == 0:
+        return horizontal, vertical
+    y0, x0, y1, x1, _ = bounding_boxes(labels, count)
+    for n in np.flatnonzero((y1 - y0 >= MIN_SIDE) & (x1 - x0 >= MIN_SIDE)):
+        window = (slice(y0[n], y1[n]), slice(x0[n], x1[n]))
+        outline = _cell_outline(labels[window] == n, ink[window])
+        if outline is not None:
+            horizontal[window] |= outline[0]
+            vertical[window] |= outline[1]
+    return horizontal, vertical
