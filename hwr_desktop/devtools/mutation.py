@@ -54,6 +54,8 @@ MODULES: dict[str, list[str]] = {
     # digits with Pillow and MNIST and took ~10 s a run, hours for the 734 mutants
     **{f"hwr_desktop/core/segmentation/{name}.py": ["tests/test_hand_segmentation.py"]
        for name in ("components", "cuts", "marks", "pieces", "printed_lines")},
+    # form cells: its own hand-drawn cells, and printed_lines' tests that must leave grids and comb ticks alone
+    "hwr_desktop/core/segmentation/boxes.py": ["tests/test_boxes.py", "tests/test_hand_segmentation.py"],
 }
 
 # (module, line, mutation) that cannot change behaviour, with why; excluded from the score. Lines are

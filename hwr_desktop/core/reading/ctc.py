@@ -76,39 +76,58 @@ def greedy(log_probs: np.ndarray) -> tuple[int, ...]:
 def align(log_probs: np.ndarray, digits: tuple[int, ...]) -> list[tuple[int, int]]:
     """For each digit of `digits`, the first and last frame (inclusive) it occupies in the most
     likely alignment. Empty for an empty string; ValueError if the frames are too few."""
-    if not digits:
-        return []
+    spans = align_many(log_probs, [digits])[0]
+    if spans is None:
+        raise ValueError(f"{len(digits)} digits do not fit in {len(log_probs)} frames")
+    return spans
+
+
+def align_many(log_probs: np.ndarray, strings) -> list[list[tuple[int, int]] | None]:
+    """`align` for several digit strings over the same frames, in one pass over the frames (a read
+    aligns its six likeliest strings: one Viterbi of six rows costs about what one of one row did,
+    2 ms over ~130 frames). None for a string its frames are too few for."""
     log_probs = np.asarray(log_probs, np.float64)
-    T = len(log_probs)
-    states = np.zeros(2 * len(digits) + 1, np.int64)
-    states[1::2] = np.asarray(digits) + 1        # blank, d1, blank, d2, ..., blank
-    S = len(states)
-    skip = np.zeros(S, bool)                     # a digit may follow the previous digit directly
-    skip[3::2] = states[3::2] != states[1:-2:2]
-    score = np.full((T, S), NEG)
-    back = np.zeros((T, S), np.int64)
-    score[0, :2] = log_probs[0, states[:2]]
+    T, B = len(log_probs), len(strings)
+    S = 2 * max((len(d) for d in strings), default=0) + 1
+    states = np.zeros((B, S), np.int64)          # blank, d1, blank, d2, ..., blank; padded with blanks
+    real = np.zeros((B, S), bool)                # the padding is never entered (its emission is NEG)
+    for b, digits in enumerate(strings):
+        states[b, 1:2 * len(digits):2] = np.asarray(digits, np.int64) + 1
+        real[b, :2 * len(digits) + 1] = True
+    skip = np.zeros((B, S), bool)                # a digit may follow the previous digit directly
+    skip[:, 3::2] = states[:, 3::2] != states[:, 1:-2:2]
+    emit = np.where(real[None], log_probs[:, states], NEG)
+    score = np.full((T, B, S), NEG)
+    back = np.zeros((T, B, S), np.int64)
+    score[0, :, :2] = emit[0, :, :2]
     index = np.arange(S)
+    step, jump = np.full((B, S), NEG), np.full((B, S), NEG)
     for t in range(1, T):
-        prev = score[t - 1]
-        stay = prev
-        step = np.concatenate([[NEG], prev[:-1]])
-        jump = np.where(skip, np.concatenate([[NEG, NEG], prev[:-2]]), NEG)
-        options = np.stack([stay, step, jump])
-        arg = options.argmax(axis=0)
-        best = options[arg, index]
-        score[t] = np.where(best > NEG / 2, best + log_probs[t, states], NEG)
+        stay = score[t - 1]
+        step[:, 1:] = stay[:, :-1]
+        jump[:, 2:] = np.where(skip[:, 2:], stay[:, :-2], NEG)
+        # the first of the three on a tie, as argmax over (stay, step, jump) would take
+        arg = np.where((stay >= step) & (stay >= jump), 0, np.where(step >= jump, 1, 2))
+        best = np.maximum(np.maximum(stay, step), jump)
+        score[t] = np.where(best > NEG / 2, best + emit[t], NEG)
         back[t] = index - arg
-    end = S - 1 if score[T - 1, S - 1] >= score[T - 1, S - 2] else S - 2
-    if score[T - 1, end] <= NEG / 2:
-        raise ValueError(f"{len(digits)} digits do not fit in {T} frames")
-    path = [end]
-    for t in range(T - 1, 0, -1):
-        path.append(back[t, path[-1]])
-    path = path[::-1]
-    spans: list[list[int]] = [[T, -1] for _ in digits]
-    for t, s in enumerate(path):
-        if s % 2 == 1:
-            k = s // 2
-            spans[k][0], spans[k][1] = min(spans[k][0], t), max(spans[k][1], t)
-    return [(a, b) for a, b in spans]
+    out: list[list[tuple[int, int]] | None] = []
+    for b, digits in enumerate(strings):
+        if not digits:
+            out.append([])
+            continue
+        last = 2 * len(digits)
+        end = last if score[T - 1, b, last] >= score[T - 1, b, last - 1] else last - 1
+        if score[T - 1, b, end] <= NEG / 2:
+            out.append(None)
+            continue
+        path = [end]
+        for t in range(T - 1, 0, -1):
+            path.append(back[t, b, path[-1]])
+        spans: list[list[int]] = [[T, -1] for _ in digits]
+        for t, s in enumerate(path[::-1]):
+            if s % 2 == 1:
+                k = s // 2
+                spans[k][0], spans[k][1] = min(spans[k][0], t), max(spans[k][1], t)
+        out.append([(first, final) for first, final in spans])
+    return out

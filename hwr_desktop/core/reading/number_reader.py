@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_desktop.core.reading.ctc import Beam, align, beam_search
+from hwr_desktop.core.reading.ctc import Beam, align_many, beam_search
 from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
 from hwr_desktop.core.reading.strips import STRIP_HEIGHT, StripInput, strip_input
 
@@ -185,8 +185,8 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
     beams = beam_search(log_probs, BEAM_WIDTH)[:RESCORED]
     labels, spans = _components(line.strip)
     pending, crops_of = {}, []
-    for beam in beams:
-        cuts = _cuts(align(log_probs, beam.digits), line.strip.shape[1]) if beam.digits else []
+    for beam, frames in zip(beams, align_many(log_probs, [b.digits for b in beams])):
+        cuts = _cuts(frames, line.strip.shape[1]) if beam.digits else []
         crops, apart = _crops(line.strip, labels, spans, cuts)
         entry = []
         for crop, a in zip(crops, apart):
