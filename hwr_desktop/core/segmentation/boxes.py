@@ -9,6 +9,8 @@ found here as a whole instead, as one connected component that is a hollow recta
 2. its sides are thin (MAX_THICKNESS working pixels, and a small share of the cell);
 3. no line of its own crosses its inside (that is a grid or a row of joined cells: lines);
 4. something tall is written inside it (a round '0' is hollow too, but holds nothing).
+A cell open on one side (a comb field, or a cell whose side broke off at a corner) passes too: seen
+from the open side, the far side's inner edge stands in for the missing one, and its three sides go.
 Its outline is the band of the side's thickness inward from the outer profile: where the profile
 follows the side (and around rounded corners), from the profile; where a digit pokes out over the
 side, from the fitted line. find_lines passes it on like its other lines, so ink crossing a side
