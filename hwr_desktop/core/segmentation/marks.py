@@ -2,8 +2,10 @@
 
 Pure numpy (and Pillow for resizing). The steps, each for a reason:
 1. Grayscale and paper model from core/data/preprocess (`to_gray`, `estimate_paper`): uneven light,
-   either polarity, noise level. Large images are box-downscaled to at most WORK_SIDE pixels for
-   this and for labelling (speed); crops are always cut from the full-resolution image.
+   either polarity, noise level. A photo of a page with the desk around it has the desk painted
+   the page's grey first (`paint_over_desk`): the paper model takes the border for paper. Large
+   images are box-downscaled to at most WORK_SIDE pixels for this and for labelling (speed); crops
+   are always cut from the full-resolution image.
 2. Hysteresis threshold on the lightly smoothed ink: pixels above a low threshold form marks,
    but only marks that reach a high threshold somewhere count, so faint anti-aliased joins keep
    strokes connected while noise and paper texture do not start marks of their own.
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, estimate_paper, to_gray
+from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, border_ring, estimate_paper, to_gray
 from hwr_desktop.core.segmentation.components import box_mean, label
 from hwr_desktop.core.segmentation.cuts import cut_paths, cut_piece
 from hwr_desktop.core.segmentation.pieces import Piece, line_height, union
@@ -45,6 +47,10 @@ FRAGMENT_REACH = 0.3    # ... and join the nearest mark at most this far away (l
 SPECK_SIZE = 0.3        # marks smaller than this share of the line's digit height are specks
 SPECK_AREA = 0.04       # ... or with less ink than this share of a typical mark's area
 SPLIT_WIDTH = 1.3       # `segment` cuts marks wider than this many line heights (no model at hand)
+DESK_CONTRAST = 0.15   # a border this much darker (or lighter) than the image's middle may be a desk
+DESK_BORDER = 0.5      # ... when it runs along at least this share of the border
+DESK_BETWEEN = 0.05     # ... and at most this share of the image is half-way between desk and page
+DESK_MARGIN = 0.02     # ... grown by this share of the image's side (the page's edge is shaded)
 MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the largest marks only
 
 
@@ -204,6 +210,42 @@ def _near_lines(lines: np.ndarray, y0: int, x0: int, shape: tuple[int, int]) -> 
     return box_mean(window, 1) > 0
 
 
+def paint_over_desk(work: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A photo of a page with the desk around it, the desk painted the page's grey; any other image
+    as it is. The paper model takes the image's border for paper: a dark desk there would make the
+    page the "ink" and its digits vanish. The desk is what is nearer the border's grey than the
+    page's (the middle's median), joined to the border, and grown by DESK_MARGIN over the page's
+    shaded edge; only where border and page differ by DESK_CONTRAST and it covers most of the border.
+    Also whether there was a desk."""
+    h, w = work.shape
+    if min(h, w) < 16:
+        return work, False
+    desk_grey = float(np.median(border_ring(work)))
+    page_grey = float(np.median(work[h // 4:h - h // 4, w // 4:w - w // 4]))
+    if abs(page_grey - desk_grey) < DESK_CONTRAST:
+        return work, False
+    smooth = box_mean(work, 2)
+    # A desk meets the page at an edge: few pixels lie half-way between the two greys. Uneven light
+    # (a lens darkening the corners) falls off gently and has many.
+    if (np.abs(smooth - (desk_grey + page_grey) / 2) < abs(page_grey - desk_grey) / 4).mean() > DESK_BETWEEN:
+        return work, False
+    labels, _ = label(np.abs(smooth - desk_grey) < np.abs(smooth - page_grey))
+    ring = border_ring(labels)
+    touching = np.unique(ring[ring > 0])
+    desk = np.isin(labels, touching)
+    if border_ring(desk).mean() < DESK_BORDER:
+        return work, False
+    desk = box_mean(desk.astype(np.float32), max(1, int(round(DESK_MARGIN * max(h, w))))) > 0
+    return np.where(desk, np.float32(page_grey), work).astype(work.dtype), True
+
+
+def _on_border(ink: np.ndarray) -> np.ndarray:
+    """The ink marks that touch the image's edge."""
+    labels, _ = label(ink)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    return np.isin(labels, np.unique(edge[edge > 0]))
+
+
 def find_marks(image: np.ndarray) -> Marks:
     """Paper model, thresholds and the merged, speck-free marks of an image, left to right."""
     gray = to_gray(image)
@@ -213,6 +255,7 @@ def find_marks(image: np.ndarray) -> Marks:
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         work = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX))
+    work, desk = paint_over_desk(work)
     paper = estimate_paper(work)
     difference = work - paper.background(work.shape)
     smooth = box_mean(-difference if paper.dark_ink else difference, 1)
@@ -223,6 +266,8 @@ def find_marks(image: np.ndarray) -> Marks:
         return empty
     high, low = max(HIGH_SHARE * peak, 5 * noise), max(0.25 * peak, 3 * noise)
     ink = smooth > low
+    if desk:
+        ink &= ~_on_border(ink)      # slivers of desk the paint missed: the page's digits lie inside it
     lines = find_lines(ink)
     rest = ink & ~lines
     if rest.any() and lines.any():
