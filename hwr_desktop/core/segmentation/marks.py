@@ -49,6 +49,7 @@ SPECK_AREA = 0.04       # ... or with less ink than this share of a typical mark
 SPLIT_WIDTH = 1.3       # `segment` cuts marks wider than this many line heights (no model at hand)
 DESK_CONTRAST = 0.15   # a border this much darker (or lighter) than the image's middle may be a desk
 DESK_BORDER = 0.5      # ... when it runs along at least this share of the border
+DESK_PAGE = 0.5        # ... and the page inside it covers at least this share of the photo
 DESK_BETWEEN = 0.05     # ... and at most this share of the image is half-way between desk and page
 DESK_MARGIN = 0.02     # ... grown by this share of the image's side (the page's edge is shaded)
 MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the largest marks only
@@ -215,7 +216,8 @@ def paint_over_desk(work: np.ndarray) -> tuple[np.ndarray, bool]:
     as it is. The paper model takes the image's border for paper: a dark desk there would make the
     page the "ink" and its digits vanish. The desk is what is nearer the border's grey than the
     page's (the middle's median), joined to the border, and grown by DESK_MARGIN over the page's
-    shaded edge; only where border and page differ by DESK_CONTRAST and it covers most of the border.
+    shaded edge; only where border and page differ by DESK_CONTRAST, it covers most of the border and
+    the page most of the photo.
     Also whether there was a desk."""
     h, w = work.shape
     if min(h, w) < 16:
@@ -233,8 +235,8 @@ def paint_over_desk(work: np.ndarray) -> tuple[np.ndarray, bool]:
     ring = border_ring(labels)
     touching = np.unique(ring[ring > 0])
     desk = np.isin(labels, touching)
-    if border_ring(desk).mean() < DESK_BORDER:
-        return work, False
+    if border_ring(desk).mean() < DESK_BORDER or desk.mean() > 1 - DESK_PAGE:
+        return work, False        # no desk along the border, or no page inside it (a big dark blob)
     desk = box_mean(desk.astype(np.float32), max(1, int(round(DESK_MARGIN * max(h, w))))) > 0
     return np.where(desk, np.float32(page_grey), work).astype(work.dtype), True
 
