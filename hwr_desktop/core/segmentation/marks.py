@@ -50,7 +50,7 @@ SPLIT_WIDTH = 1.3       # `segment` cuts marks wider than this many line heights
 DESK_CONTRAST = 0.15   # a border this much darker (or lighter) than the image's middle may be a desk
 DESK_BORDER = 0.5      # ... when it runs along at least this share of the border
 DESK_PAGE = 0.5        # ... and the page inside it covers at least this share of the photo
-DESK_BETWEEN = 0.05     # ... and at most this share of the image is half-way between desk and page
+DESK_BETWEEN = 0.05    # ... and at most this share of the image is half-way between desk and page
 DESK_MARGIN = 0.02     # ... grown by this share of the image's side (the page's edge is shaded)
 MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the largest marks only
 
