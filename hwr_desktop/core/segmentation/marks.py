@@ -3,7 +3,8 @@
 Pure numpy (and Pillow for resizing). The steps, each for a reason:
 1. Grayscale and paper model from core/data/preprocess (`to_gray`, `estimate_paper`): uneven light,
    either polarity, noise level. A photo of a page with the desk around it has the desk painted
-   the page's grey first (`paint_over_desk`): the paper model takes the border for paper. Large
+   the page's grey first (`paint_over_desk`): the paper model takes the border for paper. Shade
+   the smooth surface cannot follow (a shadow band) is added as a coarse grid (`with_shading`). Large
    images are box-downscaled to at most WORK_SIDE pixels for this and for labelling (speed); crops
    are always cut from the full-resolution image.
 2. Hysteresis threshold on the lightly smoothed ink: pixels above a low threshold form marks,
@@ -12,7 +13,8 @@ Pure numpy (and Pillow for resizing). The steps, each for a reason:
 3. Printed lines (ruled paper, grids, form boxes, comb ticks) are taken out of the ink mask
    (core/segmentation/printed_lines.py): they would join the digits into one mark or become marks themselves.
    Where a stroke crosses a line, the crossing stays ink.
-4. 8-connected components (core/segmentation/components.py).
+4. 8-connected components (core/segmentation/components.py); strays of the scene along the image's
+   edge (a sliver of desk, the page's shaded edge) are dropped when marks inside show the digits' size.
 5. Broken strokes (a '5' whose bar was lifted, a '4' in two strokes) are merged: pieces that
    overlap strongly in x-range, or lie one above the other, and are vertically close form one mark.
 6. Specks (small relative to the typical mark of the line) are dropped; other short fragments
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, border_ring, estimate_paper, to_gray
+from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, border_ring, estimate_paper, to_gray, with_shading
 from hwr_desktop.core.segmentation.components import box_mean, label
 from hwr_desktop.core.segmentation.cuts import cut_paths, cut_piece
 from hwr_desktop.core.segmentation.pieces import Piece, line_height, union
@@ -53,6 +55,14 @@ DESK_PAGE = 0.5        # ... and the page inside it covers at least this share o
 DESK_BETWEEN = 0.05    # ... and at most this share of the image is half-way between desk and page
 DESK_MARGIN = 0.02     # ... grown by this share of the image's side (the page's edge is shaded)
 MAX_MARKS = 400         # beyond this the "image" is noise or text: keep the largest marks only
+# A mark touching the image's edge is a stray of the scene (a sliver of desk, the page's shaded edge)
+# rather than a digit when marks inside the image show the digits' height and it is far longer than
+# that (EDGE_LONG heights), or longer than a digit (EDGE_THIN_LONG) and thin (below EDGE_THIN), or
+# it lies above or below the inside marks' rows by more than EDGE_AWAY heights.
+EDGE_LONG = 2.5
+EDGE_THIN_LONG = 1.5
+EDGE_THIN = 0.4
+EDGE_AWAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -248,6 +258,28 @@ def _on_border(ink: np.ndarray) -> np.ndarray:
     return np.isin(labels, np.unique(edge[edge > 0]))
 
 
+def drop_edge_strays(pieces: list[Piece], shape: tuple[int, int]) -> list[Piece]:
+    """The marks without the scene's strays along the image's edge (see EDGE_LONG). A close crop,
+    whose digits all touch the edge, keeps them all: there is no mark inside to compare with."""
+    h, w = shape
+
+    def on_edge(p: Piece) -> bool:
+        return p.y0 == 0 or p.x0 == 0 or p.y1 >= h or p.x1 >= w
+    inside = [p for p in pieces if not on_edge(p)]
+    height = line_height(inside)
+    if height <= 0:
+        return pieces
+    largest = max(p.area for p in inside)
+    top = min(p.y0 for p in inside if p.area >= 0.15 * largest) - EDGE_AWAY * height
+    bottom = max(p.y1 for p in inside if p.area >= 0.15 * largest) + EDGE_AWAY * height
+
+    def stray(p: Piece) -> bool:
+        long, short = max(p.height, p.width), min(p.height, p.width)
+        return (long > EDGE_LONG * height or (long > EDGE_THIN_LONG * height and short < EDGE_THIN * height)
+                or p.y1 < top or p.y0 > bottom)
+    return [p for p in pieces if not (on_edge(p) and stray(p))]
+
+
 def find_marks(image: np.ndarray) -> Marks:
     """Paper model, thresholds and the merged, speck-free marks of an image, left to right."""
     gray = to_gray(image)
@@ -258,7 +290,7 @@ def find_marks(image: np.ndarray) -> Marks:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         work = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX))
     work, desk = paint_over_desk(work)
-    paper = estimate_paper(work)
+    paper = with_shading(work, estimate_paper(work))
     difference = work - paper.background(work.shape)
     smooth = box_mean(-difference if paper.dark_ink else difference, 1)
     noise = paper.noise / 3.0   # what is left of white noise after the 3x3 mean
@@ -278,7 +310,7 @@ def find_marks(image: np.ndarray) -> Marks:
         high = max(HIGH_SHARE * float(smooth[rest].max()), 5 * noise)
     labels, count = label(rest)
     pieces = _pieces(labels, count, smooth, high, max(2.0, MIN_MARK_PX * work.shape[0] / h))
-    pieces = merge_fragments(drop_specks(merge_broken(pieces)))
+    pieces = merge_fragments(drop_specks(merge_broken(drop_edge_strays(pieces, work.shape))))
     pieces.sort(key=lambda p: (p.x0 + p.x1) / 2)
     return Marks(gray, paper, work.shape, pieces, line_height(pieces), lines if lines.any() else None)
 
