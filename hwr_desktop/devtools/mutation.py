@@ -43,7 +43,8 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/reading/number_reader.py": ["tests/test_hand_number_reader.py", "tests/test_number_reader.py",
                                                   "-k", "hand or strings or weight or hand_edited"],
     "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
-    "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py"],
+    "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py",
+                                            "tests/test_shading.py"],
     "hwr_desktop/core/network/design.py": [HAND, "tests/test_hand_design.py", "tests/test_network_designs.py", "-k",
                                            "hand or impossible or no_layers or round_trip or keras_example"],
     # the store's own tests; "record" and "stopped" once also picked the two that train a model (8 min a run)
@@ -52,10 +53,10 @@ MODULES: dict[str, list[str]] = {
                                        "or damaged_store or diff_names"],
     # segmentation's hand-made images (well under a second a run); test_segment.py and test_lines.py draw
     # digits with Pillow and MNIST and took ~10 s a run, hours for the 734 mutants; marks also takes
-    # the desk's hand-made photos
+    # the hand-made photos of a desk, a shadow band and the image's edge
     **{f"hwr_desktop/core/segmentation/{name}.py": ["tests/test_hand_segmentation.py", *more]
-       for name, more in (("components", ()), ("cuts", ()), ("marks", ("tests/test_desk.py",)), ("pieces", ()),
-                          ("printed_lines", ()))},
+       for name, more in (("components", ()), ("cuts", ()), ("marks", ("tests/test_desk.py", "tests/test_shading.py")),
+                          ("pieces", ()), ("printed_lines", ()))},
     # form cells: its own hand-drawn cells, and printed_lines' tests that must leave grids and comb ticks alone
     "hwr_desktop/core/segmentation/boxes.py": ["tests/test_boxes.py", "tests/test_hand_segmentation.py"],
 }
@@ -99,11 +100,11 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_READER, 226, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 226, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 34, "10 -> 11"): "a wider beam keeps every string the narrower one keeps (as ctc's default beam above)",
-    (_PRE, 43, "1.0 -> 2.0"): "an integer image divided by its own top value never exceeds 1",
-    (_PRE, 77, "1.0 -> 2.0"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
-    (_PRE, 77, "GtE -> Gt"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
-    (_PRE, 145, "1.0 -> 2.0"): "divided by its own peak, the resized crop is at most 1 already",
-    (_PRE, 215, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
+    (_PRE, 44, "1.0 -> 2.0"): "an integer image divided by its own top value never exceeds 1",
+    (_PRE, 78, "1.0 -> 2.0"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
+    (_PRE, 78, "GtE -> Gt"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
+    (_PRE, 146, "1.0 -> 2.0"): "divided by its own peak, the resized crop is at most 1 already",
+    (_PRE, 251, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
     (_COMP, 30, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
@@ -121,38 +122,38 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                "and (ceil(w / f) - 1) x f <= w - 1",
     (_CUTS, 113, "1 -> 2"): "part numbers go up to len(paths) only: the extra one has no pixel and is skipped",
     # _pieces: labels come from label(), so each of 1..count has a pixel; slot 0 (paper) is never read
-    (_MARKS, 70, "Gt -> GtE"): "paper (label 0) gets a peak, box and area too, but only labels 1..count are read",
-    (_MARKS, 72, "1 -> 2"): "a spare slot after the last label is never read",
-    (_MARKS, 76, "1 -> 2 @29"): "a spare slot after the last label is never read",
-    (_MARKS, 76, "1 -> 2 @54"): "a spare slot after the last label is never read",
-    (_MARKS, 77, "1 -> 2 @29"): "a spare slot after the last label is never read",
-    (_MARKS, 77, "1 -> 2 @53"): "a spare slot after the last label is never read",
-    (_MARKS, 77, "1 -> 2 @33"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
-    (_MARKS, 77, "1 -> 2 @57"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
-    (_MARKS, 77, "USub removed @32"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
-    (_MARKS, 77, "USub removed @56"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
-    (_MARKS, 80, "1 -> 2"): "bincount is count + 1 long anyway (the last label has a pixel); the spare slot is not read",
-    (_MARKS, 80, "Add -> Sub"): "bincount is count + 1 long anyway: the last label has a pixel",
+    (_MARKS, 80, "Gt -> GtE"): "paper (label 0) gets a peak, box and area too, but only labels 1..count are read",
+    (_MARKS, 82, "1 -> 2"): "a spare slot after the last label is never read",
+    (_MARKS, 86, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 86, "1 -> 2 @54"): "a spare slot after the last label is never read",
+    (_MARKS, 87, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 87, "1 -> 2 @53"): "a spare slot after the last label is never read",
+    (_MARKS, 87, "1 -> 2 @33"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 87, "1 -> 2 @57"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 87, "USub removed @32"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 87, "USub removed @56"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 90, "1 -> 2"): "bincount is count + 1 long anyway (the last label has a pixel); the spare slot is not read",
+    (_MARKS, 90, "Add -> Sub"): "bincount is count + 1 long anyway: the last label has a pixel",
     # _should_merge's first test is a shortcut: _near's reach round(0.1 h) is less than a gap above 0.25 h
     # (pixels are at least gap + 1 apart), and two pieces at most h tall with such a gap span < 2.5 h
-    (_MARKS, 43, "0.25 -> 1.25"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
-    (_MARKS, 101, "Gt -> GtE @7"): "a gap of exactly 0.25 h: _near (reach round(0.1 h)) rejects it anyway",
-    (_MARKS, 101, "Or -> And"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
-    (_MARKS, 101, "2.5 -> 3.5"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
-    (_MARKS, 101, "Gt -> GtE @37"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    (_MARKS, 45, "0.25 -> 1.25"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
+    (_MARKS, 111, "Gt -> GtE @7"): "a gap of exactly 0.25 h: _near (reach round(0.1 h)) rejects it anyway",
+    (_MARKS, 111, "Or -> And"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
+    (_MARKS, 111, "2.5 -> 3.5"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    (_MARKS, 111, "Gt -> GtE @37"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
     # ... and its side gap of 0.1 h for "stacked": a gap g is g + 1 pixels, beyond _near's round(0.1 h) from g = 0.1 h
-    (_MARKS, 103, "GtE -> Gt"): "a side gap of exactly 0.1 h is beyond _near's reach anyway",
-    (_MARKS, 103, "0.1 -> 1.1"): "side gaps over 0.1 h are beyond _near's reach anyway",
-    (_MARKS, 195, "Sub -> Add @78"): "the last row index, int((y1 - 0.5) / fy) - gy0, is below the grown box's "
+    (_MARKS, 113, "GtE -> Gt"): "a side gap of exactly 0.1 h is beyond _near's reach anyway",
+    (_MARKS, 113, "0.1 -> 1.1"): "side gaps over 0.1 h are beyond _near's reach anyway",
+    (_MARKS, 205, "Sub -> Add @78"): "the last row index, int((y1 - 0.5) / fy) - gy0, is below the grown box's "
                                       "height already: the clip's top never binds",
-    (_MARKS, 196, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
+    (_MARKS, 206, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
                                       "top never binds",
-    (_MARKS, 282, "2 -> 3"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 282, "Div -> Mult"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 255, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
-    (_MARKS, 257, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
+    (_MARKS, 314, "2 -> 3"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 314, "Div -> Mult"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 287, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
+    (_MARKS, 289, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
-    (_MARKS, 257, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
+    (_MARKS, 289, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
     (_LINES, 72, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
     (_COMP, 73, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
     (_LINES, 132, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",

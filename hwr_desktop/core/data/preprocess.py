@@ -333,7 +333,7 @@ def with_shading(gray: np.ndarray, paper: Paper) -> Paper:
     values[paper_px < 0.1 * side * side] = np.nan     # under ink: the neighbours decide
     padded = np.pad(values, 1, mode="edge")
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a neighbourhood all under ink
+        warnings.simplefilter("ignore", RuntimeWarning)  # a neighbourhood all under ink: the surface alone
         values = np.nanmedian([padded[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)], axis=0)
     # The surface is the paper's middle; the percentile of noisy paper lies 1.28 sigma off it (of
     # the shrunk pixels' noise: the mean of shrink x shrink pixels).
