@@ -11,13 +11,15 @@ TRAIN = [1, 2, 5, 4]    # x_train indices: digits 0, 2, 6, 3
 CELL, GAP, TOP, LEFT = 70, 30, 30, 30
 
 
-def cells(mnist, radius=0, pen=0, lines=0, poke=None):
-    """A row of separate cells with a digit in each (grey values: 0 ink, 255 paper).
-    pen / lines: the digits' and the cells' grey; poke: the cell whose digit reaches over its top."""
-    width = 2 * LEFT + len(TRAIN) * CELL + (len(TRAIN) - 1) * GAP
+def cells(mnist, radius=0, pen=0, lines=0, poke=None, empty=0):
+    """A row of separate cells with a digit in each (grey values: 0 ink, 255 paper), then `empty`
+    cells with nothing in them. pen / lines: the digits' and the cells' grey; poke: the cell whose
+    digit reaches over its top."""
+    n = len(TRAIN) + empty
+    width = 2 * LEFT + n * CELL + (n - 1) * GAP
     printed = Image.new("L", (width, 2 * TOP + CELL), 255)
     draw = ImageDraw.Draw(printed)
-    for k in range(len(TRAIN)):
+    for k in range(n):
         x = LEFT + k * (CELL + GAP)
         draw.rounded_rectangle((x, TOP, x + CELL, TOP + CELL), radius=radius, outline=lines, width=2)
     image = np.asarray(printed, np.float32)
@@ -64,6 +66,31 @@ def test_a_zero_or_a_cell_with_nothing_inside_is_not_a_cell():
     draw.rectangle((110, 10, 180, 110), outline=255, width=3)       # an empty cell: a square '0' as far as we know
     horizontal, vertical = box_outlines(np.asarray(image) > 128)
     assert not horizontal.any() and not vertical.any()
+
+
+def test_a_forms_empty_cells_beside_filled_ones_go_too(mnist):
+    # before: the two empty cells were marks of their own, read as '?' or '0'
+    marks = find_marks(cells(mnist, empty=2))
+    assert [cell_of(p) for p in marks.pieces] == [0, 1, 2, 3]
+    assert all(p.height < 0.85 * CELL for p in marks.pieces)
+
+
+def test_an_empty_square_of_another_size_or_in_another_row_stays():
+    filled = cell_mask(bar=0.5, size=(100, 100))[0]
+    empty = cell_mask(bar=0, size=(100, 100))[0]
+    small = cell_mask(side=44, bar=0, size=(100, 100))[0]
+    row = np.concatenate([filled, empty, small], axis=1)          # the same size beside it: a cell; smaller: not
+    horizontal, vertical = box_outlines(row)
+    assert horizontal[:, :200].any() and horizontal[:, 100:200].any() and not horizontal[:, 200:].any()
+    assert not vertical[:, 200:].any()
+    below = np.concatenate([np.concatenate([filled, np.zeros_like(filled)], axis=1),
+                            np.concatenate([np.zeros_like(filled), empty], axis=1)], axis=0)   # another row
+    horizontal, _ = box_outlines(below)
+    assert horizontal[:100, :100].any() and not horizontal[100:, 100:].any()
+    sizes = [41, 50, 58, 60, 62, 70, 79]                           # within 15 % of 60 px: 51-69
+    found = [box_outlines(np.concatenate([filled, cell_mask(side=s, bar=0, size=(100, 100))[0]], axis=1))[0][:, 100:].any()
+             for s in sizes]
+    assert found == [False, False, True, True, True, False, False], found
 
 
 def test_a_grid_is_not_a_cell():

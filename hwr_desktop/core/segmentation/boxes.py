@@ -8,7 +8,9 @@ found here as a whole instead, as one connected component that is a hollow recta
    MAX_SLOPE (a digit poking over the side may hide the rest);
 2. its sides are thin (MAX_THICKNESS working pixels, and a small share of the cell);
 3. no line of its own crosses its inside (that is a grid or a row of joined cells: lines);
-4. something tall is written inside it (a round '0' is hollow too, but holds nothing).
+4. something tall is written inside it (a round '0' is hollow too, but holds nothing), or it is
+   empty and a cell that holds something, of its size, stands in its row (a form's unused cells
+   were read as '?' or '0').
 A cell open on one side (a comb field, or a cell whose side broke off at a corner) passes too: seen
 from the open side, the far side's inner edge stands in for the missing one, and its three sides go.
 Its outline is the band of the side's thickness inward from the outer profile: where the profile
@@ -31,6 +33,7 @@ MAX_THICKNESS = 6      # working pixels (as printed_lines.MAX_THICKNESS)
 MAX_THICKNESS_SHARE = 0.15   # a side thicker than this share of the cell is a blob, not a box
 ACROSS = 0.9           # a run of the cell's own ink over this share of its inside is a line across it
 MIN_CONTENT = 0.25     # something written in a cell stands at least this share of its inside tall
+SAME_SIZE = 0.15       # an empty cell is a cell beside a filled one whose width and height are within this share
 
 
 def _profile(own: np.ndarray) -> np.ndarray:
@@ -102,8 +105,9 @@ def _holds_something(content: np.ndarray) -> bool:
     return False
 
 
-def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """A component's outline as (top and bottom sides, left and right sides) when it is a cell."""
+def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """A component's outline as (top and bottom sides, left and right sides, whether it holds
+    something) when it is a cell or an empty one."""
     views = (own, own[::-1], own.T, own.T[::-1])    # top, bottom, left, right: each seen as a top
     if not all(_may_be_straight(v) for v in views):
         return None
@@ -122,9 +126,17 @@ def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndar
         return None
     bands = [_band(p, f, t, v.shape) & v for v, (p, f, t) in zip(views, sides)]
     top_bottom, left_right = bands[0] | bands[1][::-1], bands[2].T | bands[3][::-1].T
-    if not _holds_something((ink & ~top_bottom & ~left_right)[inset:-inset, inset:-inset]):
-        return None
-    return top_bottom, left_right
+    return top_bottom, left_right, _holds_something((ink & ~top_bottom & ~left_right)[inset:-inset, inset:-inset])
+
+
+def _beside(box, filled: list) -> bool:
+    """Whether a filled cell of the same size stands in the row of this (y0, x0, y1, x1) box."""
+    y0, x0, y1, x1 = box
+    for fy0, fx0, fy1, fx1 in filled:
+        same = abs((y1 - y0) - (fy1 - fy0)) <= SAME_SIZE * (fy1 - fy0) and abs((x1 - x0) - (fx1 - fx0)) <= SAME_SIZE * (fx1 - fx0)
+        if same and min(y1, fy1) - max(y0, fy0) >= 0.5 * (fy1 - fy0):
+            return True
+    return False
 
 
 def box_outlines(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +147,17 @@ def box_outlines(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if count == 0:
         return horizontal, vertical
     y0, x0, y1, x1, _ = bounding_boxes(labels, count)
+    found, filled = [], []
     for n in np.flatnonzero((y1 - y0 >= MIN_SIDE) & (x1 - x0 >= MIN_SIDE)):
         window = (slice(y0[n], y1[n]), slice(x0[n], x1[n]))
         outline = _cell_outline(labels[window] == n, ink[window])
         if outline is not None:
-            horizontal[window] |= outline[0]
-            vertical[window] |= outline[1]
+            box = (y0[n], x0[n], y1[n], x1[n])
+            found.append((window, box, outline))
+            if outline[2]:
+                filled.append(box)
+    for window, box, (top_bottom, left_right, holds) in found:
+        if holds or _beside(box, filled):
+            horizontal[window] |= top_bottom
+            vertical[window] |= left_right
     return horizontal, vertical
