@@ -91,6 +91,16 @@ def test_an_empty_square_of_another_size_or_in_another_row_stays():
     found = [box_outlines(np.concatenate([filled, cell_mask(side=s, bar=0, size=(100, 100))[0]], axis=1))[0][:, 100:].any()
              for s in sizes]
     assert found == [False, False, True, True, True, False, False], found
+    narrow = np.zeros((100, 100), bool)                               # as tall as the cell, half as wide
+    narrow[20:80, 35:65] = True
+    narrow[23:77, 38:62] = False
+    assert not box_outlines(np.concatenate([filled, narrow], axis=1))[0][:, 100:].any()
+    # the same row: sharing at least half the filled cell's height (60 px)
+    for shift, same_row in ((25, True), (35, False)):
+        lower = np.zeros((160, 100), bool)
+        lower[shift:shift + 100] = empty
+        pair = np.concatenate([np.pad(filled, ((0, 60), (0, 0))), lower], axis=1)
+        assert box_outlines(pair)[0][:, 100:].any() == same_row, shift
 
 
 def test_a_grid_is_not_a_cell():
