@@ -266,6 +266,13 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     return float(small.max()) - paper < paper - float(small.min())
 
 
+def _neighbourhoods(grid: np.ndarray) -> np.ndarray:
+    """(9, rows, cols): each cell of a grid with its 8 neighbours (the edge repeated beyond it)."""
+    rows, cols = grid.shape
+    padded = np.pad(grid, 1, mode="edge")
+    return np.stack([padded[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)])
+
+
 def estimate_paper(gray: np.ndarray) -> Paper:
     """Polarity, the paper's lighting as a smooth surface, and the noise of a grayscale image.
 
@@ -281,8 +288,7 @@ def estimate_paper(gray: np.ndarray) -> Paper:
     tiles = gray[:rows * th, :cols * tw].reshape(rows, th, cols, tw).transpose(0, 2, 1, 3).reshape(rows * cols, -1)
     values = np.percentile(tiles, 75 if dark_ink else 25, axis=1).reshape(rows, cols)
     # A tile entirely under a thick stroke takes the paper of its lightest (darkest) neighbour.
-    padded = np.pad(values, 1, mode="edge")
-    around = np.stack([padded[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)])
+    around = _neighbourhoods(values)
     values = (around.max(axis=0) if dark_ink else around.min(axis=0)).ravel()
     u = np.tile((np.arange(cols) + 0.5) * tw / w, rows)
     v = np.repeat((np.arange(rows) + 0.5) * th / h, cols)
@@ -331,10 +337,9 @@ def with_shading(gray: np.ndarray, paper: Paper) -> Paper:
     at = np.minimum(strong + np.floor(SHADING_PERCENTILE / 100 * np.maximum(paper_px - 1, 0)).astype(int), side * side - 1)
     values = np.take_along_axis(tiles, at[..., None], axis=2)[..., 0]
     values[paper_px < 0.1 * side * side] = np.nan     # under ink: the neighbours decide
-    padded = np.pad(values, 1, mode="edge")
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a neighbourhood all under ink: the surface alone
-        values = np.nanmedian([padded[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)], axis=0)
+        values = np.nanmedian(_neighbourhoods(values), axis=0)
     # The surface is the paper's middle; the percentile of noisy paper lies 1.28 sigma off it (of
     # the shrunk pixels' noise: the mean of shrink x shrink pixels).
     values = np.nan_to_num(values - 1.2816 * paper.noise / shrink, nan=0.0)

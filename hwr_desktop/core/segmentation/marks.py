@@ -32,7 +32,7 @@ from PIL import Image
 from hwr_desktop.core.data.preprocess import MIN_CONTRAST, Paper, border_ring, estimate_paper, to_gray, with_shading
 from hwr_desktop.core.segmentation.components import box_mean, label
 from hwr_desktop.core.segmentation.cuts import cut_paths, cut_piece
-from hwr_desktop.core.segmentation.pieces import Piece, line_height, union
+from hwr_desktop.core.segmentation.pieces import Piece, line_height, substantial, union
 from hwr_desktop.core.segmentation.printed_lines import find_lines
 
 WORK_SIDE = 1200        # longest side used for finding marks; crops still come from full resolution
@@ -269,9 +269,9 @@ def drop_edge_strays(pieces: list[Piece], shape: tuple[int, int]) -> list[Piece]
     height = line_height(inside)
     if height <= 0:
         return pieces
-    largest = max(p.area for p in inside)
-    top = min(p.y0 for p in inside if p.area >= 0.15 * largest) - EDGE_AWAY * height
-    bottom = max(p.y1 for p in inside if p.area >= 0.15 * largest) + EDGE_AWAY * height
+    rows = substantial(inside)                 # the digits' rows, not a speck's
+    top = min(p.y0 for p in rows) - EDGE_AWAY * height
+    bottom = max(p.y1 for p in rows) + EDGE_AWAY * height
 
     def stray(p: Piece) -> bool:
         long, short = max(p.height, p.width), min(p.height, p.width)

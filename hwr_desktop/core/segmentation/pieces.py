@@ -46,9 +46,16 @@ def union(a: Piece, b: Piece) -> Piece:
     return Piece(y0, x0, mask)
 
 
+def substantial(pieces: list[Piece]) -> list[Piece]:
+    """The marks with substantial ink: at least 0.15 of the largest mark's (not specks or fragments)."""
+    if not pieces:
+        return []
+    largest = max(p.area for p in pieces)
+    return [p for p in pieces if p.area >= 0.15 * largest]
+
+
 def line_height(pieces: list[Piece]) -> float:
     """Typical digit height of the line: the median height of the marks with substantial ink."""
     if not pieces:
         return 0.0
-    largest = max(p.area for p in pieces)
-    return float(np.median([p.height for p in pieces if p.area >= 0.15 * largest]))
+    return float(np.median([p.height for p in substantial(pieces)]))
