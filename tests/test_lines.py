@@ -141,3 +141,41 @@ def test_a_number_in_form_boxes_is_read_exactly(mnist, good_model_file):
         assert result.text == truth
         assert result.lines_mask is not None and len(result.pieces) >= 4
         assert all(len(box) == 4 and box[2] > box[0] and box[3] > box[1] for box in result.pieces)
+
+
+# --- ticks: box sides and comb ticks that digits touch or hide ------------------------------------
+
+def test_ticks_a_whole_number_of_spacings_apart_are_one_row():
+    from hwr_desktop.core.segmentation.printed_lines import _regular
+    # a tick hidden by a digit leaves a gap of two spacings: 160 is still in the row (before: not)
+    assert _regular(np.array([24.0, 58.0, 160.0])).tolist() == [True, True, True]
+    assert _regular(np.array([24.0, 58.0, 92.0, 111.0])).tolist() == [True, True, True, False]
+    assert _regular(np.array([24.0])).tolist() == [False]
+
+
+def test_a_box_side_bent_at_its_corners_is_straight():
+    from hwr_desktop.core.segmentation.printed_lines import _tick_ends
+    # a joined box's outer side, 3 px wide and 44 rows tall, whose first and last rows carry the
+    # corner's ink (the top and bottom lines' anti-aliased ends): it wanders 1.7 px over all rows
+    own = np.zeros((44, 8), bool)
+    own[:, 1:4] = True
+    own[:2, 4:8] = own[-2:, 4:8] = True
+    horizontal = np.zeros((60, 30), bool)
+    horizontal[5:8] = horizontal[53:56] = True                     # its top and bottom lines
+    attached, x = _tick_ends(own, horizontal, 9, 10, height=32, reach=4)
+    assert (attached, x) == (2, 12)
+    own[20:24, 4:8] = True                                         # a bend in the middle is not straight
+    assert _tick_ends(own, horizontal, 9, 10, height=32, reach=4) == (0, 0)
+
+
+def test_comb_ticks_that_digits_touch_go(mnist):
+    # the bench renderer's comb (devtools/number_writer.py, validation digits, seed 7, boxes #99):
+    # '4446' in a comb whose ticks the digits touch. Before: two ticks stayed, read as 1s ('444161')
+    from hwr_desktop.devtools.number_writer import make_numbers
+    sample = make_numbers(mnist.x_val, mnist.y_val, "boxes", 100, seed=7)[99]
+    assert (sample.text, sample.conditions["style"]) == ("4446", "comb")
+    marks = find_marks(sample.array())
+    bars = [p for p in marks.pieces if p.width < 0.3 * p.height]
+    assert not bars, [marks.image_box(p) for p in bars]
+    assert 3 <= len(marks.pieces) <= 4           # '44' touch: one mark or two
+

@@ -7,7 +7,8 @@ found here as a whole instead, as one connected component that is a hollow recta
    lies within STRAIGHT pixels of one line for at least STRAIGHT_SHARE of it, leaning at most
    MAX_SLOPE (a digit poking over the side may hide the rest);
 2. its sides are thin (MAX_THICKNESS working pixels, and a small share of the cell);
-3. no line of its own crosses its inside (that is a grid or a row of joined cells: lines);
+3. no line of its own crosses its inside (that is a grid or a row of joined cells: lines); the
+   inside lies within the fitted sides, so a digit poking out over a side does not move it;
 4. something tall is written inside it (a round '0' is hollow too, but holds nothing), or it is
    empty and a cell that holds something, of its size, stands in its row (a form's unused cells
    were read as '?' or '0').
@@ -15,8 +16,9 @@ A cell open on one side (a comb field, or a cell whose side broke off at a corne
 from the open side, the far side's inner edge stands in for the missing one, and its three sides go.
 Its outline is the band of the side's thickness inward from the outer profile: where the profile
 follows the side (and around rounded corners), from the profile; where a digit pokes out over the
-side, from the fitted line. find_lines passes it on like its other lines, so ink crossing a side
-is given back to the digit (restore_crossings) and a digit resting on a side keeps its foot.
+side, from the fitted line; never beyond the fitted sides (what pokes out there is the digit's).
+find_lines passes it on like its other lines, so ink crossing a side is given back to the digit
+(restore_crossings) and a digit resting on a side keeps its foot.
 """
 from __future__ import annotations
 
@@ -117,16 +119,27 @@ def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndar
     thickness = max(s[2] for s in sides)
     if thickness > MAX_THICKNESS or thickness > MAX_THICKNESS_SHARE * min(own.shape):
         return None
-    inset = int(np.ceil(thickness)) + 2
-    own_inside = own[inset:-inset, inset:-inset]
+    # The inside lies within the fitted sides, not the component's box: a digit poking out over a
+    # side widens the box, and the side would then look like a line across the inside. (A side
+    # fitted in the far half is an open cell's far side: the box's edge is the limit there.)
+    (h, w), inset = own.shape, int(np.ceil(thickness)) + 2
+    fits = [s[1] if s[1].max() < 0.5 * extent else np.zeros_like(s[1]) for s, extent in zip(sides, (h, h, w, w))]
+    top, bottom, left, right = (int(np.ceil(f.max())) + inset for f in fits)
+    inside = (slice(top, h - bottom), slice(left, w - right))
+    own_inside = own[inside]
     if own_inside.size == 0:
         return None
     if (own_inside.sum(axis=1) >= ACROSS * own_inside.shape[1]).any() or \
             (own_inside.sum(axis=0) >= ACROSS * own_inside.shape[0]).any():
         return None
     bands = [_band(p, f, t, v.shape) & v for v, (p, f, t) in zip(views, sides)]
-    top_bottom, left_right = bands[0] | bands[1][::-1], bands[2].T | bands[3][::-1].T
-    return top_bottom, left_right, _holds_something((ink & ~top_bottom & ~left_right)[inset:-inset, inset:-inset])
+    # Only within the fitted sides: beyond a side's end, what a view sees first is a digit poking
+    # out over the next side, not this side.
+    rows, cols, (top_fit, bottom_fit, left_fit, right_fit) = np.arange(h)[:, None], np.arange(w)[None, :], fits
+    within = ((rows >= top_fit[None, :] - STRAIGHT) & (rows <= h - 1 - bottom_fit[None, :] + STRAIGHT)
+              & (cols >= left_fit[:, None] - STRAIGHT) & (cols <= w - 1 - right_fit[:, None] + STRAIGHT))
+    top_bottom, left_right = (bands[0] | bands[1][::-1]) & within, (bands[2].T | bands[3][::-1].T) & within
+    return top_bottom, left_right, _holds_something((ink & ~top_bottom & ~left_right)[inside])
 
 
 def _beside(box, filled: list) -> bool:

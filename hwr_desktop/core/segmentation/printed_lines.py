@@ -13,7 +13,9 @@ Why this works, step by step:
    Vertical lines are the same on the transposed mask.
 3. Box sides and comb ticks are short, like a '1'. They count only if they are straight,
    touch a horizontal line at one end, and come in a regular row (or touch lines at both ends,
-   like the sides of a box); a handwritten '1' is none of these.
+   like the sides of a box); a handwritten '1' is none of these. A row may skip a tick that a
+   digit hides (the next is a whole number of spacings on), and a tick that a digit touches,
+   judged alone, joins the row when it stands in step with it and is as long as its ticks.
 4. Which pixels of a candidate line are line: per column, the rows around the line's centre,
    which is measured where the line is alone (no ink touches it from above or below) and
    interpolated where digits touch it. So a digit resting on a line keeps its foot.
@@ -37,6 +39,7 @@ TICK_LENGTH = 0.25      # short vertical lines (box sides, comb ticks) at least 
 TICK_STRAIGHT = 1.5     # ... whose centre wanders at most this many pixels from a straight line
 TICK_SLOPE = 0.06       # ... leaning at most ~3.5 degrees
 SPACING_TOLERANCE = 0.08  # ticks in a row are evenly spaced within this share of the spacing
+TICK_ALIKE = 0.2        # a tick touching a digit is within this share of its row's length
 FULL_SIDE = 0.8         # a box side with digits beside it counts if this many digit heights tall
 CROSSING_REACH = 2      # digit ink within this many pixels on both sides of a line crosses it
 
@@ -176,19 +179,30 @@ def horizontal_lines(ink: np.ndarray, height: float) -> tuple[np.ndarray, np.nda
     return _centred_lines(ink, bands, count, radius), bands, count
 
 
-def _regular(xs: np.ndarray) -> np.ndarray:
-    """Which of these x positions belong to an evenly spaced row (a neighbour one spacing away,
-    the spacing being the one most pairs share)."""
+def _spacing(xs: np.ndarray) -> float:
+    """The spacing most pairs of these x positions share (0: fewer than two)."""
     if len(xs) < 2:
-        return np.zeros(len(xs), bool)
-    gaps = np.abs(xs[:, None] - xs[None, :]).astype(float)
-    candidates = np.sort(gaps[np.triu_indices(len(xs), 1)])
+        return 0.0
+    candidates = np.sort(np.abs(xs[:, None] - xs[None, :])[np.triu_indices(len(xs), 1)].astype(float))
     support = (np.searchsorted(candidates, candidates * (1 + SPACING_TOLERANCE), side="right")
                - np.searchsorted(candidates, candidates * (1 - SPACING_TOLERANCE), side="left"))
-    spacing = candidates[int(np.argmax(support))]
-    if spacing <= 0:
+    return float(candidates[int(np.argmax(support))])
+
+
+def _in_step(xs: np.ndarray, others: np.ndarray, spacing: float) -> np.ndarray:
+    """Which xs stand a whole number of spacings (one or more) from one of `others`."""
+    if spacing <= 0 or not len(others):
         return np.zeros(len(xs), bool)
-    return (np.abs(gaps - spacing) <= SPACING_TOLERANCE * spacing).any(axis=1)
+    gaps = np.abs(xs[:, None] - others[None, :]).astype(float)
+    steps = np.maximum(np.round(gaps / spacing), 1)
+    return ((np.abs(gaps - steps * spacing) <= SPACING_TOLERANCE * spacing) & (gaps > 0)).any(axis=1)
+
+
+def _regular(xs: np.ndarray) -> np.ndarray:
+    """Which of these x positions belong to an evenly spaced row: a neighbour a whole number of
+    spacings away (a tick hidden by a digit leaves a gap of two), the spacing being the one most
+    pairs share."""
+    return _in_step(xs, xs, _spacing(xs))
 
 
 def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, height: float) -> np.ndarray:
@@ -212,19 +226,27 @@ def _ticks(ink_t: np.ndarray, horizontal: np.ndarray, vertical_t: np.ndarray, he
         if not attached:
             # A digit stroke beside a box side joins its band: judge the side alone, the strip
             # of columns around the one inked in the most rows. Only full sides (both ends on a
-            # line, about as tall as the digits): a stroke between grid lines is shorter.
+            # line, about as tall as the digits) count on their own: a stroke between grid lines
+            # is shorter. Others (a comb's tick touching a digit) may follow a row of sure ticks.
             a, b = _strip(own.sum(axis=0))
             attached, cx = _tick_ends(own[:, a:b], horizontal, x0[n], y0[n] + a, height, reach)
             if attached < 2 or np.count_nonzero(own[:, a:b].any(axis=1)) < FULL_SIDE * height:
-                attached = 0
+                attached = -attached
         strips[n] = y0[n] + a - radius, y0[n] + b + radius
-        ends.append((attached, cx))
-    attached = np.array([e[0] for e in ends])
-    xs = np.array([e[1] for e in ends], float)
+        ends.append((attached, cx, np.count_nonzero(own[:, a:b].any(axis=1))))
+    attached, xs, length = (np.array(e, float) for e in zip(*ends))
     candidates = np.flatnonzero(attached > 0)
     regular = _regular(xs[candidates])
     for k, n in enumerate(candidates):
         keep[n + 1] = regular[k] or attached[n] == 2
+    # A comb's tick that a digit touches, judged alone, is one end on a line: it is kept where it
+    # continues the row of sure ticks, as long as they are (a digit's straight stroke is not).
+    sure, followers = candidates[regular], np.flatnonzero(attached < 0)
+    if len(sure) >= 2 and len(followers):
+        typical = np.median(length[sure])
+        alike = np.abs(length[followers] - typical) <= TICK_ALIKE * typical
+        fits = _in_step(xs[followers], xs[sure], _spacing(xs[sure])) & alike
+        keep[followers[fits] + 1] = True
     if not keep.any():
         return np.zeros(ink_t.shape, np.int32)
     renumber = np.cumsum(keep) * keep   # the kept bands, numbered 1.. in order; the rest 0
@@ -246,7 +268,10 @@ def _tick_ends(own: np.ndarray, horizontal: np.ndarray, top0: int, left0: int, h
     counts = own[rows].sum(axis=1)
     centre = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts
     slope, offset = np.polyfit(rows, centre, 1)
-    wander = np.abs(centre - (slope * rows + offset)).max()
+    # How far it wanders is judged away from the ends: where a box's side meets its top and bottom
+    # lines, the corner's own ink (rounded, or the line's anti-aliased end) bends its last rows.
+    middle = (rows >= rows[0] + reach) & (rows <= rows[-1] - reach)
+    wander = np.abs(centre - (slope * rows + offset))[middle if middle.sum() >= 4 else slice(None)].max()
     if wander > TICK_STRAIGHT or abs(slope) > TICK_SLOPE:
         return 0, 0
     top, bottom, cx = top0 + rows[0], top0 + rows[-1], left0 + int(round(np.median(centre)))
