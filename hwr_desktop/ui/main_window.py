@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([720, 480])
+        self.splitter = splitter
+        self._single_digit_split: list[int] | None = None
         self.setCentralWidget(splitter)
         self._create_actions()
         self._create_menus()
@@ -152,9 +154,23 @@ class MainWindow(QMainWindow):
         self.finetune_panel.finetuneEnded.connect(self.runs_panel.refresh_if_shown)
         self.runs_panel.openModelRequested.connect(self.open_model)
         self.read_image_panel.imageOpened.connect(lambda: self.show_view(self.read_image_panel))
+        self.draw_panel.numberModeButton.toggled.connect(self._split_for_number_mode)
         self.session.modelChanged.connect(self._on_model_changed)
         self.files.statusMessage.connect(self.statusBar().showMessage)
         self.files.recentChanged.connect(self._rebuild_recent_menu)
+
+    def _split_for_number_mode(self, number: bool) -> None:
+        """A number is written on a strip four times as wide as high: in number mode the drawing pane
+        takes all the width the views can spare (they keep their minimum, where every title still shows
+        whole), so the strip stays the largest thing in the window; the single digit's split comes back."""
+        if number:
+            self._single_digit_split = self.splitter.sizes()
+            total = sum(self._single_digit_split)
+            views = min(self.tabs.minimumSizeHint().width(), total // 2)
+            self.splitter.setSizes([total - views, views])
+        elif self._single_digit_split is not None:
+            self.splitter.setSizes(self._single_digit_split)
+            self._single_digit_split = None
 
     # ----- actions and menus -----
     def _action(self, text: str, slot, shortcut=None, tip: str = "", name: str = "") -> QAction:

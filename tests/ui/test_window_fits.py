@@ -163,9 +163,12 @@ def test_every_view_fits_the_window_whole(three_runs, window, qtbot, size):
         assert more.isVisibleTo(view) and in_window(more, viewport).right() < viewport.width(), row.objectName()
 
 
-@pytest.mark.xfail(strict=True, reason="the strip's size is the drawing pane's (issue 29's number-mode part): "
-                   "492x123 px at 1280x720, smaller than the prediction's bars beside it")
-@pytest.mark.parametrize("size", [SIZES[0], SIZES[2]], ids=lambda s: f"{s[0]}x{s[1]}")
+# In number mode the drawing pane takes the width the views can spare (they keep their minimum). At
+# 1280x720 that leaves a 4:1 strip of 736x184 px, smaller than the Training view's empty curves
+# (496x324): a taller strip (3:1) or narrower views would be needed (issue 29).
+@pytest.mark.parametrize("size", [pytest.param(SIZES[0], marks=pytest.mark.xfail(
+    strict=True, reason="a 4:1 strip 736 px wide is smaller than the Training view's curves (issue 29)")), SIZES[2]],
+    ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_number_strip_is_the_largest_thing_in_the_window(window, qtbot, size):
     window.resize(*size)
     qtbot.waitUntil(lambda: (window.width(), window.height()) == size)
@@ -175,3 +178,7 @@ def test_the_number_strip_is_the_largest_thing_in_the_window(window, qtbot, size
         qtbot.wait(10)
         assert window.draw_panel.shown_canvas() is window.draw_panel.numberCanvas
         check_canvas_is_largest(window, name)
+        check_titles_and_labels(window, name)          # the views at their minimum width still show them whole
+    split = window.splitter.sizes()
+    window.draw_panel.numberModeButton.click()          # back to one digit: the split it had
+    assert window.splitter.sizes() != split and window.draw_panel.shown_canvas() is window.draw_panel.canvas
