@@ -154,12 +154,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_MARKS, 294, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
     (_MARKS, 294, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
-    (_LINES, 73, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
+    (_LINES, 75, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
     (_COMP, 73, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
-    (_LINES, 133, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
-    (_LINES, 149, "2 -> 3 @57"): "one more bound past the last line is never read",
-    (_LINES, 173, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
-    (_LINES, 175, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
+    (_LINES, 135, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
+    (_LINES, 151, "2 -> 3 @57"): "one more bound past the last line is never read",
+    (_LINES, 175, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
+    (_LINES, 177, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
 }
 
 
