@@ -39,6 +39,9 @@ def test_a_seed_fixes_the_images(mnist):
     # image i depends on (seed, condition, i) only, not on how many are made
     assert make_numbers(mnist.x_test, mnist.y_test, "spaced", 3, seed=3)[2].data == \
         make_numbers(mnist.x_test, mnist.y_test, "spaced", 4, seed=3)[2].data
+    # nor on where the list starts: `first` makes image 2 alone
+    assert make_numbers(mnist.x_test, mnist.y_test, "spaced", 1, seed=3, first=2)[0].data == \
+        make_numbers(mnist.x_test, mnist.y_test, "spaced", 3, seed=3)[2].data
 
 
 def test_lengths_follow_the_range_asked_for(mnist):

@@ -671,11 +671,12 @@ def write_number(images28, labels, condition: str, rng: np.random.Generator) -> 
 
 
 def make_numbers(images: np.ndarray, labels: np.ndarray, condition: str, n: int, seed: int = 0,
-                 lengths: tuple[int, int] = (3, 8)) -> list[WrittenNumber]:
-    """`n` numbers of lengths[0]-lengths[1] digits from (images, labels); image i depends only on (seed, condition, i)."""
+                 lengths: tuple[int, int] = (3, 8), first: int = 0) -> list[WrittenNumber]:
+    """`n` numbers of lengths[0]-lengths[1] digits from (images, labels), images first .. first + n - 1;
+    image i depends only on (seed, condition, i)."""
     salt = CONDITIONS.index(condition)
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         rng = np.random.default_rng([seed, 424_242 + salt, i])
         picks = rng.choice(len(images), size=int(rng.integers(lengths[0], lengths[1] + 1)), replace=False)
         out.append(write_number(images[picks], labels[picks], condition, rng))
