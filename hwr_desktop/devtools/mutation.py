@@ -54,9 +54,11 @@ MODULES: dict[str, list[str]] = {
     # segmentation's hand-made images (well under a second a run); test_segment.py and test_lines.py draw
     # digits with Pillow and MNIST and took ~10 s a run, hours for the 734 mutants; marks also takes
     # the hand-made photos of a desk, a shadow band and the image's edge; printed_lines the quick tick tests
-    # (one comb of the bench's renderer among them, a second)
+    # (one comb of the bench's renderer among them, a second); marks the lighter digit in a form
     **{f"hwr_desktop/core/segmentation/{name}.py": ["tests/test_hand_segmentation.py", *more]
-       for name, more in (("components", ()), ("cuts", ()), ("marks", ("tests/test_desk.py", "tests/test_shading.py")),
+       for name, more in (("components", ()), ("cuts", ()),
+                          ("marks", ("tests/test_desk.py", "tests/test_shading.py", "tests/test_boxes.py",
+                                     "-k", "hand or desk or shading or lighter")),
                           ("pieces", ()),
                           ("printed_lines", ("tests/test_lines.py", "-k", "hand or spacings or corners or comb_ticks")))},
     # form cells: its own hand-drawn cells, and printed_lines' tests that must leave grids and comb ticks alone
