@@ -125,6 +125,9 @@ class FiltersView(InsideView):
         if (found.model, search.layer_index, search.channel) != (self._model, self.layerCombo.currentData(),
                                                                  self.channelSpin.value()):
             return                   # a search for another choice, replaced meanwhile
+        # The result is the job's last word: Stop goes grey with it, not a moment later when the
+        # thread's end arrives (a test saw the patches shown and Stop still enabled, 2026-12-07).
+        self._set_running(False)
         self.search = search
         self.patchGrid.set_tiles([Tile(p.patch, f"{p.value:.3f}\ntest #{p.image_index}", key=p.image_index,
                                        tooltip=f"test image {p.image_index}, position ({p.y}, {p.x}): {p.value:.4f}")
