@@ -34,6 +34,14 @@ from hwr_desktop.ui.session import ModelSession
 from hwr_desktop.ui.settings import open_settings
 from hwr_desktop.ui.widgets.grouped_tabs import GroupedTabs
 
+# The views' width with the single-digit canvas: from here Every layer shows a layer's 16 maps (28 px
+# each) in one row. In number mode the views may be narrower, down to what their own layouts need.
+VIEWS_WIDTH = 522
+# Number mode's share of the width for the drawing pane: at full HD the views keep VIEWS_WIDTH; at
+# 1280x720 they get only their minimum (Every layer's maps wrap there), so the 4:1 strip is larger
+# than the Training view's curves.
+NUMBER_PANE_SHARE = 0.7
+
 
 class MainWindow(QMainWindow):
     def __init__(self, model_path: str | Path | None = None, load_in_background: bool = False):
@@ -58,10 +66,12 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.draw_panel)
         splitter.addWidget(self.tabs)
         # The drawing pane gets the larger share, so the canvas is the largest thing in the window;
-        # the tabs keep enough for their views (grouped, so every title shows whole).
+        # the tabs keep VIEWS_WIDTH, where Every layer shows a layer's maps in one row (the views
+        # themselves need less: number mode gives the strip what they can spare).
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([720, 480])
+        self.tabs.setMinimumWidth(VIEWS_WIDTH)
         self.splitter = splitter
         self._single_digit_split: list[int] | None = None
         self.setCentralWidget(splitter)
@@ -161,14 +171,18 @@ class MainWindow(QMainWindow):
 
     def _split_for_number_mode(self, number: bool) -> None:
         """A number is written on a strip four times as wide as high: in number mode the drawing pane
-        takes all the width the views can spare (they keep their minimum, where every title still shows
-        whole), so the strip stays the largest thing in the window; the single digit's split comes back."""
+        takes NUMBER_PANE_SHARE of the width, or all that the views can spare (they keep their minimum,
+        where every title still shows whole), so the strip stays the largest thing in the window; the
+        single digit's split comes back."""
         if number:
             self._single_digit_split = self.splitter.sizes()
             total = sum(self._single_digit_split)
-            views = min(self.tabs.minimumSizeHint().width(), total // 2)
+            self.tabs.setMinimumWidth(0)
+            views = max(round(total * (1 - NUMBER_PANE_SHARE)), self.tabs.minimumSizeHint().width())
+            views = min(views, total // 2)
             self.splitter.setSizes([total - views, views])
         elif self._single_digit_split is not None:
+            self.tabs.setMinimumWidth(VIEWS_WIDTH)
             self.splitter.setSizes(self._single_digit_split)
             self._single_digit_split = None
 

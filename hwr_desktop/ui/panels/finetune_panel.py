@@ -70,8 +70,8 @@ class FinetunePanel(QWidget):
         self.infoLabel.setToolTip("A few short epochs from the current model on your samples mixed with MNIST "
                                   "training images, so it learns your hand without forgetting MNIST. Part of "
                                   "your samples is held out to measure the gain.")
-        # "Fine-tune", not the box's title again: the row's width is the Training tab's minimum, and so
-        # sets how much of the window the drawing canvas can have.
+        # "Fine-tune", not the box's title again: a short run row keeps My Samples narrow, and the
+        # views' minimum width is what the drawing pane cannot have.
         self.startButton = QPushButton("Fine-tune", objectName="finetuneButton")
         self.stopButton = QPushButton("Stop", objectName="finetuneStopButton", enabled=False)
         self.startButton.clicked.connect(lambda: self.start())
@@ -90,12 +90,16 @@ class FinetunePanel(QWidget):
         self.useButton.clicked.connect(lambda: self._offer(self.useModelRequested))
         self.saveButton.clicked.connect(lambda: self._offer(self.saveModelRequested))
 
+        # The run on one row, what to do with its result on the next, under the result: one row of all
+        # five was the widest thing in any view, and the views' minimum is what the number strip cannot have.
         run_row = QHBoxLayout()
         run_row.addWidget(self.startButton)
         run_row.addWidget(self.stopButton)
         run_row.addWidget(self.progress, 1)
-        run_row.addWidget(self.useButton)
-        run_row.addWidget(self.saveButton)
+        offer_row = QHBoxLayout()
+        offer_row.addWidget(self.useButton)
+        offer_row.addWidget(self.saveButton)
+        offer_row.addStretch(1)
         box = QGroupBox("Fine-tune on my samples")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(9, 0, 9, 9)   # line up with the training panel above
@@ -105,6 +109,7 @@ class FinetunePanel(QWidget):
         layout.addLayout(run_row)
         layout.addWidget(self.statusLabel)
         layout.addWidget(self.resultLabel)
+        layout.addLayout(offer_row)
         samples.changed.connect(self._update_ready)
         session.modelChanged.connect(self._update_ready)
         if runs is not None:             # ui.run_policy.ExclusiveRuns

@@ -1,6 +1,6 @@
 """My Samples: the user's own labelled digits, to check, correct and share before fine-tuning.
 
-A row of per-digit buttons shows the counts and filters the grid; tiles are the 28x28 images
+Per-digit buttons (All, then 0-4 over 5-9) show the counts and filter the grid; tiles are the 28x28 images
 fine-tuning trains on. Select tiles, then Delete (button or key) or relabel them (the Relabel
 menu or simply a digit key). Export writes a zip of PNGs + labels.csv, Import adds such a zip
 (core.store.samples_zip does both; exact duplicates are skipped). Every change goes through
@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -50,16 +52,22 @@ class MySamplesPanel(QWidget):
         self.stale = True
 
         self.filterGroup = QButtonGroup(self, exclusive=True)
-        filters = QHBoxLayout()
+        # Two rows of five digits beside All, not one row of eleven: the row of eleven ("7 · 123" each)
+        # was the widest thing in any view, and the views' minimum is what the number strip cannot have.
+        filters = QGridLayout()
         filters.setSpacing(2)
         self.digitButtons: dict[int, QToolButton] = {}
         for key in (ALL, *range(10)):
             button = QToolButton(objectName="sampleDigitAll" if key == ALL else f"sampleDigit{key}", checkable=True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setToolTip("All samples" if key == ALL else f"Only your {key}s")
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             self.filterGroup.addButton(button, key)
             self.digitButtons[key] = button
-            filters.addWidget(button, 1)
+            if key == ALL:
+                filters.addWidget(button, 0, 0, 2, 1)
+            else:
+                filters.addWidget(button, key // 5, 1 + key % 5)
         self.digitButtons[ALL].setChecked(True)
         self.filterGroup.idClicked.connect(lambda _id: self.refresh())
 
