@@ -113,12 +113,15 @@ def _cell_outline(own: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndar
     views = (own, own[::-1], own.T, own.T[::-1])    # top, bottom, left, right: each seen as a top
     if not all(_may_be_straight(v) for v in views):
         return None
-    sides = [_side(v) for v in views]
-    if any(s is None for s in sides):
-        return None
+    # Side by side, stopping at the first that is not straight or too thick: a pen digit on the
+    # canvas passes the quick test but has sides far thicker than a printed line.
+    sides, thickest = [], min(MAX_THICKNESS, MAX_THICKNESS_SHARE * min(own.shape))
+    for v in views:
+        side = _side(v)
+        if side is None or side[2] > thickest:
+            return None
+        sides.append(side)
     thickness = max(s[2] for s in sides)
-    if thickness > MAX_THICKNESS or thickness > MAX_THICKNESS_SHARE * min(own.shape):
-        return None
     # The inside lies within the fitted sides, not the component's box: a digit poking out over a
     # side widens the box, and the side would then look like a line across the inside. (A side
     # fitted in the far half is an open cell's far side: the box's edge is the limit there.)
