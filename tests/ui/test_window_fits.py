@@ -179,6 +179,9 @@ def test_the_number_strip_is_the_largest_thing_in_the_window(window, qtbot, size
         window.show_view(name)
         qtbot.wait(10)
         assert window.draw_panel.shown_canvas() is window.draw_panel.numberCanvas
+        hint = window.minimumSizeHint()                  # the window fits the screen in number mode too
+        assert hint.width() <= size[0] and hint.height() <= size[1], (name, hint)
+        assert (window.width(), window.height()) == size, name
         check_canvas_is_largest(window, name)
         check_titles_and_labels(window, name)          # the views at their minimum width still show them whole
     split = window.splitter.sizes()

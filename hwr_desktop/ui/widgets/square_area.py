@@ -61,13 +61,15 @@ class SquareArea(QWidget):
         self.below.setGeometry(rect.x(), rect.bottom() + 1 + self.SPACING, rect.width(),
                                self._below_height(rect.width()))
 
+    # At the shown widget's aspect: the number strip at its minimum width is a quarter as tall, and
+    # a square's height here made the window 847 px tall at least in number mode (it could not fit 720).
     def minimumSizeHint(self) -> QSize:
-        side = max(self.square.minimumWidth(), self.below.minimumSizeHint().width())
-        return QSize(side, side + self.SPACING + self._below_height(side))
+        wide = max(self.square.minimumWidth(), self.below.minimumSizeHint().width())
+        return QSize(wide, round(wide / self.aspect) + self.SPACING + self._below_height(wide))
 
     def sizeHint(self) -> QSize:
-        side = max(self.square.sizeHint().width(), self.below.sizeHint().width())
-        return QSize(side, side + self.SPACING + self._below_height(side))
+        wide = max(self.square.sizeHint().width(), self.below.sizeHint().width())
+        return QSize(wide, round(wide / self.aspect) + self.SPACING + self._below_height(wide))
 
     def resizeEvent(self, event) -> None:
         self._place()
