@@ -7,7 +7,7 @@ DatasetWorker the first time the tab is shown.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hwr_desktop.ui.jobs import JobSlot
@@ -41,7 +41,9 @@ class DatasetPanel(QWidget):
             self.digitFilter.addItem(f"Only {d}s", d)
         self.prevButton = QPushButton("◀ Previous", objectName="prevPageButton")
         self.nextButton = QPushButton("Next ▶", objectName="nextPageButton")
-        self.pageLabel = QLabel("", objectName="pageLabel")
+        # Wraps rather than widening the view ("Page 1 of 157 · 1–64 of 10,000 images" between the
+        # buttons): the views' minimum width is what the number strip cannot have.
+        self.pageLabel = QLabel("", objectName="pageLabel", wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
         self.grid = ImageGrid(side=48, caption_lines=1, widest_caption="0 · #00000")
         self.grid.setObjectName("datasetGrid")
         self.grid.setAccessibleName("MNIST images")

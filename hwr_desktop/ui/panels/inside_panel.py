@@ -44,6 +44,9 @@ class InsidePanel(QWidget):
                 (self.learning, "Watch it learn", "Kernels and the digit map at every epoch of a training run")):
             self.views.setTabToolTip(self.views.addTab(view, title), tip)
         self.views.tabBar().setAccessibleName("Inside views")
+        # Six titles whole: the bar elides rather than widening the views, and in number mode the views
+        # stand at their minimum width.
+        self.views.setMinimumWidth(self.views.tabBar().sizeHint().width())
 
         self.networkCombo = QComboBox(objectName="insideNetwork")
         self.networkCombo.setAccessibleName("Network to look inside")

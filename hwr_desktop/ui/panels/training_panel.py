@@ -22,8 +22,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
+    QSpacerItem,
     QSpinBox,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -104,10 +107,16 @@ class TrainingPanel(QWidget):
         # Two numbers a row: two rows fewer leave the curves ~60 px more at 1280x720.
         form.addRow(QLabel("Epochs", buddy=self.epochsSpin), self._pair(self.epochsSpin, "Batch size", self.batchSpin))
         form.addRow(QLabel("Learning rate", buddy=self.lrSpin), self._pair(self.lrSpin, "Images", self.limitSpin))
-        checks = QHBoxLayout()              # one row for both: the form must fit a 760 px tall window
+        # One row for both: the form must fit a 760 px tall window. The row spans the label column
+        # too, indented under the fields only while there is room: the two boxes side by side are the
+        # form's widest row, and the views' minimum width is what the number strip cannot have.
+        checks = QHBoxLayout()
+        indent = QLabel("Learning rate").sizeHint().width() + self.style().pixelMetric(
+            QStyle.PixelMetric.PM_LayoutHorizontalSpacing)
+        checks.addSpacerItem(QSpacerItem(indent, 0, QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum))
         checks.addWidget(self.augmentCheck)
         checks.addWidget(self.recordCheck, 1)
-        form.addRow("", checks)
+        form.addRow(checks)
 
         self.trainButton = QPushButton("Start training", objectName="trainButton")
         self.stopButton = QPushButton("Stop", objectName="stopButton", enabled=False)

@@ -43,14 +43,18 @@ class FiltersView(InsideView):
         self.kernelsGrid.setObjectName("firstLayerKernels")
         self.kernelsGrid.setAccessibleName("First-layer kernels")
         self.kernelsGrid.tileClicked.connect(self._on_kernel_clicked)
+        # What to look at on one row, the search's progress on the next: on one row they were the
+        # widest thing in the Inside views, whose minimum width the number strip cannot have.
         choose = QHBoxLayout()
         for label, widget in (("Layer", self.layerCombo), ("Channel", self.channelSpin)):
             choose.addWidget(QLabel(label))
             choose.addWidget(widget, 1 if widget is self.layerCombo else 0)
-        choose.addWidget(self.progressBar, 1)
-        choose.addWidget(self.stopButton)
+        searching = QHBoxLayout()
+        searching.addWidget(self.progressBar, 1)
+        searching.addWidget(self.stopButton)
         layout = QVBoxLayout(self)
         layout.addLayout(choose)
+        layout.addLayout(searching)
         layout.addWidget(self.statusLabel)
         layout.addWidget(self.patchGrid, 3)
         layout.addWidget(self.kernelsLabel)

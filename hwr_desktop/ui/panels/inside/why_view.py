@@ -21,7 +21,7 @@ from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
 from hwr_desktop.ui.workers.inspector import InspectorWorker
 
 UPDATE_INTERVAL_MS = 120
-IMAGE_SIDE = 140
+IMAGE_SIDE = 112       # 4 screen pixels a network pixel; three in a row leave the views narrow enough for the number strip
 SALIENCY, GRAD_CAM = "saliency", "gradcam"
 WHAT_IT_SHOWS = {
     SALIENCY: "yellow marks the ink that counts most for this answer (gradient x input, averaged over noisy copies).",
