@@ -12,7 +12,7 @@ SEED = 2033          # the 7-digit number of tests/ui/test_number_tracing.py (se
 
 
 def main() -> None:
-    from PySide6.QtGui import QPainter
+    from PySide6.QtGui import QPainter, QPalette, QPixmap
 
     from hwr_desktop.devtools.tracer import validation_number, write_number
     out = output_folder(__doc__.splitlines()[0])
@@ -34,10 +34,14 @@ def main() -> None:
     box = panel.numberCanvas.digitRects()[index]
     panel.numberCanvas.digitClicked.emit(index, panel.numberCanvas.mapToGlobal(box.bottomLeft().toPoint()))
     app.processEvents()
-    shot = window.grab()
-    menu = panel.digitMenu
+    window_shot, menu = window.grab(), panel.digitMenu
+    at = window.mapFromGlobal(menu.pos())
+    # A popup may reach below the window (it does at 1200x760): the picture grows to hold it whole.
+    shot = QPixmap(window_shot.width(), max(window_shot.height(), at.y() + menu.height()))
+    shot.fill(window.palette().color(QPalette.ColorRole.Window))
     painter = QPainter(shot)
-    painter.drawPixmap(window.mapFromGlobal(menu.pos()), menu.grab())
+    painter.drawPixmap(0, 0, window_shot)
+    painter.drawPixmap(at, menu.grab())
     painter.end()
     shot.save(str(out / "number-correction.png"))
     menu.close()
