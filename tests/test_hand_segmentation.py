@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hwr_desktop.core.segmentation.components import box_mean, label
 from hwr_desktop.core.segmentation.cuts import _end_costs, _trace, cut_paths, cut_piece, stroke_width
@@ -131,12 +132,30 @@ def test_pieces_keep_marks_reaching_the_high_threshold_and_not_dust_largest_firs
     labels[0:5, 0:2] = 1            # 5 tall, 10 px, peak 0.9
     labels[1:3, 4:10] = 2           # 6 wide, 12 px, peak 0.5 (exactly the threshold)
     labels[5, 11] = 3               # 1 px: dust
-    labels[0:4, 11] = 4             # 4 tall, peak 0.4: never strong enough
-    strength = np.where(labels > 0, 0.3, 0.0).astype(np.float32)
-    strength[2, 1], strength[1, 6], strength[5, 11], strength[0, 11] = 0.9, 0.5, 1.0, 0.4
+    labels[0:4, 11] = 4             # 4 tall, peak 0.25: below even the row's bar for lighter marks
+    strength = np.where(labels > 0, 0.2, 0.0).astype(np.float32)
+    strength[2, 1], strength[1, 6], strength[5, 11], strength[0, 11] = 0.9, 0.5, 1.0, 0.25
     pieces = _pieces(labels, 4, strength, 0.5, 4)
     assert [(p.y0, p.x0, p.height, p.width, p.area) for p in pieces] == [(1, 4, 2, 6, 12), (0, 0, 5, 2, 10)]
     assert [p.area for p in _pieces(labels, 4, strength, 0.5, 6)] == [12]       # 5 tall is below 6
+
+
+def test_a_lighter_mark_counts_in_the_row_of_the_strong_ones_down_to_the_floor():
+    from hwr_desktop.core.segmentation.marks import PEER_SHARE, _pieces
+    labels = np.zeros((20, 30), np.int32)
+    labels[10:16, 0:2] = 1          # rows 10-15: the strong marks' row; peaks 0.9 and 0.5
+    labels[10:16, 4:6] = 2
+    labels[11:15, 8:10] = 3         # in the row, peak 0.3: at least 0.4 x the median 0.7 (0.28)
+    labels[0:4, 12:14] = 4          # the same, but above the row
+    labels[10:16, 26:28] = 5        # in the row, 20 columns past the last strong mark (a row is 6 tall)
+    labels[10:15, 16:18] = 6        # in the row, peak 0.27: below 0.28
+    strength = np.where(labels > 0, 0.1, 0.0).astype(np.float32)
+    for component, peak in ((1, 0.9), (2, 0.5), (3, 0.3), (4, 0.3), (5, 0.3), (6, 0.27)):
+        strength[np.argwhere(labels == component)[0][0], np.argwhere(labels == component)[0][1]] = peak
+    assert PEER_SHARE * 0.7 == pytest.approx(0.28)
+    kept = sorted(p.x0 for p in _pieces(labels, 6, strength, 0.5, 3))
+    assert kept == [0, 4, 8]
+    assert sorted(p.x0 for p in _pieces(labels, 6, strength, 0.5, 3, floor=0.35)) == [0, 4]   # not below the noise floor
 
 
 def test_union_boxes_both_pieces_and_places_each_mask_at_its_offset():

@@ -166,3 +166,27 @@ def test_crops_hold_only_their_own_mark():
         (single,) = segment(alone)
         assert region.box == single.box
         assert np.abs(preprocess(region.crop).image - preprocess(single.crop).image).max() < 1e-6
+
+
+def light_row(stray_at=None):
+    """A '1', a '0' with a blot of ink on it, and a '7', on white: the 1 and the 7 written at 45 % of
+    the blot's darkness (the 0's stroke at 70 %). Optionally the 7's stroke once more at `stray_at`."""
+    image, draw = sheet(420, 260)
+    draw.line([(80, 110), (80, 210)], fill=255 - 115, width=4)
+    draw.ellipse([150, 110, 220, 210], outline=255 - 178, width=4)
+    draw.ellipse([175, 104, 191, 120], fill=0)                        # the blot: the strongest ink
+    draw.line([(270, 110), (330, 110), (290, 210)], fill=255 - 115, width=4)
+    if stray_at is not None:
+        x, y = stray_at
+        draw.line([(x, y), (x + 60, y), (x + 20, y + 70)], fill=255 - 115, width=4)
+    return np.asarray(image)
+
+
+def test_a_digit_lighter_than_a_blot_in_its_row_is_kept_and_one_away_from_the_row_is_not():
+    # before: only the 0 was a mark (a mark had to reach half of the blot's strength)
+    from hwr_desktop.core.segmentation.marks import find_marks
+    assert [(p.x0 < 100, 140 < p.x0 < 230, p.x0 > 260) for p in find_marks(light_row()).pieces] == \
+        [(True, False, False), (False, True, False), (False, False, True)]
+    # the same light stroke far above the row (texture, another line of writing): left out
+    marks = find_marks(light_row(stray_at=(330, 5)))
+    assert len(marks.pieces) == 3 and all(p.y0 > 90 for p in marks.pieces)
