@@ -270,3 +270,15 @@ def test_noise_reads_every_row_of_a_small_image():
     rows = np.zeros((4, 8), np.float32)
     rows[0::2] = np.tile([0.0, 0.1], 4)                    # half the differences 0.1, half 0: median 0.05
     assert pixel_noise(rows) == pytest.approx(1.4826 * 0.05 / math.sqrt(2), rel=1e-5)
+
+
+def test_shrink_to_height_averages_boxes_and_keeps_short_images():
+    from hwr_desktop.core.data.images import shrink_to_height
+    image = np.full((4, 8), 255, np.uint8)
+    image[:2, :2] = 0                                     # one 2x2 block of ink: one black output pixel
+    small = shrink_to_height(image, 2)
+    assert small.shape == (2, 4) and small.tolist() == [[0, 255, 255, 255], [255, 255, 255, 255]]
+    half_ink = image.copy()
+    half_ink[:2, 2] = 0                                   # half of the next block: its mean
+    assert shrink_to_height(half_ink, 2)[0, 1] == 128
+    assert shrink_to_height(image, 4) is image and shrink_to_height(image, 9) is image

@@ -143,7 +143,7 @@ def replay(numbers: int = 100, seed: int = 29) -> dict:
         read = panel.prediction.predictionLabel.text()
         # the same strip read once more, alone (no thread, no stroke before it): what a read costs now
         start = time.perf_counter()
-        read_number(window.session.predictor, canvas.to_array(), bundled_reader())
+        read_number(window.session.predictor, canvas.reading_array(), bundled_reader())
         alone = (time.perf_counter() - start) * 1000
         rows.append({"text": text, "read": read, "ms": None if at is None else (at - released) * 1000, "alone": alone})
     timer.stop()

@@ -80,9 +80,11 @@ def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot)
     assert started and set(started) == {ReadImageWorker}        # every read ran as a worker, none on the GUI thread
     assert panel.last_reading.text == "1704" == panel.prediction.predictionLabel.text()
     assert "sure" in panel.prediction.confidenceLabel.text()
-    boxes = [d.box for d in panel.numberCanvas.digits()]           # a box over each digit, left to right
-    assert len(boxes) == 4 and all(a[2] <= b[0] + 2 for a, b in zip(boxes, boxes[1:]))
     side = panel.numberCanvas.height()
+    # a box over each digit, left to right, where it was written on the screen
+    boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in panel.numberCanvas.digitRects()]
+    k = side / panel._read_side
+    assert len(boxes) == 4 and all(a[2] <= b[0] + 2 * k for a, b in zip(boxes, boxes[1:]))
     assert all(0.3 * side < (x0 + x1) / 2 - 0.8 * side * i < 1.3 * side for i, (x0, _, x1, _) in enumerate(boxes))
     panel.numberCanvas.grab()                                       # paints the boxes and tags
     panel.set_number_mode(False)                                  # back to the square: its digit is predicted again
@@ -199,3 +201,22 @@ def test_digits_are_reached_by_tab_named_and_corrected_by_keyboard(window, qtbot
     qtbot.waitUntil(lambda: panel.number_text == "478")
     assert panel.prediction.predictionLabel.text() == "478"
     assert panel.digitImages.buttons[2].accessibleName().startswith("Digit 3: 8 you")
+
+
+def test_a_tall_strip_is_read_at_the_reading_height_and_its_boxes_land_on_the_screens_digits(window, qtbot):
+    """A full-HD window's strip is taller than the reader needs: it is read shrunk, the boxes scaled back."""
+    panel = window.draw_panel
+    qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
+    panel.set_number_mode(True)
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: panel.numberCanvas.height() > 1.2 * panel.numberCanvas.READ_HEIGHT)
+    side = panel.numberCanvas.height()
+    _write(panel.numberCanvas, "1704")
+    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    image = panel.numberCanvas.reading_array()
+    assert image.shape == (panel.numberCanvas.READ_HEIGHT, round(panel.numberCanvas.width() * image.shape[0] / side)) \
+        and panel._read_side == image.shape[0]
+    assert panel.last_reading.text == "1704"
+    rects = panel.numberCanvas.digitRects()       # each box over its digit (digit i at 0.9 + 0.8 i sides)
+    assert [round(((r.left() + r.right()) / 2 / side - 0.9) / 0.8) for r in rects] == [0, 1, 2, 3]
+    assert all(0.1 * side < r.top() and r.bottom() < 0.95 * side and r.height() > 0.4 * side for r in rects)

@@ -69,3 +69,13 @@ def load_image(path: str | Path) -> np.ndarray:
     except OSError as exc:
         raise ImageError(f"{name}: cannot read ({exc.strerror or exc})") from None
     return load_image_bytes(data, name)
+
+
+def shrink_to_height(gray: np.ndarray, height: int) -> np.ndarray:
+    """A uint8 grayscale image box-downscaled to `height` rows (its aspect kept); one that is no
+    taller is returned as it is."""
+    h, w = gray.shape
+    if h <= height:
+        return gray
+    width = max(1, round(w * height / h))
+    return np.asarray(Image.fromarray(gray).resize((width, height), Image.Resampling.BOX))

@@ -208,7 +208,7 @@ class DrawingPanel(QWidget):
             return
         from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
         from hwr_desktop.ui.workers.read_image import ReadImageWorker
-        predictor, image = self.session.predictor, self.numberCanvas.to_array()
+        predictor, image = self.session.predictor, self.numberCanvas.reading_array()
         self._read_side = image.shape[0]   # the boxes of this reading are in this image's pixels
         self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
                                self._on_number_read, self._on_number_failed)

@@ -242,6 +242,15 @@ class NumberCanvas(DrawingCanvas):
 
     ASPECT = 4.0
     MIN_SIDE = 110
+    # The strip is read at most this tall: the reader's own strip is 32 px tall and a digit's model
+    # input 20 px, so a larger window's strip only costs time. The replay's 100 numbers written on
+    # the full-HD window's strip (1320x330) read in 64 ms on the whole image and 40-50 ms at 200 px;
+    # 83 against 81 exact, 2 against 3 wrong without a '?' (on a 1092x273 strip read at 192 px: 81
+    # against 82 exact): resampling moves a number or two either way. The default window's strip
+    # (193 px) is read as it is; at 160 / 128 / 96 px it read 82 / 81 / 82 exact against 83, and 1 /
+    # 3 / 4 wrong without a '?' against 2, no faster beyond the machine's spread. (AVX2-only AMD
+    # EPYC, 2026-12-07.)
+    READ_HEIGHT = 200
     HINT = "Write a number here, left to right"
     CLICK_SLOP = 3                       # pixels a click may wander and still be a click
 
@@ -259,6 +268,11 @@ class NumberCanvas(DrawingCanvas):
 
     def sizeHint(self) -> QSize:
         return QSize(720, 180)
+
+    def reading_array(self) -> np.ndarray:
+        """The strip as the number reader gets it: `to_array()` box-downscaled to READ_HEIGHT rows."""
+        from hwr_desktop.core.data.images import shrink_to_height
+        return shrink_to_height(self.to_array(), self.READ_HEIGHT)
 
     def setDigits(self, digits, corrections: dict[int, int] | None = None, read_side: int | None = None) -> None:
         """Show what the reader did: a box over each digit with its digit and confidence ('?' in red,
