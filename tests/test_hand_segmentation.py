@@ -932,3 +932,20 @@ def test_large_digits_allow_lines_to_step_by_more_rows():
     ink[24:26, 40:] = False
     ink[25:27, 40:] = True                # 5 rows down: the grown halves no longer share a row
     assert not find_lines(ink, 30).any()
+
+
+def test_only_digit_sized_strong_marks_set_the_rows_lighter_bar():
+    from hwr_desktop.core.segmentation.marks import _pieces
+    labels = np.zeros((20, 40), np.int32)
+    labels[2:14, 20:22] = 1         # light, peak 0.35: over 0.4 x 0.8
+    labels[0:16, 0:2] = 2           # the tallest strong mark: 16 tall, peak 0.6
+    labels[0:4, 4:6] = 3            # a strong blot, 4 tall (under half the tallest): peak 1.0, not a peer
+    labels[0:8, 8:10] = 4           # strong, exactly half the tallest: a peer, peak 1.0
+    labels[2:14, 12:14] = 5         # light, peak 0.25: under 0.4 x 0.8
+    strength = np.where(labels > 0, 0.1, 0.0).astype(np.float32)
+    for component, peak in ((1, 0.35), (2, 0.6), (3, 1.0), (4, 1.0), (5, 0.25)):
+        y, x = np.argwhere(labels == component)[0]
+        strength[y, x] = peak
+    # the peers' median is 0.8 (0.6 and 1.0); with the blot it would be 1.0 and the 0.35 mark lost,
+    # without the mark of exactly half the height 0.6 and the 0.25 mark kept
+    assert sorted(p.x0 for p in _pieces(labels, 5, strength, 0.5, 3)) == [0, 4, 8, 20]

@@ -54,11 +54,11 @@ MODULES: dict[str, list[str]] = {
     # segmentation's hand-made images (well under a second a run); test_segment.py and test_lines.py draw
     # digits with Pillow and MNIST and took ~10 s a run, hours for the 734 mutants; marks also takes
     # the hand-made photos of a desk, a shadow band and the image's edge; printed_lines the quick tick tests
-    # (one comb of the bench's renderer among them, a second); marks the lighter digit in a form
+    # (one comb of the bench's renderer among them, a second); marks the lighter digit in a form and in a row
     **{f"hwr_desktop/core/segmentation/{name}.py": ["tests/test_hand_segmentation.py", *more]
        for name, more in (("components", ()), ("cuts", ()),
                           ("marks", ("tests/test_desk.py", "tests/test_shading.py", "tests/test_boxes.py",
-                                     "-k", "hand or desk or shading or lighter")),
+                                     "tests/test_segment.py", "-k", "hand or desk or shading or lighter")),
                           ("pieces", ()),
                           ("printed_lines", ("tests/test_lines.py", "-k", "hand or spacings or corners or comb_ticks")))},
     # form cells: its own hand-drawn cells, and printed_lines' tests that must leave grids and comb ticks alone
@@ -126,38 +126,38 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                "and (ceil(w / f) - 1) x f <= w - 1",
     (_CUTS, 113, "1 -> 2"): "part numbers go up to len(paths) only: the extra one has no pixel and is skipped",
     # _pieces: labels come from label(), so each of 1..count has a pixel; slot 0 (paper) is never read
-    (_MARKS, 85, "Gt -> GtE"): "paper (label 0) gets a peak, box and area too, but only labels 1..count are read",
-    (_MARKS, 87, "1 -> 2"): "a spare slot after the last label is never read",
-    (_MARKS, 91, "1 -> 2 @29"): "a spare slot after the last label is never read",
-    (_MARKS, 91, "1 -> 2 @54"): "a spare slot after the last label is never read",
-    (_MARKS, 92, "1 -> 2 @29"): "a spare slot after the last label is never read",
-    (_MARKS, 92, "1 -> 2 @53"): "a spare slot after the last label is never read",
-    (_MARKS, 92, "1 -> 2 @33"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
-    (_MARKS, 92, "1 -> 2 @57"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
-    (_MARKS, 92, "USub removed @32"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
-    (_MARKS, 92, "USub removed @56"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
-    (_MARKS, 95, "1 -> 2"): "bincount is count + 1 long anyway (the last label has a pixel); the spare slot is not read",
-    (_MARKS, 95, "Add -> Sub"): "bincount is count + 1 long anyway: the last label has a pixel",
+    (_MARKS, 99, "Gt -> GtE"): "paper (label 0) gets a peak, box and area too, but only labels 1..count are read",
+    (_MARKS, 101, "1 -> 2"): "a spare slot after the last label is never read",
+    (_MARKS, 105, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 105, "1 -> 2 @54"): "a spare slot after the last label is never read",
+    (_MARKS, 106, "1 -> 2 @29"): "a spare slot after the last label is never read",
+    (_MARKS, 106, "1 -> 2 @53"): "a spare slot after the last label is never read",
+    (_MARKS, 106, "1 -> 2 @33"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 106, "1 -> 2 @57"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 106, "USub removed @32"): "every label has a pixel, whose y + 1 >= 1 replaces the start value",
+    (_MARKS, 106, "USub removed @56"): "every label has a pixel, whose x + 1 >= 1 replaces the start value",
+    (_MARKS, 109, "1 -> 2"): "bincount is count + 1 long anyway (the last label has a pixel); the spare slot is not read",
+    (_MARKS, 109, "Add -> Sub"): "bincount is count + 1 long anyway: the last label has a pixel",
     # _should_merge's first test is a shortcut: _near's reach round(0.1 h) is less than a gap above 0.25 h
     # (pixels are at least gap + 1 apart), and two pieces at most h tall with such a gap span < 2.5 h
     (_MARKS, 50, "0.25 -> 1.25"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
-    (_MARKS, 116, "Gt -> GtE @7"): "a gap of exactly 0.25 h: _near (reach round(0.1 h)) rejects it anyway",
-    (_MARKS, 116, "Or -> And"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
-    (_MARKS, 116, "2.5 -> 3.5"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
-    (_MARKS, 116, "Gt -> GtE @37"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    (_MARKS, 142, "Gt -> GtE @7"): "a gap of exactly 0.25 h: _near (reach round(0.1 h)) rejects it anyway",
+    (_MARKS, 142, "Or -> And"): "the shortcut is taken less often; _near rejects a gap over 0.25 h anyway",
+    (_MARKS, 142, "2.5 -> 3.5"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
+    (_MARKS, 142, "Gt -> GtE @37"): "the span is at most 2.25 h where the gap is at most 0.25 h: never reaches 2.5 h",
     # ... and its side gap of 0.1 h for "stacked": a gap g is g + 1 pixels, beyond _near's round(0.1 h) from g = 0.1 h
-    (_MARKS, 118, "GtE -> Gt"): "a side gap of exactly 0.1 h is beyond _near's reach anyway",
-    (_MARKS, 118, "0.1 -> 1.1"): "side gaps over 0.1 h are beyond _near's reach anyway",
-    (_MARKS, 210, "Sub -> Add @78"): "the last row index, int((y1 - 0.5) / fy) - gy0, is below the grown box's "
+    (_MARKS, 144, "GtE -> Gt"): "a side gap of exactly 0.1 h is beyond _near's reach anyway",
+    (_MARKS, 144, "0.1 -> 1.1"): "side gaps over 0.1 h are beyond _near's reach anyway",
+    (_MARKS, 236, "Sub -> Add @78"): "the last row index, int((y1 - 0.5) / fy) - gy0, is below the grown box's "
                                       "height already: the clip's top never binds",
-    (_MARKS, 211, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
+    (_MARKS, 237, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
                                       "top never binds",
-    (_MARKS, 319, "2 -> 3"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 319, "Div -> Mult"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 292, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
-    (_MARKS, 294, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
+    (_MARKS, 345, "2 -> 3"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 345, "Div -> Mult"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 318, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
+    (_MARKS, 320, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
-    (_MARKS, 294, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
+    (_MARKS, 320, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
     (_LINES, 75, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
     (_COMP, 73, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
     (_LINES, 135, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
