@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.reading import number_reader
 from hwr_desktop.core.reading.ctc import Beam
 from hwr_desktop.core.reading.number_reader import (
@@ -22,12 +23,14 @@ from hwr_desktop.core.reading.number_reader import (
     ReaderSettings,
     SequenceReader,
     _cuts,
+    _own_marks,
     analyse,
     decide,
     posterior,
     read_number,
     scores,
 )
+from hwr_desktop.core.segmentation.marks import find_marks
 
 # What the digit model says of every crop.
 P = np.zeros(10)
@@ -96,8 +99,15 @@ def test_analyse_cuts_each_strings_digits_and_asks_the_digit_model_once_per_crop
     empty = by_text["18741"]
     assert empty.digit_log[1] == MIN_LOG == math.log(1e-4) and empty.probabilities[1].tolist() == [0.0] * 10
     assert empty.boxes[1] == analysis.line.box and _near(analysis.line.box, (20, 15, 102, 45), 2)
-    # five different inked crops: 174's three and 1741's halves of the H; asked once, together
+    # five different inked crops, asked once, together: 174's three digits own the three marks, so
+    # they are read on the marks cut out of the full-resolution image (as the digit reader cuts
+    # them), and 1741's halves of the H on the strip
     assert predictor.calls == [5]
+    marks = find_marks(_image())
+    for image, piece in zip(apart.images, marks.pieces):
+        np.testing.assert_array_equal(image, preprocess(marks.cut_out(piece).crop).image)
+    assert touching.images[:2] == apart.images[:2] and touching.images[2].shape == (28, 28)
+    assert not any(np.array_equal(touching.images[2], image) for image in apart.images)
     # the combination: score = log P_ctc + apart 1.0 x log P_digit (touching 0.3 x), softmax over the strings
     settings = ReaderSettings()
     hand = [c.beam.log_probability + sum((1.0 if a else 0.3) * v for a, v in zip(c.apart, c.digit_log))
@@ -120,6 +130,24 @@ def test_the_reader_uses_its_own_settings():
     strict = SequenceReader(_frame_logits, ReaderSettings(digit_threshold=1.0))
     result = read_number(Predictor(), _image(), strict, 0.0)
     assert "?" in result.text and len(result.digits) == 4
+
+
+def test_a_digit_standing_apart_owns_the_one_mark_it_spans():
+    marks = [(0, 0, 10, 40), (20, 5, 30, 40), (40, 0, 60, 40)]
+    # the strip's boxes are coarse: a column or two either way still spans the mark
+    assert _own_marks(marks, [(1, 0, 10, 40), (19, 0, 31, 40)], [True, True]) == [0, 1]
+    # a crop cut out of touching ink owns nothing, though its columns are the mark's
+    assert _own_marks(marks, [(0, 0, 10, 40)], [False]) == [None]
+    # half of a mark (10 of 20 columns) is not the mark; nor are two marks together
+    assert _own_marks(marks, [(40, 0, 50, 40), (50, 0, 60, 40)], [True, True]) == [None, None]
+    assert _own_marks(marks, [(0, 0, 30, 40)], [True]) == [None]
+    # two digits of one string on the same mark: neither owns it
+    assert _own_marks(marks, [(0, 0, 10, 40), (1, 0, 10, 40), (20, 0, 30, 40)], [True] * 3) == [None, None, 1]
+    # the bar is "at least OWN_OVERLAP of the union": 14 of 20 columns is 0.7
+    assert number_reader.OWN_OVERLAP == 0.7
+    assert _own_marks(marks, [(40, 0, 54, 40)], [True]) == [2]
+    assert _own_marks(marks, [(40, 0, 53, 40)], [True]) == [None]
+    assert _own_marks([], [(0, 0, 10, 40)], [True]) == [None]
 
 
 def test_cuts_fall_half_way_between_the_digits_frames():
@@ -194,6 +222,15 @@ def test_an_unsure_number_marks_only_its_least_sure_digit():
     both = decide(analysis, ReaderSettings(digit_threshold=0.7, number_threshold=0.7), 0.0)
     assert both.text == "4?" and "disagree" in both.digits[1].why
     assert decide(Analysis(None, []), ReaderSettings()).digits == []
+    # the not-a-digit gate's reason replaces the whole number's, for a digit standing apart only
+    for candidate in analysis.candidates:
+        candidate.not_digit = [0.0, 0.995]
+    gated = Analysis(None, analysis.candidates, gate_threshold=0.9)
+    assert decide(gated, ReaderSettings(digit_threshold=0.0, number_threshold=0.7), 0.0).digits[1].why == \
+        "not a digit (100% sure)"
+    for candidate in analysis.candidates:
+        candidate.apart = [True, False]
+    assert "whole number" in decide(gated, ReaderSettings(digit_threshold=0.0, number_threshold=0.7), 0.0).digits[1].why
 
 
 def test_reading_settings_at_their_bounds():

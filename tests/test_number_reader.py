@@ -105,6 +105,17 @@ def test_without_a_sequence_reader_the_digit_reader_reads_alone(readers, mnist):
     assert [int(k) for k in predictor.probabilities(np.stack([d.image for d in result.digits])).argmax(axis=1)] == [5, 0, 8]
 
 
+def test_digits_standing_apart_are_read_on_the_digit_readers_full_resolution_crops(readers, mnist):
+    predictor, reader = readers
+    number = sample(mnist, "spaced", (3, 8, 2, 6), 7)
+    image = number.array()
+    result = read_number(predictor, image, reader)
+    alone = read_number(predictor, image, None)          # the digit reader: each mark cut from the image
+    assert result.text == alone.text == number.text
+    for digit, own in zip(result.digits, alone.digits):
+        np.testing.assert_array_equal(digit.image, own.image)
+
+
 def test_read_json_lists_the_likeliest_numbers(capsys, tmp_path, mnist):
     path = tmp_path / "number.png"
     number = sample(mnist, "touching", (9, 4, 3), 6)
