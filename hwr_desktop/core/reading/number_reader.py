@@ -193,14 +193,15 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
     for beam, frames in zip(beams, align_many(log_probs, [b.digits for b in beams])):
         cuts = _cuts(frames, line.strip.shape[1]) if beam.digits else []
         crops, apart = _crops(line.strip, labels, spans, cuts)
-        owners = _own_marks(pieces, [_ink_box(line, crop) for crop in crops], apart)
+        boxes = [_ink_box(line, crop) for crop in crops]
+        owners = _own_marks(pieces, boxes, apart)
         # A digit whose crop is one whole mark is read on that mark cut out of the full-resolution image,
         # as the digit reader cuts it, rather than on its ~22 px tall crop of the strip.
-        crops_of.append([(("mark", k) if k is not None else ("strip", crop.tobytes()), a, crop)
-                         for crop, a, k in zip(crops, apart, owners)])
+        crops_of.append([(("mark", k) if k is not None else ("strip", crop.tobytes()), a, crop, box)
+                         for crop, a, k, box in zip(crops, apart, owners, boxes)])
     pending = {}
     for entry in crops_of:
-        for key, _, crop in entry:
+        for key, _, crop, _ in entry:
             if key not in pending:
                 pending[key] = preprocess(marks.cut_out(marks.pieces[key[1]]).crop if key[0] == "mark" else crop)
     usable = [k for k, p in pending.items() if p is not None]
@@ -210,14 +211,14 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
     candidates = []
     for beam, entry in zip(beams, crops_of):
         digit_log, apart, probabilities, boxes, images = [], [], [], [], []
-        for d, (key, a, crop) in zip(beam.digits, entry):
+        for d, (key, a, _, box) in zip(beam.digits, entry):
             p = probs.get(key, np.zeros(10, np.float32))
             digit_log.append(float(max(np.log(max(float(p[d]), 1e-30)), MIN_LOG)))
             apart.append(a)
             probabilities.append(p)
-            boxes.append(_ink_box(line, crop))
+            boxes.append(box)
             images.append(pending[key].image if pending[key] is not None else None)
-        not_digit = [float(gated.get(key, 0.0)) for _, (key, _, _) in zip(beam.digits, entry)] if gate else []
+        not_digit = [float(gated.get(key, 0.0)) for _, (key, *_) in zip(beam.digits, entry)] if gate else []
         candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes, images, not_digit))
     return Analysis(line, candidates, pieces, marks.lines, gate.threshold if gate else None)
 
