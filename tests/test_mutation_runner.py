@@ -14,3 +14,17 @@ def test_every_mutation_point_of_a_small_function_and_its_change():
 def test_lines_pick_single_lines_and_ranges():
     assert _line_set("3") == {3}
     assert _line_set("140-143,322") == {140, 141, 142, 143, 322}
+
+
+def test_every_equivalent_mutant_listed_is_still_a_mutant_of_its_module():
+    # EQUIVALENT names mutants by line: an edit above them shifts the lines, and an entry that names
+    # no mutant excludes nothing (twice on 2026-12-07: marks.py and number_reader.py).
+    from pathlib import Path
+
+    from hwr_desktop.devtools.mutation import EQUIVALENT
+    root = Path(__file__).resolve().parents[1]
+    named = set()
+    for module in {m for m, _, _ in EQUIVALENT}:
+        for m in mutants((root / module).read_text()):
+            named |= {(module, m.line, m.what), (module, m.line, f"{m.what} @{m.col}")} & EQUIVALENT.keys()
+    assert sorted(EQUIVALENT.keys() - named) == []
