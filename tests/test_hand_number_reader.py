@@ -120,6 +120,23 @@ def test_analyse_cuts_each_strings_digits_and_asks_the_digit_model_once_per_crop
     assert result.confidence == pytest.approx(post[best])
 
 
+def test_the_gate_judges_inked_crops_only(monkeypatch):
+    # A stand-in gate sure that every crop it sees is not a digit: the empty crop of "18741" (its 8
+    # where there is no ink) is not shown to it and carries 0, as a digit the gate was not asked about.
+    class Gate:
+        threshold = 0.5
+
+        def probability(self, images):
+            return np.ones(len(images))
+    import hwr_desktop.core.models.not_digit as not_digit
+    monkeypatch.setattr(not_digit, "bundled_gate", lambda: Gate())
+    predictor = Predictor()
+    predictor.use_gate = True
+    analysis = analyse(SequenceReader(_frame_logits), predictor, _image())
+    empty = {c.beam.text: c for c in analysis.candidates}["18741"]
+    assert empty.not_digit == [1.0, 0.0, 1.0, 1.0, 1.0] and analysis.gate_threshold == 0.5
+
+
 def test_a_blank_image_reads_nothing():
     predictor = Predictor()
     result = read_number(predictor, np.full((40, 60), 255, np.uint8), SequenceReader(_frame_logits))
@@ -228,6 +245,10 @@ def test_an_unsure_number_marks_only_its_least_sure_digit():
     gated = Analysis(None, analysis.candidates, gate_threshold=0.9)
     assert decide(gated, ReaderSettings(digit_threshold=0.0, number_threshold=0.7), 0.0).digits[1].why == \
         "not a digit (100% sure)"
+    for candidate in analysis.candidates:          # the gate's bar: at least 0.99 (and its own threshold)
+        candidate.not_digit = [0.0, number_reader.MARK_NOT_DIGIT_AT]
+    assert decide(gated, ReaderSettings(digit_threshold=0.0, number_threshold=0.7), 0.0).digits[1].why == \
+        "not a digit (99% sure)"
     for candidate in analysis.candidates:
         candidate.apart = [True, False]
     assert "whole number" in decide(gated, ReaderSettings(digit_threshold=0.0, number_threshold=0.7), 0.0).digits[1].why
