@@ -6,8 +6,9 @@
        wholly to one digit goes with it; ink shared by touching digits is cut between them)
     -> a digit whose crop is one whole mark of the image (it stands apart) is cut out again from the
        full-resolution image, as the digit reader cuts it: the digit model sees the digit at the size
-       it was written, not at the strip's ~22 px (on validation numbers, 2026-12-07: 90.0 -> 92.3 %
-       exact with the settings refitted; what touching digits share stays the strip's crop)
+       it was written, not at the strip's ~22 px; what touching digits share stays the strip's crop
+       (on validation numbers, 2026-12-07, this alone moved readings by a few either way; it let the
+       refit choose a number bar, which made the gain: docs/RESULTS.md)
     -> the digit model's probability of each digit on its crop:
            score = log P_ctc(string) + sum over digits of  w x log P_digit_model(digit | crop)
        with w = `apart_weight` where the digit stands apart (its crop cuts no ink: the digit
