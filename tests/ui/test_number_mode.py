@@ -94,6 +94,22 @@ def test_a_number_written_on_the_strip_is_read_off_the_gui_thread(window, qtbot)
     assert panel.last_reading is None and panel.prediction.predictionLabel.text() == ""
 
 
+def test_the_strips_reads_remember_their_crops_and_forget_them_with_the_model(window, qtbot):
+    from hwr_desktop.core.reading.number_reader import bundled_reader, read_number
+    panel = window.draw_panel
+    qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
+    panel.set_number_mode(True)
+    _write(panel.numberCanvas, "1704")
+    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    memo = panel.number_memo
+    # each pen lift read the strip again; the digits written before it were answered from the memo
+    assert memo.hits > 0 and len(memo) > 0
+    alone = read_number(window.session.predictor, panel.numberCanvas.reading_array(), bundled_reader())
+    assert panel.last_reading.text == alone.text == "1704" and panel.last_reading.confidence == alone.confidence
+    window.session.modelChanged.emit()            # another model: what the old one said is forgotten
+    assert len(memo) == 0
+
+
 def test_number_mode_gives_the_strip_the_prediction_columns_room_and_gives_it_back(window, qtbot):
     panel, view = window.draw_panel, window.draw_panel.prediction
     window.resize(1200, 760)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core.reading.crop_memo import CropAnswer, CropMemo, crop_key
 from hwr_desktop.core.reading.ctc import Beam, align_many, beam_search
 from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
 from hwr_desktop.core.reading.strips import STRIP_HEIGHT, StripInput, strip_input
@@ -179,8 +180,9 @@ def _crops(strip, labels, spans, cuts) -> tuple[list[np.ndarray], list[bool]]:
     return crops, apart
 
 
-def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
-    from hwr_desktop.core.data.preprocess import preprocess
+def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo | None = None) -> Analysis:
+    """The strings, their digits' crops and what the digit model says of each. `memo` (number mode
+    passes one) answers for crops it has seen in an earlier read with the same predictor."""
     from hwr_desktop.core.segmentation.marks import find_marks
     marks = find_marks(image)
     pieces = tuple(marks.image_box(p) for p in marks.pieces)
@@ -200,28 +202,53 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray) -> Analysis:
         # as the digit reader cuts it, rather than on its ~22 px tall crop of the strip.
         crops_of.append([(("mark", k) if k is not None else ("strip", crop.tobytes()), a, crop, box)
                          for crop, a, k, box in zip(crops, apart, owners, boxes)])
-    pending = {}
+    sources = {}
     for entry in crops_of:
         for key, _, crop, _ in entry:
-            if key not in pending:
-                pending[key] = preprocess(marks.cut_out(marks.pieces[key[1]]).crop if key[0] == "mark" else crop)
-    usable = [k for k, p in pending.items() if p is not None]
-    probs = dict(zip(usable, predictor.probabilities(np.stack([pending[k].image for k in usable])))) if usable else {}
+            if key not in sources:
+                sources[key] = marks.cut_out(marks.pieces[key[1]]).crop if key[0] == "mark" else crop
+    answers = _answers(predictor, sources, memo)
     gate = _gate(predictor)
-    gated = dict(zip(usable, gate.probability(np.stack([pending[k].image for k in usable])))) if gate and usable else {}
     candidates = []
     for beam, entry in zip(beams, crops_of):
         digit_log, apart, probabilities, boxes, images = [], [], [], [], []
         for d, (key, a, _, box) in zip(beam.digits, entry):
-            p = probs.get(key, np.zeros(10, np.float32))
+            p = answers[key].probabilities
             digit_log.append(float(max(np.log(max(float(p[d]), 1e-30)), MIN_LOG)))
             apart.append(a)
             probabilities.append(p)
             boxes.append(box)
-            images.append(pending[key].image if pending[key] is not None else None)
-        not_digit = [float(gated.get(key, 0.0)) for _, (key, *_) in zip(beam.digits, entry)] if gate else []
+            images.append(answers[key].prepared.image if answers[key].prepared is not None else None)
+        not_digit = [answers[key].not_digit for _, (key, *_) in zip(beam.digits, entry)] if gate else []
         candidates.append(Candidate(beam, digit_log, apart, probabilities, boxes, images, not_digit))
     return Analysis(line, candidates, pieces, marks.lines, gate.threshold if gate else None)
+
+
+def _answers(predictor, sources: dict, memo: CropMemo | None) -> dict:
+    """Each crop's preprocessing and what the digit model and the gate say of it (core/reading/
+    crop_memo.py): the crops the memo does not know are preprocessed and go to each network in one
+    batch; a crop without ink gets zeros from the model and 0 from the gate."""
+    from hwr_desktop.core.data.preprocess import preprocess
+    answers, ids = {}, {}
+    if memo is not None:
+        for key, crop in sources.items():
+            ids[key] = crop_key(crop)
+            found = memo.get(predictor, ids[key])
+            if found is not None:
+                answers[key] = found
+    todo = [k for k in sources if k not in answers]
+    prepared = {k: preprocess(sources[k]) for k in todo}
+    usable = [k for k in todo if prepared[k] is not None]
+    batch = np.stack([prepared[k].image for k in usable]) if usable else None
+    probs = dict(zip(usable, predictor.probabilities(batch))) if usable else {}
+    gate = _gate(predictor)
+    gated = dict(zip(usable, gate.probability(batch))) if gate and usable else {}
+    for k in todo:
+        answers[k] = CropAnswer(prepared[k], probs.get(k, np.zeros(10, np.float32)),
+                                float(gated.get(k, 0.0)) if gate else None)
+        if memo is not None:
+            memo.put(predictor, ids[k], answers[k])
+    return answers
 
 
 def _own_marks(marks_boxes, boxes, apart) -> list[int | None]:
@@ -320,14 +347,15 @@ def _gate_says(why: str | None, not_digit: float | None, apart: bool, gate_thres
 
 
 def read_number(predictor, image: np.ndarray, reader: SequenceReader | None,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> ReadResult:
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE, memo: CropMemo | None = None) -> ReadResult:
     """All digits of an image, left to right: by the sequence reader checked by the digit model,
-    or by the digit reader alone (core/reading/digit_reader.py) when there is no sequence reader."""
+    or by the digit reader alone (core/reading/digit_reader.py) when there is no sequence reader.
+    `memo`: what earlier reads said of the same crops (number mode reads its strip at every pen lift)."""
     check_min_confidence(min_confidence)
     if reader is None:
         from hwr_desktop.core.reading.digit_reader import read_image
         return read_image(predictor, image, min_confidence)
-    return decide(analyse(reader, predictor, image), reader.settings, min_confidence)
+    return decide(analyse(reader, predictor, image, memo), reader.settings, min_confidence)
 
 
 _BUNDLED: dict = {}

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSli
 
 from hwr_desktop.core.data.preprocess import preprocess
 from hwr_desktop.core.errors import HwrError
+from hwr_desktop.core.reading.crop_memo import CropMemo
 from hwr_desktop.ui.jobs import JobSlot
 from hwr_desktop.ui.widgets.canvas import DrawingCanvas, NumberCanvas
 from hwr_desktop.ui.widgets.digit_images_row import DigitImagesRow
@@ -139,6 +140,10 @@ class DrawingPanel(QWidget):
         # the bundled sequence reader), off the GUI thread: a read takes longer than a stroke. A newer
         # stroke supersedes a read in flight (JobSlot drops the stale result and starts the newest).
         self.number_jobs = JobSlot(self)
+        # What the digit model said of each crop of the strip: the next pen lift changes one digit, and
+        # the other crops need no second look (core/reading/crop_memo.py). It forgets on a new model.
+        self.number_memo = CropMemo()
+        self.session.modelChanged.connect(self.number_memo.clear)
         self.last_reading = None       # core.reading.digit_reader.ReadResult of the strip, or None
         self._read_side = 1
         self.numberCanvas.strokeFinished.connect(self.read_number_now)
@@ -210,7 +215,7 @@ class DrawingPanel(QWidget):
         from hwr_desktop.ui.workers.read_image import ReadImageWorker
         predictor, image = self.session.predictor, self.numberCanvas.reading_array()
         self._read_side = image.shape[0]   # the boxes of this reading are in this image's pixels
-        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE),
+        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE, memo=self.number_memo),
                                self._on_number_read, self._on_number_failed)
 
     def _on_number_read(self, result) -> None:
