@@ -55,6 +55,16 @@ def test_box_mean_of_radius_0_is_the_image_itself_exactly():
     assert box_mean(a, -1).tolist() == [[np.float32(1e20), 1.0]]
 
 
+@pytest.mark.parametrize("radius", [1, 2, 3, 4])
+def test_box_mean_is_the_windows_mean_on_both_sides_of_the_sliced_radius(radius):
+    rng = np.random.default_rng(radius)
+    a = (rng.random((9, 13)) * 2 - 1).astype(np.float32) * (rng.random((9, 13)) > 0.5)
+    exact = np.array([[a[max(y - radius, 0):y + radius + 1, max(x - radius, 0):x + radius + 1].astype(np.float64).mean()
+                       for x in range(13)] for y in range(9)], np.float32)
+    np.testing.assert_allclose(box_mean(a, radius), exact, rtol=0, atol=1e-7)
+    assert box_mean(a, radius).shape == a.shape and box_mean(a[:1], radius).shape == (1, 13)
+
+
 def test_a_run_touching_several_runs_below_joins_them_all():
     # a comb: the back (row 0) touches three teeth below it, which touch nothing else
     comb = np.array([[1, 1, 1, 1, 1, 1, 1],

@@ -42,6 +42,8 @@ MODULES: dict[str, list[str]] = {
     # the combination (scores, posterior, decide) and the crops; the rest of test_number_reader.py loads models
     "hwr_desktop/core/reading/number_reader.py": ["tests/test_hand_number_reader.py", "tests/test_number_reader.py",
                                                   "-k", "hand or strings or weight or hand_edited"],
+    # number mode's memo between reads, with stand-in models
+    "hwr_desktop/core/reading/crop_memo.py": ["tests/test_crop_memo.py"],
     "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
     "hwr_desktop/core/data/preprocess.py": [HAND, "tests/test_hand_preprocess.py", "tests/test_preprocess.py",
                                             "tests/test_shading.py"],
@@ -111,8 +113,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_PRE, 251, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
-    (_COMP, 30, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
-    (_COMP, 34, "2 -> 3"): "any stride above w (the largest run end) keeps the rows' search keys apart",
+    (_COMP, 52, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
+    (_COMP, 56, "2 -> 3"): "any stride above w (the largest run end) keeps the rows' search keys apart",
     # stroke_width: more zero padding (rows, or columns on either side) adds no run
     (_CUTS, 32, "0 -> 1 @44"): "an empty row above adds no run",
     (_CUTS, 32, "0 -> 1 @47"): "an empty row below adds no run",
@@ -159,7 +161,7 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                  "returns as a copy",
     (_MARKS, 320, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
     (_LINES, 75, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
-    (_COMP, 73, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
+    (_COMP, 95, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
     (_LINES, 135, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
     (_LINES, 151, "2 -> 3 @57"): "one more bound past the last line is never read",
     (_LINES, 175, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",

@@ -3,19 +3,41 @@ from __future__ import annotations
 
 import numpy as np
 
+SLICED_RADIUS = 2    # up to this radius, box_mean adds shifted copies; beyond it, an integral image
+
+
+def _window_sums(a: np.ndarray, radius: int) -> np.ndarray:
+    """Sums over rows y - r .. y + r, then columns x - r .. x + r, of a zero-padded float64 copy."""
+    h, w = a.shape
+    padded = np.zeros((h + 2 * radius, w + 2 * radius), np.float64)
+    padded[radius:radius + h, radius:radius + w] = a
+    rows = padded[:h].copy()
+    for k in range(1, 2 * radius + 1):
+        rows += padded[k:k + h]
+    total = rows[:, :w].copy()
+    for k in range(1, 2 * radius + 1):
+        total += rows[:, k:k + w]
+    return total
+
 
 def box_mean(a: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1)^2 window, shrunk at the borders (integral image: O(pixels) for any r)."""
+    """Mean over a (2r+1)^2 window, shrunk at the borders. Small windows (the 3x3 of every read)
+    add 2r + 1 shifted rows, then columns: a third to a half of the integral image's time, which
+    gathers the whole image four times (a 193x772 strip: 1.1 against 3.2 ms, 2026-12-07), and no
+    running sums to round (on a 600x800 image of random signed values those put 4 pixels off the
+    exact mean, 3 of them on the other side of 0). Wide windows: the integral image, O(pixels)."""
     if radius <= 0:
         return a.astype(np.float32)
     h, w = a.shape
-    s = np.zeros((h + 1, w + 1), np.float64)
-    s[1:, 1:] = np.cumsum(np.cumsum(a, axis=0, dtype=np.float64), axis=1)
     ys, xs = np.arange(h), np.arange(w)
     top, bottom = np.maximum(ys - radius, 0), np.minimum(ys + radius + 1, h)
     left, right = np.maximum(xs - radius, 0), np.minimum(xs + radius + 1, w)
-    total = s[bottom][:, right] - s[top][:, right] - s[bottom][:, left] + s[top][:, left]
     count = (bottom - top)[:, None] * (right - left)[None, :]
+    if radius <= SLICED_RADIUS:
+        return (_window_sums(a, radius) / count).astype(np.float32)
+    s = np.zeros((h + 1, w + 1), np.float64)
+    s[1:, 1:] = np.cumsum(np.cumsum(a, axis=0, dtype=np.float64), axis=1)
+    total = s[bottom][:, right] - s[top][:, right] - s[bottom][:, left] + s[top][:, left]
     return (total / count).astype(np.float32)
 
 
