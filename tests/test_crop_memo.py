@@ -111,3 +111,26 @@ def test_crops_without_ink_are_remembered_as_such():
         assert x.beam.text == y.beam.text and x.digit_log == y.digit_log
         assert [i is None for i in x.images] == [i is None for i in y.images]
     assert predictor.calls == [2]
+
+
+def test_a_read_asked_to_stop_ends_at_its_next_step_without_asking_the_digit_model():
+    import threading
+
+    import pytest
+
+    from hwr_desktop.core.errors import HwrError
+    from hwr_desktop.core.reading.number_reader import ReadStopped
+    stop = threading.Event()
+
+    def frames_then_a_new_stroke(x, training):
+        stop.set()                       # a stroke arrives while the strip's frames are computed
+        return _frame_logits(x, training)
+    predictor, memo = Predictor(), CropMemo()
+    with pytest.raises(ReadStopped) as stopped:
+        read_number(predictor, _strip(3), SequenceReader(frames_then_a_new_stroke), 0.0, memo=memo, stop=stop)
+    assert isinstance(stopped.value, HwrError) and predictor.calls == [] and len(memo) == 0
+    # set before the read: it stops after finding the marks; unset: the read goes through
+    with pytest.raises(ReadStopped):
+        read_number(predictor, _strip(3), SequenceReader(_frame_logits), 0.0, stop=stop)
+    stop.clear()
+    assert read_number(predictor, _strip(3), SequenceReader(_frame_logits), 0.0, stop=stop).text == "111"

@@ -1,11 +1,12 @@
 """Number mode, replayed: numbers of MNIST *validation* digits written on the strip with real mouse events.
 
-    python -m hwr_desktop.devtools.number_replay [NUMBERS] [SEED]     one JSON line on stdout
+    python -m hwr_desktop.devtools.number_replay [NUMBERS] [SEED] [PEN_UP_MS]     one JSON line on stdout
 
 The app's window (1200x760, offscreen, in number mode) gets NUMBERS numbers of 3-8 digits (lengths
 and digits drawn with SEED from the validation split; the test set is never used), each traced into
 pen strokes by devtools/tracer.py and written as a hand would: mouse moves at 125 Hz, at most
-STEP_PX apart, the pen up PEN_UP_MS between strokes (a read starts at every pen lift, as in use).
+STEP_PX apart, the pen up PEN_UP_MS between strokes (a read starts at every pen lift, as in use;
+a brisker hand, say 40 ms, lifts the pen again while the last stroke's read is still running).
 The events are sent from timers inside the running event loop, so between them Qt waits as it does
 in the app (with Python's GIL released, which QTest.qWait would not do: the reading thread would
 then crawl, 0.5 s a read instead of 0.1 s on this machine).
@@ -50,7 +51,7 @@ def _pixel_path(stroke, side: int) -> list:
     return kept
 
 
-def replay(numbers: int = 100, seed: int = 29) -> dict:
+def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> dict:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -109,7 +110,7 @@ def replay(numbers: int = 100, seed: int = 29) -> dict:
             path = _pixel_path(stroke, side)
             actions.append((1000 // HZ, lambda p=path[0]: QTest.mousePress(canvas, button, plain, p)))
             actions += [(1000 // HZ, lambda p=p: QTest.mouseMove(canvas, p)) for p in path[1:]]
-            actions.append((PEN_UP_MS, lambda p=path[-1]: QTest.mouseRelease(canvas, button, plain, p)))
+            actions.append((pen_up_ms, lambda p=path[-1]: QTest.mouseRelease(canvas, button, plain, p)))
         state = {"next": 0, "released": None, "first_tick": len(ticks), "last_tick": None}
 
         def step() -> None:
@@ -152,7 +153,8 @@ def replay(numbers: int = 100, seed: int = 29) -> dict:
     latencies = np.array([r["ms"] for r in rows if r["ms"] is not None])
     eights = np.array([r["ms"] for r in rows if r["ms"] is not None and len(r["text"]) == 8])
     gaps_ms = np.array(all_gaps) * 1000
-    return {"numbers": numbers, "seed": seed, "exact": float(np.mean([r["read"] == r["text"] for r in rows])),
+    return {"numbers": numbers, "seed": seed, "pen_up_ms": pen_up_ms,
+            "exact": float(np.mean([r["read"] == r["text"] for r in rows])),
             "release_to_shown_ms_p50": float(np.percentile(latencies, 50)),
             "release_to_shown_ms_p95": float(np.percentile(latencies, 95)),
             "release_to_shown_ms_p95_8_digits": float(np.percentile(eights, 95)) if len(eights) else None,
@@ -178,7 +180,8 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     numbers = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 29
-    print(json.dumps(replay(numbers, seed)), flush=True)
+    pen_up_ms = int(sys.argv[3]) if len(sys.argv) > 3 else PEN_UP_MS
+    print(json.dumps(replay(numbers, seed, pen_up_ms)), flush=True)
 
 
 if __name__ == "__main__":

@@ -99,11 +99,12 @@ def test_the_strips_reads_remember_their_crops_and_forget_them_with_the_model(wi
     panel = window.draw_panel
     qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
     panel.set_number_mode(True)
-    _write(panel.numberCanvas, "1704")
-    qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
+    for i, digit in enumerate("1704"):       # a digit at a time, each read to its end before the next
+        _write(panel.numberCanvas, digit, left=0.4 + 0.8 * i)
+        qtbot.waitUntil(lambda: panel.last_reading is not None and not panel.number_jobs.is_running(), timeout=30000)
     memo = panel.number_memo
-    # each pen lift read the strip again; the digits written before it were answered from the memo
-    assert memo.hits > 0 and len(memo) > 0
+    # each read after the first found the digits written before it in the memo
+    assert memo.hits >= 1 + 2 + 3 and len(memo) > 0
     alone = read_number(window.session.predictor, panel.numberCanvas.reading_array(), bundled_reader())
     assert panel.last_reading.text == alone.text == "1704" and panel.last_reading.confidence == alone.confidence
     window.session.modelChanged.emit()            # another model: what the old one said is forgotten
@@ -236,3 +237,25 @@ def test_a_tall_strip_is_read_at_the_reading_height_and_its_boxes_land_on_the_sc
     rects = panel.numberCanvas.digitRects()       # each box over its digit (digit i at 0.9 + 0.8 i sides)
     assert [round(((r.left() + r.right()) / 2 / side - 0.9) / 0.8) for r in rects] == [0, 1, 2, 3]
     assert all(0.1 * side < r.top() and r.bottom() < 0.95 * side and r.height() > 0.4 * side for r in rects)
+
+
+def test_a_read_stopped_by_a_newer_stroke_reports_neither_a_result_nor_a_failure(window, qtbot):
+    from hwr_desktop.core.reading.number_reader import bundled_reader
+    from hwr_desktop.ui.workers.read_image import ReadImageWorker
+    qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
+    bundled_reader()
+    panel = window.draw_panel
+    panel.set_number_mode(True)
+    _write(panel.numberCanvas, "17")
+    qtbot.waitUntil(lambda: not panel.number_jobs.is_running(), timeout=30000)
+    worker = ReadImageWorker(window.session.predictor, panel.numberCanvas.reading_array(), 0.4)
+    results, failures = [], []
+    worker.resultReady.connect(results.append)
+    worker.failed.connect(failures.append)
+    worker.request_stop()                  # as JobSlot does when a newer stroke asks for a read
+    worker.run()                           # on this thread: the read ends at its first step
+    assert results == [] and failures == []
+    fresh = ReadImageWorker(window.session.predictor, panel.numberCanvas.reading_array(), 0.4)
+    fresh.resultReady.connect(results.append)
+    fresh.run()
+    assert [r.text for r in results] == ["17"]

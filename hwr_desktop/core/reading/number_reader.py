@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_desktop.core.errors import HwrError
 from hwr_desktop.core.reading.crop_memo import CropAnswer, CropMemo, crop_key
 from hwr_desktop.core.reading.ctc import Beam, align_many, beam_search
 from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE, DigitRead, ReadResult, check_min_confidence
@@ -180,16 +181,30 @@ def _crops(strip, labels, spans, cuts) -> tuple[list[np.ndarray], list[bool]]:
     return crops, apart
 
 
-def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo | None = None) -> Analysis:
+class ReadStopped(HwrError):
+    """A read given up half-way: its caller asked for a newer one (number mode, a new stroke)."""
+
+
+def _go_on(stop) -> None:
+    if stop is not None and stop.is_set():
+        raise ReadStopped("the read was stopped: a newer one replaces it")
+
+
+def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo | None = None,
+            stop=None) -> Analysis:
     """The strings, their digits' crops and what the digit model says of each. `memo` (number mode
-    passes one) answers for crops it has seen in an earlier read with the same predictor."""
+    passes one) answers for crops it has seen in an earlier read with the same predictor. `stop` (a
+    threading.Event): once set, the read ends at its next step with ReadStopped, so that a stroke
+    written while the strip is read waits for one step of the old read, not all of it."""
     from hwr_desktop.core.segmentation.marks import find_marks
     marks = find_marks(image)
+    _go_on(stop)
     pieces = tuple(marks.image_box(p) for p in marks.pieces)
     line = strip_input(marks)
     if line is None:
         return Analysis(None, [], pieces, marks.lines)
     log_probs = reader.frame_log_probs(line.strip)
+    _go_on(stop)
     beams = beam_search(log_probs, BEAM_WIDTH)[:RESCORED]
     labels, spans = _components(line.strip)
     crops_of = []
@@ -207,6 +222,7 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo
         for key, _, crop, _ in entry:
             if key not in sources:
                 sources[key] = marks.cut_out(marks.pieces[key[1]]).crop if key[0] == "mark" else crop
+    _go_on(stop)
     answers = _answers(predictor, sources, memo)
     gate = _gate(predictor)
     candidates = []
@@ -347,15 +363,16 @@ def _gate_says(why: str | None, not_digit: float | None, apart: bool, gate_thres
 
 
 def read_number(predictor, image: np.ndarray, reader: SequenceReader | None,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE, memo: CropMemo | None = None) -> ReadResult:
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE, memo: CropMemo | None = None, stop=None) -> ReadResult:
     """All digits of an image, left to right: by the sequence reader checked by the digit model,
     or by the digit reader alone (core/reading/digit_reader.py) when there is no sequence reader.
-    `memo`: what earlier reads said of the same crops (number mode reads its strip at every pen lift)."""
+    `memo`: what earlier reads said of the same crops (number mode reads its strip at every pen lift);
+    `stop`: a threading.Event that ends the read early with ReadStopped (see `analyse`)."""
     check_min_confidence(min_confidence)
     if reader is None:
         from hwr_desktop.core.reading.digit_reader import read_image
         return read_image(predictor, image, min_confidence)
-    return decide(analyse(reader, predictor, image, memo), reader.settings, min_confidence)
+    return decide(analyse(reader, predictor, image, memo, stop), reader.settings, min_confidence)
 
 
 _BUNDLED: dict = {}

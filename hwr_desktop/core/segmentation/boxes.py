@@ -68,8 +68,10 @@ def _side(own: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
         return None
     # The side is the level most of the middle profile shares (a digit poking over the side may
     # cover nearly half of it), refined by a line fitted through the profile near that level.
-    levels = np.unique(y)
-    support = [np.count_nonzero(np.abs(y - v) <= STRAIGHT) for v in levels]
+    ordered = np.sort(y)
+    levels = np.unique(ordered)
+    # how many of the profile's rows lie within STRAIGHT of each level (rows are whole numbers)
+    support = np.searchsorted(ordered, levels + STRAIGHT, side="right") - np.searchsorted(ordered, levels - STRAIGHT, side="left")
     near = np.abs(y - levels[int(np.argmax(support))]) <= 2 * STRAIGHT
     slope, offset = np.polyfit(x[near], y[near], 1) if near.sum() >= 2 else (0.0, float(np.median(y)))
     near = np.abs(y - (slope * x + offset)) <= STRAIGHT
@@ -79,13 +81,13 @@ def _side(own: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     straight = np.abs(y - fit[a:b]) <= STRAIGHT
     if abs(slope) > MAX_SLOPE or straight.mean() < STRAIGHT_SHARE:
         return None
-    # Thickness: the run of ink inward from the profile, in the straight middle columns.
-    runs = []
-    for c in x[straight]:
-        t = int(profile[c])
-        gap = np.flatnonzero(~own[t:, c])
-        runs.append(gap[0] if len(gap) else h - t)
-    return profile, fit, float(np.median(runs))
+    # Thickness: the run of ink inward from the profile, in the straight middle columns: the first
+    # row at or below the profile without ink (h where the ink reaches the bottom).
+    columns = x[straight]
+    starts = profile[columns].astype(int)
+    below = (np.arange(h)[:, None] >= starts[None, :]) & ~own[:, columns]
+    first_gap = np.where(below.any(axis=0), below.argmax(axis=0), h)
+    return profile, fit, float(np.median(first_gap - starts))
 
 
 def _band(profile: np.ndarray, fit: np.ndarray, thickness: float, shape: tuple[int, int]) -> np.ndarray:

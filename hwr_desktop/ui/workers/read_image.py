@@ -15,4 +15,6 @@ class ReadImageWorker(Worker):
 
     def work(self):
         from hwr_desktop.core.reading.number_reader import bundled_reader, read_number
-        return read_number(self.predictor, self.image, bundled_reader(), self.min_confidence, memo=self.memo)
+        # A newer stroke or image stops this read at its next step (ReadStopped, which the base drops).
+        return read_number(self.predictor, self.image, bundled_reader(), self.min_confidence, memo=self.memo,
+                           stop=self.stop_flag)
