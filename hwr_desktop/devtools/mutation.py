@@ -41,7 +41,8 @@ MODULES: dict[str, list[str]] = {
     "hwr_desktop/core/models/info.py": ["tests/test_hand_model_info.py"],
     # the combination (scores, posterior, decide) and the crops; the rest of test_number_reader.py loads models
     "hwr_desktop/core/reading/number_reader.py": ["tests/test_hand_number_reader.py", "tests/test_number_reader.py",
-                                                  "-k", "hand or strings or weight or hand_edited"],
+                                                  "tests/test_crop_memo.py",
+                                                  "-k", "hand or strings or weight or hand_edited or memo"],
     # number mode's memo between reads, with stand-in models
     "hwr_desktop/core/reading/crop_memo.py": ["tests/test_crop_memo.py"],
     "hwr_desktop/core/reading/ctc.py": [HAND, "tests/test_sequence_reader.py", "-k", "beam or greedy or digit or alignment"],
@@ -75,12 +76,15 @@ _EVAL = "hwr_desktop/core/models/evaluation.py"
 _DESIGN = "hwr_desktop/core/network/design.py"
 _READER = "hwr_desktop/core/reading/number_reader.py"
 _RUNS = "hwr_desktop/core/store/runs.py"
+_MEMO = "hwr_desktop/core/reading/crop_memo.py"
 _PRE = "hwr_desktop/core/data/preprocess.py"
 _COMP = "hwr_desktop/core/segmentation/components.py"
 _CUTS = "hwr_desktop/core/segmentation/cuts.py"
 _MARKS = "hwr_desktop/core/segmentation/marks.py"
 _LINES = "hwr_desktop/core/segmentation/printed_lines.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
+    (_MEMO, 24, "512 -> 513 @7"): "the default size only bounds memory: one crop more or less kept",
+    (_MEMO, 37, "20 -> 21 @89"): "any digest size tells crops apart (a 21-byte digest as well as a 20-byte one)",
     (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
     (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
     (_CTC, 34, "Lt -> LtE"): "_add swaps equal values: the same sum",
@@ -113,6 +117,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_PRE, 251, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
+    # box_mean's two ways to the same means (tests/test_hand_segmentation.py holds both to the exact mean)
+    (_COMP, 6, "2 -> 3 @16"): "radius 3 by shifted copies instead of the integral image: the same means, to rounding",
+    (_COMP, 12, "2 -> 3 @27"): "more zero padding below: the shifted rows read only the first h + 2r rows",
+    (_COMP, 12, "2 -> 3 @43"): "more zero padding on the right: the shifted columns read only the first w + 2r",
+    (_COMP, 29, "LtE -> Lt @7"): "radius 0 by shifted copies: no shift, the image itself as float32",
+    (_COMP, 36, "LtE -> Lt @7"): "radius 2 by the integral image instead of shifted copies: the same means, to rounding",
     (_COMP, 52, "0 -> 1 @30"): "a run's end lies in its start's row (the padding closes every run): same rows",
     (_COMP, 56, "2 -> 3"): "any stride above w (the largest run end) keeps the rows' search keys apart",
     # stroke_width: more zero padding (rows, or columns on either side) adds no run
