@@ -107,8 +107,8 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_DESIGN, 187, "Or -> And"): "the activation limit is unreachable (at most 802,816 values)",
     # strips and crops are float32, and no float32 equals the double 0.15: > INK and >= INK agree
     (_READER, 147, "Gt -> GtE"): "no float32 strip value equals INK (0.15 as a double)",
-    (_READER, 297, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
-    (_READER, 297, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 296, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 296, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 41, "10 -> 11"): "a wider beam keeps every string the narrower one keeps (as ctc's default beam above)",
     (_PRE, 44, "1.0 -> 2.0"): "an integer image divided by its own top value never exceeds 1",
     (_PRE, 78, "1.0 -> 2.0"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",

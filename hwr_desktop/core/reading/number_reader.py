@@ -223,8 +223,8 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo
             if key not in sources:
                 sources[key] = marks.cut_out(marks.pieces[key[1]]).crop if key[0] == "mark" else crop
     _go_on(stop)
-    answers = _answers(predictor, sources, memo)
     gate = _gate(predictor)
+    answers = _answers(predictor, gate, sources, memo)
     candidates = []
     for beam, entry in zip(beams, crops_of):
         digit_log, apart, probabilities, boxes, images = [], [], [], [], []
@@ -240,7 +240,7 @@ def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo
     return Analysis(line, candidates, pieces, marks.lines, gate.threshold if gate else None)
 
 
-def _answers(predictor, sources: dict, memo: CropMemo | None) -> dict:
+def _answers(predictor, gate, sources: dict, memo: CropMemo | None) -> dict:
     """Each crop's preprocessing and what the digit model and the gate say of it (core/reading/
     crop_memo.py): the crops the memo does not know are preprocessed and go to each network in one
     batch; a crop without ink gets zeros from the model and 0 from the gate."""
@@ -257,7 +257,6 @@ def _answers(predictor, sources: dict, memo: CropMemo | None) -> dict:
     usable = [k for k in todo if prepared[k] is not None]
     batch = np.stack([prepared[k].image for k in usable]) if usable else None
     probs = dict(zip(usable, predictor.probabilities(batch))) if usable else {}
-    gate = _gate(predictor)
     gated = dict(zip(usable, gate.probability(batch))) if gate and usable else {}
     for k in todo:
         answers[k] = CropAnswer(prepared[k], probs.get(k, np.zeros(10, np.float32)),
