@@ -39,6 +39,8 @@ class DigitImagesRow(QWidget):
         self.buttons = [self._button(i, d, corrections.get(i)) for i, d in enumerate(digits)]
         for n, button in enumerate(self.buttons):
             self._layout.insertWidget(1 + n, button)
+            button.show()                  # at once too: the layout would show it from the event loop,
+                                           # and until then Tab skips it and a grab() leaves it out
 
     def _button(self, index: int, digit, corrected: int | None) -> QToolButton:
         button = QToolButton(self)

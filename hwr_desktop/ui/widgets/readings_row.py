@@ -27,6 +27,7 @@ class ReadingsRow(QWidget):
         layout = self.layout()
         for button in self.buttons:
             layout.removeWidget(button)
+            button.hide()                  # at once: deleteLater waits for the event loop
             button.deleteLater()
         self.buttons = []
         for k, (text, probability) in enumerate(readings):
@@ -37,5 +38,6 @@ class ReadingsRow(QWidget):
             button.setAccessibleName(f"Reading {k + 1}: {' '.join(text)}, {probability:.0%} likely. Use this reading")
             button.clicked.connect(lambda _=False, t=text: self.readingChosen.emit(t))
             layout.insertWidget(layout.count() - 1, button)
+            button.show()                  # at once too: a layout shows a new child from the event loop
             self.buttons.append(button)
         self.setVisible(len(self.buttons) > 1)    # one reading: nothing to choose between
