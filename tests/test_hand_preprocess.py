@@ -181,6 +181,16 @@ def test_the_paper_surface_by_hand():
     assert region[0, 0] == pytest.approx(1.0 - 3.5 / 4)
 
 
+def test_even_paper_is_one_value_everywhere_exactly_as_the_surface_of_one_term():
+    even = Paper((0.8,), True, 0.0)
+    flat = even.background((3, 5), (1, 0, 4, 2))
+    assert flat.dtype == np.float32 and flat.shape == (2, 3) and (flat == np.float32(0.8)).all()
+    # the same as the surface's sum with its other terms zero (the sum path, taken with 3 terms)
+    assert (Paper((0.8, 0.0, 0.0), True, 0.0).background((3, 5), (1, 0, 4, 2)) == flat).all()
+    from hwr_desktop.core.data.preprocess import blank_paper
+    assert blank_paper() == Paper((1.0,), True, 0.0)     # a drawing: white, even, noiseless, dark ink
+
+
 def test_noise_measures_by_hand():
     assert _robust_sigma(np.array([1.0, 2.0, 4.0, 10.0, 3.0])) == pytest.approx(1.4826 * 1.0)   # median 3, MAD 1
     stripes = np.tile(np.array([0.0, 0.1], np.float32), (4, 4))           # every neighbour differs by 0.1

@@ -500,9 +500,9 @@ def test_cut_out_of_a_tall_piece_beside_a_vertical_line_on_the_image_border():
                                                              np.float32), 2))
 
 
-def drawn(height: int, width: int, *rects: tuple[int, int, int, int], gray: int = 0) -> np.ndarray:
-    """A white uint8 image with filled rectangles (row, column, height, width) of this gray."""
-    image = np.full((height, width), 255, np.uint8)
+def drawn(height: int, width: int, *rects: tuple[int, int, int, int], gray: int = 0, paper: int = 255) -> np.ndarray:
+    """A uint8 image of paper (white by default) with filled rectangles (row, column, height, width) of this gray."""
+    image = np.full((height, width), paper, np.uint8)
     for y, x, h, w in rects:
         image[y:y + h, x:x + w] = gray
     return image
@@ -524,6 +524,23 @@ def test_find_marks_on_clean_paper():
     # grey ink (0.4: peak 0.6, thresholds 0.15 and 0.3) gives the same marks
     assert boxes(find_marks(drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4),
                                   gray=102)).pieces) == boxes(marks.pieces)
+
+
+def test_find_marks_on_paper_it_is_told_models_no_paper(monkeypatch):
+    from hwr_desktop.core.data.preprocess import Paper, blank_paper
+    from hwr_desktop.core.segmentation import marks as marks_module
+    image = drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4), (30, 70, 3, 3))
+    estimated = marks_module.find_marks(image)
+
+    def not_called(*_):
+        raise AssertionError("the paper was given: nothing to estimate")
+    for name in ("estimate_paper", "with_shading", "paint_over_desk"):
+        monkeypatch.setattr(marks_module, name, not_called)
+    told = marks_module.find_marks(image, blank_paper())
+    assert told.paper == blank_paper() and boxes(told.pieces) == boxes(estimated.pieces) and told.height == 16.0
+    # grey paper (0.8) the caller knows: its own value is the paper (taken for 1.0, all of it were ink)
+    grey = drawn(40, 80, (12, 10, 14, 5), gray=51, paper=204)
+    assert boxes(marks_module.find_marks(grey, Paper((0.8,), True, 0.0)).pieces) == boxes(estimated.pieces[:1])
 
 
 def test_find_marks_finds_nothing_on_blank_or_faint_paper():

@@ -107,14 +107,14 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_DESIGN, 187, "Or -> And"): "the activation limit is unreachable (at most 802,816 values)",
     # strips and crops are float32, and no float32 equals the double 0.15: > INK and >= INK agree
     (_READER, 147, "Gt -> GtE"): "no float32 strip value equals INK (0.15 as a double)",
-    (_READER, 296, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
-    (_READER, 296, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 297, "Gt -> GtE @33"): "no float32 crop value equals INK (0.15 as a double)",
+    (_READER, 297, "Gt -> GtE @75"): "no float32 crop value equals INK (0.15 as a double)",
     (_READER, 41, "10 -> 11"): "a wider beam keeps every string the narrower one keeps (as ctc's default beam above)",
     (_PRE, 44, "1.0 -> 2.0"): "an integer image divided by its own top value never exceeds 1",
     (_PRE, 78, "1.0 -> 2.0"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
     (_PRE, 78, "GtE -> Gt"): "fully opaque either way: the flattening below gives gray x 1 + background x 0",
     (_PRE, 146, "1.0 -> 2.0"): "divided by its own peak, the resized crop is at most 1 already",
-    (_PRE, 251, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
+    (_PRE, 259, "Mult -> Div @25"): "np.ones_like(u / v) has the shape of np.ones_like(u * v)",
     (_RUNS, 89, "Gt -> GtE"): "a start time from clock ticks equal to the run's start + 2 s to the microsecond",
     (_RUNS, 95, "4096 -> 4097"): "the Windows branch (OpenProcess access rights): never runs on Linux, where this runs",
     # box_mean's two ways to the same means (tests/test_hand_segmentation.py holds both to the exact mean)
@@ -164,12 +164,12 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                       "height already: the clip's top never binds",
     (_MARKS, 237, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
                                       "top never binds",
-    (_MARKS, 345, "2 -> 3"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 345, "Div -> Mult"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 318, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
-    (_MARKS, 320, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
+    (_MARKS, 349, "2 -> 3"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 349, "Div -> Mult"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 320, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
+    (_MARKS, 322, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
-    (_MARKS, 320, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
+    (_MARKS, 322, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
     (_LINES, 75, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
     (_COMP, 95, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
     (_LINES, 135, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",

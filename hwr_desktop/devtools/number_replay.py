@@ -15,10 +15,11 @@ Figures:
 - exact: the share of numbers whose reading (predictionLabel) is the number written, digit for digit;
 - release_to_shown_ms: the last pen lift -> the number shown (the read finished on its worker
   thread and its result on screen), p50/p95 over all numbers and p95 over the 8-digit ones;
-- read_alone_ms: the same final strip read once more on its own right after (no thread, nothing
-  before it in flight): on a loaded machine, the figure to compare release_to_shown_ms with;
+- read_alone_ms: the same final strip read once more on its own right after (no thread, no memo,
+  nothing before it in flight; on blank paper, as the app reads it): on a loaded machine, the
+  figure to compare release_to_shown_ms with;
 - read_in_flight_at_last_lift: how often the last pen lift found the previous stroke's read still
-  running (the new read starts when it ends: a read cannot be stopped half-way);
+  running (the new read starts when it ends; the stop ends it at its next step);
 - writing_gap_ms: gaps between ticks of a 5 ms timer on the GUI thread while the pen writes (the
   mouse events, painting, and readings arriving all run between its ticks), p50/p99/max.
 `hwr-desktop bench` runs it in a fresh process (devtools/bench.py, number_replay_figures).
@@ -57,6 +58,7 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
     from PySide6.QtWidgets import QApplication
 
     from hwr_desktop.core.data.mnist import load_mnist
+    from hwr_desktop.core.data.preprocess import blank_paper
     from hwr_desktop.core.reading.number_reader import bundled_reader, read_number
     from hwr_desktop.devtools.tracer import GAP, number_strokes, validation_number
     _app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -144,7 +146,7 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
         read = panel.prediction.predictionLabel.text()
         # the same strip read once more, alone (no thread, no stroke before it): what a read costs now
         start = time.perf_counter()
-        read_number(window.session.predictor, canvas.reading_array(), bundled_reader())
+        read_number(window.session.predictor, canvas.reading_array(), bundled_reader(), paper=blank_paper())
         alone = (time.perf_counter() - start) * 1000
         rows.append({"text": text, "read": read, "ms": None if at is None else (at - released) * 1000, "alone": alone})
     timer.stop()

@@ -236,6 +236,17 @@ def test_the_digits_images_are_shown_as_soon_as_the_reading_is(window, qtbot):
     assert reached == buttons, [w.objectName() for w in reached]
 
 
+def test_the_strip_is_read_on_blank_paper_and_its_paper_is_not_estimated(window, qtbot, monkeypatch):
+    """The strip is black ink on white: the reader is told so, and models no paper (a third of a read)."""
+    from hwr_desktop.core.data.preprocess import blank_paper
+    from hwr_desktop.core.segmentation import marks
+    told = []
+    find_marks = marks.find_marks
+    monkeypatch.setattr(marks, "find_marks", lambda image, paper=None: told.append(paper) or find_marks(image, paper))
+    _read(window.draw_panel, qtbot, "70")
+    assert told and all(paper == blank_paper() for paper in told)
+
+
 def test_a_tall_strip_is_read_at_the_reading_height_and_its_boxes_land_on_the_screens_digits(window, qtbot):
     """A full-HD window's strip is taller than the reader needs: it is read shrunk, the boxes scaled back."""
     panel = window.draw_panel

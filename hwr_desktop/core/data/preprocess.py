@@ -213,6 +213,8 @@ class Paper:
         """Background gray of the pixels in `box` (x0, y0, x1, y1) of an image of `full_shape` (h, w)."""
         h, w = full_shape
         x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+        if len(self.coefficients) == 1 and self.shading is None:      # even paper (a drawing's): no terms to add
+            return np.full((y1 - y0, x1 - x0), np.float32(self.coefficients[0]), np.float32)
         u = ((np.arange(x0, x1, dtype=np.float32) + 0.5) / w)[None, :]
         v = ((np.arange(y0, y1, dtype=np.float32) + 0.5) / h)[:, None]
         surface = np.zeros((y1 - y0, x1 - x0), np.float32)
@@ -232,6 +234,12 @@ class Paper:
         x, y = origin
         difference = gray - self.background(full_shape, (x, y, x + gray.shape[1], y + gray.shape[0]))
         return np.clip(-difference if self.dark_ink else difference, 0.0, 1.0).astype(np.float32)
+
+
+def blank_paper() -> Paper:
+    """The paper of a drawing made in the app: white, even, without noise, dark ink. A caller that
+    knows this (number mode's strip) hands it to find_marks, which then models no paper."""
+    return Paper((1.0,), True, 0.0)
 
 
 def _between(t: np.ndarray, n: int) -> np.ndarray:

@@ -191,13 +191,14 @@ def _go_on(stop) -> None:
 
 
 def analyse(reader: SequenceReader, predictor, image: np.ndarray, memo: CropMemo | None = None,
-            stop=None) -> Analysis:
+            stop=None, paper=None) -> Analysis:
     """The strings, their digits' crops and what the digit model says of each. `memo` (number mode
     passes one) answers for crops it has seen in an earlier read with the same predictor. `stop` (a
     threading.Event): once set, the read ends at its next step with ReadStopped, so that a stroke
-    written while the strip is read waits for one step of the old read, not all of it."""
+    written while the strip is read waits for one step of the old read, not all of it. `paper`: the
+    image's paper where the caller knows it (see find_marks)."""
     from hwr_desktop.core.segmentation.marks import find_marks
-    marks = find_marks(image)
+    marks = find_marks(image, paper)
     _go_on(stop)
     pieces = tuple(marks.image_box(p) for p in marks.pieces)
     line = strip_input(marks)
@@ -362,16 +363,18 @@ def _gate_says(why: str | None, not_digit: float | None, apart: bool, gate_thres
 
 
 def read_number(predictor, image: np.ndarray, reader: SequenceReader | None,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE, memo: CropMemo | None = None, stop=None) -> ReadResult:
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE, memo: CropMemo | None = None, stop=None,
+                paper=None) -> ReadResult:
     """All digits of an image, left to right: by the sequence reader checked by the digit model,
     or by the digit reader alone (core/reading/digit_reader.py) when there is no sequence reader.
     `memo`: what earlier reads said of the same crops (number mode reads its strip at every pen lift);
-    `stop`: a threading.Event that ends the read early with ReadStopped (see `analyse`)."""
+    `stop`: a threading.Event that ends the read early with ReadStopped (see `analyse`); `paper`: the
+    paper of a drawing made in the app (`blank_paper()`), which then is not estimated."""
     check_min_confidence(min_confidence)
     if reader is None:
         from hwr_desktop.core.reading.digit_reader import read_image
         return read_image(predictor, image, min_confidence)
-    return decide(analyse(reader, predictor, image, memo, stop), reader.settings, min_confidence)
+    return decide(analyse(reader, predictor, image, memo, stop, paper), reader.settings, min_confidence)
 
 
 _BUNDLED: dict = {}

@@ -311,8 +311,10 @@ def drop_edge_strays(pieces: list[Piece], shape: tuple[int, int]) -> list[Piece]
     return [p for p in pieces if not (on_edge(p) and stray(p))]
 
 
-def find_marks(image: np.ndarray) -> Marks:
-    """Paper model, thresholds and the merged, speck-free marks of an image, left to right."""
+def find_marks(image: np.ndarray, paper: Paper | None = None) -> Marks:
+    """Paper model, thresholds and the merged, speck-free marks of an image, left to right.
+    `paper`: the paper when the caller knows it (a drawing's, `blank_paper()`); None: estimated,
+    with a desk painted over and shading, as a photo or scan needs."""
     gray = to_gray(image)
     h, w = gray.shape
     scale = min(1.0, WORK_SIDE / max(h, w))
@@ -320,8 +322,10 @@ def find_marks(image: np.ndarray) -> Marks:
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         work = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX))
-    work, desk = paint_over_desk(work)
-    paper = with_shading(work, estimate_paper(work))
+    desk = False
+    if paper is None:
+        work, desk = paint_over_desk(work)
+        paper = with_shading(work, estimate_paper(work))
     difference = work - paper.background(work.shape)
     smooth = box_mean(-difference if paper.dark_ink else difference, 1)
     noise = paper.noise / 3.0   # what is left of white noise after the 3x3 mean

@@ -211,11 +211,15 @@ class DrawingPanel(QWidget):
             self.digitImages.show_digits([], {})
             self._show_reading(None, "Write a number" if self.numberCanvas.isEmpty() else "Loading model…")
             return
+        from hwr_desktop.core.data.preprocess import blank_paper
         from hwr_desktop.core.reading.digit_reader import DEFAULT_MIN_CONFIDENCE
         from hwr_desktop.ui.workers.read_image import ReadImageWorker
         predictor, image = self.session.predictor, self.numberCanvas.reading_array()
         self._read_side = image.shape[0]   # the boxes of this reading are in this image's pixels
-        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE, memo=self.number_memo),
+        # The strip's paper is known (black ink on white, no noise): the reader models none, which
+        # was a third of a read's time, and reads the same (300 images compared, 2026-12-07).
+        self.number_jobs.start(lambda: ReadImageWorker(predictor, image, DEFAULT_MIN_CONFIDENCE, memo=self.number_memo,
+                                                       paper=blank_paper()),
                                self._on_number_read, self._on_number_failed)
 
     def _on_number_read(self, result) -> None:
