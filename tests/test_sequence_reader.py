@@ -82,6 +82,47 @@ def test_alignment_gives_each_digit_its_frames():
         align(lp[:3], (1, 1, 1))       # three digits, two of them equal, need five frames
 
 
+def _best_alignment_by_brute_force(lp: np.ndarray, digits: tuple[int, ...]):
+    """Every labelling of the frames with blank and the string's digits that collapses to the string
+    (repeats merged, blanks dropped): the likeliest one's frames per digit, or None if none does."""
+    classes = [0] + sorted({d + 1 for d in digits})
+    best, best_path = -np.inf, None
+    for path in itertools.product(classes, repeat=len(lp)):
+        collapsed = [c - 1 for k, c in enumerate(path) if c and (k == 0 or path[k - 1] != c)]
+        if tuple(collapsed) != digits:
+            continue
+        score = lp[np.arange(len(lp)), path].sum()
+        if score > best:
+            best, best_path = score, path
+    if best_path is None:
+        return None
+    spans, k = [], -1
+    for t, c in enumerate(best_path):
+        if c and (t == 0 or best_path[t - 1] != c):
+            k += 1
+            spans.append([t, t])
+        elif c:
+            spans[k][1] = t
+    return [tuple(span) for span in spans]
+
+
+def test_alignment_of_several_strings_in_one_pass_is_each_ones_likeliest():
+    """align_many against every labelling of 7 random frames: repeated digits (a blank between them),
+    a digit following another directly, strings of different lengths side by side, a string the
+    frames are too few for, and the empty string."""
+    from hwr_desktop.core.reading.ctc import align_many
+    rng = np.random.default_rng(5)
+    strings = [(4,), (1, 1), (2, 7), (3, 3, 3), (7, 2, 7), (5, 5, 5, 5), (), (6, 6, 6, 6, 6)]
+    for _ in range(6):
+        z = rng.normal(0, 2, (7, 11))
+        lp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        got = align_many(lp, strings)
+        assert got[6] == [] and got[7] is None        # five 6s need nine frames: a blank between each two
+        for digits, spans in zip(strings[:6], got[:6]):
+            assert spans == _best_alignment_by_brute_force(lp, digits), digits
+        assert got[5] == [(0, 0), (2, 2), (4, 4), (6, 6)]   # four 5s fill the seven frames exactly
+
+
 def test_strip_width_follows_the_number():
     short, scale = fit_strip(np.ones((50, 30), np.float32))
     assert short.shape == (STRIP_HEIGHT, 64) and scale == pytest.approx(50 / DIGIT_ROWS)

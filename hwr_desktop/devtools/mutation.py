@@ -85,12 +85,12 @@ _LINES = "hwr_desktop/core/segmentation/printed_lines.py"
 EQUIVALENT: dict[tuple[str, int, str], str] = {
     (_MEMO, 24, "512 -> 513 @7"): "the default size only bounds memory: one crop more or less kept",
     (_MEMO, 37, "20 -> 21 @89"): "any digest size tells crops apart (a 21-byte digest as well as a 20-byte one)",
-    (_CTC, 19, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
-    (_CTC, 20, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
-    (_CTC, 34, "Lt -> LtE"): "_add swaps equal values: the same sum",
-    (_CTC, 36, "LtE -> Lt"): "b == NEG exactly adds log1p(exp(NEG - a)) == 0",
-    (_CTC, 39, "10 -> 11"): "a wider default beam keeps every beam the narrower one keeps",
-    (_CTC, 45, "GtE -> Gt"): "differs only for a class exactly `prune` below the best, whose beams are ranked out",
+    (_CTC, 20, "1e+30 -> 2e+30"): "NEG only has to be far below any real log-probability",
+    (_CTC, 21, "10.0 -> 11.0"): "pruning is a shortcut: a wider margin keeps classes that cannot reach the top beams",
+    (_CTC, 37, "Lt -> LtE"): "_add swaps equal values: the same sum",
+    (_CTC, 39, "LtE -> Lt"): "b == NEG exactly adds log1p(exp(NEG - a)) == 0",
+    (_CTC, 42, "10 -> 11"): "a wider default beam keeps every beam the narrower one keeps",
+    (_CTC, 48, "GtE -> Gt"): "differs only for a class exactly `prune` below the best, whose beams are ranked out",
     # fit_temperature: the NLL is unimodal in log T, so a finer grid, a wider bracket or more golden-section
     # steps find the same minimum (tests/test_hand_calibration.py holds it to 1e-6)
     (_CAL, 50, "61 -> 62"): "a finer grid: the same minimum",

@@ -12,6 +12,7 @@ Frames are (T, 11) log-probabilities: class 0 is the CTC blank, class d + 1 the 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,26 +32,28 @@ class Beam:
 
 
 def _add(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) of two Python floats (math, not numpy: a numpy call on one number costs
+    about a microsecond, and a read makes some two thousand of these)."""
     if a < b:
         a, b = b, a
-    return a if b <= NEG else a + float(np.log1p(np.exp(b - a)))
+    return a if b <= NEG else a + math.log1p(math.exp(b - a))
 
 
 def beam_search(log_probs: np.ndarray, width: int = 10, prune: float = PRUNE, max_digits: int = 16) -> list[Beam]:
     """The most likely digit strings of one strip's frames, best first (at most `width`)."""
     log_probs = np.asarray(log_probs, np.float64)
     beams: dict[tuple[int, ...], list[float]] = {(): [0.0, NEG]}     # prefix -> [log P ending in blank, ... in its last digit]
-    for frame in log_probs:
-        floor = frame.max() - prune
-        candidates = [c for c in range(1, frame.shape[0]) if frame[c] >= floor]
-        blank = float(frame[0])
+    for frame in log_probs.tolist():                 # Python floats: indexing numpy per number is slow
+        floor = max(frame) - prune
+        candidates = [c for c in range(1, len(frame)) if frame[c] >= floor]
+        blank = frame[0]
         nxt: dict[tuple[int, ...], list[float]] = {}
         for prefix, (pb, pd) in beams.items():
             total = _add(pb, pd)
             entry = nxt.setdefault(prefix, [NEG, NEG])
             entry[0] = _add(entry[0], total + blank)
             if prefix:                                   # the last digit held for one more frame
-                entry[1] = _add(entry[1], pd + float(frame[prefix[-1] + 1]))
+                entry[1] = _add(entry[1], pd + frame[prefix[-1] + 1])
             if len(prefix) >= max_digits:
                 continue
             for c in candidates:
@@ -59,7 +62,7 @@ def beam_search(log_probs: np.ndarray, width: int = 10, prune: float = PRUNE, ma
                 target = nxt.setdefault(longer, [NEG, NEG])
                 # the same digit twice needs a blank between them
                 source = pb if prefix and prefix[-1] == d else total
-                target[1] = _add(target[1], source + float(frame[c]))
+                target[1] = _add(target[1], source + frame[c])
         ranked = sorted(nxt.items(), key=lambda kv: -_add(*kv[1]))
         beams = dict(ranked[:width])
     out = [Beam(prefix, _add(pb, pd)) for prefix, (pb, pd) in beams.items()]
