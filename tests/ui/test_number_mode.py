@@ -219,6 +219,9 @@ def test_digits_are_reached_by_tab_named_and_corrected_by_keyboard(window, qtbot
     qtbot.waitUntil(lambda: panel.number_text == "478")
     assert panel.prediction.predictionLabel.text() == "478"
     assert panel.digitImages.buttons[2].accessibleName().startswith("Digit 3: 8 you")
+    # the row keeps its buttons: the keyboard stays on the digit just corrected, to go on from there
+    qtbot.waitUntil(lambda: not panel.digitMenu.isVisible())
+    assert panel.digitImages.buttons == buttons and window.focusWidget() is buttons[2]
 
 
 def test_the_digits_images_are_shown_as_soon_as_the_reading_is(window, qtbot):
@@ -245,6 +248,28 @@ def test_the_strip_is_read_on_blank_paper_and_its_paper_is_not_estimated(window,
     monkeypatch.setattr(marks, "find_marks", lambda image, paper=None: told.append(paper) or find_marks(image, paper))
     _read(window.draw_panel, qtbot, "70")
     assert told and all(paper == blank_paper() for paper in told)
+
+
+def test_the_row_of_digit_images_keeps_its_buttons_and_grows_or_shrinks_with_the_reading(window, qtbot):
+    from hwr_desktop.ui.widgets.prediction_view import gray_pixmap
+    panel = window.draw_panel
+    _read(panel, qtbot, "1704")
+    row, digits = panel.digitImages, panel.last_reading.digits
+    first = list(row.buttons)
+    row.show_digits(digits[2:], {0: 9})                      # fewer digits: the first buttons, refilled
+    assert row.buttons == first[:2] and not first[2].isVisible() and not first[3].isVisible()
+    assert [b.text().split()[0] for b in row.buttons] == ["9", "4"]
+    assert row.buttons[0].accessibleName().startswith("Digit 1: 9 you")
+    assert row.buttons[1].icon().pixmap(56).toImage() == gray_pixmap(digits[3].image, 56).toImage()
+    row.show_digits(digits, {})                              # more: new buttons after the kept ones
+    assert row.buttons[:2] == first[:2] and len(row.buttons) == 4 and all(b.isVisible() for b in row.buttons)
+    assert [b.objectName() for b in row.buttons] == [f"digitImage{i}" for i in range(4)]
+    assert [b.text().split()[0] for b in row.buttons] == list("1704")
+    clicked = []
+    row.digitClicked.connect(lambda index, _where: clicked.append(index))
+    row.buttons[3].click()
+    row.buttons[0].click()
+    assert clicked == [3, 0]
 
 
 def test_a_tall_strip_is_read_at_the_reading_height_and_its_boxes_land_on_the_screens_digits(window, qtbot):
