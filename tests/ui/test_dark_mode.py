@@ -63,6 +63,39 @@ def test_dark_canvas_shows_light_ink_on_a_dark_page_and_the_model_reads_the_same
     assert lightness(shown, int(ink[1]), int(ink[0])) > 200    # and the ink light
 
 
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_a_finished_stroke_leaves_the_pixels_of_painting_every_stroke_again(qtbot, palette):
+    """A pen lift paints only its stroke onto the finished ones (the screen's image too, separate in
+    the dark palette); the pixels are those of a full repaint. Undo gives back the image before."""
+    from PySide6.QtGui import QImage
+
+    from hwr_desktop.ui.widgets.canvas import NumberCanvas
+    light = QApplication.palette()
+    if palette == "dark":
+        QApplication.setPalette(dark_palette())
+    try:
+        canvas = NumberCanvas()
+        qtbot.addWidget(canvas)
+        canvas.resize(800, 200)
+        canvas.show()
+        qtbot.waitExposed(canvas)
+        assert (canvas.displayImage() is canvas.image()) == (palette == "light")
+        before = None
+        for i, d in enumerate((1, 7, 0, 4)):
+            if d == 4:
+                before = canvas.to_array()
+            for stroke in SHAPES[d]:
+                draw_stroke(canvas, [(x + 0.2 + 0.8 * i, y) for x, y in stroke])
+        model, screen = QImage(canvas.image()), QImage(canvas.displayImage())
+        canvas._render()                                   # every stroke painted again
+        assert canvas.image() == model and canvas.displayImage() == screen
+        canvas.undo()
+        canvas.undo()                                      # the 4 was two strokes
+        assert np.array_equal(canvas.to_array(), before)
+    finally:
+        QApplication.setPalette(light)
+
+
 def test_canvas_follows_a_palette_switch_at_run_time(qtbot, dark):
     canvas = DrawingCanvas()
     qtbot.addWidget(canvas)
