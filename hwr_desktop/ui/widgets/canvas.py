@@ -330,10 +330,7 @@ class NumberCanvas(DrawingCanvas):
 
     def mousePressEvent(self, event) -> None:
         self._press = event.position() if event.button() == Qt.MouseButton.LeftButton else None
-        digits = self._digits      # a stroke has only begun (or it is a click on a box): keep the boxes
-        super().mousePressEvent(event)
-        if self._current is not None:
-            self._digits = digits
+        super().mousePressEvent(event)     # a stroke has only begun (or it is a click on a box): the boxes stay
 
     def mouseReleaseEvent(self, event) -> None:
         press, self._press = self._press, None
@@ -341,9 +338,9 @@ class NumberCanvas(DrawingCanvas):
                 and (event.position() - press).manhattanLength() <= self.CLICK_SLOP):
             hit = next((i for i, r in enumerate(self.digitRects()) if r.adjusted(-4, -4, 4, 4).contains(press)), None)
             if hit is not None:            # a click on a digit: no dot of ink, its alternatives instead
-                digits, self._current = self._digits, None
-                super()._render()          # drops the dot drawn on press, keeps the boxes
-                self._digits = digits
+                self._current = None
+                self._from_done()          # drops the dot drawn on press; the drawing and its boxes stay
+                self.update()
                 self.digitClicked.emit(hit, self.mapToGlobal(event.position().toPoint()))
                 return
         super().mouseReleaseEvent(event)

@@ -41,14 +41,12 @@ class DigitImagesRow(QWidget):
             button.deleteLater()
         self.buttons = self.buttons[:keep]
         for index, digit in enumerate(digits):
-            if index < keep:
-                self._fill(self.buttons[index], index, digit, corrections.get(index))
-                continue
-            button = self._button(index)
-            self._fill(button, index, digit, corrections.get(index))
-            self._layout.insertWidget(1 + index, button)
-            button.show()                  # at once too: the layout would show it from the event loop,
-            self.buttons.append(button)    # and until then Tab skips it and a grab() leaves it out
+            if index >= keep:
+                button = self._button(index)
+                self._layout.insertWidget(1 + index, button)
+                button.show()              # at once too: the layout would show it from the event loop,
+                self.buttons.append(button)    # and until then Tab skips it and a grab() leaves it out
+            self._fill(self.buttons[index], index, digit, corrections.get(index))
 
     def _button(self, index: int) -> QToolButton:
         button = QToolButton(self)
