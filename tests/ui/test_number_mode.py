@@ -190,6 +190,27 @@ def test_clicking_a_box_lists_its_alternatives_and_a_correction_is_kept_as_a_lab
     assert (newest.image28 == to_uint8_image(read.image)).all() and newest.has_original   # the reader's 28x28
 
 
+def test_a_loop_that_ends_where_it_began_on_a_box_is_ink_not_a_click(window, qtbot):
+    """An 8 written as two loops: the lower one begins and ends on the box the upper one was read
+    in. Its press and release are one point, yet the pen went round: a stroke, not a click."""
+    from hwr_desktop.devtools.strokes import ellipse
+    panel = window.draw_panel
+    qtbot.waitUntil(lambda: window.session.ready, timeout=20000)
+    panel.set_number_mode(True)
+    strip = panel.numberCanvas
+    clicked = []
+    strip.digitClicked.connect(lambda index, _where: clicked.append(index))
+    draw_stroke(strip, ellipse(0.9, 0.33, 0.13, 0.15))
+    qtbot.waitUntil(lambda: bool(strip.digitRects()) and not panel.number_jobs.is_running(), timeout=30000)
+    lower = ellipse(0.9, 0.65, 0.16, 0.17)
+    side = strip.height()
+    assert strip.digitRects()[0].adjusted(-4, -4, 4, 4).contains(lower[0][0] * side, lower[0][1] * side)
+    draw_stroke(strip, lower)
+    assert len(strip.strokes()) == 2 and clicked == [] and panel.digitMenu is None
+    qtbot.waitUntil(lambda: bool(strip.digitRects()) and not panel.number_jobs.is_running(), timeout=30000)
+    assert panel.prediction.predictionLabel.text() == "8"
+
+
 def test_digits_are_reached_by_tab_named_and_corrected_by_keyboard(window, qtbot):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

@@ -262,8 +262,9 @@ class DrawingCanvas(QWidget):
 class NumberCanvas(DrawingCanvas):
     """The number mode's writing strip: a whole number of up to ten digits, written left to right.
 
-    It shows what the reader did, a box and tag over each digit. A click that does not move (a
-    stroke of one point) on a box is not ink: it asks for that digit's alternatives (digitClicked)."""
+    It shows what the reader did, a box and tag over each digit. A click that does not move (the pen
+    stays within CLICK_SLOP of where it went down) on a box is not ink: it asks for that digit's
+    alternatives (digitClicked)."""
 
     digitClicked = Signal(int, QPoint)   # index of the digit clicked, global position for a menu
 
@@ -279,7 +280,7 @@ class NumberCanvas(DrawingCanvas):
     # EPYC, 2026-12-07.)
     READ_HEIGHT = 200
     HINT = "Write a number here, left to right"
-    CLICK_SLOP = 3                       # pixels a click may wander and still be a click
+    CLICK_SLOP = 3                       # pixels a click may wander (all the way) and still be a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -331,6 +332,14 @@ class NumberCanvas(DrawingCanvas):
     def mousePressEvent(self, event) -> None:
         self._press = event.position() if event.button() == Qt.MouseButton.LeftButton else None
         super().mousePressEvent(event)     # a stroke has only begun (or it is a click on a box): the boxes stay
+
+    def mouseMoveEvent(self, event) -> None:
+        # A pen that went farther than the slop wrote a stroke, wherever it is let go: a loop (an "0",
+        # an 8's lower half) ends where it began, often on a box of the last reading, and was once
+        # taken for a click there and lost (ink of 7 of the replay's 100 numbers, 2026-12-07).
+        if self._press is not None and (event.position() - self._press).manhattanLength() > self.CLICK_SLOP:
+            self._press = None
+        super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
         press, self._press = self._press, None
