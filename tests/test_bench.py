@@ -46,6 +46,10 @@ def test_bench_quick_reports_every_measure(capsys):
     assert replay["numbers"] == 2 and replay["timeouts"] == 0 and doc["number_replay_exact"] in (0, 0.5, 1)
     assert 0 < replay["read_alone_ms_p50"] and 0 < replay["release_to_shown_ms_p50"] <= replay["release_to_shown_ms_p95"]
     assert 4 <= replay["writing_gap_ms_p50"] <= doc["number_writing_gap_ms_p99"] <= replay["writing_gap_ms_max"]
+    assert replay["strokes_lost"] == 0                   # every stroke written stays ink on the strip
+    fidelity = doc["tracer_fidelity"]                    # 20 digits traced, written alone and read
+    assert fidelity["digits"] == 20 and 0.5 <= fidelity["read_written"] <= 1 and 0.5 <= fidelity["read_on_images"] <= 1
+    assert 0.5 < fidelity["ink_precision"] <= 1 and 0.5 < fidelity["ink_recall"] <= 1
     names = set(doc["targets"])
     assert {"quick_vs_reference_time", "prediction_p50_ms", "stroke_to_activations_p95_ms",
             "startup_shown_s", "startup_ready_s", "start_peak_rss_mb", "predict_command_s", "read_command_s",

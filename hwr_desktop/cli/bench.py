@@ -149,6 +149,8 @@ def run_bench(args) -> int:
         _say(args, "number mode: numbers of traced validation digits written on the strip…")
         replay = benchmark.number_replay_figures(numbers=2 if quick else 100)
         figures["number_replay"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in replay.items()}
+        fidelity = benchmark.tracer_fidelity_figures(digits=20 if quick else 1000)
+        figures["tracer_fidelity"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in fidelity.items()}
         figures.update(number_replay_exact=replay["exact"],
                        number_release_to_shown_ms_p95_8_digits=replay["release_to_shown_ms_p95_8_digits"],
                        number_writing_gap_ms_p99=replay["writing_gap_ms_p99"])

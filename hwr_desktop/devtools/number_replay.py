@@ -20,6 +20,8 @@ Figures:
   figure to compare release_to_shown_ms with;
 - read_in_flight_at_last_lift: how often the last pen lift found the previous stroke's read still
   running (the new read starts when it ends; the stop ends it at its next step);
+- strokes_lost: strokes written that the strip did not keep as ink (a loop ending where it began,
+  on a box of the last reading, was once taken for a click on that digit: 7 of 100 numbers lost ink);
 - writing_gap_ms: gaps between ticks of a 5 ms timer on the GUI thread while the pen writes (the
   mouse events, painting, and readings arriving all run between its ticks), p50/p99/max.
 `hwr-desktop bench` runs it in a fresh process (devtools/bench.py, number_replay_figures).
@@ -108,7 +110,9 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
         (the last pen lift's time, the number shown's time or None, the GUI thread's gaps while writing)."""
         side = canvas.height()
         actions = []                        # (ms before the next action, action)
-        for stroke in number_strokes(images, GAP, canvas.ASPECT, canvas.brushSize()):
+        strokes = number_strokes(images, GAP, canvas.ASPECT, canvas.brushSize())
+        written.append(len(strokes))
+        for stroke in strokes:
             path = _pixel_path(stroke, side)
             actions.append((1000 // HZ, lambda p=path[0]: QTest.mousePress(canvas, button, plain, p)))
             actions += [(1000 // HZ, lambda p=p: QTest.mouseMove(canvas, p)) for p in path[1:]]
@@ -134,14 +138,16 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
         at = next((t for t in shown if released is not None and t > released), None)
         return released, at, np.diff(ticks[state["first_tick"]:state["last_tick"]]).tolist()
 
+    written: list[int] = []
     warm, _ = validation_number(3, np.random.default_rng(seed + 1), mnist)   # loads the reader: not counted
     write(warm)
-    rows, all_gaps = [], []
+    rows, all_gaps, lost = [], [], 0
     for _ in range(numbers):
         canvas.clear()
         QTest.qWait(PEN_UP_MS)
         images, text = validation_number(int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)), rng, mnist)
         released, at, gaps = write(images)
+        lost += written[-1] - len(canvas.strokes())    # a stroke the strip did not keep as ink
         all_gaps.extend(gaps)
         read = panel.prediction.predictionLabel.text()
         # the same strip read once more, alone (no thread, no stroke before it): what a read costs now
@@ -164,7 +170,7 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
             "read_alone_ms_p95_8_digits": float(np.percentile([r["alone"] for r in rows if len(r["text"]) == 8], 95))
             if len(eights) else None,
             "eight_digit_numbers": int(len(eights)), "read_in_flight_at_last_lift": float(np.mean(busy[1:])),
-            "timeouts": sum(r["ms"] is None for r in rows), "errors": errors,
+            "timeouts": sum(r["ms"] is None for r in rows), "errors": errors, "strokes_lost": lost,
             "writing_gap_ms_p50": float(np.percentile(gaps_ms, 50)), "writing_gap_ms_p99": float(np.percentile(gaps_ms, 99)),
             "writing_gap_ms_max": float(gaps_ms.max()), "tick_ms": TICK_MS,
             "digit_model_backend": predictor.backend, "sequence_reader": _reader_kind(),

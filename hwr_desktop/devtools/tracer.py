@@ -59,6 +59,18 @@ def zhang_suen(mask: np.ndarray) -> np.ndarray:
             return image[1:-1, 1:-1].astype(bool)
 
 
+def _depth(ink: np.ndarray) -> np.ndarray:
+    """Per ink pixel, how many 3x3 erosions it survives: its distance to the paper (chessboard)."""
+    depth = np.zeros(ink.shape, np.int32)
+    current = ink.copy()
+    while current.any():
+        depth += current
+        padded = np.pad(current, 1)
+        current = np.logical_and.reduce([padded[1 + dy:1 + dy + ink.shape[0], 1 + dx:1 + dx + ink.shape[1]]
+                                         for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    return depth
+
+
 def follow(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
     """A skeleton's pixels as polylines of (row, col), every pixel on one of them; a stroke that
     meets ink already drawn (a branch, a loop closing on itself) starts or ends on it."""
@@ -110,13 +122,19 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
 
     pen28: the pen's width in the digit's pixels. Given, ink the centre line leaves farther than the
     pen reaches (a bold stroke, a loop written nearly shut) is traced too, the way a person goes over
-    it again: a bold "8" whose upper loop is a blob would otherwise come out as a thin "6"."""
+    it again: a bold "8" whose upper loop is a blob would otherwise come out as a thin "6". Only where
+    the whole pen fits inside the ink: traced along a bold stroke's edges, it spilled half a pen onto
+    the paper (hooks at a bold 7's bar, blobs), and the digit model read 97.4 % of 1,000 validation
+    digits written alone on the strip against 98.5 % now (99.7 % of the images themselves); of the
+    ink drawn, 71 % lay on the digit's own ink, 83 % now, which reaches 95 % of it against 99 %
+    (`python -m hwr_desktop.devtools.tracer_fidelity`, 2026-12-07)."""
     big = Image.fromarray(np.asarray(image28, np.uint8)).resize((28 * UPSAMPLE,) * 2, Image.Resampling.BILINEAR)
     ink = np.asarray(big) >= 128
     paths = follow(zhang_suen(ink))
     if pen28 is not None:
         rows, cols = np.nonzero(ink)
         reach = pen28 * UPSAMPLE / 2
+        depth = _depth(ink)
         for _ in range(FILL_ROUNDS):
             drawn = np.array([p for path in paths for p in path], np.float64)
             if not len(drawn) or not len(rows):
@@ -125,6 +143,9 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
             for chunk in range(0, len(drawn), 512):      # distance to the nearest drawn point, in pieces
                 block = drawn[chunk:chunk + 512]
                 far &= np.hypot(rows[:, None] - block[None, :, 0], cols[:, None] - block[None, :, 1]).min(axis=1) > reach
+            # only where the pen fits inside the ink: a line traced along a bold stroke's edge would
+            # put half the pen on the paper beside it (hooks at the ends of a bold 7's bar)
+            far &= depth[rows, cols] > reach
             left = np.zeros_like(ink)
             left[rows[far], cols[far]] = True
             more = follow(zhang_suen(left))

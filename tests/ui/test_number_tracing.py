@@ -53,6 +53,20 @@ def test_a_traced_mnist_digit_lies_on_its_ink_and_reaches_all_of_it(mnist):
     assert np.quantile(reach, 0.95) < 2.0
 
 
+def test_a_bold_stroke_is_gone_over_again_only_where_the_pen_stays_on_its_ink():
+    """A bar twice the pen's width: going over it again along its edges would put half the pen on
+    the paper beside it (the hooks and blobs of bold digits); the pen stays on the bar."""
+    image = np.zeros((28, 28), np.uint8)
+    image[11:17, 4:24] = 255                              # 6 px thick, 20 long
+    pen28 = 3.2
+    points = np.array([p for s in trace_digit(image, pen28) for p in s])
+    x, y = points.T
+    half, slack = pen28 / 2, 0.5                          # slack: the bar's edge after upsampling
+    assert (y - half >= 11 - slack).all() and (y + half <= 17 + slack).all()
+    assert (x - half >= 4 - slack).all() and (x + half <= 24 + slack).all()
+    assert x.min() < 8 and x.max() > 20                  # and it is still drawn end to end
+
+
 def test_a_number_is_placed_left_to_right_inside_the_strip(mnist):
     rng = np.random.default_rng(SEED)
     images, _ = validation_number(8, rng, mnist)
