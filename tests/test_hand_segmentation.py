@@ -543,6 +543,33 @@ def test_find_marks_on_paper_it_is_told_models_no_paper(monkeypatch):
     assert boxes(marks_module.find_marks(grey, Paper((0.8,), True, 0.0)).pieces) == boxes(estimated.pieces[:1])
 
 
+def test_find_marks_labels_ink_without_lines_once_and_finds_the_same_marks(monkeypatch):
+    """Cells, the digits' height and the marks are all found on the same labels of the ink when no
+    line is found: one labelling, not three; with a line, the ink left once it is gone is labelled."""
+    from hwr_desktop.core.segmentation import boxes as boxes_module
+    from hwr_desktop.core.segmentation import components
+    from hwr_desktop.core.segmentation import marks as marks_module
+    from hwr_desktop.core.segmentation import printed_lines
+    plain = drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4), (30, 70, 3, 3))
+    ruled = drawn(60, 200, (10, 20, 30, 6), (10, 60, 30, 12), (10, 110, 30, 6), (42, 0, 2, 200))
+    before = {name: marks_module.find_marks(image) for name, image in (("plain", plain), ("ruled", ruled))}
+    calls = []
+
+    def counted(mask):
+        calls.append(mask.shape)
+        return components.label(mask)
+    for module in (marks_module, printed_lines, boxes_module):
+        monkeypatch.setattr(module, "label", counted)
+    for name, image in (("plain", plain), ("ruled", ruled)):
+        calls.clear()
+        marks = marks_module.find_marks(image)
+        assert boxes(marks.pieces) == boxes(before[name].pieces) and marks.height == before[name].height
+        if name == "plain":
+            assert marks.lines is None and len(calls) == 1
+        else:
+            assert marks.lines is not None and len(calls) > 1 and len(marks.pieces) == 3
+
+
 def test_find_marks_finds_nothing_on_blank_or_faint_paper():
     from hwr_desktop.core.segmentation.marks import find_marks
     for image in (drawn(40, 80), drawn(40, 80, (12, 10, 14, 5), gray=242)):   # 0.05 below the paper

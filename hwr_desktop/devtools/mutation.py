@@ -164,18 +164,18 @@ EQUIVALENT: dict[tuple[str, int, str], str] = {
                                       "height already: the clip's top never binds",
     (_MARKS, 237, "Sub -> Add @78"): "the last column index is below the grown box's width already: the clip's "
                                       "top never binds",
-    (_MARKS, 349, "2 -> 3"): "a positive multiple of the centre sorts the same",
-    (_MARKS, 349, "Div -> Mult"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 352, "2 -> 3"): "a positive multiple of the centre sorts the same",
+    (_MARKS, 352, "Div -> Mult"): "a positive multiple of the centre sorts the same",
     (_MARKS, 320, "1.0 -> 2.0"): "a scale from 1 up is never used (only scale < 1.0 resizes)",
     (_MARKS, 322, "1.0 -> 2.0"): "scale is at most 1.0; at 1.0 the size is the image's own, which PIL's resize "
                                  "returns as a copy",
     (_MARKS, 322, "Lt -> LtE"): "at scale 1.0 the size is the image's own, which PIL's resize returns as a copy",
     (_LINES, 75, "0 -> 1 @22"): "a run starts and ends in the same row (each row is padded): either index gives its row",
     (_COMP, 95, "Add -> Sub @54"): "every label 1..count has pixels, so bincount is count + 1 long whatever minlength",
-    (_LINES, 135, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
-    (_LINES, 151, "2 -> 3 @57"): "one more bound past the last line is never read",
-    (_LINES, 175, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
-    (_LINES, 177, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
+    (_LINES, 137, "1 -> 2 @63"): "one more row of work window: the candidates (bands grown by radius) end a row earlier",
+    (_LINES, 153, "2 -> 3 @57"): "one more bound past the last line is never read",
+    (_LINES, 177, "12 -> 13 @83"): "find_lines calls it only from MIN_HEIGHT 8, where 2.5 x height >= 20 > 13",
+    (_LINES, 179, "0 -> 1 @73"): "find_lines, the only caller, ignores the count",
 }
 
 

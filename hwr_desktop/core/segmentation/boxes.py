@@ -157,11 +157,12 @@ def _beside(box, filled: list) -> bool:
     return False
 
 
-def box_outlines(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The outlines of separate form cells: (horizontal sides, vertical sides), bool masks."""
+def box_outlines(ink: np.ndarray, labelled: tuple[np.ndarray, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The outlines of separate form cells: (horizontal sides, vertical sides), bool masks.
+    `labelled`: label(ink), where the caller has it."""
     ink = np.asarray(ink, bool)
     horizontal, vertical = np.zeros(ink.shape, bool), np.zeros(ink.shape, bool)
-    labels, count = label(ink)
+    labels, count = label(ink) if labelled is None else labelled
     if count == 0:
         return horizontal, vertical
     y0, x0, y1, x1, _ = bounding_boxes(labels, count)

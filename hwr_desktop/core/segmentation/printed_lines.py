@@ -106,16 +106,18 @@ def _obvious(ink: np.ndarray) -> np.ndarray:
     return ink & _dilate(_fill(ink.shape, rows, starts, ends), 1)
 
 
-def typical_height(ink: np.ndarray, ink_t: np.ndarray | None = None) -> float:
+def typical_height(ink: np.ndarray, ink_t: np.ndarray | None = None,
+                   labelled: tuple[np.ndarray, int] | None = None) -> float:
     """The digits' height: the median height of the components with substantial ink, once the
     runs across the whole image (surely lines, which join digits) are left out. Not less: that
     would cut digits apart (a '7' in a tight crop) and make them look small.
-    `ink_t` is a C-contiguous copy of ink.T, when the caller has one."""
+    `ink_t` is a C-contiguous copy of ink.T, and `labelled` label(ink), when the caller has them."""
     ink_t = np.ascontiguousarray(ink.T) if ink_t is None else ink_t
     across, down = _obvious(ink), _obvious(ink_t)
     if across.any() or down.any():
         ink = ink & ~restore_crossings(ink, across, down.T)   # digits stay whole
-    labels, count = label(ink)
+        labelled = None                                        # other ink: labelled again
+    labels, count = label(ink) if labelled is None else labelled
     if count == 0:
         return 0.0
     y0, _, y1, _, area = bounding_boxes(labels, count)
@@ -292,10 +294,12 @@ def _strip(counts: np.ndarray) -> tuple[int, int]:
     return a, end
 
 
-def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
+def find_lines(ink: np.ndarray, height: float | None = None,
+               labelled: tuple[np.ndarray, int] | None = None) -> np.ndarray:
     """Bool mask of the printed-line pixels of a working-resolution ink mask (True = line).
 
-    `height` is the digits' height in pixels when known; else it is estimated.
+    `height` is the digits' height in pixels when known; else it is estimated. `labelled`:
+    label(ink), where the caller has it (find_marks: it labels the same ink when no line is found).
     """
     ink = np.ascontiguousarray(ink, bool)
     if not ink.any():
@@ -304,11 +308,11 @@ def find_lines(ink: np.ndarray, height: float | None = None) -> np.ndarray:
     ink_t = np.ascontiguousarray(ink.T)
     # Separate cells, one per digit: too short for lines, found whole (boxes.py). Their outlines
     # would make the digits look as tall as the cells.
-    box_h, box_v = box_outlines(ink)
+    box_h, box_v = box_outlines(ink, labelled)
     if height is None:
         outlines = box_h | box_v
         height = typical_height(ink & ~outlines, np.ascontiguousarray((ink & ~outlines).T)) if outlines.any() \
-            else typical_height(ink, ink_t)
+            else typical_height(ink, ink_t, labelled)
     if height < MIN_HEIGHT:
         return restore_crossings(ink, box_h, box_v)
     horizontal, _, _ = horizontal_lines(ink, height)
