@@ -545,14 +545,18 @@ def test_find_marks_on_paper_it_is_told_models_no_paper(monkeypatch):
 
 def test_find_marks_labels_ink_without_lines_once_and_finds_the_same_marks(monkeypatch):
     """Cells, the digits' height and the marks are all found on the same labels of the ink when no
-    line is found: one labelling, not three; with a line, the ink left once it is gone is labelled."""
+    line is found: one labelling, not three; with a line, the ink left once it is gone is labelled.
+    The marks are those found when the search for lines labels the ink itself."""
     from hwr_desktop.core.segmentation import boxes as boxes_module
-    from hwr_desktop.core.segmentation import components
+    from hwr_desktop.core.segmentation import components, printed_lines
     from hwr_desktop.core.segmentation import marks as marks_module
-    from hwr_desktop.core.segmentation import printed_lines
     plain = drawn(40, 80, (12, 10, 14, 5), (12, 30, 14, 10), (14, 55, 3, 4), (30, 70, 3, 3))
     ruled = drawn(60, 200, (10, 20, 30, 6), (10, 60, 30, 12), (10, 110, 30, 6), (42, 0, 2, 200))
-    before = {name: marks_module.find_marks(image) for name, image in (("plain", plain), ("ruled", ruled))}
+    with monkeypatch.context() as own_labels:
+        own_labels.setattr(marks_module, "find_lines", lambda ink, height=None, labelled=None:
+                           printed_lines.find_lines(ink, height))
+        before = {name: marks_module.find_marks(image) for name, image in (("plain", plain), ("ruled", ruled))}
+    assert boxes(before["plain"].pieces)[:2] == [(11, 9, 16, 7, 70 + 6 + 24), (11, 29, 16, 12, 140 + 16 + 24)]
     calls = []
 
     def counted(mask):

@@ -231,7 +231,7 @@ def gui_figures(strokes: int = 100, train_seconds: float = 12.0, rounds: int = 2
 
 def tracer_fidelity_figures(digits: int = 1000, seed: int = 7) -> dict:
     """How faithfully the replay's digits are written (devtools/tracer_fidelity.py), in a fresh process:
-    the replay's exact share is bounded by read_written to the power of the digits in a number."""
+    roughly, the replay can reach read_written to the power of the digits in a number (an estimate)."""
     with tempfile.TemporaryDirectory() as scratch:
         figures, _ = _run_json([sys.executable, "-m", "hwr_desktop.devtools.tracer_fidelity", str(digits), str(seed)],
                                env=probe_environment(Path(scratch)), timeout=1800)

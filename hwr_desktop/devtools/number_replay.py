@@ -105,6 +105,8 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
         loop.exec()
         check.stop()
 
+    written: list[int] = []                 # strokes written per number
+
     def write(images) -> tuple[float | None, list[float]]:
         """Write the number from timers inside the event loop; wait for its reading to be shown.
         (the last pen lift's time, the number shown's time or None, the GUI thread's gaps while writing)."""
@@ -138,7 +140,6 @@ def replay(numbers: int = 100, seed: int = 29, pen_up_ms: int = PEN_UP_MS) -> di
         at = next((t for t in shown if released is not None and t > released), None)
         return released, at, np.diff(ticks[state["first_tick"]:state["last_tick"]]).tolist()
 
-    written: list[int] = []
     warm, _ = validation_number(3, np.random.default_rng(seed + 1), mnist)   # loads the reader: not counted
     write(warm)
     rows, all_gaps, lost = [], [], 0

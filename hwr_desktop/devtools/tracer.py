@@ -60,7 +60,9 @@ def zhang_suen(mask: np.ndarray) -> np.ndarray:
 
 
 def _depth(ink: np.ndarray) -> np.ndarray:
-    """Per ink pixel, how many 3x3 erosions it survives: its distance to the paper (chessboard)."""
+    """Per ink pixel, how many 3x3 erosions it survives: its distance to the paper (chessboard,
+    so a diagonal stroke looks about 1.4 times thinner than it is: the pen's test below errs
+    towards going over less, never towards the paper)."""
     depth = np.zeros(ink.shape, np.int32)
     current = ink.copy()
     while current.any():
@@ -117,6 +119,12 @@ def _cosine(a, b) -> float:
     return float(np.dot(a, b)) / (na * nb) if na and nb else 0.0
 
 
+def upsampled_ink(image28: np.ndarray) -> np.ndarray:
+    """The digit's ink as the tracer follows it: UPSAMPLE x larger (bilinear), binarised at half."""
+    big = Image.fromarray(np.asarray(image28, np.uint8)).resize((28 * UPSAMPLE,) * 2, Image.Resampling.BILINEAR)
+    return np.asarray(big) >= 128
+
+
 def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tuple[float, float]]]:
     """A 28x28 MNIST digit (0-255 ink on 0) -> pen strokes as (x, y) in its 28 pixels.
 
@@ -124,17 +132,17 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
     pen reaches (a bold stroke, a loop written nearly shut) is traced too, the way a person goes over
     it again: a bold "8" whose upper loop is a blob would otherwise come out as a thin "6". Only where
     the whole pen fits inside the ink: traced along a bold stroke's edges, it spilled half a pen onto
-    the paper (hooks at a bold 7's bar, blobs), and the digit model read 97.4 % of 1,000 validation
-    digits written alone on the strip against 98.5 % now (99.7 % of the images themselves); of the
+    the paper (hooks at a bold 7's bar, blobs), and the digit model read 97.5 % of 1,000 validation
+    digits written alone on the strip against 98.3 % now (99.7 % of the images themselves); of the
     ink drawn, 71 % lay on the digit's own ink, 83 % now, which reaches 95 % of it against 99 %
     (`python -m hwr_desktop.devtools.tracer_fidelity`, 2026-12-07)."""
-    big = Image.fromarray(np.asarray(image28, np.uint8)).resize((28 * UPSAMPLE,) * 2, Image.Resampling.BILINEAR)
-    ink = np.asarray(big) >= 128
+    ink = upsampled_ink(image28)
     paths = follow(zhang_suen(ink))
     if pen28 is not None:
-        rows, cols = np.nonzero(ink)
         reach = pen28 * UPSAMPLE / 2
-        depth = _depth(ink)
+        # Only where the whole pen fits inside the ink: a line traced along a bold stroke's edge
+        # would put half the pen on the paper beside it (hooks at the ends of a bold 7's bar).
+        rows, cols = np.nonzero(ink & (_depth(ink) > reach))
         for _ in range(FILL_ROUNDS):
             drawn = np.array([p for path in paths for p in path], np.float64)
             if not len(drawn) or not len(rows):
@@ -143,9 +151,6 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
             for chunk in range(0, len(drawn), 512):      # distance to the nearest drawn point, in pieces
                 block = drawn[chunk:chunk + 512]
                 far &= np.hypot(rows[:, None] - block[None, :, 0], cols[:, None] - block[None, :, 1]).min(axis=1) > reach
-            # only where the pen fits inside the ink: a line traced along a bold stroke's edge would
-            # put half the pen on the paper beside it (hooks at the ends of a bold 7's bar)
-            far &= depth[rows, cols] > reach
             left = np.zeros_like(ink)
             left[rows[far], cols[far]] = True
             more = follow(zhang_suen(left))
@@ -170,6 +175,12 @@ def stroke_width(image28: np.ndarray, strokes) -> float:
     return float(np.asarray(image28, np.float64).sum() / 255) / max(length, 1.0)
 
 
+def written_size(images, pen: float = PEN) -> float:
+    """Strip heights per 28 MNIST pixels for these digits: the pen as wide as their median stroke."""
+    width = float(np.median([stroke_width(image, trace_digit(image)) for image in images]))
+    return float(np.clip(pen * 28 / width, *SIZES))
+
+
 def number_strokes(images, gap: float = GAP, aspect: float = 4.0, pen: float = PEN) -> list[list[tuple[float, float]]]:
     """Digits written left to right on a strip `aspect` heights wide, in strip-height units (x in
     0..aspect, y in 0..1, as NumberCanvas keeps its points): each digit's ink `gap` heights after the
@@ -181,9 +192,7 @@ def number_strokes(images, gap: float = GAP, aspect: float = 4.0, pen: float = P
     worse: 61 of 80 numbers exact, against 67 of 80 with one size and 65 of 80 with 0.8 for all, in
     80 numbers of 3-8 digits written on the strip, before the fill pass, 2026-12-05). A number too wide for the strip is written
     smaller as a whole."""
-    traced = [trace_digit(image) for image in images]
-    width = float(np.median([stroke_width(image, strokes) for image, strokes in zip(images, traced)]))
-    sizes = [float(np.clip(pen * 28 / width, *SIZES))] * len(images)     # one hand, one size
+    sizes = [written_size(images, pen)] * len(images)     # one hand, one size
     spans = [ink_columns(image) for image in images]
     widths = [(b - a) * size / 28 for (a, b), size in zip(spans, sizes)]
     natural = sum(widths) + gap * (len(images) - 1)

@@ -280,7 +280,7 @@ class NumberCanvas(DrawingCanvas):
     # EPYC, 2026-12-07.)
     READ_HEIGHT = 200
     HINT = "Write a number here, left to right"
-    CLICK_SLOP = 3                       # pixels a click may wander (all the way) and still be a click
+    CLICK_SLOP = 3                       # pixels a click may wander, at any point before release, and stay a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
