@@ -114,6 +114,15 @@ def follow(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
     return strokes
 
 
+def _farther_than(rows, cols, points, reach) -> np.ndarray:
+    """For each pixel (rows, cols): is every point (row, col) farther than reach from it."""
+    far = np.ones(len(rows), bool)
+    for chunk in range(0, len(points), 512):
+        block = points[chunk:chunk + 512]
+        far &= np.hypot(rows[:, None] - block[None, :, 0], cols[:, None] - block[None, :, 1]).min(axis=1) > reach
+    return far
+
+
 def _cosine(a, b) -> float:
     na, nb = float(np.hypot(*a)), float(np.hypot(*b))
     return float(np.dot(a, b)) / (na * nb) if na and nb else 0.0
@@ -128,31 +137,39 @@ def upsampled_ink(image28: np.ndarray) -> np.ndarray:
 def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tuple[float, float]]]:
     """A 28x28 MNIST digit (0-255 ink on 0) -> pen strokes as (x, y) in its 28 pixels.
 
-    pen28: the pen's width in the digit's pixels. Given, ink the centre line leaves farther than the
-    pen reaches (a bold stroke, a loop written nearly shut) is traced too, the way a person goes over
-    it again: a bold "8" whose upper loop is a blob would otherwise come out as a thin "6". Only where
-    the whole pen fits inside the ink: traced along a bold stroke's edges, it spilled half a pen onto
-    the paper (hooks at a bold 7's bar, blobs), and the digit model read 97.5 % of 1,000 validation
-    digits written alone on the strip against 98.3 % now (99.7 % of the images themselves); of the
-    ink drawn, 71 % lay on the digit's own ink, 83 % now, which reaches 95 % of it against 99 %
-    (`python -m hwr_desktop.devtools.tracer_fidelity`, 2026-12-07)."""
+    pen28: the pen's width in the digit's pixels. Given, ink the centre line's pen leaves uncovered
+    (a bold stroke, a loop written as a blob) is gone over again, as a person fills a bold stroke:
+    the pen's centre follows the rim of where the whole pen fits inside the ink (the innermost
+    layer at least half a pen from the paper), next to the ink not yet covered, so it reaches the
+    ink's edge without spilling onto the paper.
+    - First the fill went along the uncovered ink itself: half a pen spilled beside bold strokes
+      (hooks at a bold 7's bar), 71 % of the ink drawn lay on the digit's.
+    - Then only over ink deeper than the pen's reach that the centre line left farther than that
+      reach (2026-12-07): no spill (83 %), but a blob less than two pens wide has no such ink, so a
+      6 whose loop is a blob came out as a stem and a dot ("1"), a bold 2 lost its base ("7").
+    - Along the rim (2026-12-08): 83 % on the digit's ink still, 95.9 % of it covered (94.6 %), and
+      the digit model read 98.8 % of 1,000 validation digits written alone on the strip (98.3 %;
+      99.7 % of the images themselves; `python -m hwr_desktop.devtools.tracer_fidelity`)."""
     ink = upsampled_ink(image28)
     paths = follow(zhang_suen(ink))
     if pen28 is not None:
         reach = pen28 * UPSAMPLE / 2
-        # Only where the whole pen fits inside the ink: a line traced along a bold stroke's edge
-        # would put half the pen on the paper beside it (hooks at the ends of a bold 7's bar).
-        rows, cols = np.nonzero(ink & (_depth(ink) > reach))
+        depth = _depth(ink)
+        rim_at = int(np.floor(reach)) + 1                # the innermost layer the whole pen fits in
+        rim = depth == rim_at
+        ink_rows, ink_cols = np.nonzero(ink)
+        rim_rows, rim_cols = np.nonzero(rim)
         for _ in range(FILL_ROUNDS):
             drawn = np.array([p for path in paths for p in path], np.float64)
-            if not len(drawn) or not len(rows):
+            if not len(drawn) or not len(rim_rows):
                 break
-            far = np.ones(len(rows), bool)
-            for chunk in range(0, len(drawn), 512):      # distance to the nearest drawn point, in pieces
-                block = drawn[chunk:chunk + 512]
-                far &= np.hypot(rows[:, None] - block[None, :, 0], cols[:, None] - block[None, :, 1]).min(axis=1) > reach
+            uncovered = _farther_than(ink_rows, ink_cols, drawn, reach)
+            if not uncovered.any():
+                break
+            # the pen's centre on the rim of where it fits, next to ink it has not covered yet
+            useful = ~_farther_than(rim_rows, rim_cols, np.stack([ink_rows[uncovered], ink_cols[uncovered]], 1), reach)
             left = np.zeros_like(ink)
-            left[rows[far], cols[far]] = True
+            left[rim_rows[useful], rim_cols[useful]] = True
             more = follow(zhang_suen(left))
             if not more:
                 break

@@ -67,6 +67,24 @@ def test_a_bold_stroke_is_gone_over_again_only_where_the_pen_stays_on_its_ink():
     assert x.min() < 8 and x.max() > 20                  # and it is still drawn end to end
 
 
+def test_a_loop_written_as_a_blob_is_filled_to_its_edge_without_spilling():
+    """A 6 whose loop is a solid blob, wider than two pens: its centre line is a short line through
+    the blob, and the pen drawn along it alone left a stem with a dot (the model read "1"). The pen
+    goes round the blob's rim inside the ink as well, as a person fills a bold loop."""
+    image = np.zeros((28, 28), np.uint8)
+    image[4:18, 12:14] = 255                              # the stem, 2 px wide
+    yy, xx = np.mgrid[:28, :28]
+    blob = np.hypot(yy - 19.5, xx - 13.5) <= 5.5          # the loop, filled: 11 px across
+    image[blob] = 255
+    pen28 = 2.5
+    points = np.array([p for s in trace_digit(image, pen28) for p in s])
+    reach = np.hypot(yy[blob][:, None] + 0.5 - points[None, :, 1], xx[blob][:, None] + 0.5 - points[None, :, 0]).min(axis=1)
+    assert np.mean(reach <= pen28 / 2 + 0.5) > 0.95      # the pen covers the blob to its edge
+    below_stem = points[:, 1] > 18                        # the stem is narrower than the pen: it spills there anyway
+    edge = np.hypot(points[below_stem, 1] - 20, points[below_stem, 0] - 14) + pen28 / 2
+    assert (edge <= 5.5 + 0.75).all()                      # and stays on it (slack: the edge after upsampling)
+
+
 def test_a_number_is_placed_left_to_right_inside_the_strip(mnist):
     rng = np.random.default_rng(SEED)
     images, _ = validation_number(8, rng, mnist)
