@@ -6,6 +6,7 @@ first run, and a failure here means the reader or the tracer got worse."""
 import numpy as np
 import pytest
 
+from hwr_desktop.devtools.pen_numbers import pen_strips, read_pen_numbers
 from hwr_desktop.devtools.tracer import follow, number_strokes, trace_digit, validation_number, write_number, zhang_suen
 
 SEED = 2026
@@ -133,3 +134,14 @@ def test_a_correction_lands_in_my_samples_with_the_right_label(window, qtbot, mn
     (new,) = [s for s in window.personal.samples() if s.id not in before]
     assert new.id == sample_id and new.label == wrong and (new.image28 == to_uint8_image(read.image)).all()
     assert "saved as" in panel.sampleStatus.text()
+
+
+# ----- the replay's numbers written offscreen (devtools/pen_numbers.py) -----
+def test_the_offscreen_strips_are_the_replays_numbers_and_read_as_well():
+    """The replay of seed 29 misread its numbers 3, 9 and 15 (2026-12-08: 48155761, 33070, 83230567):
+    the offscreen strips are drawn in the replay's order, and the first 20 are read as the replay
+    read them, within one number."""
+    texts = [text for _, text in pen_strips(20, 29)]
+    assert (texts[2], texts[8], texts[14]) == ("48155761", "33070", "83230567")
+    figures = read_pen_numbers(20, 29)
+    assert figures["exact"] >= 0.8 and figures["confidently_wrong"] <= 0.1
