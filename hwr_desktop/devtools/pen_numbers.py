@@ -9,9 +9,14 @@ split, lengths and digits drawn with SEED exactly as the replay draws them) are 
 (devtools/tracer.py), rounded to the replay's mouse positions, and given to the default window's
 NumberCanvas as finished strokes, which it paints as it paints a stroke let go (the same pixels).
 Each strip is then read as number mode reads it (read_number on `reading_array()`, blank paper,
-the app's predictor and bundled reader). With seed 29 the strips are pixel for pixel those of a
-scratch copy of the replay that saved them, and the readings are the replay's: 93 of 100 with the
-same 7 misread (replay of e621f8b, 2026-12-08 01:43 UTC; 92 and the same 8 with the tracer before).
+the app's predictor and bundled reader).
+
+It stands for the replay where the replay's window is the default one with clean settings (its
+strip 772x193, the default pen, the bundled digit model) and the replay lost no stroke
+(`strokes_lost` 0: setStrokes keeps a stroke the strip would have taken for a click).
+tests/ui/test_number_tracing.py checks that a strip made here is pixel for pixel the strip the
+same number written with mouse events makes. With seed 29 the readings were the replay's: 93 of 100
+with the same 7 misread (replay of e621f8b, 2026-12-08 01:43 UTC).
 
 Figures: exact (the reading is the number written), confidently_wrong (wrong with no '?'),
 likeliest_right (the likeliest whole-number reading is right, '?' or not), and the misread.
@@ -28,6 +33,7 @@ import numpy as np
 
 def pen_strips(numbers: int, seed: int):
     """Yield (strip as read, text) for the replay's numbers of `seed`, written offscreen."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     from hwr_desktop.core.data.mnist import load_mnist
@@ -47,7 +53,6 @@ def pen_strips(numbers: int, seed: int):
 
 
 def read_pen_numbers(numbers: int = 2000, seed: int = 202) -> dict:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from hwr_desktop.core.data.preprocess import blank_paper
     from hwr_desktop.core.models.inference import Predictor
     from hwr_desktop.core.reading.number_reader import bundled_reader, read_number

@@ -29,6 +29,7 @@ GAP = 0.12             # strip heights between two digits' ink
 MARGIN = 0.15          # strip heights left free at each end
 MIN_PIXELS = 2 * UPSAMPLE   # a stroke of its own shorter than two 28x28 pixels is under the pen anyway
 FILL_ROUNDS = 3        # passes over ink the pen has not reached yet
+RIM = 1.5              # upsampled px: the band of pen centres along the ink's edge (wide enough to stay joined)
 STEP = 2               # keep every STEP-th skeleton pixel as a mouse position (~1 screen px apart)
 
 _NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))   # P2..P9, clockwise
@@ -59,18 +60,19 @@ def zhang_suen(mask: np.ndarray) -> np.ndarray:
             return image[1:-1, 1:-1].astype(bool)
 
 
-def _depth(ink: np.ndarray) -> np.ndarray:
-    """Per ink pixel, how many 3x3 erosions it survives: its distance to the paper (chessboard,
-    so a diagonal stroke looks about 1.4 times thinner than it is: the pen's test below errs
-    towards going over less, never towards the paper)."""
-    depth = np.zeros(ink.shape, np.int32)
-    current = ink.copy()
-    while current.any():
-        depth += current
-        padded = np.pad(current, 1)
-        current = np.logical_and.reduce([padded[1 + dy:1 + dy + ink.shape[0], 1 + dx:1 + dx + ink.shape[1]]
-                                         for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    return depth
+def _room(ink: np.ndarray) -> np.ndarray:
+    """Per pixel, the distance from its centre to the nearest paper pixel's centre (Euclidean; 0 on
+    paper): a pen centred there fits inside the ink when its radius is less than this."""
+    padded = np.pad(ink, 1)
+    paper = ~padded
+    edge = paper & np.logical_or.reduce([np.roll(np.roll(padded, dy, 0), dx, 1)
+                                         for dy in (-1, 0, 1) for dx in (-1, 0, 1)])   # paper touching ink
+    rows, cols = np.nonzero(ink)
+    room = np.zeros(ink.shape)
+    if len(rows):
+        er, ec = np.nonzero(edge)
+        room[rows, cols] = _nearest(rows + 1, cols + 1, np.stack([er, ec], 1).astype(np.float64))
+    return room
 
 
 def follow(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
@@ -114,13 +116,14 @@ def follow(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
     return strokes
 
 
-def _farther_than(rows, cols, points, reach) -> np.ndarray:
-    """For each pixel (rows, cols): is every point (row, col) farther than reach from it."""
-    far = np.ones(len(rows), bool)
+def _nearest(rows, cols, points) -> np.ndarray:
+    """For each pixel (rows, cols), the distance to the nearest of points (row, col); inf if none."""
+    best = np.full(len(rows), np.inf)
     for chunk in range(0, len(points), 512):
         block = points[chunk:chunk + 512]
-        far &= np.hypot(rows[:, None] - block[None, :, 0], cols[:, None] - block[None, :, 1]).min(axis=1) > reach
-    return far
+        d2 = (rows[:, None] - block[None, :, 0]) ** 2 + (cols[:, None] - block[None, :, 1]) ** 2
+        best = np.minimum(best, d2.min(axis=1))
+    return np.sqrt(best)
 
 
 def _cosine(a, b) -> float:
@@ -139,38 +142,46 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
 
     pen28: the pen's width in the digit's pixels. Given, ink the centre line's pen leaves uncovered
     (a bold stroke, a loop written as a blob) is gone over again, as a person fills a bold stroke:
-    the pen's centre follows the rim of where the whole pen fits inside the ink (the innermost
-    layer at least half a pen from the paper), next to the ink not yet covered, so it reaches the
-    ink's edge without spilling onto the paper.
+    the pen's centre follows the rim of where the whole pen fits inside the ink (its outermost
+    band, Euclidean), next to ink not yet covered, so it reaches the ink's edge and stays on the ink
+    (up to the mouse's whole-pixel positions); then the middle of what is left, or a dot there.
     - First the fill went along the uncovered ink itself: half a pen spilled beside bold strokes
-      (hooks at a bold 7's bar), 71 % of the ink drawn lay on the digit's.
-    - Then only over ink deeper than the pen's reach that the centre line left farther than that
-      reach (2026-12-07): no spill (83 %), but a blob less than two pens wide has no such ink, so a
-      6 whose loop is a blob came out as a stem and a dot ("1"), a bold 2 lost its base ("7").
-    - Along the rim (2026-12-08): 83 % on the digit's ink still, 95.9 % of it covered (94.6 %), and
-      the digit model read 98.8 % of 1,000 validation digits written alone on the strip (98.3 %;
-      99.7 % of the images themselves; `python -m hwr_desktop.devtools.tracer_fidelity`)."""
+      (hooks at a bold 7's bar); 71 % of the ink drawn lay on the digit's.
+    - Then (2026-12-07) only over ink that was both deep enough for the pen and left uncovered: no
+      spill (83 %), but of a blob that is only its middle, so its edge stayed bare. A 6 whose loop
+      is a blob came out as a stem and a dot ("1"), a bold 2 lost its base ("7").
+    - Along the rim (2026-12-08): 83 % on the digit's ink still, 96.5 % of it covered (94.6 %), and
+      the digit model read 98.7 % of 1,000 validation digits written alone on the strip (98.3 %;
+      99.7 % of the images themselves; `python -m hwr_desktop.devtools.tracer_fidelity`). On 2,000
+      numbers written the replay's way (devtools/pen_numbers.py, seed 202), 90.3 % -> 92.6 % read
+      exactly. A rim of chessboard depth (its first version) sat up to 1.4 times deeper than
+      the pen needs along diagonal edges: 95.9 % covered, 91.8 %."""
     ink = upsampled_ink(image28)
     paths = follow(zhang_suen(ink))
     if pen28 is not None:
         reach = pen28 * UPSAMPLE / 2
-        depth = _depth(ink)
-        rim_at = int(np.floor(reach)) + 1                # the innermost layer the whole pen fits in
-        rim = depth == rim_at
+        room = _room(ink)
+        fits = room > reach                              # the whole pen inside the ink
+        rim = fits & (room <= reach + RIM)               # the outermost of those: the pen touches the edge
         ink_rows, ink_cols = np.nonzero(ink)
-        rim_rows, rim_cols = np.nonzero(rim)
         for _ in range(FILL_ROUNDS):
-            drawn = np.array([p for path in paths for p in path], np.float64)
-            if not len(drawn) or not len(rim_rows):
-                break
-            uncovered = _farther_than(ink_rows, ink_cols, drawn, reach)
+            drawn = np.array([p for path in paths for p in path], np.float64).reshape(-1, 2)
+            uncovered = _nearest(ink_rows, ink_cols, drawn) > reach
             if not uncovered.any():
                 break
-            # the pen's centre on the rim of where it fits, next to ink it has not covered yet
-            useful = ~_farther_than(rim_rows, rim_cols, np.stack([ink_rows[uncovered], ink_cols[uncovered]], 1), reach)
-            left = np.zeros_like(ink)
-            left[rim_rows[useful], rim_cols[useful]] = True
-            more = follow(zhang_suen(left))
+            # The pen's centre on the rim, next to ink it has not covered yet and off its own lines; where
+            # the rim has nothing left to give (a blob's middle), along what is left wherever the pen fits,
+            # and at its deepest point (a dot) when that is too short to follow.
+            near = np.zeros_like(ink)
+            near[ink_rows, ink_cols] = (_nearest(ink_rows, ink_cols, np.stack([ink_rows[uncovered], ink_cols[uncovered]], 1)
+                                                 .astype(np.float64)) <= reach) & (_nearest(ink_rows, ink_cols, drawn) > RIM)
+            more = follow(zhang_suen(near & rim))
+            if not more:
+                middle = np.zeros_like(ink)
+                middle[ink_rows[uncovered], ink_cols[uncovered]] = fits[ink_rows[uncovered], ink_cols[uncovered]]
+                more = follow(zhang_suen(middle))
+                if not more and middle.any():
+                    more = [[tuple(int(v) for v in np.unravel_index(np.argmax(np.where(middle, room, 0)), ink.shape))]]
             if not more:
                 break
             paths += more
