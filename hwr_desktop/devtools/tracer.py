@@ -116,6 +116,18 @@ def follow(skeleton: np.ndarray) -> list[list[tuple[int, int]]]:
     return strokes
 
 
+def _small_loop(room: np.ndarray, reach: float) -> list:
+    """A loop one 28x28 pixel across round the deepest point of `room`, where the pen stays inside
+    the ink; none if it does not fit. Not a dot: a pen that goes down and up on the spot, on a
+    digit's box, is a click on the strip (it asks for that digit's alternatives)."""
+    r, c = np.unravel_index(np.argmax(room), room.shape)
+    radius = UPSAMPLE / 2
+    if room[r, c] - reach < radius:
+        return []
+    angles = np.linspace(0, 2 * np.pi, 9)
+    return [[(int(round(r + radius * np.sin(a))), int(round(c + radius * np.cos(a)))) for a in angles]]
+
+
 def _nearest(rows, cols, points) -> np.ndarray:
     """For each pixel (rows, cols), the distance to the nearest of points (row, col); inf if none."""
     best = np.full(len(rows), np.inf)
@@ -144,17 +156,17 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
     (a bold stroke, a loop written as a blob) is gone over again, as a person fills a bold stroke:
     the pen's centre follows the rim of where the whole pen fits inside the ink (its outermost
     band, Euclidean), next to ink not yet covered, so it reaches the ink's edge and stays on the ink
-    (up to the mouse's whole-pixel positions); then the middle of what is left, or a dot there.
+    (up to the mouse's whole-pixel positions); then the middle of what is left, or a small loop there.
     - First the fill went along the uncovered ink itself: half a pen spilled beside bold strokes
       (hooks at a bold 7's bar); 71 % of the ink drawn lay on the digit's.
     - Then (2026-12-07) only over ink that was both deep enough for the pen and left uncovered: no
       spill (83 %), but of a blob that is only its middle, so its edge stayed bare. A 6 whose loop
       is a blob came out as a stem and a dot ("1"), a bold 2 lost its base ("7").
     - Along the rim (2026-12-08): 83 % on the digit's ink still, 96.5 % of it covered (94.6 %), and
-      the digit model read 98.7 % of 1,000 validation digits written alone on the strip (98.3 %;
-      99.7 % of the images themselves; `python -m hwr_desktop.devtools.tracer_fidelity`). On 2,000
-      numbers written the replay's way (devtools/pen_numbers.py, seed 202), 90.3 % -> 92.6 % read
-      exactly. A rim of chessboard depth (its first version) sat up to 1.4 times deeper than
+      the digit model read 98.8 % of 1,000 validation digits written alone on the strip (98.3 %;
+      99.7 % of the images themselves; `python -m hwr_desktop.devtools.tracer_fidelity`). Of 2,000
+      numbers written the replay's way (devtools/pen_numbers.py), 90.3 % -> 92.6 % read exactly
+      with seed 202, 90.5 % -> 94.0 % with seed 404. A rim of chessboard depth (its first version) sat up to 1.4 times deeper than
       the pen needs along diagonal edges: 95.9 % covered, 91.8 %."""
     ink = upsampled_ink(image28)
     paths = follow(zhang_suen(ink))
@@ -171,7 +183,7 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
                 break
             # The pen's centre on the rim, next to ink it has not covered yet and off its own lines; where
             # the rim has nothing left to give (a blob's middle), along what is left wherever the pen fits,
-            # and at its deepest point (a dot) when that is too short to follow.
+            # and round its deepest point when that is too short to follow.
             near = np.zeros_like(ink)
             near[ink_rows, ink_cols] = (_nearest(ink_rows, ink_cols, np.stack([ink_rows[uncovered], ink_cols[uncovered]], 1)
                                                  .astype(np.float64)) <= reach) & (_nearest(ink_rows, ink_cols, drawn) > RIM)
@@ -181,7 +193,7 @@ def trace_digit(image28: np.ndarray, pen28: float | None = None) -> list[list[tu
                 middle[ink_rows[uncovered], ink_cols[uncovered]] = fits[ink_rows[uncovered], ink_cols[uncovered]]
                 more = follow(zhang_suen(middle))
                 if not more and middle.any():
-                    more = [[tuple(int(v) for v in np.unravel_index(np.argmax(np.where(middle, room, 0)), ink.shape))]]
+                    more = _small_loop(np.where(middle, room, 0), reach)
             if not more:
                 break
             paths += more

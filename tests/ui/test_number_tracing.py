@@ -94,6 +94,20 @@ def test_a_digit_that_is_all_blob_is_still_written():
     assert trace_digit(image, 2.5)
 
 
+def test_no_traced_stroke_is_a_click_on_the_strip(mnist):
+    """A pen that goes down and up on the spot, on a digit's box, asks for that digit's alternatives
+    (NumberCanvas.CLICK_SLOP): a stroke that small would open a menu in the replay, not write ink.
+    The first fill of a blob's middle was a dot: 16 of the replay's 100 numbers had one."""
+    from hwr_desktop.ui.widgets.canvas import NumberCanvas
+    rng = np.random.default_rng(SEED)
+    side = 193                                            # the default window's strip
+    for _ in range(30):
+        images, _ = validation_number(int(rng.integers(3, 9)), rng, mnist)
+        for stroke in number_strokes(images):
+            xy = np.array(stroke) * side
+            assert (np.abs(xy - xy[0]).sum(axis=1) > NumberCanvas.CLICK_SLOP).any()
+
+
 def test_a_number_is_placed_left_to_right_inside_the_strip(mnist):
     rng = np.random.default_rng(SEED)
     images, _ = validation_number(8, rng, mnist)
